@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DevflowConfig(AppConfig):
+    name = "devflow"
+    verbose_name = "Development"

@@ -1,0 +1,196 @@
+"""Shapes of the ticket API. Serializers check shape only; every write goes through tracker.services."""
+from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from tracker import services
+from tracker.choices import (
+    ChangeType, ImplementationResult, Kind, Level, LinkType, Risk, Severity, Status,
+)
+from tracker.markdown import render_markdown
+from tracker.models import AssignmentGroup, Category, Comment, Link, Service, Ticket, TicketEvent
+from tracker.workflows import KIND_FIELDS
+
+User = get_user_model()
+
+
+class UserRefSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="display_name", read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "name"]
+
+
+class GroupRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AssignmentGroup
+        fields = ["id", "name", "tier"]
+
+
+class ServiceRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Service
+        fields = ["id", "name"]
+
+
+class CategoryRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ["id", "name"]
+
+
+class TransitionOptionSerializer(serializers.Serializer):
+    to = serializers.CharField()
+    label = serializers.CharField()
+    requires = serializers.ListField(child=serializers.CharField())
+
+
+KIND_FIELD_NAMES = [f for fields in KIND_FIELDS.values() for f in fields]
+
+
+class TicketSerializer(serializers.ModelSerializer):
+    """A ticket as read. Kind-specific fields appear only on tickets of that kind."""
+
+    description_html = serializers.SerializerMethodField()
+    requester = UserRefSerializer(read_only=True)
+    assignee = UserRefSerializer(read_only=True, allow_null=True)
+    group = GroupRefSerializer(read_only=True, allow_null=True)
+    service = ServiceRefSerializer(read_only=True, allow_null=True)
+    category = CategoryRefSerializer(read_only=True, allow_null=True)
+    transitions = serializers.SerializerMethodField()
+    url = serializers.HyperlinkedIdentityField(view_name="api:ticket-detail", lookup_field="key")
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "url", "key", "kind", "number", "title", "description", "description_html", "status", "impact", "urgency",
+            "priority", "requester", "group", "assignee", "service", "category", "resolution_note",
+            "created_at", "updated_at", "first_response_at", "resolved_at", "closed_at", "picked_at", "version",
+            "transitions", *KIND_FIELD_NAMES,
+        ]
+        read_only_fields = fields
+
+    def get_description_html(self, ticket) -> str:
+        return render_markdown(ticket.description)
+
+    @extend_schema_field(TransitionOptionSerializer(many=True))
+    def get_transitions(self, ticket):
+        request = self.context.get("request")
+        if request is None:
+            return []
+        return [{"to": m.target, "label": m.label, "requires": list(m.requires)}
+                for m in services.available_moves(ticket=ticket, actor=request.user)]
+
+    def to_representation(self, ticket):
+        data = super().to_representation(ticket)
+        own = set(KIND_FIELDS[ticket.kind])
+        for name in KIND_FIELD_NAMES:
+            if name not in own:
+                data.pop(name, None)
+        return data
+
+
+class _TicketWriteFields(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True)
+    impact = serializers.ChoiceField(choices=Level.choices, required=False)
+    urgency = serializers.ChoiceField(choices=Level.choices, required=False)
+    group = serializers.PrimaryKeyRelatedField(queryset=AssignmentGroup.objects.all(), required=False, allow_null=True)
+    assignee = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
+    service = serializers.PrimaryKeyRelatedField(queryset=Service.objects.all(), required=False, allow_null=True)
+    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all(), required=False, allow_null=True)
+    resolution_note = serializers.CharField(required=False, allow_blank=True)
+    # change
+    change_type = serializers.ChoiceField(choices=ChangeType.choices, required=False, allow_blank=True)
+    risk = serializers.ChoiceField(choices=Risk.choices, required=False, allow_blank=True)
+    implementation_plan = serializers.CharField(required=False, allow_blank=True)
+    backout_plan = serializers.CharField(required=False, allow_blank=True)
+    window_start = serializers.DateTimeField(required=False, allow_null=True)
+    window_end = serializers.DateTimeField(required=False, allow_null=True)
+    decision_note = serializers.CharField(required=False, allow_blank=True)
+    implementation_result = serializers.ChoiceField(choices=ImplementationResult.choices, required=False,
+                                                    allow_blank=True)
+    review_notes = serializers.CharField(required=False, allow_blank=True)
+    # problem
+    root_cause = serializers.CharField(required=False, allow_blank=True)
+    workaround = serializers.CharField(required=False, allow_blank=True)
+    known_error = serializers.BooleanField(required=False)
+    # defect
+    severity = serializers.ChoiceField(choices=Severity.choices, required=False, allow_blank=True)
+    affected_version = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    fix_version = serializers.CharField(required=False, allow_blank=True, max_length=40)
+
+    def validate(self, attrs):
+        unknown = set(self.initial_data) - set(self.fields) if hasattr(self, "initial_data") else set()
+        if unknown:
+            raise serializers.ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
+        return attrs
+
+
+class TicketCreateSerializer(_TicketWriteFields):
+    kind = serializers.ChoiceField(choices=Kind.choices)
+    requester = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False,
+                                                   help_text="Staff only: raise on behalf of this user.")
+
+
+class TicketUpdateSerializer(_TicketWriteFields):
+    title = serializers.CharField(max_length=200, required=False)
+
+
+class TransitionSerializer(serializers.Serializer):
+    to = serializers.ChoiceField(choices=Status.choices)
+    resolution_note = serializers.CharField(required=False, allow_blank=True)
+    decision_note = serializers.CharField(required=False, allow_blank=True)
+    implementation_plan = serializers.CharField(required=False, allow_blank=True)
+    backout_plan = serializers.CharField(required=False, allow_blank=True)
+    risk = serializers.ChoiceField(choices=Risk.choices, required=False, allow_blank=True)
+    implementation_result = serializers.ChoiceField(choices=ImplementationResult.choices, required=False,
+                                                    allow_blank=True)
+    review_notes = serializers.CharField(required=False, allow_blank=True)
+    root_cause = serializers.CharField(required=False, allow_blank=True)
+    workaround = serializers.CharField(required=False, allow_blank=True)
+    fix_version = serializers.CharField(required=False, allow_blank=True, max_length=40)
+
+
+class EscalateSerializer(serializers.Serializer):
+    group = serializers.PrimaryKeyRelatedField(queryset=AssignmentGroup.objects.all(), required=False,
+                                               allow_null=True, help_text="Default: the next tier's group.")
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class AssignSerializer(serializers.Serializer):
+    assignee = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), allow_null=True)
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    author = UserRefSerializer(read_only=True)
+    body_html = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Comment
+        fields = ["id", "author", "body", "body_html", "internal", "created_at"]
+        read_only_fields = ["id", "author", "body_html", "created_at"]
+
+    def get_body_html(self, comment) -> str:
+        return render_markdown(comment.body)
+
+
+class LinkSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    type = serializers.ChoiceField(choices=LinkType.choices)
+    target = serializers.CharField(help_text="Key of the other ticket, e.g. PRB-3.", write_only=True)
+    direction = serializers.CharField(read_only=True)
+    other = serializers.CharField(read_only=True, help_text="Key of the other ticket.")
+    other_title = serializers.CharField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+
+
+class EventSerializer(serializers.ModelSerializer):
+    actor = UserRefSerializer(read_only=True, allow_null=True)
+    comment = CommentSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = TicketEvent
+        fields = ["id", "kind", "field", "old", "new", "note", "internal", "actor", "comment", "created_at"]
+        read_only_fields = fields

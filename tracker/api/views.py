@@ -1,0 +1,190 @@
+"""The ticket API: one viewset; reads go through the filterset, every write calls one domain function."""
+import re
+
+from django.contrib.auth import get_user_model
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import filters, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from tracker import selectors, services
+from tracker.errors import NotFound, PreconditionRequired, ValidationFailed
+from tracker.filtersets import TicketFilterSet
+from tracker.models import Link
+
+from .serializers import (
+    AssignSerializer,
+    CommentSerializer,
+    EscalateSerializer,
+    EventSerializer,
+    LinkSerializer,
+    TicketCreateSerializer,
+    TicketSerializer,
+    TicketUpdateSerializer,
+    TransitionSerializer,
+)
+
+User = get_user_model()
+_ETAG = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
+IF_MATCH = OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
+                            description='The ETag read with the ticket, e.g. "3". A stale one answers 412.')
+
+
+def _if_match(request, *, required: bool) -> int | None:
+    header = request.headers.get("If-Match")
+    if not header:
+        if required:
+            raise PreconditionRequired(
+                'Send the If-Match header with the ETag you read (e.g. If-Match: "3") so that concurrent edits '
+                "are not overwritten.")
+        return None
+    match = _ETAG.match(header)
+    if not match:
+        raise ValidationFailed(f'If-Match must be the ticket\'s ETag such as "3", not {header!r}.',
+                               fields={"If-Match": ["Malformed ETag."]})
+    return int(match.group(1))
+
+
+class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Tickets of every kind, addressed by their key (`INC-42`)."""
+
+    serializer_class = TicketSerializer
+    filterset_class = TicketFilterSet
+    filter_backends = [*viewsets.GenericViewSet.filter_backends, filters.OrderingFilter]
+    ordering_fields = ["created_at", "updated_at", "priority", "number"]
+    ordering = ["-created_at", "-id"]
+    lookup_field = "key"
+    lookup_value_regex = r"[A-Za-z]{3}-\d+"
+
+    def get_queryset(self):
+        return selectors.ticket_list(user=self.request.user)
+
+    def get_object(self):
+        ticket = selectors.ticket_for_user(self.request.user, self.kwargs["key"])
+        self.check_object_permissions(self.request, ticket)
+        return ticket
+
+    def _ticket_response(self, ticket, status_code=status.HTTP_200_OK, headers=None):
+        data = TicketSerializer(ticket, context=self.get_serializer_context()).data
+        response = Response(data, status=status_code, headers=headers)
+        response["ETag"] = ticket.etag
+        return response
+
+    def retrieve(self, request, key=None):
+        return self._ticket_response(self.get_object())
+
+    @extend_schema(request=TicketCreateSerializer, responses={201: TicketSerializer})
+    def create(self, request):
+        serializer = TicketCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        values = dict(serializer.validated_data)
+        ticket = services.ticket_create(actor=request.user, kind=values.pop("kind"), title=values.pop("title"),
+                                        requester=values.pop("requester", None), **values)
+        ticket = selectors.ticket_for_user(request.user, ticket.key)
+        location = request.build_absolute_uri(f"/api/v1/tickets/{ticket.key}/")
+        return self._ticket_response(ticket, status.HTTP_201_CREATED, {"Location": location})
+
+    @extend_schema(request=TicketUpdateSerializer, responses={200: TicketSerializer}, parameters=[IF_MATCH])
+    def partial_update(self, request, key=None):
+        ticket = self.get_object()
+        version = _if_match(request, required=True)
+        serializer = TicketUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        services.ticket_update(ticket=ticket, actor=request.user, version=version,
+                               changes=dict(serializer.validated_data))
+        return self._ticket_response(selectors.ticket_for_user(request.user, key))
+
+    @extend_schema(request=TransitionSerializer, responses={200: TicketSerializer})
+    @action(detail=True, methods=["post"])
+    def transition(self, request, key=None):
+        """Move the ticket through its workflow; `If-Match` is honoured when sent."""
+        ticket = self.get_object()
+        serializer = TransitionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        values = dict(serializer.validated_data)
+        services.ticket_transition(ticket=ticket, to=values.pop("to"), actor=request.user,
+                                   version=_if_match(request, required=False), values=values)
+        return self._ticket_response(selectors.ticket_for_user(request.user, key))
+
+    @extend_schema(request=EscalateSerializer, responses={200: TicketSerializer})
+    @action(detail=True, methods=["post"])
+    def escalate(self, request, key=None):
+        """Functional escalation to the next tier, or to the group given."""
+        ticket = self.get_object()
+        serializer = EscalateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.ticket_escalate(ticket=ticket, actor=request.user, to_group=serializer.validated_data.get("group"),
+                                 note=serializer.validated_data.get("note", ""),
+                                 version=_if_match(request, required=False))
+        return self._ticket_response(selectors.ticket_for_user(request.user, key))
+
+    @extend_schema(request=AssignSerializer, responses={200: TicketSerializer})
+    @action(detail=True, methods=["post"])
+    def assign(self, request, key=None):
+        ticket = self.get_object()
+        serializer = AssignSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.ticket_assign(ticket=ticket, actor=request.user, assignee=serializer.validated_data["assignee"],
+                               version=_if_match(request, required=False))
+        return self._ticket_response(selectors.ticket_for_user(request.user, key))
+
+    @extend_schema(request=None, responses={200: TicketSerializer})
+    @action(detail=True, methods=["post"])
+    def pick(self, request, key=None):
+        """Claim the ticket atomically (3rd-line queue); 409 if someone else picked it first."""
+        services.ticket_claim(ticket=self.get_object(), actor=request.user)
+        return self._ticket_response(selectors.ticket_for_user(request.user, key))
+
+    @extend_schema(request=CommentSerializer, responses={200: CommentSerializer(many=True), 201: CommentSerializer})
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filterset_class=None)
+    def comments(self, request, key=None):
+        ticket = self.get_object()
+        if request.method == "POST":
+            serializer = CommentSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            comment = services.ticket_comment(ticket=ticket, actor=request.user, **serializer.validated_data)
+            return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+        events = selectors.ticket_timeline(ticket=ticket, user=request.user).filter(comment__isnull=False)
+        return Response(CommentSerializer([e.comment for e in events], many=True).data)
+
+    @extend_schema(request=LinkSerializer, responses={200: LinkSerializer(many=True), 201: LinkSerializer})
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filterset_class=None)
+    def links(self, request, key=None):
+        ticket = self.get_object()
+        if request.method == "POST":
+            serializer = LinkSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            try:
+                target = selectors.ticket_for_user(request.user, serializer.validated_data["target"])
+            except NotFound as exc:
+                raise ValidationFailed(exc.message, fields={"target": [exc.message]}) from None
+            link = services.ticket_link(source=ticket, target=target, type=serializer.validated_data["type"],
+                                        actor=request.user)
+            row = {"link": link, "direction": "out", "other": target}
+            return Response(_link_data(row), status=status.HTTP_201_CREATED)
+        return Response([_link_data(row) for row in selectors.ticket_links(ticket=ticket, user=request.user)])
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["delete"], url_path=r"links/(?P<link_id>\d+)", filterset_class=None)
+    def unlink(self, request, key=None, link_id=None):
+        ticket = self.get_object()
+        link = Link.objects.select_related("source", "target").filter(pk=link_id).first()
+        if link is None or ticket.pk not in (link.source_id, link.target_id):
+            raise NotFound(f"{ticket.key} has no link {link_id}.")
+        services.ticket_unlink(link=link, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(responses={200: EventSerializer(many=True)})
+    @action(detail=True, methods=["get"], filterset_class=None)
+    def history(self, request, key=None):
+        """The timeline: every field change, transition, escalation, link, comment and SLA event."""
+        ticket = self.get_object()
+        events = selectors.ticket_timeline(ticket=ticket, user=request.user)
+        return Response(EventSerializer(events, many=True).data)
+
+
+def _link_data(row) -> dict:
+    link = row["link"]
+    return {"id": link.pk, "type": link.type, "direction": row["direction"], "other": row["other"].key,
+            "other_title": row["other"].title, "created_at": link.created_at}

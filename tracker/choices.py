@@ -1,0 +1,142 @@
+"""Enumerations of the core schema."""
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    REQUESTER = "requester", _("Requester")
+    AGENT_L1 = "agent_l1", _("1st-line agent")
+    AGENT_L2 = "agent_l2", _("2nd-line agent")
+    ENGINEER_L3 = "engineer_l3", _("3rd-line engineer")
+    CHANGE_MANAGER = "change_manager", _("Change manager")
+    MANAGER = "manager", _("Manager")
+    ADMIN = "admin", _("Administrator")
+
+
+class Kind(models.TextChoices):
+    INCIDENT = "incident", _("Incident")
+    REQUEST = "request", _("Service request")
+    PROBLEM = "problem", _("Problem")
+    CHANGE = "change", _("Change")
+    DEFECT = "defect", _("Defect")
+
+
+KEY_PREFIX = {
+    Kind.INCIDENT: "INC",
+    Kind.REQUEST: "REQ",
+    Kind.PROBLEM: "PRB",
+    Kind.CHANGE: "CHG",
+    Kind.DEFECT: "DEF",
+}
+PREFIX_KIND = {prefix: kind for kind, prefix in KEY_PREFIX.items()}
+
+
+class Status(models.TextChoices):
+    NEW = "new", _("New")
+    IN_PROGRESS = "in_progress", _("In progress")
+    PENDING = "pending", _("Waiting on requester")
+    REVIEW = "review", _("In CAB review")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    KNOWN_ERROR = "known_error", _("Known error")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+# States in which a ticket still needs work; everything else is done for queues and SLA resolution.
+OPEN_STATUSES = frozenset(
+    {Status.NEW, Status.IN_PROGRESS, Status.PENDING, Status.REVIEW, Status.APPROVED, Status.REJECTED,
+     Status.KNOWN_ERROR}
+)
+DONE_STATUSES = frozenset({Status.RESOLVED, Status.CLOSED, Status.CANCELLED})
+
+
+class Level(models.IntegerChoices):
+    """Impact and urgency share one scale: 1 is the highest."""
+
+    HIGH = 1, _("High")
+    MEDIUM = 2, _("Medium")
+    LOW = 3, _("Low")
+
+
+class Priority(models.IntegerChoices):
+    P1 = 1, _("P1 - Critical")
+    P2 = 2, _("P2 - High")
+    P3 = 3, _("P3 - Moderate")
+    P4 = 4, _("P4 - Low")
+    P5 = 5, _("P5 - Planning")
+
+
+# The default impact x urgency matrix (ITIL's); admins edit the PriorityRule rows that it seeds.
+DEFAULT_PRIORITY_MATRIX = {
+    (1, 1): 1, (1, 2): 2, (1, 3): 3,
+    (2, 1): 2, (2, 2): 3, (2, 3): 4,
+    (3, 1): 3, (3, 2): 4, (3, 3): 5,
+}
+
+
+class Tier(models.IntegerChoices):
+    L1 = 1, _("L1 - Service desk")
+    L2 = 2, _("L2 - Application support")
+    L3 = 3, _("L3 - Development")
+
+
+class LinkType(models.TextChoices):
+    CAUSED_BY = "caused_by", _("caused by")
+    INSTANCE_OF = "instance_of", _("instance of")
+    FIXED_BY = "fixed_by", _("fixed by")
+    DUPLICATE_OF = "duplicate_of", _("duplicate of")
+    PARENT_OF = "parent_of", _("parent of")
+    SHIPPED_IN = "shipped_in", _("shipped in")
+    RELATES_TO = "relates_to", _("relates to")
+
+
+# How a link reads from its target's side, for the timeline and the side panel.
+LINK_INVERSE_LABEL = {
+    LinkType.CAUSED_BY: "caused",
+    LinkType.INSTANCE_OF: "has instance",
+    LinkType.FIXED_BY: "fixes",
+    LinkType.DUPLICATE_OF: "duplicated by",
+    LinkType.PARENT_OF: "sub-task of",
+    LinkType.SHIPPED_IN: "ships",
+    LinkType.RELATES_TO: "relates to",
+}
+
+
+class ChangeType(models.TextChoices):
+    STANDARD = "standard", _("Standard (pre-approved)")
+    NORMAL = "normal", _("Normal (CAB)")
+    EMERGENCY = "emergency", _("Emergency (ECAB)")
+
+
+class Risk(models.TextChoices):
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+
+
+class ImplementationResult(models.TextChoices):
+    SUCCESSFUL = "successful", _("Successful")
+    FAILED = "failed", _("Failed")
+    ROLLED_BACK = "rolled_back", _("Rolled back")
+
+
+class Severity(models.TextChoices):
+    S1 = "s1", _("S1 - Blocker")
+    S2 = "s2", _("S2 - Major")
+    S3 = "s3", _("S3 - Minor")
+    S4 = "s4", _("S4 - Trivial")
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", _("Created")
+    FIELD = "field", _("Field changed")
+    STATUS = "status", _("Status changed")
+    COMMENT = "comment", _("Comment")
+    ESCALATION = "escalation", _("Escalation")
+    ASSIGNMENT = "assignment", _("Assignment")
+    LINK = "link", _("Link")
+    WATCHER = "watcher", _("Watcher")
+    SLA = "sla", _("SLA")
+    RELEASE = "release", _("Release")

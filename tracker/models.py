@@ -1,0 +1,277 @@
+"""The core schema: people, assignment groups and tiers, services, and one ticket table for every kind.
+
+Kind-specific fields (change, problem, defect) are nullable columns of the same table: every kind is
+filtered, sorted and indexed without a join, and `tracker.workflows.KIND_FIELDS` says which kind owns
+which column (writes of another kind's field are refused).
+"""
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+
+from .choices import (
+    KEY_PREFIX,
+    OPEN_STATUSES,
+    ChangeType,
+    EventKind,
+    ImplementationResult,
+    Kind,
+    Level,
+    LinkType,
+    Priority,
+    Risk,
+    Role,
+    Severity,
+    Status,
+    Tier,
+)
+
+
+class Organisation(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+
+    def __str__(self):
+        return self.name
+
+
+class User(AbstractUser):
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.REQUESTER)
+    organisation = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.SET_NULL)
+    site = models.CharField(max_length=80, blank=True)
+    time_zone = models.CharField(max_length=64, default="UTC")
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username
+
+    @property
+    def is_requester(self) -> bool:
+        return self.role == Role.REQUESTER and not self.is_superuser
+
+    def __str__(self):
+        return self.display_name
+
+
+class Service(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+    description = models.TextField(blank=True)
+    active = models.BooleanField(default=True, help_text="Only live services take tickets from the desk.")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Category(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self):
+        return self.name
+
+
+class AssignmentGroup(models.Model):
+    """A team at one tier; an L3 group is a development team."""
+
+    name = models.CharField(max_length=120, unique=True)
+    tier = models.PositiveSmallIntegerField(choices=Tier.choices)
+    services = models.ManyToManyField(Service, blank=True, related_name="groups")
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="assignment_groups")
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="managed_groups"
+    )
+    escalates_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL,
+        help_text="Default target of a functional escalation; otherwise a group of the next tier "
+        "covering the ticket's service.",
+    )
+    swarming = models.BooleanField(
+        default=False, help_text="Work tickets together with the next tier instead of handing them off."
+    )
+    support_share = models.PositiveSmallIntegerField(
+        default=0, help_text="Share of a development team's time reserved for 3rd-line work, in percent."
+    )
+
+    class Meta:
+        ordering = ["tier", "name"]
+
+    def __str__(self):
+        return f"{self.name} (L{self.tier})"
+
+
+class PriorityRule(models.Model):
+    """One cell of the impact x urgency matrix; admins edit the priority it gives."""
+
+    impact = models.PositiveSmallIntegerField(choices=Level.choices)
+    urgency = models.PositiveSmallIntegerField(choices=Level.choices)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices)
+
+    class Meta:
+        ordering = ["impact", "urgency"]
+        constraints = [models.UniqueConstraint(fields=["impact", "urgency"], name="tracker_priorityrule_cell")]
+
+    def __str__(self):
+        return f"impact {self.impact} x urgency {self.urgency} = P{self.priority}"
+
+
+class KeyCounter(models.Model):
+    """The next number of each kind; bumped with a row lock in the ticket's own transaction."""
+
+    kind = models.CharField(max_length=16, choices=Kind.choices, primary_key=True)
+    next_number = models.PositiveBigIntegerField(default=1)
+
+    def __str__(self):
+        return f"{KEY_PREFIX[self.kind]} next {self.next_number}"
+
+
+class TicketQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status__in=OPEN_STATUSES)
+
+
+class Ticket(models.Model):
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    number = models.PositiveBigIntegerField()
+    key = models.CharField(max_length=24, unique=True, editable=False)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True, help_text="Markdown; rendered sanitised.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
+    impact = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.MEDIUM)
+    urgency = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.MEDIUM)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.P3)
+    requester = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="requested")
+    group = models.ForeignKey(AssignmentGroup, null=True, blank=True, on_delete=models.PROTECT, related_name="tickets")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned"
+    )
+    service = models.ForeignKey(Service, null=True, blank=True, on_delete=models.PROTECT, related_name="tickets")
+    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.SET_NULL)
+    watchers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="watching")
+    resolution_note = models.TextField(blank=True)
+
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    picked_at = models.DateTimeField(null=True, blank=True, help_text="When a 3rd-line engineer picked it.")
+    version = models.PositiveIntegerField(default=1, help_text="Optimistic lock; the API's ETag.")
+
+    # Change
+    change_type = models.CharField(max_length=12, choices=ChangeType.choices, blank=True)
+    risk = models.CharField(max_length=8, choices=Risk.choices, blank=True)
+    implementation_plan = models.TextField(blank=True)
+    backout_plan = models.TextField(blank=True)
+    window_start = models.DateTimeField(null=True, blank=True)
+    window_end = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True, help_text="The CAB's reason to approve or reject.")
+    implementation_result = models.CharField(max_length=12, choices=ImplementationResult.choices, blank=True)
+    review_notes = models.TextField(blank=True, help_text="Post-implementation review.")
+    # Problem
+    root_cause = models.TextField(blank=True)
+    workaround = models.TextField(blank=True)
+    known_error = models.BooleanField(default=False)
+    # Defect
+    severity = models.CharField(max_length=4, choices=Severity.choices, blank=True)
+    affected_version = models.CharField(max_length=40, blank=True)
+    fix_version = models.CharField(max_length=40, blank=True)
+
+    objects = TicketQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "number"], name="tracker_ticket_kind_number"),
+            models.CheckConstraint(condition=Q(window_end__gte=models.F("window_start")) | Q(window_end__isnull=True)
+                                   | Q(window_start__isnull=True), name="tracker_ticket_window_order"),
+        ]
+        indexes = [
+            # Queue and API list default order, and keyset pagination over it.
+            models.Index(fields=["-created_at", "-id"], name="tracker_ticket_created"),
+            # "status=… order by -created_at" (the most common list filter).
+            models.Index(fields=["status", "-created_at"], name="tracker_ticket_status_created"),
+            # "priority=…&status=…" queue filters.
+            models.Index(fields=["priority", "status", "-created_at"], name="tracker_ticket_prio_status"),
+            # My group / unassigned in group.
+            models.Index(fields=["group", "status", "-created_at"], name="tracker_ticket_group_status"),
+            # My open.
+            models.Index(fields=["assignee", "status"], name="tracker_ticket_assignee_status"),
+            # A requester's own tickets (portal, isolation filter).
+            models.Index(fields=["requester", "-created_at"], name="tracker_ticket_requester"),
+            # Kind filter and "recent changes on this service".
+            models.Index(fields=["kind", "status", "-created_at"], name="tracker_ticket_kind_status"),
+            models.Index(fields=["service", "kind", "-updated_at"], name="tracker_ticket_service_recent"),
+            # updated ranges (integrations syncing since a time).
+            models.Index(fields=["updated_at"], name="tracker_ticket_updated"),
+        ]
+
+    def __str__(self):
+        return f"{self.key} {self.title}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.version}"'
+
+
+class TicketEvent(models.Model):
+    """Append-only history: one row per changed field, state, escalation, link, comment or SLA event."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    kind = models.CharField(max_length=16, choices=EventKind.choices)
+    field = models.CharField(max_length=40, blank=True)
+    old = models.TextField(blank=True)
+    new = models.TextField(blank=True)
+    note = models.TextField(blank=True)
+    internal = models.BooleanField(default=False, help_text="Hidden from the requester.")
+    comment = models.OneToOneField("Comment", null=True, blank=True, on_delete=models.CASCADE, related_name="event")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at", "id"], name="tracker_event_timeline")]
+
+    def __str__(self):
+        return f"{self.ticket_id} {self.kind} {self.field} {self.old!r}->{self.new!r}"
+
+
+class Comment(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    body = models.TextField()
+    internal = models.BooleanField(default=False, help_text="An internal note, never shown to the requester.")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{'note' if self.internal else 'comment'} on {self.ticket_id} by {self.author_id}"
+
+
+class Link(models.Model):
+    """A typed edge: `source <type> target` (INC-1 caused_by CHG-2, PRB-3 fixed_by DEF-4)."""
+
+    source = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_out")
+    target = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_in")
+    type = models.CharField(max_length=16, choices=LinkType.choices)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "target", "type"], name="tracker_link_unique"),
+            models.CheckConstraint(condition=~Q(source=models.F("target")), name="tracker_link_not_self"),
+        ]
+
+    def __str__(self):
+        return f"{self.source_id} {self.type} {self.target_id}"

@@ -1,0 +1,44 @@
+"""Reads of the core. Every ticket query starts from `access.visible(user)`."""
+from django.db.models import Prefetch, QuerySet
+
+from . import access
+from .errors import NotFound
+from .models import Link, Ticket, TicketEvent
+
+LIST_RELATED = ("requester", "group", "assignee", "service", "category")
+
+
+def ticket_list(*, user) -> QuerySet:
+    """Tickets this user may see, with what a list row shows fetched in the same query."""
+    return access.visible(user, Ticket.objects.all()).select_related(*LIST_RELATED)
+
+
+def ticket_for_user(user, key: str, *, for_update: bool = False) -> Ticket:
+    """The ticket by its human key, or NotFound (also when it exists but is not visible: keys do not leak)."""
+    qs = access.visible(user, Ticket.objects.select_related(*LIST_RELATED, "group__escalates_to"))
+    try:
+        return qs.get(key=key.upper())
+    except Ticket.DoesNotExist:
+        raise NotFound(f"No ticket {key} that you can see.") from None
+
+
+def ticket_timeline(*, ticket: Ticket, user) -> QuerySet:
+    """History and conversation, oldest first; requesters never see internal notes or internal events."""
+    events = TicketEvent.objects.filter(ticket=ticket).select_related("actor", "comment", "comment__author")
+    if not access.is_staff_member(user):
+        events = events.filter(internal=False)
+    return events.order_by("created_at", "id")
+
+
+def ticket_links(*, ticket: Ticket, user) -> list[dict]:
+    """Links in both directions, each with the other ticket, filtered to what the user may see."""
+    visible_ids = access.visible(user, Ticket.objects.all()).values("pk")
+    out = Link.objects.filter(source=ticket, target__in=visible_ids).select_related("target")
+    inc = Link.objects.filter(target=ticket, source__in=visible_ids).select_related("source")
+    rows = [{"link": link, "direction": "out", "other": link.target} for link in out]
+    rows += [{"link": link, "direction": "in", "other": link.source} for link in inc]
+    return rows
+
+
+def ticket_with_watchers(ticket: Ticket) -> Ticket:
+    return Ticket.objects.prefetch_related(Prefetch("watchers")).get(pk=ticket.pk)

@@ -1,0 +1,454 @@
+"""Domain functions of the core: every write to a ticket, its history and its links goes through here.
+
+Each function is keyword-only, takes `actor` (None for the system), owns its transaction, writes the
+history rows in it, and raises a `tracker.errors.DomainError` with a message that says what to fix.
+"""
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from . import access, hooks
+from .choices import (
+    DEFAULT_PRIORITY_MATRIX,
+    KEY_PREFIX,
+    ChangeType,
+    EventKind,
+    ImplementationResult,
+    Kind,
+    Level,
+    LinkType,
+    Risk,
+    Role,
+    Severity,
+    Status,
+    Tier,
+)
+from .errors import AccessDenied, AlreadyClaimed, Conflict, StaleVersion, TransitionRefused, ValidationFailed
+from .models import AssignmentGroup, Comment, KeyCounter, Link, PriorityRule, Ticket, TicketEvent
+from .workflows import ALL_KIND_FIELDS, KIND_FIELDS, WORKFLOWS, editable_fields
+
+_CHOICE_FIELDS = {
+    "change_type": ChangeType, "risk": Risk, "implementation_result": ImplementationResult, "severity": Severity,
+}
+
+
+# --- priority ---------------------------------------------------------------------------------------
+
+def priority_for(*, impact: int, urgency: int) -> int:
+    """Priority from the admin-editable matrix; the built-in ITIL matrix fills any cell not defined."""
+    rule = PriorityRule.objects.filter(impact=impact, urgency=urgency).values_list("priority", flat=True).first()
+    return rule or DEFAULT_PRIORITY_MATRIX[(impact, urgency)]
+
+
+# --- helpers ----------------------------------------------------------------------------------------
+
+def _display(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def event_record(*, ticket: Ticket, actor, kind: str, now: datetime, field: str = "", old: Any = None,
+                 new: Any = None, note: str = "", internal: bool = False, comment: Comment | None = None
+                 ) -> TicketEvent:
+    """Append one timeline row. Call inside the transaction that made the change it records."""
+    return TicketEvent.objects.create(
+        ticket=ticket, actor=actor, kind=kind, field=field, old=_display(old), new=_display(new), note=note,
+        internal=internal, comment=comment, created_at=now,
+    )
+
+
+def _validate_values(kind: str, values: dict[str, Any]) -> None:
+    errors: dict[str, list[str]] = {}
+    allowed = set(editable_fields(kind))
+    for name, value in values.items():
+        if name in ALL_KIND_FIELDS and name not in allowed:
+            owners = [k for k, fields in KIND_FIELDS.items() if name in fields]
+            errors[name] = [f"Only a {'/'.join(owners)} has this field, not a {kind}."]
+        elif name not in allowed:
+            errors[name] = ["This field cannot be set here (status moves through transitions)."]
+        elif name in ("impact", "urgency") and value not in Level.values:
+            errors[name] = [f"Use 1 (high), 2 (medium) or 3 (low), not {value!r}."]
+        elif name in _CHOICE_FIELDS and value and value not in _CHOICE_FIELDS[name].values:
+            errors[name] = [f"Use one of: {', '.join(_CHOICE_FIELDS[name].values)}."]
+        elif name == "title" and not (value or "").strip():
+            errors[name] = ["A title is required."]
+    start = values.get("window_start")
+    end = values.get("window_end")
+    if start and end and end < start:
+        errors["window_end"] = ["The change window must end after it starts."]
+    if errors:
+        first = next(iter(errors))
+        raise ValidationFailed(f"Check {', '.join(errors)}: {errors[first][0]}", fields=errors)
+
+
+def _next_number(kind: str) -> int:
+    """Bump the kind's counter under its row lock (held to commit): never a duplicate, gaps only on rollback."""
+    updated = KeyCounter.objects.filter(kind=kind).update(next_number=F("next_number") + 1)
+    if not updated:
+        try:
+            with transaction.atomic():
+                KeyCounter.objects.create(kind=kind, next_number=2)
+            return 1
+        except IntegrityError:  # another transaction created it first
+            KeyCounter.objects.filter(kind=kind).update(next_number=F("next_number") + 1)
+    return KeyCounter.objects.filter(kind=kind).values_list("next_number", flat=True).get() - 1
+
+
+def _cas_update(ticket: Ticket, *, version: int, now: datetime, **fields) -> None:
+    """Write `fields` only if nobody saved since `version` was read (the optimistic lock behind If-Match)."""
+    won = Ticket.objects.filter(pk=ticket.pk, version=version).update(
+        **fields, version=F("version") + 1, updated_at=now
+    )
+    if not won:
+        current = Ticket.objects.filter(pk=ticket.pk).values_list("version", flat=True).first()
+        raise StaleVersion(ticket.key, current)
+    for name, value in fields.items():
+        setattr(ticket, name, value)
+    ticket.version = version + 1
+    ticket.updated_at = now
+
+
+def _field_events(ticket, actor, changes: dict[str, tuple], now, kind=EventKind.FIELD) -> None:
+    TicketEvent.objects.bulk_create([
+        TicketEvent(ticket=ticket, actor=actor, kind=kind, field=name, old=_display(old), new=_display(new),
+                    created_at=now)
+        for name, (old, new) in changes.items()
+    ])
+
+
+def _is_first_response(ticket: Ticket, actor) -> bool:
+    return ticket.first_response_at is None and access.is_staff_member(actor) and ticket.requester_id != actor.pk
+
+
+# --- create and edit --------------------------------------------------------------------------------
+
+def ticket_create(*, actor, kind: str, title: str, requester=None, now: datetime | None = None,
+                  **values: Any) -> Ticket:
+    """Create a ticket of any kind with its key, priority and 'created' history row; atomic."""
+    now = now or timezone.now()
+    if kind not in Kind.values:
+        raise ValidationFailed(f"Unknown kind {kind!r}; use one of: {', '.join(Kind.values)}.",
+                               fields={"kind": ["Unknown kind."]})
+    access.require_create(actor, kind)
+    if requester is None or access.role_of(actor) == Role.REQUESTER:
+        requester = actor
+    values = {k: v for k, v in values.items() if v is not None}
+    access.writable_fields(actor, set(values))
+    _validate_values(kind, {"title": title, **values})
+    impact = values.pop("impact", Level.MEDIUM)
+    urgency = values.pop("urgency", Level.MEDIUM)
+    group = values.get("group")
+    if group is None and access.role_of(actor) in (Role.REQUESTER, Role.AGENT_L1):
+        values["group"] = _default_group(kind, values.get("service"))
+    with transaction.atomic():
+        number = _next_number(kind)
+        ticket = Ticket.objects.create(
+            kind=kind, number=number, key=f"{KEY_PREFIX[kind]}-{number}", title=title.strip(),
+            requester=requester, impact=impact, urgency=urgency,
+            priority=priority_for(impact=impact, urgency=urgency), status=WORKFLOWS[kind].initial,
+            created_at=now, updated_at=now, **values,
+        )
+        event_record(ticket=ticket, actor=actor, kind=EventKind.CREATED, now=now, new=ticket.key,
+                     note=f"{Kind(kind).label} raised by {requester.display_name}")
+        if ticket.assignee_id:
+            event_record(ticket=ticket, actor=actor, kind=EventKind.ASSIGNMENT, now=now, field="assignee",
+                         new=ticket.assignee)
+        hooks.ticket_changed(hooks.TicketChange(ticket, actor, now, "created"))
+    return ticket
+
+
+def _default_group(kind: str, service) -> AssignmentGroup | None:
+    """New incidents and requests land at the service desk (L1) that covers the service, or any L1 group."""
+    if kind not in (Kind.INCIDENT, Kind.REQUEST):
+        return None
+    groups = AssignmentGroup.objects.filter(tier=Tier.L1).order_by("id")
+    if service is not None:
+        covering = groups.filter(services=service).first()
+        if covering:
+            return covering
+    return groups.first()
+
+
+def ticket_update(*, ticket: Ticket, actor, version: int, changes: dict[str, Any],
+                  now: datetime | None = None) -> Ticket:
+    """Change fields under the optimistic lock; one history row per field that really changed.
+
+    Raises StaleVersion when `version` is not the ticket's current one (HTTP 412).
+    """
+    now = now or timezone.now()
+    if not access.may_see(actor, ticket):
+        raise AccessDenied(f"You may not edit {ticket.key}.")
+    if access.role_of(actor) == Role.REQUESTER:
+        access.writable_fields(actor, set(changes))
+    else:
+        access.require(actor, "edit", ticket)
+    _validate_values(ticket.kind, changes)
+    if "assignee" in changes and changes["assignee"] is not None:
+        _require_assignable(changes["assignee"])
+    diff = {name: (getattr(ticket, name), value) for name, value in changes.items() if getattr(ticket, name) != value}
+    if "impact" in diff or "urgency" in diff:
+        priority = priority_for(impact=changes.get("impact", ticket.impact), urgency=changes.get("urgency", ticket.urgency))
+        if priority != ticket.priority:
+            diff["priority"] = (ticket.priority, priority)
+    if not diff:
+        if ticket.version != version:
+            raise StaleVersion(ticket.key, ticket.version)
+        return ticket
+    with transaction.atomic():
+        _cas_update(ticket, version=version, now=now, **{k: new for k, (_, new) in diff.items()})
+        _field_events(ticket, actor, diff, now)
+        hooks.ticket_changed(hooks.TicketChange(ticket, actor, now, "updated", diff))
+    return ticket
+
+
+def _require_assignable(user) -> None:
+    if access.role_of(user) in (None, Role.REQUESTER):
+        raise ValidationFailed(f"{user} is not an agent and cannot be assigned work.",
+                               fields={"assignee": ["Choose an agent or engineer."]})
+
+
+# --- workflow ---------------------------------------------------------------------------------------
+
+def ticket_transition(*, ticket: Ticket, to: str, actor, version: int | None = None,
+                      values: dict[str, Any] | None = None, now: datetime | None = None) -> Ticket:
+    """Apply one workflow move with its required fields; atomic, optimistic-locked, recorded.
+
+    Raises TransitionRefused (409), AccessDenied (403), MissingField (400) or StaleVersion (412).
+    """
+    now = now or timezone.now()
+    values = {k: v for k, v in (values or {}).items() if v not in (None, "")}
+    if not access.may_see(actor, ticket):
+        raise AccessDenied(f"You may not change {ticket.key}.")
+    if to not in Status.values:
+        raise ValidationFailed(f"Unknown status {to!r}; use one of: {', '.join(Status.values)}.",
+                               fields={"to": ["Unknown status."]})
+    move = WORKFLOWS[ticket.kind].move(ticket, to)
+    access.require_move(actor, move, ticket)
+    _validate_values(ticket.kind, values)
+    move.check_required(ticket, values)
+    version = ticket.version if version is None else version
+    old_status = ticket.status
+    fields: dict[str, Any] = {k: v for k, v in values.items() if getattr(ticket, k) != v}
+    fields["status"] = to
+    if to == Status.RESOLVED:
+        fields["resolved_at"] = now
+    elif to == Status.CLOSED:
+        fields["closed_at"] = now
+        if ticket.resolved_at is None:
+            fields["resolved_at"] = now
+    elif to == Status.CANCELLED:
+        fields["closed_at"] = now
+    if old_status in (Status.RESOLVED, Status.CLOSED) and to not in (Status.RESOLVED, Status.CLOSED):
+        fields["resolved_at"] = None  # reopened: a new resolution cycle begins
+    if ticket.kind == Kind.PROBLEM and to == Status.KNOWN_ERROR:
+        fields["known_error"] = True
+    if _is_first_response(ticket, actor) and to != Status.NEW:
+        fields["first_response_at"] = now
+    with transaction.atomic():
+        diff = {name: (getattr(ticket, name), value) for name, value in fields.items()
+                if name != "status" and name not in ("resolved_at", "closed_at", "first_response_at")}
+        _cas_update(ticket, version=version, now=now, **fields)
+        event_record(ticket=ticket, actor=actor, kind=EventKind.STATUS, now=now, field="status",
+                     old=old_status, new=to, note=move.label)
+        _field_events(ticket, actor, diff, now)
+        hooks.ticket_changed(hooks.TicketChange(ticket, actor, now, "transition",
+                                                {"status": (old_status, to), **diff}))
+    return ticket
+
+
+def available_moves(*, ticket: Ticket, actor) -> list:
+    """The moves this actor may take now (the UI's buttons, the API's `transitions`)."""
+    return [m for m in WORKFLOWS[ticket.kind].moves_from(ticket.status)
+            if access.may_take(actor, m, ticket) and (m.when is None or m.when(ticket))]
+
+
+# --- ownership: assign, escalate, pick, watch -------------------------------------------------------
+
+def ticket_assign(*, ticket: Ticket, actor, assignee, version: int | None = None,
+                  now: datetime | None = None) -> Ticket:
+    """Assign (or unassign with None); the assignee joins the ticket's group if it has none."""
+    now = now or timezone.now()
+    access.require(actor, "assign", ticket)
+    if assignee is not None:
+        _require_assignable(assignee)
+    if ticket.assignee_id == (assignee.pk if assignee else None):
+        return ticket
+    old = ticket.assignee
+    with transaction.atomic():
+        _cas_update(ticket, version=ticket.version if version is None else version, now=now, assignee=assignee)
+        event_record(ticket=ticket, actor=actor, kind=EventKind.ASSIGNMENT, now=now, field="assignee",
+                     old=old, new=assignee)
+        hooks.ticket_changed(hooks.TicketChange(ticket, actor, now, "assigned", {"assignee": (old, assignee)}))
+    return ticket
+
+
+def escalation_target(ticket: Ticket) -> AssignmentGroup | None:
+    """The next tier's group: the group's own `escalates_to`, else one of the next tier covering the service."""
+    current = ticket.group
+    if current is not None and current.escalates_to_id:
+        return current.escalates_to
+    tier = (current.tier if current else Tier.L1) + 1
+    if tier > Tier.L3:
+        return None
+    candidates = AssignmentGroup.objects.filter(tier=tier).order_by("id")
+    if ticket.service_id:
+        covering = candidates.filter(services=ticket.service_id).first()
+        if covering:
+            return covering
+    return candidates.first()
+
+
+def ticket_escalate(*, ticket: Ticket, actor, to_group: AssignmentGroup | None = None, note: str = "",
+                    version: int | None = None, now: datetime | None = None, automatic: bool = False) -> Ticket:
+    """Functional escalation to the next tier (or a chosen group); recorded on the timeline.
+
+    The previous assignee stays on as a watcher ("touch and hold"); in a swarming group they stay the
+    assignee and work the ticket together with the new group. `actor=None` with `automatic=True` is
+    the SLA worker.
+    """
+    now = now or timezone.now()
+    if not automatic:
+        access.require(actor, "escalate", ticket)
+    if not ticket.is_open:
+        raise TransitionRefused(f"{ticket.key} is {ticket.get_status_display().lower()}; reopen it to escalate.")
+    target = to_group or escalation_target(ticket)
+    if target is None:
+        raise TransitionRefused(f"{ticket.key} is already at the last tier; choose a group to hand it to.")
+    if target.pk == ticket.group_id:
+        raise ValidationFailed(f"{ticket.key} is already with {target.name}.", fields={"group": ["Same group."]})
+    old_group, old_assignee = ticket.group, ticket.assignee
+    swarm = bool(old_group and old_group.swarming)
+    fields: dict[str, Any] = {"group": target}
+    if not swarm:
+        fields["assignee"] = None
+        fields["picked_at"] = None
+    with transaction.atomic():
+        _cas_update(ticket, version=ticket.version if version is None else version, now=now, **fields)
+        if old_assignee is not None:
+            ticket.watchers.add(old_assignee)
+        kind_text = "automatic (SLA)" if automatic else "functional"
+        event_record(ticket=ticket, actor=actor, kind=EventKind.ESCALATION, now=now, field="group",
+                     old=old_group.name if old_group else "", new=target.name,
+                     note=" — ".join(x for x in (f"{kind_text} escalation to L{target.tier}"
+                                                 + (" (swarming)" if swarm else ""), note) if x))
+        hooks.ticket_changed(hooks.TicketChange(ticket, actor, now, "escalated", {
+            "group": (old_group, target), "assignee": (old_assignee, ticket.assignee)}))
+    return ticket
+
+
+def ticket_claim(*, ticket: Ticket, actor, now: datetime | None = None) -> Ticket:
+    """Atomic 'Pick': one conditional UPDATE, so of two engineers picking at once exactly one wins.
+
+    Raises AlreadyClaimed (409) naming who holds it when someone else was first.
+    """
+    now = now or timezone.now()
+    access.require(actor, "pick", ticket)
+    if not ticket.is_open:
+        raise TransitionRefused(f"{ticket.key} is {ticket.get_status_display().lower()}; nothing to pick.")
+    if access.role_of(actor) == Role.ENGINEER_L3 and ticket.group_id and not actor.assignment_groups.filter(
+            pk=ticket.group_id).exists():
+        raise AccessDenied(f"{ticket.key} is with {ticket.group.name}, which is not one of your teams.")
+    with transaction.atomic():
+        won = Ticket.objects.filter(pk=ticket.pk, assignee__isnull=True).update(
+            assignee=actor, picked_at=now, version=F("version") + 1, updated_at=now)
+        if not won:
+            holder = Ticket.objects.filter(pk=ticket.pk).values_list(
+                "assignee__username", "assignee_id", "picked_at").get()
+            if holder[1] == actor.pk:
+                ticket.refresh_from_db()
+                return ticket
+            raise AlreadyClaimed(f"{ticket.key} was already picked by {holder[0]}; choose another ticket.")
+        ticket.refresh_from_db()
+        event_record(ticket=ticket, actor=actor, kind=EventKind.ASSIGNMENT, now=now, field="assignee",
+                     new=actor, note="picked from the 3rd-line queue")
+        hooks.ticket_changed(hooks.TicketChange(ticket, actor, now, "claimed", {"assignee": (None, actor)}))
+    return ticket
+
+
+def ticket_watch(*, ticket: Ticket, actor, user, watch: bool = True, now: datetime | None = None) -> None:
+    now = now or timezone.now()
+    if user != actor:
+        access.require(actor, "watch", ticket)
+    elif not access.may_see(actor, ticket):
+        raise AccessDenied(f"You may not watch {ticket.key}.")
+    with transaction.atomic():
+        (ticket.watchers.add if watch else ticket.watchers.remove)(user)
+        event_record(ticket=ticket, actor=actor, kind=EventKind.WATCHER, now=now, field="watchers",
+                     new=user if watch else "", old="" if watch else user, internal=True)
+
+
+# --- conversation -----------------------------------------------------------------------------------
+
+def ticket_comment(*, ticket: Ticket, actor, body: str, internal: bool = False,
+                   now: datetime | None = None) -> Comment:
+    """Add a public comment or an internal note. Append-only, so no version check.
+
+    A staff member's first public reply stamps the first response; a requester's reply to a ticket
+    waiting on them moves it back to work.
+    """
+    now = now or timezone.now()
+    body = (body or "").strip()
+    if not body:
+        raise ValidationFailed("Write something before sending.", fields={"body": ["A comment cannot be empty."]})
+    if not access.may_see(actor, ticket):
+        raise AccessDenied(f"You may not comment on {ticket.key}.")
+    if internal:
+        access.require(actor, "internal_note", ticket)
+    with transaction.atomic():
+        comment = Comment.objects.create(ticket=ticket, author=actor, body=body, internal=internal, created_at=now)
+        event_record(ticket=ticket, actor=actor, kind=EventKind.COMMENT, now=now, internal=internal, comment=comment)
+        fields: dict[str, Any] = {"updated_at": now}
+        if not internal and _is_first_response(ticket, actor):
+            fields["first_response_at"] = now
+        Ticket.objects.filter(pk=ticket.pk).update(**fields)
+        for name, value in fields.items():
+            setattr(ticket, name, value)
+        hooks.ticket_changed(hooks.TicketChange(
+            ticket, actor, now, "comment",
+            {"first_response_at": (None, now)} if "first_response_at" in fields else {}))
+        if ticket.status == Status.PENDING and ticket.requester_id == actor.pk and not internal:
+            ticket_transition(ticket=ticket, to=Status.IN_PROGRESS, actor=actor, now=now)
+    return comment
+
+
+# --- links ------------------------------------------------------------------------------------------
+
+def ticket_link(*, source: Ticket, target: Ticket, type: str, actor, now: datetime | None = None) -> Link:
+    """Link two tickets with a typed edge, recorded on both timelines; a duplicate is a 409."""
+    now = now or timezone.now()
+    access.require(actor, "link", source)
+    if type not in LinkType.values:
+        raise ValidationFailed(f"Unknown link type {type!r}; use one of: {', '.join(LinkType.values)}.",
+                               fields={"type": ["Unknown link type."]})
+    if source.pk == target.pk:
+        raise ValidationFailed(f"{source.key} cannot be linked to itself.", fields={"target": ["Same ticket."]})
+    try:
+        with transaction.atomic():
+            link = Link.objects.create(source=source, target=target, type=type, created_by=actor, created_at=now)
+            label = LinkType(type).label
+            event_record(ticket=source, actor=actor, kind=EventKind.LINK, now=now, field=type, new=target.key,
+                         note=f"{source.key} {label} {target.key}")
+            event_record(ticket=target, actor=actor, kind=EventKind.LINK, now=now, field=type, new=source.key,
+                         note=f"{source.key} {label} {target.key}")
+    except IntegrityError:
+        raise Conflict(f"{source.key} is already linked as '{LinkType(type).label}' to {target.key}.") from None
+    return link
+
+
+def ticket_unlink(*, link: Link, actor, now: datetime | None = None) -> None:
+    now = now or timezone.now()
+    access.require(actor, "link", link.source)
+    with transaction.atomic():
+        label = LinkType(link.type).label
+        for ticket, other in ((link.source, link.target), (link.target, link.source)):
+            event_record(ticket=ticket, actor=actor, kind=EventKind.LINK, now=now, field=link.type, old=other.key,
+                         note=f"removed: {link.source.key} {label} {link.target.key}")
+        link.delete()
