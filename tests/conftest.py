@@ -1,0 +1,62 @@
+"""A shared cast: one user per role, an L1 -> L2 -> L3 chain of groups, two services."""
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from tests.factories import GroupFactory, ServiceFactory, UserFactory
+from tracker.choices import Role, Tier
+
+
+def pytest_collection_modifyitems(config, items):
+    skip_pg = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL (see README)")
+    if connection.vendor != "postgresql":
+        for item in items:
+            if "postgres" in item.keywords:
+                item.add_marker(skip_pg)
+
+
+@pytest.fixture
+def services(db):
+    return {"payroll": ServiceFactory(name="Payroll"), "mail": ServiceFactory(name="Mail")}
+
+
+@pytest.fixture
+def cast(db, services):
+    """Users by role and the tier chain. `cast.l3` is a development team covering Payroll."""
+
+    class Cast:
+        pass
+
+    c = Cast()
+    c.requester = UserFactory(username="alice", role=Role.REQUESTER, first_name="Alice")
+    c.other_requester = UserFactory(username="bob", role=Role.REQUESTER, first_name="Bob")
+    c.agent1 = UserFactory(username="lena", role=Role.AGENT_L1)
+    c.agent2 = UserFactory(username="liam", role=Role.AGENT_L2)
+    c.engineer = UserFactory(username="devon", role=Role.ENGINEER_L3)
+    c.engineer2 = UserFactory(username="dana", role=Role.ENGINEER_L3)
+    c.change_manager = UserFactory(username="carl", role=Role.CHANGE_MANAGER)
+    c.manager = UserFactory(username="maria", role=Role.MANAGER, email="maria@example.test")
+    c.admin = UserFactory(username="root", role=Role.ADMIN, is_superuser=True, is_staff=True)
+    c.l3 = GroupFactory(name="Payroll Dev", tier=Tier.L3, manager=c.manager)
+    c.l2 = GroupFactory(name="App Support", tier=Tier.L2, manager=c.manager, escalates_to=c.l3)
+    c.l1 = GroupFactory(name="Service Desk", tier=Tier.L1, manager=c.manager, escalates_to=c.l2)
+    for group in (c.l1, c.l2, c.l3):
+        group.services.add(services["payroll"])
+    c.l1.members.add(c.agent1)
+    c.l2.members.add(c.agent2)
+    c.l3.members.add(c.engineer, c.engineer2)
+    c.services = services
+    return c
+
+
+@pytest.fixture
+def api():
+    """An API client factory: api(user) is signed in as that user."""
+
+    def make(user=None):
+        client = APIClient()
+        if user is not None:
+            client.force_authenticate(user)
+        return client
+
+    return make
