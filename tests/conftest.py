@@ -15,6 +15,12 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(skip_pg)
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Tests create many users: a fast hasher keeps set-up cheap (production keeps PBKDF2)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def services(db):
     return {"payroll": ServiceFactory(name="Payroll"), "mail": ServiceFactory(name="Mail")}
