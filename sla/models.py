@@ -1,1 +1,347 @@
-"""Models of this app (filled by the issue that builds it)."""
+"""The SLA engine's schema: business calendars, policies, clocks, their effects, notifications, outbox.
+
+A clock is one row per (ticket, metric, tier, cycle). While it runs it stores the instant of its next
+warning or breach in `next_check_at` behind a partial index, so "what is due now" is one indexed range
+scan however many clocks run. Effects (warning, breach) are rows unique per (clock, level): a second
+sweeper, a retry or a crash-and-redo can never apply one twice.
+
+The manager dashboard aggregates `Clock` directly (no pre-aggregated table): `group` and `priority` are
+snapshots taken when the clock starts, is re-planned or breaches, and `ticket__kind` / `tier` / `metric`
+give the other axes.
+"""
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from tracker.choices import Kind, Priority, Status, Tier
+
+from .choices import (
+    DEFAULT_PAUSE_STATUSES,
+    DEFAULT_WARN_PERCENTS,
+    Channel,
+    ClockState,
+    Metric,
+    NotificationKind,
+)
+
+
+def _default_warn_percents():
+    return list(DEFAULT_WARN_PERCENTS)
+
+
+def _default_pause_statuses():
+    return list(DEFAULT_PAUSE_STATUSES)
+
+
+class Calendar(models.Model):
+    """Business hours in a time zone, minus holidays; or 24x7."""
+
+    name = models.CharField(max_length=120, unique=True)
+    time_zone = models.CharField(max_length=64, default="UTC", help_text="IANA name, e.g. Europe/London.")
+    always_open = models.BooleanField(
+        default=False, help_text="24x7: every second counts (holidays still apply if any are listed).")
+    holiday_country = models.CharField(max_length=8, blank=True,
+                                       help_text="ISO country whose public holidays were imported, e.g. GB.")
+    holiday_subdivision = models.CharField(max_length=16, blank=True, help_text="e.g. ENG for England.")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class WorkingHours(models.Model):
+    """One open interval of a weekday; a day may have several (e.g. 08:00-12:00 and 13:00-17:00)."""
+
+    calendar = models.ForeignKey(Calendar, on_delete=models.CASCADE, related_name="hours")
+    weekday = models.PositiveSmallIntegerField(choices=[(i, d) for i, d in enumerate(
+        ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"])])
+    start = models.TimeField()
+    end = models.TimeField(help_text="00:00 means midnight at the end of the day.")
+
+    class Meta:
+        ordering = ["calendar", "weekday", "start"]
+        verbose_name_plural = "working hours"
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.start:%H:%M}-{self.end:%H:%M}"
+
+
+class Holiday(models.Model):
+    calendar = models.ForeignKey(Calendar, on_delete=models.CASCADE, related_name="holidays")
+    date = models.DateField()
+    name = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["calendar", "date"]
+        constraints = [models.UniqueConstraint(fields=["calendar", "date"], name="sla_holiday_calendar_date")]
+
+    def __str__(self):
+        return f"{self.date} {self.name}"
+
+
+class Policy(models.Model):
+    """Targets for the tickets it matches; the first active policy by `order` whose conditions all hold wins.
+
+    An empty condition matches anything. Targets are seconds so tests and demos can use short ones.
+    """
+
+    name = models.CharField(max_length=120, unique=True)
+    order = models.PositiveIntegerField(default=100, help_text="Lower is tried first.")
+    active = models.BooleanField(default=True)
+    calendar = models.ForeignKey(Calendar, on_delete=models.PROTECT, related_name="policies")
+    # conditions
+    kinds = models.JSONField(default=list, blank=True,
+                             help_text=f"Any of {', '.join(Kind.values)}; empty = any.")
+    priorities = models.JSONField(default=list, blank=True, help_text="Any of 1..5; empty = any.")
+    services = models.ManyToManyField("tracker.Service", blank=True, related_name="sla_policies")
+    organisations = models.ManyToManyField("tracker.Organisation", blank=True, related_name="sla_policies",
+                                           help_text="The requester's organisation.")
+    sites = models.JSONField(default=list, blank=True, help_text="The requester's site; empty = any.")
+    # targets
+    response_s = models.PositiveIntegerField(null=True, blank=True,
+                                             help_text="First response target, seconds.")
+    resolution_s = models.PositiveIntegerField(null=True, blank=True, help_text="Resolution target, seconds.")
+    warn_percents = models.JSONField(default=_default_warn_percents, blank=True,
+                                     help_text="Warning thresholds in percent of the target, e.g. [75, 90].")
+    pause_statuses = models.JSONField(default=_default_pause_statuses, blank=True,
+                                      help_text="Statuses that pause the clocks; any of "
+                                      f"{', '.join(Status.values)}.")
+    # escalation
+    functional_escalation = models.BooleanField(
+        default=True, help_text="On a breach, move the ticket to the next tier's group.")
+    hierarchical_escalation = models.BooleanField(
+        default=True, help_text="On a breach (and the last warning), notify the group's manager.")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["order", "id"]
+        verbose_name_plural = "policies"
+
+    def __str__(self):
+        return self.name
+
+
+class TierTarget(models.Model):
+    """A per-tier target: a ticket waiting at `tier` must be picked (assigned) within `goal_s`."""
+
+    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="tier_targets")
+    tier = models.PositiveSmallIntegerField(choices=Tier.choices)
+    goal_s = models.PositiveIntegerField(
+        help_text="Seconds of business time to pick the ticket at this tier.")
+
+    class Meta:
+        ordering = ["policy", "tier"]
+        constraints = [models.UniqueConstraint(fields=["policy", "tier"], name="sla_tiertarget_policy_tier")]
+
+    def __str__(self):
+        return f"L{self.tier} pick within {timedelta(seconds=self.goal_s)}"
+
+
+class ClockQuerySet(models.QuerySet):
+    def running(self):
+        return self.filter(state=ClockState.RUNNING)
+
+    def due(self, now: datetime):
+        """Running clocks with a warning or breach at or before `now` (served by sla_clock_due)."""
+        return self.filter(state=ClockState.RUNNING, next_check_at__lte=now)
+
+
+class Clock(models.Model):
+    """One SLA clock of a ticket: a metric (and tier, for pick targets) in one cycle.
+
+    Time is banked in business seconds: `elapsed_s` holds what was counted up to the last pause or stop;
+    while running, the current segment counts from `resumed_at`. `due_at` is when `goal_s` is reached
+    (null while paused: it moves with the pause). `next_check_at` is the next warning or breach instant.
+    """
+
+    ticket = models.ForeignKey("tracker.Ticket", on_delete=models.CASCADE, related_name="sla_clocks")
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="clocks")
+    metric = models.CharField(max_length=12, choices=Metric.choices)
+    tier = models.PositiveSmallIntegerField(choices=Tier.choices, null=True, blank=True)
+    cycle = models.PositiveIntegerField(default=1)
+    state = models.CharField(max_length=10, choices=ClockState.choices, default=ClockState.RUNNING)
+    breached = models.BooleanField(default=False)
+    breached_at = models.DateTimeField(null=True, blank=True)
+    warned_percent = models.PositiveSmallIntegerField(default=0, help_text="Highest warning applied.")
+    goal_s = models.PositiveIntegerField()
+    elapsed_s = models.PositiveIntegerField(
+        default=0, help_text="Business seconds banked at the last pause/stop.")
+    started_at = models.DateTimeField()
+    resumed_at = models.DateTimeField(null=True, blank=True, help_text="Start of the running segment.")
+    paused_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    next_check_at = models.DateTimeField(null=True, blank=True)
+    # snapshots for reporting (compliance by group / priority)
+    group = models.ForeignKey("tracker.AssignmentGroup", null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="sla_clocks")
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, null=True, blank=True)
+
+    objects = ClockQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["ticket", "metric", "tier", "cycle"]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "metric", "cycle"], condition=Q(tier__isnull=True),
+                                    name="sla_clock_unique_cycle"),
+            models.UniqueConstraint(fields=["ticket", "metric", "tier", "cycle"],
+                                    condition=Q(tier__isnull=False), name="sla_clock_unique_tier_cycle"),
+        ]
+        indexes = [
+            # The sweep: running clocks whose next warning/breach is due (ORDER BY next_check_at).
+            models.Index(fields=["next_check_at"], condition=Q(state="running"), name="sla_clock_due"),
+            # Ticket list: "breaching within N minutes" and "order by time remaining".
+            models.Index(fields=["ticket", "due_at"], condition=Q(state="running"),
+                         name="sla_clock_running_due"),
+            # Ticket list "breached" filter and the dashboard's breach lists.
+            models.Index(fields=["breached_at"], condition=Q(breached=True), name="sla_clock_breached"),
+            # Dashboard: compliance over stopped clocks in a period.
+            models.Index(fields=["stopped_at", "metric"], name="sla_clock_stopped"),
+        ]
+
+    def __str__(self):
+        tier = f" L{self.tier}" if self.tier else ""
+        return f"{self.metric}{tier} #{self.cycle} of ticket {self.ticket_id} ({self.state})"
+
+    def elapsed_at(self, now: datetime, calendar=None) -> int:
+        """Business seconds counted up to `now` (needs the business calendar while running)."""
+        if self.state != ClockState.RUNNING or self.resumed_at is None:
+            return self.elapsed_s
+        from .calendars import business_calendar
+
+        cal = calendar or business_calendar(self.policy.calendar)
+        return self.elapsed_s + cal.seconds_between(self.resumed_at, max(now, self.resumed_at))
+
+    def remaining_at(self, now: datetime, calendar=None) -> int:
+        """Business seconds left before the breach; negative once breached."""
+        return self.goal_s - self.elapsed_at(now, calendar)
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in (ClockState.RUNNING, ClockState.PAUSED)
+
+
+class ClockEffect(models.Model):
+    """A warning or breach applied to a clock: at most one per (clock, level), the idempotency key."""
+
+    clock = models.ForeignKey(Clock, on_delete=models.CASCADE, related_name="effects")
+    ticket = models.ForeignKey("tracker.Ticket", on_delete=models.CASCADE, related_name="sla_effects")
+    level = models.PositiveSmallIntegerField(help_text="Warning percent, or 100 for the breach.")
+    due_at = models.DateTimeField(help_text="When the threshold was reached.")
+    created_at = models.DateTimeField(help_text="When the sweep applied it.")
+    escalated_to = models.ForeignKey("tracker.AssignmentGroup", null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+")
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["clock", "level"], name="sla_clockeffect_once")]
+
+    def __str__(self):
+        return f"clock {self.clock_id} level {self.level}"
+
+
+class Notification(models.Model):
+    """An in-app notification (the bell). `key` makes a retried effect a no-op for the same recipient."""
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                  related_name="notifications")
+    ticket = models.ForeignKey("tracker.Ticket", null=True, blank=True, on_delete=models.CASCADE,
+                               related_name="notifications")
+    kind = models.CharField(max_length=12, choices=NotificationKind.choices)
+    key = models.CharField(max_length=120)
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["recipient", "key"], name="sla_notification_once")]
+        indexes = [
+            # The bell's unread count and the unread list.
+            models.Index(fields=["recipient", "-created_at"], condition=Q(read_at__isnull=True),
+                         name="sla_notification_unread"),
+            models.Index(fields=["recipient", "-created_at", "-id"], name="sla_notification_inbox"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} to {self.recipient_id}: {self.title}"
+
+
+class NotificationPreference(models.Model):
+    """Per user and kind: email on/off, in-app on/off. No row means both on."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="notification_preferences")
+    kind = models.CharField(max_length=12, choices=NotificationKind.choices)
+    email = models.BooleanField(default=True)
+    in_app = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["user", "kind"]
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="sla_preference_user_kind")]
+
+    def __str__(self):
+        return f"{self.user_id} {self.kind}: email={self.email} in_app={self.in_app}"
+
+
+class OutboxMessage(models.Model):
+    """A message to send, written in the transaction of the effect that caused it (transactional outbox).
+
+    `key` is unique, so a redone effect cannot queue a twin; the relay sends, then marks `sent_at`, and
+    sends with `message_id` so a resend after a crash between the two is recognisable as a duplicate.
+    """
+
+    key = models.CharField(max_length=160, unique=True)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
+    kind = models.CharField(max_length=12, choices=NotificationKind.choices)
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+    ticket = models.ForeignKey("tracker.Ticket", null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+")
+    to_address = models.CharField(max_length=254)
+    subject = models.CharField(max_length=250)
+    body = models.TextField()
+    message_id = models.CharField(max_length=250)
+    created_at = models.DateTimeField()
+    available_at = models.DateTimeField(help_text="Not before; pushed back after a failed attempt.")
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            # The relay: unsent messages that may be tried now.
+            models.Index(fields=["available_at"], condition=Q(sent_at__isnull=True),
+                         name="sla_outbox_pending"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} to {self.to_address} ({'sent' if self.sent_at else 'pending'})"
+
+
+class SweepHeartbeat(models.Model):
+    """Liveness of the periodic jobs: one row per job, stamped on every run."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    last_run_at = models.DateTimeField()
+    last_processed = models.PositiveIntegerField(default=0)
+    last_duration_ms = models.PositiveIntegerField(default=0)
+    runs = models.PositiveBigIntegerField(default=0)
+    hostname = models.CharField(max_length=120, blank=True)
+
+    def __str__(self):
+        return f"{self.name} at {self.last_run_at}"
+
+    def is_stale(self, now: datetime, period_s: float) -> bool:
+        """Older than three periods: the worker or beat is not turning the crank."""
+        return (now - self.last_run_at).total_seconds() > 3 * period_s

@@ -1,0 +1,32 @@
+"""Enumerations of the SLA engine."""
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Metric(models.TextChoices):
+    RESPONSE = "response", _("First response")
+    RESOLUTION = "resolution", _("Resolution")
+    PICK = "pick", _("Picked at tier")  # per-tier target, e.g. "L3 picks a P1 within 30 min"
+
+
+class ClockState(models.TextChoices):
+    RUNNING = "running", _("Running")
+    PAUSED = "paused", _("Paused")
+    MET = "met", _("Stopped")  # responded / resolved / picked (breached or not: see Clock.breached)
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class NotificationKind(models.TextChoices):
+    WARNING = "warning", _("SLA warning")
+    BREACH = "breach", _("SLA breach")
+    ESCALATION = "escalation", _("Escalation")
+    ASSIGNMENT = "assignment", _("Assignment")
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("Email")
+
+
+BREACH_LEVEL = 100  # ClockEffect.level of the breach; warnings use their percent (75, 90, ...)
+DEFAULT_WARN_PERCENTS = [75, 90]
+DEFAULT_PAUSE_STATUSES = ["pending"]
