@@ -1,0 +1,24 @@
+"""The OpenAPI 3 document is valid and describes the ticket contract."""
+import yaml
+from openapi_spec_validator import validate
+
+
+def test_the_openapi_schema_validates_and_lists_the_ticket_endpoints(cast, client):
+    client.force_login(cast.agent1)
+    response = client.get("/api/schema/")
+    assert response.status_code == 200
+    schema = yaml.safe_load(response.content)
+    validate(schema)
+    paths = schema["paths"]
+    for path in ("/api/v1/tickets/", "/api/v1/tickets/{key}/", "/api/v1/tickets/{key}/transition/",
+                 "/api/v1/tickets/{key}/escalate/", "/api/v1/tickets/{key}/comments/",
+                 "/api/v1/tickets/{key}/links/", "/api/v1/tickets/{key}/history/"):
+        assert path in paths, path
+    patch = paths["/api/v1/tickets/{key}/"]["patch"]
+    assert any(p["name"] == "If-Match" and p["in"] == "header" for p in patch["parameters"])
+
+
+def test_interactive_docs_are_served_without_a_cdn(cast, client):
+    client.force_login(cast.agent1)
+    html = client.get("/api/docs/").content.decode()
+    assert "/static/drf_spectacular_sidecar/" in html and "cdn" not in html.lower()
