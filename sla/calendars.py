@@ -5,6 +5,7 @@ through the calendar's time zone (so a DST day simply has a shorter or longer ni
 intervals are summed or consumed; a goal of a month costs about thirty cheap steps.
 Instants are aware datetimes; results are whole seconds (a breach is `now >= due_at`).
 """
+
 from __future__ import annotations
 
 import math
@@ -30,14 +31,19 @@ class BusinessCalendar:
     always_open: bool = False
 
     @classmethod
-    def build(cls, *, time_zone: str = "UTC", hours=(), holidays=(),
-              always_open: bool = False) -> BusinessCalendar:
+    def build(
+        cls, *, time_zone: str = "UTC", hours=(), holidays=(), always_open: bool = False
+    ) -> BusinessCalendar:
         """`hours`: iterable of (weekday 0=Mon, start, end); an end of 00:00 means the end of the day."""
         week: list[list[tuple[time, time]]] = [[] for _ in range(7)]
         for weekday, start, end in hours:
             week[weekday].append((start, end))
-        return cls(tz=ZoneInfo(time_zone), week=tuple(tuple(sorted(d)) for d in week),
-                   holidays=frozenset(holidays), always_open=always_open)
+        return cls(
+            tz=ZoneInfo(time_zone),
+            week=tuple(tuple(sorted(d)) for d in week),
+            holidays=frozenset(holidays),
+            always_open=always_open,
+        )
 
     # --- the day's open intervals as UTC instants --------------------------------------------------
 
@@ -120,8 +126,9 @@ def business_calendar(calendar) -> BusinessCalendar:
     if cached is None:
         hours = [(h.weekday, h.start, h.end) for h in calendar.hours.all()]
         holidays = [h.date for h in calendar.holidays.all()]
-        cached = BusinessCalendar.build(time_zone=calendar.time_zone, hours=hours, holidays=holidays,
-                                        always_open=calendar.always_open)
+        cached = BusinessCalendar.build(
+            time_zone=calendar.time_zone, hours=hours, holidays=holidays, always_open=calendar.always_open
+        )
         if len(_cache) > 256:
             _cache.clear()
         _cache[key] = cached

@@ -1,4 +1,5 @@
 """Enumerations of the SLA engine."""
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 

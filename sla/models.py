@@ -9,6 +9,7 @@ The manager dashboard aggregates `Clock` directly (no pre-aggregated table): `gr
 snapshots taken when the clock starts, is re-planned or breaches, and `ticket__kind` / `tier` / `metric`
 give the other axes.
 """
+
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -42,9 +43,11 @@ class Calendar(models.Model):
     name = models.CharField(max_length=120, unique=True)
     time_zone = models.CharField(max_length=64, default="UTC", help_text="IANA name, e.g. Europe/London.")
     always_open = models.BooleanField(
-        default=False, help_text="24x7: every second counts (holidays still apply if any are listed).")
-    holiday_country = models.CharField(max_length=8, blank=True,
-                                       help_text="ISO country whose public holidays were imported, e.g. GB.")
+        default=False, help_text="24x7: every second counts (holidays still apply if any are listed)."
+    )
+    holiday_country = models.CharField(
+        max_length=8, blank=True, help_text="ISO country whose public holidays were imported, e.g. GB."
+    )
     holiday_subdivision = models.CharField(max_length=16, blank=True, help_text="e.g. ENG for England.")
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -59,8 +62,14 @@ class WorkingHours(models.Model):
     """One open interval of a weekday; a day may have several (e.g. 08:00-12:00 and 13:00-17:00)."""
 
     calendar = models.ForeignKey(Calendar, on_delete=models.CASCADE, related_name="hours")
-    weekday = models.PositiveSmallIntegerField(choices=[(i, d) for i, d in enumerate(
-        ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"])])
+    weekday = models.PositiveSmallIntegerField(
+        choices=[
+            (i, d)
+            for i, d in enumerate(
+                ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+            )
+        ]
+    )
     start = models.TimeField()
     end = models.TimeField(help_text="00:00 means midnight at the end of the day.")
 
@@ -96,27 +105,40 @@ class Policy(models.Model):
     active = models.BooleanField(default=True)
     calendar = models.ForeignKey(Calendar, on_delete=models.PROTECT, related_name="policies")
     # conditions
-    kinds = models.JSONField(default=list, blank=True,
-                             help_text=f"Any of {', '.join(Kind.values)}; empty = any.")
+    kinds = models.JSONField(
+        default=list, blank=True, help_text=f"Any of {', '.join(Kind.values)}; empty = any."
+    )
     priorities = models.JSONField(default=list, blank=True, help_text="Any of 1..5; empty = any.")
     services = models.ManyToManyField("tracker.Service", blank=True, related_name="sla_policies")
-    organisations = models.ManyToManyField("tracker.Organisation", blank=True, related_name="sla_policies",
-                                           help_text="The requester's organisation.")
+    organisations = models.ManyToManyField(
+        "tracker.Organisation",
+        blank=True,
+        related_name="sla_policies",
+        help_text="The requester's organisation.",
+    )
     sites = models.JSONField(default=list, blank=True, help_text="The requester's site; empty = any.")
     # targets
-    response_s = models.PositiveIntegerField(null=True, blank=True,
-                                             help_text="First response target, seconds.")
+    response_s = models.PositiveIntegerField(
+        null=True, blank=True, help_text="First response target, seconds."
+    )
     resolution_s = models.PositiveIntegerField(null=True, blank=True, help_text="Resolution target, seconds.")
-    warn_percents = models.JSONField(default=_default_warn_percents, blank=True,
-                                     help_text="Warning thresholds in percent of the target, e.g. [75, 90].")
-    pause_statuses = models.JSONField(default=_default_pause_statuses, blank=True,
-                                      help_text="Statuses that pause the clocks; any of "
-                                      f"{', '.join(Status.values)}.")
+    warn_percents = models.JSONField(
+        default=_default_warn_percents,
+        blank=True,
+        help_text="Warning thresholds in percent of the target, e.g. [75, 90].",
+    )
+    pause_statuses = models.JSONField(
+        default=_default_pause_statuses,
+        blank=True,
+        help_text=f"Statuses that pause the clocks; any of {', '.join(Status.values)}.",
+    )
     # escalation
     functional_escalation = models.BooleanField(
-        default=True, help_text="On a breach, move the ticket to the next tier's group.")
+        default=True, help_text="On a breach, move the ticket to the next tier's group."
+    )
     hierarchical_escalation = models.BooleanField(
-        default=True, help_text="On a breach (and the last warning), notify the group's manager.")
+        default=True, help_text="On a breach (and the last warning), notify the group's manager."
+    )
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -133,7 +155,8 @@ class TierTarget(models.Model):
     policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="tier_targets")
     tier = models.PositiveSmallIntegerField(choices=Tier.choices)
     goal_s = models.PositiveIntegerField(
-        help_text="Seconds of business time to pick the ticket at this tier.")
+        help_text="Seconds of business time to pick the ticket at this tier."
+    )
 
     class Meta:
         ordering = ["policy", "tier"]
@@ -171,7 +194,8 @@ class Clock(models.Model):
     warned_percent = models.PositiveSmallIntegerField(default=0, help_text="Highest warning applied.")
     goal_s = models.PositiveIntegerField()
     elapsed_s = models.PositiveIntegerField(
-        default=0, help_text="Business seconds banked at the last pause/stop.")
+        default=0, help_text="Business seconds banked at the last pause/stop."
+    )
     started_at = models.DateTimeField()
     resumed_at = models.DateTimeField(null=True, blank=True, help_text="Start of the running segment.")
     paused_at = models.DateTimeField(null=True, blank=True)
@@ -179,8 +203,9 @@ class Clock(models.Model):
     stopped_at = models.DateTimeField(null=True, blank=True)
     next_check_at = models.DateTimeField(null=True, blank=True)
     # snapshots for reporting (compliance by group / priority)
-    group = models.ForeignKey("tracker.AssignmentGroup", null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="sla_clocks")
+    group = models.ForeignKey(
+        "tracker.AssignmentGroup", null=True, blank=True, on_delete=models.SET_NULL, related_name="sla_clocks"
+    )
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, null=True, blank=True)
 
     objects = ClockQuerySet.as_manager()
@@ -188,17 +213,24 @@ class Clock(models.Model):
     class Meta:
         ordering = ["ticket", "metric", "tier", "cycle"]
         constraints = [
-            models.UniqueConstraint(fields=["ticket", "metric", "cycle"], condition=Q(tier__isnull=True),
-                                    name="sla_clock_unique_cycle"),
-            models.UniqueConstraint(fields=["ticket", "metric", "tier", "cycle"],
-                                    condition=Q(tier__isnull=False), name="sla_clock_unique_tier_cycle"),
+            models.UniqueConstraint(
+                fields=["ticket", "metric", "cycle"],
+                condition=Q(tier__isnull=True),
+                name="sla_clock_unique_cycle",
+            ),
+            models.UniqueConstraint(
+                fields=["ticket", "metric", "tier", "cycle"],
+                condition=Q(tier__isnull=False),
+                name="sla_clock_unique_tier_cycle",
+            ),
         ]
         indexes = [
             # The sweep: running clocks whose next warning/breach is due (ORDER BY next_check_at).
             models.Index(fields=["next_check_at"], condition=Q(state="running"), name="sla_clock_due"),
             # Ticket list: "breaching within N minutes" and "order by time remaining".
-            models.Index(fields=["ticket", "due_at"], condition=Q(state="running"),
-                         name="sla_clock_running_due"),
+            models.Index(
+                fields=["ticket", "due_at"], condition=Q(state="running"), name="sla_clock_running_due"
+            ),
             # Ticket list "breached" filter and the dashboard's breach lists.
             models.Index(fields=["breached_at"], condition=Q(breached=True), name="sla_clock_breached"),
             # Dashboard: compliance over stopped clocks in a period.
@@ -235,8 +267,9 @@ class ClockEffect(models.Model):
     level = models.PositiveSmallIntegerField(help_text="Warning percent, or 100 for the breach.")
     due_at = models.DateTimeField(help_text="When the threshold was reached.")
     created_at = models.DateTimeField(help_text="When the sweep applied it.")
-    escalated_to = models.ForeignKey("tracker.AssignmentGroup", null=True, blank=True,
-                                     on_delete=models.SET_NULL, related_name="+")
+    escalated_to = models.ForeignKey(
+        "tracker.AssignmentGroup", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     note = models.TextField(blank=True)
 
     class Meta:
@@ -250,10 +283,12 @@ class ClockEffect(models.Model):
 class Notification(models.Model):
     """An in-app notification (the bell). `key` makes a retried effect a no-op for the same recipient."""
 
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                                  related_name="notifications")
-    ticket = models.ForeignKey("tracker.Ticket", null=True, blank=True, on_delete=models.CASCADE,
-                               related_name="notifications")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    ticket = models.ForeignKey(
+        "tracker.Ticket", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
     kind = models.CharField(max_length=12, choices=NotificationKind.choices)
     key = models.CharField(max_length=120)
     title = models.CharField(max_length=200)
@@ -267,8 +302,11 @@ class Notification(models.Model):
         constraints = [models.UniqueConstraint(fields=["recipient", "key"], name="sla_notification_once")]
         indexes = [
             # The bell's unread count and the unread list.
-            models.Index(fields=["recipient", "-created_at"], condition=Q(read_at__isnull=True),
-                         name="sla_notification_unread"),
+            models.Index(
+                fields=["recipient", "-created_at"],
+                condition=Q(read_at__isnull=True),
+                name="sla_notification_unread",
+            ),
             models.Index(fields=["recipient", "-created_at", "-id"], name="sla_notification_inbox"),
         ]
 
@@ -279,8 +317,9 @@ class Notification(models.Model):
 class NotificationPreference(models.Model):
     """Per user and kind: email on/off, in-app on/off. No row means both on."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="notification_preferences")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
     kind = models.CharField(max_length=12, choices=NotificationKind.choices)
     email = models.BooleanField(default=True)
     in_app = models.BooleanField(default=True)
@@ -303,10 +342,12 @@ class OutboxMessage(models.Model):
     key = models.CharField(max_length=160, unique=True)
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
     kind = models.CharField(max_length=12, choices=NotificationKind.choices)
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="+")
-    ticket = models.ForeignKey("tracker.Ticket", null=True, blank=True, on_delete=models.SET_NULL,
-                               related_name="+")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    ticket = models.ForeignKey(
+        "tracker.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     to_address = models.CharField(max_length=254)
     subject = models.CharField(max_length=250)
     body = models.TextField()
@@ -321,8 +362,9 @@ class OutboxMessage(models.Model):
         ordering = ["created_at", "id"]
         indexes = [
             # The relay: unsent messages that may be tried now.
-            models.Index(fields=["available_at"], condition=Q(sent_at__isnull=True),
-                         name="sla_outbox_pending"),
+            models.Index(
+                fields=["available_at"], condition=Q(sent_at__isnull=True), name="sla_outbox_pending"
+            ),
         ]
 
     def __str__(self):

@@ -1,0 +1,278 @@
+"""Reads of the manager dashboard: SLA compliance, breaches, backlog, MTTR and escalations over a period.
+
+Compliance, MTTR and the daily trend come from ONE grouped scan of the clocks that stopped (or
+breached) in the period — index `sla_clock_stopped` — grouped by (day, tier, group, priority, kind,
+metric); every table is then a roll-up in Python of at most a few thousand rows, so the cost does not
+grow with the number of tables.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
+
+from tracker.choices import OPEN_STATUSES, EventKind, Kind, Priority, Tier
+from tracker.models import AssignmentGroup, Ticket, TicketEvent
+
+from .choices import BREACH_LEVEL, ClockState, Metric
+from .models import Clock, ClockEffect
+
+AGE_BUCKETS = (
+    ("< 1 day", 0, 1),
+    ("1–3 days", 1, 3),
+    ("3–7 days", 3, 7),
+    ("7–30 days", 7, 30),
+    ("> 30 days", 30, None),
+)
+METRICS = (Metric.RESPONSE, Metric.RESOLUTION)
+
+
+@dataclass
+class Period:
+    start: datetime
+    end: datetime
+
+    @property
+    def days(self) -> int:
+        return max(1, round((self.end - self.start).total_seconds() / 86400))
+
+
+@dataclass
+class Table:
+    slug: str
+    title: str
+    headers: list[str]
+    rows: list[list] = field(default_factory=list)
+
+
+def period_from(params, now: datetime) -> Period:
+    """`days=N` (default 30), or `start`/`end` dates (inclusive) from the query string."""
+    try:
+        start = date.fromisoformat(params.get("start", ""))
+        end = date.fromisoformat(params.get("end", "")) if params.get("end") else now.date()
+        tz = timezone.get_current_timezone()
+        return Period(
+            datetime.combine(start, datetime.min.time(), tz),
+            min(now, datetime.combine(end + timedelta(days=1), datetime.min.time(), tz)),
+        )
+    except ValueError:
+        pass
+    days = params.get("days", "30")
+    days = int(days) if days.isdigit() and 0 < int(days) <= 366 else 30
+    return Period(now - timedelta(days=days), now)
+
+
+def _pct(ok: int, total: int) -> str:
+    return f"{100 * ok / total:.1f}" if total else "—"
+
+
+def _clock_cells(period: Period) -> list[dict]:
+    """The one grouped scan: clocks decided in the period (stopped, or breached while still running)."""
+    decided = Q(state=ClockState.MET, stopped_at__gte=period.start, stopped_at__lt=period.end) | Q(
+        state__in=(ClockState.RUNNING, ClockState.PAUSED),
+        breached=True,
+        breached_at__gte=period.start,
+        breached_at__lt=period.end,
+    )
+    day = TruncDate(Coalesce("stopped_at", "breached_at"))
+    duration = ExpressionWrapper(F("stopped_at") - F("started_at"), output_field=DurationField())
+    return list(
+        Clock.objects.filter(decided, metric__in=METRICS)
+        .annotate(day=day)
+        .values("day", "group__tier", "group_id", "priority", "ticket__kind", "metric")
+        .annotate(
+            total=Count("id"),
+            breached_n=Count("id", filter=Q(breached=True)),
+            met_n=Count("id", filter=Q(state=ClockState.MET)),
+            met_time=Sum(duration, filter=Q(state=ClockState.MET)),
+        )
+        .order_by()
+    )
+
+
+def _compliance_table(slug, title, cells, key, label) -> Table:
+    acc: dict = defaultdict(lambda: {m: [0, 0] for m in METRICS})
+    for c in cells:
+        k = key(c)
+        acc[k][c["metric"]][0] += c["total"]
+        acc[k][c["metric"]][1] += c["breached_n"]
+    table = Table(
+        slug,
+        title,
+        [
+            title.split(" by ")[-1].capitalize(),
+            "Response clocks",
+            "Response met %",
+            "Resolution clocks",
+            "Resolution met %",
+            "Breaches",
+        ],
+    )
+    for k in sorted(acc, key=lambda x: (x is None, x)):
+        r, s = acc[k][Metric.RESPONSE], acc[k][Metric.RESOLUTION]
+        table.rows.append(
+            [label(k), r[0], _pct(r[0] - r[1], r[0]), s[0], _pct(s[0] - s[1], s[0]), r[1] + s[1]]
+        )
+    return table
+
+
+def dashboard(*, period: Period, now: datetime) -> dict:
+    cells = _clock_cells(period)
+    groups = {g.pk: g for g in AssignmentGroup.objects.all()}
+    tier_label = {t.value: t.label for t in Tier}
+    prio_label = {p.value: p.label for p in Priority}
+    kind_label = {k.value: k.label for k in Kind}
+    tables = [
+        _compliance_table(
+            "tier",
+            "Compliance by tier",
+            cells,
+            lambda c: c["group__tier"],
+            lambda k: tier_label.get(k, "No group"),
+        ),
+        _compliance_table(
+            "group",
+            "Compliance by group",
+            cells,
+            lambda c: c["group_id"],
+            lambda k: groups[k].name if k in groups else "No group",
+        ),
+        _compliance_table(
+            "priority",
+            "Compliance by priority",
+            cells,
+            lambda c: c["priority"],
+            lambda k: prio_label.get(k, "—"),
+        ),
+        _compliance_table(
+            "kind", "Compliance by kind", cells, lambda c: c["ticket__kind"], lambda k: kind_label.get(k, k)
+        ),
+    ]
+    # KPIs
+    totals = {m: [0, 0] for m in METRICS}
+    for c in cells:
+        totals[c["metric"]][0] += c["total"]
+        totals[c["metric"]][1] += c["breached_n"]
+
+    # MTTR by priority: resolution clocks that stopped in the period (wall time from start to stop).
+    mttr: dict = defaultdict(lambda: [0, timedelta()])
+    for c in cells:
+        if c["metric"] == Metric.RESOLUTION and c["met_n"] and c["met_time"] is not None:
+            mttr[c["priority"]][0] += c["met_n"]
+            mttr[c["priority"]][1] += c["met_time"]
+    mttr_table = Table("mttr", "Mean time to resolve by priority", ["Priority", "Resolved", "MTTR (hours)"])
+    all_n, all_t = 0, timedelta()
+    for p in sorted(mttr, key=lambda x: (x is None, x)):
+        n, t = mttr[p]
+        all_n, all_t = all_n + n, all_t + t
+        mttr_table.rows.append([prio_label.get(p, "—"), n, f"{t.total_seconds() / n / 3600:.1f}"])
+
+    # Daily trend of compliance (both metrics) and of breaches.
+    days = [(period.start + timedelta(days=i)).date() for i in range(period.days + 1)]
+    trend = {d: {m: [0, 0] for m in METRICS} for d in days}
+    for c in cells:
+        if c["day"] in trend:
+            trend[c["day"]][c["metric"]][0] += c["total"]
+            trend[c["day"]][c["metric"]][1] += c["breached_n"]
+    trend_table = Table(
+        "trend",
+        "Daily compliance",
+        ["Day", "Response clocks", "Response met %", "Resolution clocks", "Resolution met %", "Breaches"],
+    )
+    for d in days:
+        r, s = trend[d][Metric.RESPONSE], trend[d][Metric.RESOLUTION]
+        trend_table.rows.append(
+            [d.isoformat(), r[0], _pct(r[0] - r[1], r[0]), s[0], _pct(s[0] - s[1], s[0]), r[1] + s[1]]
+        )
+
+    # Breaches and warnings applied in the period.
+    effects = ClockEffect.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
+    effect_counts = effects.aggregate(
+        breaches=Count("id", filter=Q(level__gte=BREACH_LEVEL)),
+        warnings=Count("id", filter=Q(level__lt=BREACH_LEVEL)),
+    )
+    recent = (
+        effects.filter(level__gte=BREACH_LEVEL)
+        .select_related("ticket", "clock", "escalated_to")
+        .order_by("-created_at")[:25]
+    )
+    breach_table = Table("breaches", "Latest breaches", ["When", "Ticket", "Title", "Metric", "Escalated to"])
+    for e in recent:
+        breach_table.rows.append(
+            [
+                timezone.localtime(e.created_at).strftime("%Y-%m-%d %H:%M"),
+                e.ticket.key,
+                e.ticket.title,
+                e.clock.get_metric_display() + (f" L{e.clock.tier}" if e.clock.tier else ""),
+                e.escalated_to.name if e.escalated_to else "",
+            ]
+        )
+
+    # Open backlog by age and kind (index tracker_ticket_kind_status).
+    age_aggs = {}
+    for i, (_label, lo, hi) in enumerate(AGE_BUCKETS):
+        cond = Q(created_at__lte=now - timedelta(days=lo))
+        if hi is not None:
+            cond &= Q(created_at__gt=now - timedelta(days=hi))
+        age_aggs[f"b{i}"] = Count("id", filter=cond)
+    backlog_rows = (
+        Ticket.objects.filter(status__in=OPEN_STATUSES).values("kind").annotate(**age_aggs).order_by("kind")
+    )
+    backlog = Table("backlog", "Open backlog by age", ["Kind", *[b[0] for b in AGE_BUCKETS], "Total"])
+    age_totals = [0] * len(AGE_BUCKETS)
+    for row in backlog_rows:
+        counts = [row[f"b{i}"] for i in range(len(AGE_BUCKETS))]
+        age_totals = [a + b for a, b in zip(age_totals, counts, strict=True)]
+        backlog.rows.append([kind_label.get(row["kind"], row["kind"]), *counts, sum(counts)])
+
+    # Escalations per tier reached, in the period (timeline rows; `new` is the target group's name).
+    by_name = {g.name: g.tier for g in groups.values()}
+    esc = (
+        TicketEvent.objects.filter(
+            kind=EventKind.ESCALATION, created_at__gte=period.start, created_at__lt=period.end
+        )
+        .values("new")
+        .annotate(n=Count("id"), auto=Count("id", filter=Q(actor__isnull=True)))
+        .order_by()
+    )
+    esc_acc: dict = defaultdict(lambda: [0, 0])
+    for row in esc:
+        tier = by_name.get(row["new"])
+        esc_acc[tier][0] += row["n"]
+        esc_acc[tier][1] += row["auto"]
+    escalations = Table("escalations", "Escalations per tier", ["To tier", "Escalations", "Automatic (SLA)"])
+    for tier in sorted(esc_acc, key=lambda x: (x is None, x)):
+        escalations.rows.append([tier_label.get(tier, "Other group"), *esc_acc[tier]])
+
+    return {
+        "kpis": {
+            "response": _pct(
+                totals[Metric.RESPONSE][0] - totals[Metric.RESPONSE][1], totals[Metric.RESPONSE][0]
+            ),
+            "resolution": _pct(
+                totals[Metric.RESOLUTION][0] - totals[Metric.RESOLUTION][1], totals[Metric.RESOLUTION][0]
+            ),
+            "breaches": effect_counts["breaches"],
+            "warnings": effect_counts["warnings"],
+            "backlog": sum(age_totals),
+            "mttr_h": f"{all_t.total_seconds() / all_n / 3600:.1f}" if all_n else "—",
+            "escalations": sum(v[0] for v in esc_acc.values()),
+        },
+        "tables": [*tables, mttr_table, backlog, escalations, breach_table, trend_table],
+        "chart": {
+            "days": [d.isoformat() for d in days],
+            "response": [_chart_pct(trend[d][Metric.RESPONSE]) for d in days],
+            "resolution": [_chart_pct(trend[d][Metric.RESOLUTION]) for d in days],
+            "breaches": [trend[d][Metric.RESPONSE][1] + trend[d][Metric.RESOLUTION][1] for d in days],
+            "age_labels": [b[0] for b in AGE_BUCKETS],
+            "age": age_totals,
+        },
+    }
+
+
+def _chart_pct(pair) -> float | None:
+    total, breached = pair
+    return round(100 * (total - breached) / total, 1) if total else None

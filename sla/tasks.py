@@ -1,0 +1,19 @@
+"""Celery tasks: thin, idempotent, acks_late. Deadlines are rows; beat only turns the crank."""
+
+from celery import shared_task
+
+from .services import clocks_sweep, outbox_deliver
+
+
+@shared_task(acks_late=True, max_retries=3, ignore_result=True)
+def sweep_sla_clocks_task() -> int:
+    """Apply every due warning and breach; a run that finds work wakes the outbox relay at once."""
+    applied = clocks_sweep()
+    if applied:
+        deliver_outbox_task.delay()
+    return applied
+
+
+@shared_task(acks_late=True, max_retries=3, ignore_result=True)
+def deliver_outbox_task() -> int:
+    return outbox_deliver()
