@@ -1,0 +1,90 @@
+"""Domain functions of the development side: releases and turning an incident into a defect."""
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from tracker import access, services
+from tracker.choices import EventKind, Kind, LinkType, Severity
+from tracker.errors import TransitionRefused, ValidationFailed
+from tracker.models import Ticket
+
+from .models import Release
+
+# Incident priority -> defect severity, when the engineer does not choose one.
+_SEVERITY_FOR_PRIORITY = {1: Severity.S1, 2: Severity.S2, 3: Severity.S3, 4: Severity.S4, 5: Severity.S4}
+
+
+def defect_from_incident(
+    *,
+    incident: Ticket,
+    actor,
+    title: str = "",
+    severity: str = "",
+    affected_version: str = "",
+    now: datetime | None = None,
+) -> Ticket:
+    """Raise a defect for an incident (or problem) and link `incident fixed_by defect`, in one transaction.
+
+    The defect goes to the incident's development team (its L3 group) and keeps its service; raises
+    AccessDenied / ValidationFailed like `ticket_create` and `ticket_link`.
+    """
+    now = now or timezone.now()
+    if incident.kind not in (Kind.INCIDENT, Kind.PROBLEM):
+        raise ValidationFailed(
+            f"{incident.key} is a {incident.get_kind_display().lower()}; "
+            "raise defects from incidents and problems."
+        )
+    access.require(actor, "link", incident)
+    if not incident.is_open:
+        raise TransitionRefused(
+            f"{incident.key} is {incident.get_status_display().lower()}; reopen it first."
+        )
+    if severity and severity not in Severity.values:
+        raise ValidationFailed(
+            f"Use one of: {', '.join(Severity.values)}.", fields={"severity": ["Unknown."]}
+        )
+    with transaction.atomic():
+        defect = services.ticket_create(
+            actor=actor,
+            kind=Kind.DEFECT,
+            title=(title or incident.title).strip(),
+            requester=actor,
+            now=now,
+            description=f"Raised from {incident.key}.\n\n{incident.description}".strip(),
+            impact=incident.impact,
+            urgency=incident.urgency,
+            service=incident.service,
+            group=incident.group,
+            severity=severity or _SEVERITY_FOR_PRIORITY[incident.priority],
+            affected_version=affected_version,
+        )
+        services.ticket_link(source=incident, target=defect, type=LinkType.FIXED_BY, actor=actor, now=now)
+    return defect
+
+
+def release_ship(*, release: Release, actor, now: datetime | None = None) -> Release:
+    """Mark a release shipped and put a 'release' event on each ticket it carries; atomic, once only."""
+    now = now or timezone.now()
+    if release.shipped_at is not None:
+        raise TransitionRefused(f"{release} was already shipped on {release.shipped_at:%Y-%m-%d}.")
+    with transaction.atomic():
+        won = Release.objects.filter(pk=release.pk, shipped_at__isnull=True).update(
+            shipped_at=now, shipped_by=actor
+        )
+        if not won:
+            raise TransitionRefused(f"{release} was already shipped.")
+        release.shipped_at, release.shipped_by = now, actor
+        for ticket in release.tickets.all():
+            services.event_record(
+                ticket=ticket,
+                actor=actor,
+                kind=EventKind.RELEASE,
+                now=now,
+                field="release",
+                new=release.version,
+                note=f"shipped in {release.service} {release.version}"
+                + (f" ({release.name})" if release.name else ""),
+            )
+    return release

@@ -1,0 +1,108 @@
+/* Crossline: keyboard shortcuts for lists, CSRF for htmx, small helpers. No framework, no build step. */
+(function () {
+  "use strict";
+
+  // Every htmx request carries the CSRF token (the cookie-less way: from the page's meta tag).
+  document.addEventListener("htmx:configRequest", function (evt) {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    if (meta) { evt.detail.headers["X-CSRFToken"] = meta.content; }
+  });
+  // Error responses (4xx) still carry a fragment that says what to fix: swap it in.
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    var status = evt.detail.xhr.status;
+    if (status >= 400 && status < 500) { evt.detail.shouldSwap = true; evt.detail.isError = false; }
+  });
+
+  function typing(evt) {
+    var t = evt.target;
+    return t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
+  }
+
+  // --- list navigation: j/k move, Enter opens, a assigns to me, e escalates, x selects, / searches ----
+  var cursor = -1;
+  function rows() { return Array.prototype.slice.call(document.querySelectorAll("[data-row]")); }
+  function setCursor(i) {
+    var list = rows();
+    if (!list.length) { return; }
+    cursor = Math.max(0, Math.min(i, list.length - 1));
+    list.forEach(function (r, n) {
+      r.classList.toggle("cursor", n === cursor);
+      r.setAttribute("aria-selected", n === cursor ? "true" : "false");
+    });
+    var link = list[cursor].querySelector("a[data-open]");
+    if (link) { link.focus({ preventScroll: true }); }
+    list[cursor].scrollIntoView({ block: "nearest" });
+  }
+  function current() { var list = rows(); return cursor >= 0 ? list[cursor] : null; }
+  function clickIn(row, sel) { var b = row && row.querySelector(sel); if (b) { b.click(); return true; } return false; }
+
+  document.addEventListener("keydown", function (evt) {
+    if (evt.ctrlKey || evt.metaKey || evt.altKey) { return; }
+    if (evt.key === "Escape" && typing(evt)) { evt.target.blur(); return; }
+    if (typing(evt)) { return; }
+    var search = document.querySelector("[data-search]");
+    switch (evt.key) {
+      case "/":
+        if (search) { evt.preventDefault(); search.focus(); search.select(); }
+        break;
+      case "j": setCursor(cursor + 1); break;
+      case "k": setCursor(cursor - 1); break;
+      case "Enter": {
+        var row = current();
+        if (row && row.dataset.href) { evt.preventDefault(); window.location = row.dataset.href; }
+        break;
+      }
+      case "a":
+        if (!clickIn(current(), "[data-action=assign-me]")) { clickIn(document, "[data-key=a]"); }
+        break;
+      case "e":
+        if (!clickIn(current(), "[data-action=escalate]")) { clickIn(document, "[data-key=e]"); }
+        break;
+      case "p":
+        clickIn(current(), "[data-action=pick]");
+        break;
+      case "x": {
+        var box = current() && current().querySelector("input[type=checkbox]");
+        if (box) { box.checked = !box.checked; }
+        break;
+      }
+      case "c": {
+        var comment = document.querySelector("[data-comment]");
+        if (comment) { evt.preventDefault(); comment.focus(); }
+        break;
+      }
+      case "?": {
+        var help = document.getElementById("keys-help");
+        if (help) { help.hidden = !help.hidden; }
+        break;
+      }
+      default: return;
+    }
+  });
+
+  // Keep the cursor after the list is refreshed by htmx (same row index).
+  document.addEventListener("htmx:afterSwap", function (evt) {
+    if (evt.target && evt.target.querySelector && evt.target.querySelector("[data-row]") && cursor >= 0) {
+      setCursor(cursor);
+    }
+  });
+
+  // Select-all checkbox of a bulk form.
+  document.addEventListener("change", function (evt) {
+    if (evt.target.matches("[data-select-all]")) {
+      document.querySelectorAll("input[name=keys]").forEach(function (b) { b.checked = evt.target.checked; });
+    }
+  });
+
+  // Write / Preview tabs of the comment box.
+  document.addEventListener("click", function (evt) {
+    var tab = evt.target.closest("[data-tab]");
+    if (!tab) { return; }
+    var box = tab.closest("[data-tabs]");
+    box.querySelectorAll("[data-tab]").forEach(function (t) {
+      var on = t === tab;
+      t.setAttribute("aria-selected", on ? "true" : "false");
+      document.getElementById(t.getAttribute("aria-controls")).hidden = !on;
+    });
+  });
+})();

@@ -1,0 +1,167 @@
+"""The agent pages: sign-in, home per role, the queue, the ticket workspace, the new-ticket form."""
+import pytest
+from django.test import Client
+
+from tests.factories import TicketFactory
+from tracker import services
+from tracker.choices import Kind, Status
+from tracker.models import Link, Ticket
+
+
+@pytest.fixture
+def client_for(db):
+    def make(user):
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+def incident(cast, **extra):
+    return services.ticket_create(actor=cast.requester, kind=Kind.INCIDENT, title="Payslips are blank",
+                                  service=cast.services["payroll"], **extra)
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client):
+    response = client.get("/queue/")
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_sign_in_lands_each_role_where_their_work_is(cast):
+    expected = {cast.requester: "/portal/", cast.agent1: "/queue/?view=my-group", cast.engineer: "/dev/",
+                cast.manager: "/dashboard/"}
+    for user, url in expected.items():
+        client = Client()
+        response = client.post("/login/", {"username": user.username, "password": "pw"})
+        assert response.status_code == 302
+        assert client.get(response["Location"])["Location"] == url
+
+
+def test_the_queue_lists_and_filters_tickets(cast, client_for):
+    incident(cast)
+    services.ticket_create(actor=cast.agent1, kind=Kind.CHANGE, title="Upgrade the payroll database")
+    page = client_for(cast.agent1).get("/queue/", {"view": "open", "kind": "change"})
+    assert page.status_code == 200
+    assert b"Upgrade the payroll database" in page.content and b"Payslips are blank" not in page.content
+
+
+def test_a_requester_is_sent_from_the_queue_to_the_portal(cast, client_for):
+    assert client_for(cast.requester).get("/queue/")["Location"] == "/portal/"
+
+
+@pytest.mark.parametrize("rows", [1, 50])
+def test_queue_queries_do_not_grow_with_rows(cast, client_for, rows, django_assert_max_num_queries):
+    client = client_for(cast.agent1)
+    TicketFactory.create_batch(rows, requester=cast.requester, group=cast.l1, assignee=cast.agent1,
+                               service=cast.services["payroll"])
+    client.get("/queue/")  # warm the session
+    with django_assert_max_num_queries(12) as captured:
+        response = client.get("/queue/", {"view": "open"})
+    assert response.status_code == 200 and response.content.count(b"data-row") == rows
+    queue_queries[rows] = len(captured)
+    if len(queue_queries) == 2:
+        assert queue_queries[1] == queue_queries[50], queue_queries
+
+
+queue_queries: dict[int, int] = {}
+workspace_queries: dict[int, int] = {}
+
+
+@pytest.mark.parametrize("rows", [1, 30])
+def test_workspace_queries_do_not_grow_with_the_timeline(cast, client_for, rows, django_assert_max_num_queries):
+    ticket = incident(cast)
+    client = client_for(cast.agent1)
+    for n in range(rows):
+        services.ticket_comment(ticket=ticket, actor=cast.agent1, body=f"note {n}", internal=n % 2 == 0)
+    other = TicketFactory(requester=cast.requester)
+    services.ticket_link(source=ticket, target=other, type="relates_to", actor=cast.agent1)
+    client.get(f"/tickets/{ticket.key}/")
+    with django_assert_max_num_queries(30) as captured:
+        response = client.get(f"/tickets/{ticket.key}/")
+    assert response.status_code == 200 and b"note 0" in response.content
+    workspace_queries[rows] = len(captured)
+    if len(workspace_queries) == 2:
+        assert workspace_queries[1] == workspace_queries[30], workspace_queries
+
+
+def test_an_agent_comments_transitions_and_escalates_from_the_workspace(cast, client_for):
+    ticket = incident(cast)
+    client = client_for(cast.agent1)
+    url = f"/tickets/{ticket.key}/"
+    assert client.post(url + "comment/", {"body": "Looking **now**"}).status_code == 200
+    response = client.post(url + "transition/", {"to": Status.IN_PROGRESS, "version": ticket.version})
+    assert response.status_code == 200, response.content
+    ticket.refresh_from_db()
+    response = client.post(url + "escalate/", {"version": ticket.version, "note": "needs app support"})
+    assert response.status_code == 200
+    ticket.refresh_from_db()
+    assert ticket.status == Status.IN_PROGRESS and ticket.group == cast.l2
+    page = client.get(url).content.decode()
+    assert "Looking <strong>now</strong>" in page and "Escalated from" in page
+
+
+def test_a_stale_version_is_refused_with_a_collision_warning(cast, client_for):
+    ticket = incident(cast)
+    loaded = ticket.version
+    services.ticket_update(ticket=ticket, actor=cast.agent2, version=ticket.version, changes={"urgency": 1})
+    response = client_for(cast.agent1).post(f"/tickets/{ticket.key}/fields/title/",
+                                            {"title": "Mine", "version": loaded}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 412
+    assert b"changed by someone else" in response.content
+    assert Ticket.objects.get(pk=ticket.pk).title == "Payslips are blank"
+
+
+def test_the_changes_poll_warns_when_someone_else_updated(cast, client_for):
+    ticket = incident(cast)
+    loaded = ticket.updated_at.isoformat()
+    client = client_for(cast.agent1)
+    assert b"was updated" not in client.get(f"/tickets/{ticket.key}/changes/", {"t": loaded}).content
+    services.ticket_comment(ticket=ticket, actor=cast.agent2, body="on it")
+    assert b"was updated" in client.get(f"/tickets/{ticket.key}/changes/", {"t": loaded}).content
+
+
+def test_a_refused_transition_is_a_4xx_fragment_not_a_500(cast, client_for):
+    ticket = incident(cast)
+    response = client_for(cast.agent1).post(f"/tickets/{ticket.key}/transition/",
+                                            {"to": Status.CLOSED, "version": ticket.version})
+    assert response.status_code == 409 and b"cannot move" in response.content
+
+
+def test_link_and_unlink_by_key(cast, client_for):
+    ticket, other = incident(cast), incident(cast)
+    client = client_for(cast.agent1)
+    assert client.post(f"/tickets/{ticket.key}/link/", {"type": "relates_to", "key": other.key.lower()}).status_code == 200
+    link = Link.objects.get(source=ticket, target=other)
+    assert client.post(f"/tickets/{ticket.key}/links/{link.pk}/delete/").status_code == 200
+    assert not Link.objects.exists()
+    response = client.post(f"/tickets/{ticket.key}/link/", {"type": "relates_to", "key": "INC-99999"})
+    assert response.status_code == 404 and b"No ticket INC-99999" in response.content
+
+
+def test_bulk_assign_and_status(cast, client_for):
+    a, b = incident(cast), incident(cast)
+    client = client_for(cast.agent1)
+    response = client.post("/queue/bulk/", {"keys": [a.key, b.key], "action": "assign_me"})
+    assert response.status_code == 200
+    assert set(Ticket.objects.values_list("assignee", flat=True)) == {cast.agent1.pk}
+    client.post("/queue/bulk/", {"keys": [a.key], "action": "status", "to": Status.IN_PROGRESS})
+    assert Ticket.objects.get(pk=a.pk).status == Status.IN_PROGRESS
+
+
+def test_new_ticket_form_creates_with_kind_fields_and_suggests_duplicates(cast, client_for):
+    incident(cast)
+    client = client_for(cast.agent1)
+    assert b"Payslips are blank" in client.get("/tickets/new/similar/", {"title": "blank payslips"}).content
+    assert b"P1" in client.get("/tickets/new/priority/", {"impact": 1, "urgency": 1}).content
+    assert b"Severity" in client.get("/tickets/new/", {"kind": "defect"}).content
+    response = client.post("/tickets/new/", {"kind": "defect", "title": "Rounding error", "impact": 2, "urgency": 2,
+                                             "severity": "s2", "group": cast.l3.pk})
+    assert response.status_code == 302
+    defect = Ticket.objects.get(kind=Kind.DEFECT)
+    assert defect.severity == "s2" and response["Location"] == f"/tickets/{defect.key}/"
+
+
+def test_markdown_preview_is_sanitised(cast, client_for):
+    response = client_for(cast.agent1).post("/preview/", {"body": "**hi** <script>x</script>"})
+    assert b"<strong>hi</strong>" in response.content and b"<script>" not in response.content

@@ -1,0 +1,120 @@
+"""Display helpers shared by every page: durations, SLA badges, priorities, Markdown."""
+from datetime import timedelta
+
+from django import template
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+
+from tracker.markdown import render_markdown
+
+register = template.Library()
+
+METRIC_SHORT = {"response": "Resp", "resolution": "Res", "pick": "Pick"}
+
+
+@register.filter
+def markdown(text):
+    return mark_safe(render_markdown(text))  # noqa: S308 - nh3 sanitised it
+
+
+@register.filter
+def duration(value):
+    """timedelta or seconds -> '2d 3h', '3h 05m', '12m', '40s'."""
+    if value is None or value == "":
+        return ""
+    seconds = int(value.total_seconds() if isinstance(value, timedelta) else value)
+    seconds = abs(seconds)
+    days, rem = divmod(seconds, 86400)
+    hours, rem = divmod(rem, 3600)
+    minutes, secs = divmod(rem, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{minutes}m"
+    return f"{secs}s"
+
+
+@register.filter
+def priority_class(priority):
+    return f"p{priority}"
+
+
+def clock_view(clock, now):
+    """What one clock looks like: a label, a tone (ok/warn/bad/paused/done) and a full sentence."""
+    metric = METRIC_SHORT.get(clock.metric, clock.metric)
+    tier = f" L{clock.tier}" if getattr(clock, "tier", None) else ""
+    name = f"{clock.get_metric_display() if hasattr(clock, 'get_metric_display') else clock.metric}{tier}"
+    if clock.state in ("met", "cancelled"):
+        tone = "bad" if clock.breached else "done"
+        word = "met late" if clock.breached else clock.state
+        return {"short": f"{metric}{tier} {word}", "tone": tone, "text": f"{name}: {word}"}
+    if clock.state == "paused":
+        return {"short": f"{metric}{tier} paused", "tone": "paused", "text": f"{name}: paused"}
+    if clock.due_at is None:
+        return {"short": f"{metric}{tier}", "tone": "ok", "text": f"{name}: running"}
+    left = clock.due_at - now
+    if clock.breached or left.total_seconds() < 0:
+        return {"short": f"{metric}{tier} -{duration(-left)}", "tone": "bad",
+                "text": f"{name}: breached {duration(-left)} ago"}
+    goal = getattr(clock, "goal_s", 0) or 0
+    used = 1 - (left.total_seconds() / goal) if goal else 0
+    tone = "warn" if used >= 0.75 or getattr(clock, "warned_percent", 0) else "ok"
+    return {"short": f"{metric}{tier} {duration(left)}", "tone": tone,
+            "text": f"{name}: {duration(left)} left (due {timezone.localtime(clock.due_at):%d %b %H:%M})"}
+
+
+def current_clocks(ticket) -> list:
+    """The live clocks of the ticket's latest cycle, from the prefetch (no query)."""
+    cache = getattr(ticket, "_prefetched_objects_cache", {})
+    if "sla_clocks" not in cache:
+        return []
+    clocks = list(cache["sla_clocks"])
+    if not clocks:
+        return []
+    cycle = max(c.cycle for c in clocks)
+    return [c for c in clocks if c.cycle == cycle and (c.state in ("running", "paused") or c.breached)]
+
+
+@register.inclusion_tag("tracker/_sla_badges.html")
+def sla_badges(ticket, now=None):
+    now = now or timezone.now()
+    return {"badges": [clock_view(c, now) for c in current_clocks(ticket)]}
+
+
+@register.simple_tag
+def clock_info(clock, now=None):
+    return clock_view(clock, now or timezone.now())
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context, **changes):
+    """The current query string with some parameters replaced (None removes one); for sort and page links."""
+    params = context["request"].GET.copy()
+    for key, value in changes.items():
+        if value is None or value == "":
+            params.pop(key, None)
+        else:
+            params[key] = value
+    return params.urlencode()
+
+
+@register.filter
+def status_label(value):
+    from tracker.choices import Status
+
+    try:
+        return Status(value).label
+    except ValueError:
+        return value
+
+
+@register.filter
+def field_label(name):
+    from tracker.models import Ticket
+
+    try:
+        return Ticket._meta.get_field(name).verbose_name
+    except Exception:  # noqa: BLE001 - a field recorded by an older schema
+        return name.replace("_", " ")
