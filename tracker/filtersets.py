@@ -7,9 +7,10 @@ from .models import AssignmentGroup, Service, Ticket
 
 
 class TicketFilterSet(df.FilterSet):
-    kind = df.MultipleChoiceFilter(choices=Kind.choices)
-    status = df.MultipleChoiceFilter(choices=Status.choices)
-    priority = df.MultipleChoiceFilter(choices=Priority.choices)
+    # distinct=False: these filter the ticket's own columns; a DISTINCT would force a sort of every match.
+    kind = df.MultipleChoiceFilter(choices=Kind.choices, distinct=False)
+    status = df.MultipleChoiceFilter(choices=Status.choices, distinct=False)
+    priority = df.MultipleChoiceFilter(choices=Priority.choices, distinct=False)
     group = df.ModelChoiceFilter(queryset=AssignmentGroup.objects.all())
     tier = df.ChoiceFilter(field_name="group__tier", choices=Tier.choices, label="Tier")
     assignee = df.CharFilter(method="filter_assignee", help_text="A user id, 'me' or 'none'.")

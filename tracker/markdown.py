@@ -1,4 +1,6 @@
 """Markdown to safe HTML: rendered with Python-Markdown, then cleaned by nh3 (an allow-list sanitiser)."""
+import threading
+
 import markdown as md
 import nh3
 
@@ -6,9 +8,21 @@ _TAGS = {
     "p", "br", "strong", "em", "code", "pre", "blockquote", "ul", "ol", "li", "a", "h1", "h2", "h3", "h4",
     "h5", "h6", "hr", "table", "thead", "tbody", "tr", "th", "td", "del",
 }
+# Building a Markdown instance registers every extension (the bulk of a render's cost), and an instance
+# is not thread-safe: keep one per thread and reset it between documents.
+_local = threading.local()
+
+
+def _renderer() -> md.Markdown:
+    renderer = getattr(_local, "renderer", None)
+    if renderer is None:
+        renderer = _local.renderer = md.Markdown(extensions=["fenced_code", "tables", "sane_lists"])
+    return renderer
 
 
 def render_markdown(text: str) -> str:
-    html = md.markdown(text or "", extensions=["fenced_code", "tables", "sane_lists"])
+    if not text:
+        return ""
+    html = _renderer().reset().convert(text)
     return nh3.clean(html, tags=_TAGS, attributes={"a": {"href", "title"}}, link_rel="noopener noreferrer nofollow",
                      url_schemes={"http", "https", "mailto"})

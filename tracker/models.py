@@ -190,24 +190,27 @@ class Ticket(models.Model):
             models.CheckConstraint(condition=Q(window_end__gte=models.F("window_start")) | Q(window_end__isnull=True)
                                    | Q(window_start__isnull=True), name="tracker_ticket_window_order"),
         ]
+        # Every list filter ends its index with the list order (-created_at, -id), so a filtered page is a
+        # short index range scan with no sort, whatever the table size.
         indexes = [
-            # Queue and API list default order, and keyset pagination over it.
+            # Default order of the queue and the API list, and keyset pagination over it.
             models.Index(fields=["-created_at", "-id"], name="tracker_ticket_created"),
-            # "status=… order by -created_at" (the most common list filter).
-            models.Index(fields=["status", "-created_at"], name="tracker_ticket_status_created"),
-            # "priority=…&status=…" queue filters.
-            models.Index(fields=["priority", "status", "-created_at"], name="tracker_ticket_prio_status"),
-            # My group / unassigned in group.
-            models.Index(fields=["group", "status", "-created_at"], name="tracker_ticket_group_status"),
+            # "open only" (the queue's default) without touching closed history.
+            models.Index(fields=["-created_at", "-id"], name="tracker_ticket_open_created",
+                         condition=Q(status__in=sorted(OPEN_STATUSES))),
+            models.Index(fields=["status", "-created_at", "-id"], name="tracker_ticket_status_created"),
+            models.Index(fields=["priority", "-created_at", "-id"], name="tracker_ticket_prio_created"),
+            models.Index(fields=["kind", "status", "-created_at", "-id"], name="tracker_ticket_kind_status"),
+            # My group / unassigned in group / tier (via group).
+            models.Index(fields=["group", "status", "-created_at", "-id"], name="tracker_ticket_group_status"),
             # My open.
-            models.Index(fields=["assignee", "status"], name="tracker_ticket_assignee_status"),
-            # A requester's own tickets (portal, isolation filter).
-            models.Index(fields=["requester", "-created_at"], name="tracker_ticket_requester"),
-            # Kind filter and "recent changes on this service".
-            models.Index(fields=["kind", "status", "-created_at"], name="tracker_ticket_kind_status"),
+            models.Index(fields=["assignee", "status", "-created_at", "-id"], name="tracker_ticket_assignee_status"),
+            # A requester's own tickets (portal, and the isolation filter of every requester query).
+            models.Index(fields=["requester", "-created_at", "-id"], name="tracker_ticket_requester"),
+            # "What changed on this service recently" (changes of the last 14 days).
             models.Index(fields=["service", "kind", "-updated_at"], name="tracker_ticket_service_recent"),
-            # updated ranges (integrations syncing since a time).
-            models.Index(fields=["updated_at"], name="tracker_ticket_updated"),
+            # updated_after/before (integrations syncing) and ordering=-updated_at.
+            models.Index(fields=["-updated_at", "-id"], name="tracker_ticket_updated"),
         ]
 
     def __str__(self):

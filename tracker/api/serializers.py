@@ -91,6 +91,14 @@ class TicketSerializer(serializers.ModelSerializer):
         return data
 
 
+class TicketListSerializer(TicketSerializer):
+    """A list row: the ticket without its rendered description (Markdown is rendered on the detail only)."""
+
+    class Meta(TicketSerializer.Meta):
+        fields = [f for f in TicketSerializer.Meta.fields if f != "description_html"]
+        read_only_fields = fields
+
+
 class _TicketWriteFields(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True)

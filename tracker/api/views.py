@@ -20,6 +20,7 @@ from .serializers import (
     EventSerializer,
     LinkSerializer,
     TicketCreateSerializer,
+    TicketListSerializer,
     TicketSerializer,
     TicketUpdateSerializer,
     TransitionSerializer,
@@ -60,6 +61,9 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         return selectors.ticket_list(user=self.request.user)
 
+    def get_serializer_class(self):
+        return TicketListSerializer if self.action == "list" else TicketSerializer
+
     def get_object(self):
         ticket = selectors.ticket_for_user(self.request.user, self.kwargs["key"])
         self.check_object_permissions(self.request, ticket)
@@ -81,7 +85,6 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         values = dict(serializer.validated_data)
         ticket = services.ticket_create(actor=request.user, kind=values.pop("kind"), title=values.pop("title"),
                                         requester=values.pop("requester", None), **values)
-        ticket = selectors.ticket_for_user(request.user, ticket.key)
         location = request.build_absolute_uri(f"/api/v1/tickets/{ticket.key}/")
         return self._ticket_response(ticket, status.HTTP_201_CREATED, {"Location": location})
 
