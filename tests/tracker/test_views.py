@@ -1,4 +1,5 @@
 """The agent pages: sign-in, home per role, the queue, the ticket workspace, the new-ticket form."""
+
 import pytest
 from django.test import Client
 
@@ -19,8 +20,13 @@ def client_for(db):
 
 
 def incident(cast, **extra):
-    return services.ticket_create(actor=cast.requester, kind=Kind.INCIDENT, title="Payslips are blank",
-                                  service=cast.services["payroll"], **extra)
+    return services.ticket_create(
+        actor=cast.requester,
+        kind=Kind.INCIDENT,
+        title="Payslips are blank",
+        service=cast.services["payroll"],
+        **extra,
+    )
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(client):
@@ -29,8 +35,12 @@ def test_anonymous_visitors_are_sent_to_sign_in(client):
 
 
 def test_sign_in_lands_each_role_where_their_work_is(cast):
-    expected = {cast.requester: "/portal/", cast.agent1: "/queue/?view=my-group", cast.engineer: "/dev/",
-                cast.manager: "/dashboard/"}
+    expected = {
+        cast.requester: "/portal/",
+        cast.agent1: "/queue/?view=my-group",
+        cast.engineer: "/dev/",
+        cast.manager: "/dashboard/",
+    }
     for user, url in expected.items():
         client = Client()
         response = client.post("/login/", {"username": user.username, "password": "pw"})
@@ -53,8 +63,9 @@ def test_a_requester_is_sent_from_the_queue_to_the_portal(cast, client_for):
 @pytest.mark.parametrize("rows", [1, 50])
 def test_queue_queries_do_not_grow_with_rows(cast, client_for, rows, django_assert_max_num_queries):
     client = client_for(cast.agent1)
-    TicketFactory.create_batch(rows, requester=cast.requester, group=cast.l1, assignee=cast.agent1,
-                               service=cast.services["payroll"])
+    TicketFactory.create_batch(
+        rows, requester=cast.requester, group=cast.l1, assignee=cast.agent1, service=cast.services["payroll"]
+    )
     client.get("/queue/")  # warm the session
     with django_assert_max_num_queries(12) as captured:
         response = client.get("/queue/", {"view": "open"})
@@ -69,7 +80,9 @@ workspace_queries: dict[int, int] = {}
 
 
 @pytest.mark.parametrize("rows", [1, 30])
-def test_workspace_queries_do_not_grow_with_the_timeline(cast, client_for, rows, django_assert_max_num_queries):
+def test_workspace_queries_do_not_grow_with_the_timeline(
+    cast, client_for, rows, django_assert_max_num_queries
+):
     ticket = incident(cast)
     client = client_for(cast.agent1)
     for n in range(rows):
@@ -105,8 +118,9 @@ def test_a_stale_version_is_refused_with_a_collision_warning(cast, client_for):
     ticket = incident(cast)
     loaded = ticket.version
     services.ticket_update(ticket=ticket, actor=cast.agent2, version=ticket.version, changes={"urgency": 1})
-    response = client_for(cast.agent1).post(f"/tickets/{ticket.key}/fields/title/",
-                                            {"title": "Mine", "version": loaded}, HTTP_HX_REQUEST="true")
+    response = client_for(cast.agent1).post(
+        f"/tickets/{ticket.key}/fields/title/", {"title": "Mine", "version": loaded}, HTTP_HX_REQUEST="true"
+    )
     assert response.status_code == 412
     assert b"changed by someone else" in response.content
     assert Ticket.objects.get(pk=ticket.pk).title == "Payslips are blank"
@@ -123,15 +137,21 @@ def test_the_changes_poll_warns_when_someone_else_updated(cast, client_for):
 
 def test_a_refused_transition_is_a_4xx_fragment_not_a_500(cast, client_for):
     ticket = incident(cast)
-    response = client_for(cast.agent1).post(f"/tickets/{ticket.key}/transition/",
-                                            {"to": Status.CLOSED, "version": ticket.version})
+    response = client_for(cast.agent1).post(
+        f"/tickets/{ticket.key}/transition/", {"to": Status.CLOSED, "version": ticket.version}
+    )
     assert response.status_code == 409 and b"cannot move" in response.content
 
 
 def test_link_and_unlink_by_key(cast, client_for):
     ticket, other = incident(cast), incident(cast)
     client = client_for(cast.agent1)
-    assert client.post(f"/tickets/{ticket.key}/link/", {"type": "relates_to", "key": other.key.lower()}).status_code == 200
+    assert (
+        client.post(
+            f"/tickets/{ticket.key}/link/", {"type": "relates_to", "key": other.key.lower()}
+        ).status_code
+        == 200
+    )
     link = Link.objects.get(source=ticket, target=other)
     assert client.post(f"/tickets/{ticket.key}/links/{link.pk}/delete/").status_code == 200
     assert not Link.objects.exists()
@@ -155,8 +175,17 @@ def test_new_ticket_form_creates_with_kind_fields_and_suggests_duplicates(cast, 
     assert b"Payslips are blank" in client.get("/tickets/new/similar/", {"title": "blank payslips"}).content
     assert b"P1" in client.get("/tickets/new/priority/", {"impact": 1, "urgency": 1}).content
     assert b"Severity" in client.get("/tickets/new/", {"kind": "defect"}).content
-    response = client.post("/tickets/new/", {"kind": "defect", "title": "Rounding error", "impact": 2, "urgency": 2,
-                                             "severity": "s2", "group": cast.l3.pk})
+    response = client.post(
+        "/tickets/new/",
+        {
+            "kind": "defect",
+            "title": "Rounding error",
+            "impact": 2,
+            "urgency": 2,
+            "severity": "s2",
+            "group": cast.l3.pk,
+        },
+    )
     assert response.status_code == 302
     defect = Ticket.objects.get(kind=Kind.DEFECT)
     assert defect.severity == "s2" and response["Location"] == f"/tickets/{defect.key}/"
