@@ -1,6 +1,10 @@
 """The ticket filters, shared by the HTML queue and the API (one FilterSet, two front ends)."""
+from datetime import UTC, datetime, timedelta
+
 import django_filters as df
-from django.db.models import Q
+from django.db.models import DateTimeField, Exists, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from .choices import Kind, Priority, Status, Tier
 from .models import AssignmentGroup, Service, Ticket
@@ -22,6 +26,10 @@ class TicketFilterSet(df.FilterSet):
                                               help_text="updated_after / updated_before (ISO 8601)")
     open = df.BooleanFilter(method="filter_open", label="Open only")
     q = df.CharFilter(method="filter_text", label="Text", help_text="A key (INC-42) or words of the title.")
+    breached = df.BooleanFilter(method="filter_breached", label="SLA breached",
+                                help_text="Tickets with (true) or without (false) a breached SLA clock.")
+    breaching_within = df.NumberFilter(method="filter_breaching_within", label="Breaching within (minutes)",
+                                       help_text="A running SLA clock falls due within this many minutes.")
 
     class Meta:
         model = Ticket
@@ -43,6 +51,33 @@ class TicketFilterSet(df.FilterSet):
         from .choices import OPEN_STATUSES
         return queryset.filter(status__in=OPEN_STATUSES) if value else queryset.exclude(status__in=OPEN_STATUSES)
 
+    # SLA clocks are read through the reverse relation by name: `tracker` never imports `sla`.
+    @staticmethod
+    def _clocks():
+        return Ticket._meta.get_field("sla_clocks").related_model.objects.filter(ticket=OuterRef("pk"))
+
+    def filter_breached(self, queryset, name, value):
+        if value is None:
+            return queryset
+        breached = Exists(self._clocks().filter(breached=True))
+        return queryset.filter(breached) if value else queryset.filter(~breached)
+
+    def filter_breaching_within(self, queryset, name, value):
+        if value is None:
+            return queryset
+        horizon = timezone.now() + timedelta(minutes=float(value))
+        due = self._clocks().filter(state="running", breached=False, due_at__lte=horizon)
+        return queryset.filter(Exists(due))
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        ordering = (self.data.get("ordering") or "").strip()
+        if "sla_remaining" in ordering:
+            queryset = with_sla_remaining(queryset)
+            if ordering in ("sla_remaining", "-sla_remaining"):
+                queryset = queryset.order_by(ordering, "id")
+        return queryset
+
     def filter_text(self, queryset, name, value):
         value = (value or "").strip()
         if not value:
@@ -51,3 +86,15 @@ class TicketFilterSet(df.FilterSet):
         if "-" in value and value.split("-", 1)[1].isdigit():
             cond |= Q(key=value.upper())
         return queryset.filter(cond)
+
+
+# Sorts after every real due time: tickets without a running clock come last in "least time left" order.
+_NO_CLOCK = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+def with_sla_remaining(queryset):
+    """Annotate `sla_remaining`: the earliest due time of the ticket's running SLA clocks."""
+    clocks = Ticket._meta.get_field("sla_clocks").related_model.objects
+    earliest = clocks.filter(ticket=OuterRef("pk"), state="running").order_by("due_at").values("due_at")[:1]
+    return queryset.annotate(sla_remaining=Coalesce(Subquery(earliest), Value(_NO_CLOCK),
+                                                    output_field=DateTimeField()))

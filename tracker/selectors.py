@@ -9,8 +9,10 @@ LIST_RELATED = ("requester", "group", "assignee", "service", "category")
 
 
 def ticket_list(*, user) -> QuerySet:
-    """Tickets this user may see, with what a list row shows fetched in the same query."""
-    return access.visible(user, Ticket.objects.all()).select_related(*LIST_RELATED)
+    """Tickets this user may see, with what a list row shows fetched in one query (and one for SLA clocks)."""
+    clocks = Ticket._meta.get_field("sla_clocks").related_model.objects.select_related("policy__calendar")
+    return (access.visible(user, Ticket.objects.all()).select_related(*LIST_RELATED)
+            .prefetch_related(Prefetch("sla_clocks", queryset=clocks.order_by("metric", "tier", "cycle"))))
 
 
 def ticket_for_user(user, key: str, *, for_update: bool = False) -> Ticket:

@@ -1,5 +1,6 @@
 """Shapes of the ticket API. Serializers check shape only; every write goes through tracker.services."""
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -49,6 +50,20 @@ class TransitionOptionSerializer(serializers.Serializer):
 KIND_FIELD_NAMES = [f for fields in KIND_FIELDS.values() for f in fields]
 
 
+class SlaClockSerializer(serializers.Serializer):
+    """One SLA clock as embedded in a ticket; the full view is /api/v1/sla/clocks/?ticket=KEY."""
+
+    metric = serializers.CharField()
+    tier = serializers.IntegerField(allow_null=True)
+    cycle = serializers.IntegerField()
+    state = serializers.CharField()
+    goal_s = serializers.IntegerField()
+    remaining_s = serializers.IntegerField(help_text="Business seconds left; negative once breached.")
+    breached = serializers.BooleanField()
+    due_at = serializers.DateTimeField(allow_null=True)
+    stopped_at = serializers.DateTimeField(allow_null=True)
+
+
 class TicketSerializer(serializers.ModelSerializer):
     """A ticket as read. Kind-specific fields appear only on tickets of that kind."""
 
@@ -59,6 +74,7 @@ class TicketSerializer(serializers.ModelSerializer):
     service = ServiceRefSerializer(read_only=True, allow_null=True)
     category = CategoryRefSerializer(read_only=True, allow_null=True)
     transitions = serializers.SerializerMethodField()
+    sla = serializers.SerializerMethodField(help_text="SLA clocks: state, due, business time left, breached.")
     url = serializers.HyperlinkedIdentityField(view_name="api:ticket-detail", lookup_field="key")
 
     class Meta:
@@ -67,7 +83,7 @@ class TicketSerializer(serializers.ModelSerializer):
             "url", "key", "kind", "number", "title", "description", "description_html", "status", "impact", "urgency",
             "priority", "requester", "group", "assignee", "service", "category", "resolution_note",
             "created_at", "updated_at", "first_response_at", "resolved_at", "closed_at", "picked_at", "version",
-            "transitions", *KIND_FIELD_NAMES,
+            "transitions", "sla", *KIND_FIELD_NAMES,
         ]
         read_only_fields = fields
 
@@ -75,6 +91,17 @@ class TicketSerializer(serializers.ModelSerializer):
         return render_markdown(ticket.description)
 
     @extend_schema_field(TransitionOptionSerializer(many=True))
+    @extend_schema_field(SlaClockSerializer(many=True))
+    def get_sla(self, ticket):
+        now = self.context.setdefault("sla_now", timezone.now())
+        rows = []
+        for c in ticket.sla_clocks.all():  # prefetched by selectors.ticket_list: no query per row
+            remaining = c.remaining_at(now)
+            rows.append({"metric": c.metric, "tier": c.tier, "cycle": c.cycle, "state": c.state,
+                         "goal_s": c.goal_s, "remaining_s": remaining, "breached": c.breached or (c.is_active and remaining <= 0),
+                         "due_at": c.due_at, "stopped_at": c.stopped_at})
+        return rows
+
     def get_transitions(self, ticket):
         request = self.context.get("request")
         if request is None:

@@ -1,0 +1,139 @@
+from django.contrib import admin, messages
+
+from . import selectors, services
+from .models import (
+    Calendar,
+    Clock,
+    ClockEffect,
+    Holiday,
+    Notification,
+    NotificationPreference,
+    OutboxMessage,
+    Policy,
+    SweepHeartbeat,
+    TierTarget,
+    WorkingHours,
+)
+
+
+class WorkingHoursInline(admin.TabularInline):
+    model = WorkingHours
+    extra = 0
+
+
+class HolidayInline(admin.TabularInline):
+    model = Holiday
+    extra = 0
+
+
+@admin.register(Calendar)
+class CalendarAdmin(admin.ModelAdmin):
+    list_display = ("name", "time_zone", "always_open", "holiday_country", "updated_at")
+    list_filter = ("always_open", "holiday_country")
+    search_fields = ("name", "time_zone")
+    inlines = [WorkingHoursInline, HolidayInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if change:
+            services.calendar_changed(calendar=form.instance, actor=request.user)
+
+
+class TierTargetInline(admin.TabularInline):
+    model = TierTarget
+    extra = 0
+
+
+@admin.register(Policy)
+class PolicyAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "order",
+        "active",
+        "calendar",
+        "kinds",
+        "priorities",
+        "response_s",
+        "resolution_s",
+        "functional_escalation",
+        "hierarchical_escalation",
+    )
+    list_filter = ("active", "calendar", "functional_escalation", "hierarchical_escalation")
+    list_editable = ("order", "active")
+    search_fields = ("name",)
+    filter_horizontal = ("services", "organisations")
+    inlines = [TierTargetInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if change:
+            replanned = services.policy_saved(policy=form.instance, actor=request.user)
+            if replanned:
+                self.message_user(request, f"Re-planned {replanned} running clocks.", messages.INFO)
+
+
+@admin.register(Clock)
+class ClockAdmin(admin.ModelAdmin):
+    list_display = (
+        "ticket",
+        "metric",
+        "tier",
+        "cycle",
+        "state",
+        "breached",
+        "goal_s",
+        "elapsed_s",
+        "due_at",
+        "next_check_at",
+        "policy",
+    )
+    list_filter = ("state", "metric", "breached", "tier", "policy")
+    search_fields = ("ticket__key", "ticket__title")
+    raw_id_fields = ("ticket",)
+    list_select_related = ("ticket", "policy")
+    date_hierarchy = "started_at"
+
+
+@admin.register(ClockEffect)
+class ClockEffectAdmin(admin.ModelAdmin):
+    list_display = ("ticket", "clock", "level", "due_at", "created_at", "escalated_to", "note")
+    list_filter = ("level",)
+    search_fields = ("ticket__key", "note")
+    raw_id_fields = ("clock", "ticket")
+    list_select_related = ("ticket", "escalated_to")
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ("recipient", "kind", "title", "ticket", "created_at", "read_at")
+    list_filter = ("kind", ("read_at", admin.EmptyFieldListFilter))
+    search_fields = ("title", "recipient__username", "ticket__key")
+    raw_id_fields = ("recipient", "ticket")
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(admin.ModelAdmin):
+    list_display = ("user", "kind", "email", "in_app")
+    list_filter = ("kind", "email", "in_app")
+    search_fields = ("user__username",)
+    raw_id_fields = ("user",)
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    list_display = ("key", "kind", "to_address", "subject", "created_at", "sent_at", "attempts", "last_error")
+    list_filter = ("kind", "channel", ("sent_at", admin.EmptyFieldListFilter))
+    search_fields = ("key", "to_address", "subject", "message_id")
+    raw_id_fields = ("recipient", "ticket")
+
+
+@admin.register(SweepHeartbeat)
+class SweepHeartbeatAdmin(admin.ModelAdmin):
+    """Liveness: a row older than three sweep periods means no worker or no beat is running."""
+
+    list_display = ("name", "last_run_at", "stale", "last_processed", "last_duration_ms", "runs", "hostname")
+    readonly_fields = ("name", "last_run_at", "last_processed", "last_duration_ms", "runs", "hostname")
+
+    @admin.display(boolean=True)
+    def stale(self, obj):
+        return next((h["stale"] for h in selectors.heartbeats() if h["name"] == obj.name), False)
