@@ -2,7 +2,18 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from .models import (
-    AssignmentGroup, Category, Comment, KeyCounter, Link, Organisation, PriorityRule, Service, Ticket, TicketEvent, User,
+    AssignmentGroup,
+    Category,
+    Comment,
+    IdempotencyRecord,
+    KeyCounter,
+    Link,
+    Organisation,
+    PriorityRule,
+    Service,
+    Ticket,
+    TicketEvent,
+    User,
 )
 
 
@@ -90,3 +101,11 @@ class LinkAdmin(admin.ModelAdmin):
     list_filter = ("type",)
     search_fields = ("source__key", "target__key")
     raw_id_fields = ("source", "target")
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(admin.ModelAdmin):
+    list_display = ("key", "user", "ticket_key", "status", "created_at")
+    search_fields = ("key", "ticket_key", "user__username")
+    list_filter = ("status",)
+    readonly_fields = ("user", "key", "request_hash", "status", "body", "ticket_key", "created_at")

@@ -5,9 +5,9 @@ Imports point one way (`sla` -> `tracker`), so the core cannot call the SLA engi
 `tracker.services` calls `ticket_changed()` inside its atomic block: a clock is started, paused or
 re-planned in the very transaction that changed the ticket, or not at all.
 """
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable
 
 
 @dataclass(frozen=True)

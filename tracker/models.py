@@ -278,3 +278,22 @@ class Link(models.Model):
 
     def __str__(self):
         return f"{self.source_id} {self.type} {self.target_id}"
+
+
+class IdempotencyRecord(models.Model):
+    """The answer given to a POST that carried an `Idempotency-Key`; a retry gets the same answer (24 h)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    key = models.CharField(max_length=200)
+    request_hash = models.CharField(max_length=64)
+    status = models.PositiveSmallIntegerField()
+    body = models.JSONField()
+    ticket_key = models.CharField(max_length=24, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="tracker_idempotency_user_key")]
+        indexes = [models.Index(fields=["created_at"], name="tracker_idempotency_created")]  # expiry sweep
+
+    def __str__(self):
+        return f"{self.user_id}:{self.key}"

@@ -195,7 +195,8 @@ def ticket_update(*, ticket: Ticket, actor, version: int, changes: dict[str, Any
         _require_assignable(changes["assignee"])
     diff = {name: (getattr(ticket, name), value) for name, value in changes.items() if getattr(ticket, name) != value}
     if "impact" in diff or "urgency" in diff:
-        priority = priority_for(impact=changes.get("impact", ticket.impact), urgency=changes.get("urgency", ticket.urgency))
+        priority = priority_for(impact=changes.get("impact", ticket.impact),
+                                urgency=changes.get("urgency", ticket.urgency))
         if priority != ticket.priority:
             diff["priority"] = (ticket.priority, priority)
     if not diff:

@@ -3,8 +3,8 @@
 Only `tracker.services.ticket_transition` applies a move; the UI shows `available_moves()` as buttons
 and the API lists them on each ticket, so both read the same table.
 """
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from .choices import Kind, Role, Status
 from .errors import MissingField, TransitionRefused

@@ -198,3 +198,18 @@ def test_the_list_is_paginated_by_cursor(cast, api):
         page = client.get(page["next"]).json()
         seen += [r["key"] for r in page["results"]]
     assert sorted(seen) == sorted(f"INC-{i}" for i in range(1, 6))
+
+
+def test_a_retry_with_the_same_idempotency_key_returns_the_first_ticket(cast, api):
+    client = api(cast.agent1)
+    payload = {"kind": "incident", "title": "Mail down"}
+    first = client.post("/api/v1/tickets/", payload, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    again = client.post("/api/v1/tickets/", payload, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    assert first.status_code == again.status_code == 201
+    assert first.json()["key"] == again.json()["key"] and again["Idempotent-Replayed"] == "true"
+    assert Ticket.objects.count() == 1
+    other = client.post("/api/v1/tickets/", {**payload, "title": "Other"}, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    assert other.status_code == 409 and "different request body" in other.json()["detail"]
+    bad = client.post("/api/v1/tickets/", {"kind": "incident"}, format="json", HTTP_IDEMPOTENCY_KEY="k-2")
+    assert bad.status_code == 400
+    assert client.post("/api/v1/tickets/", payload, format="json", HTTP_IDEMPOTENCY_KEY="k-2").status_code == 201

@@ -6,10 +6,17 @@ from rest_framework import serializers
 
 from tracker import services
 from tracker.choices import (
-    ChangeType, ImplementationResult, Kind, Level, LinkType, Risk, Severity, Status,
+    ChangeType,
+    ImplementationResult,
+    Kind,
+    Level,
+    LinkType,
+    Risk,
+    Severity,
+    Status,
 )
 from tracker.markdown import render_markdown
-from tracker.models import AssignmentGroup, Category, Comment, Link, Service, Ticket, TicketEvent
+from tracker.models import AssignmentGroup, Category, Comment, Service, Ticket, TicketEvent
 from tracker.workflows import KIND_FIELDS
 
 User = get_user_model()

@@ -1,4 +1,5 @@
 """The ticket API: one viewset; reads go through the filterset, every write calls one domain function."""
+import json
 import re
 
 from django.contrib.auth import get_user_model
@@ -6,6 +7,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import filters, mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from tracker import selectors, services
@@ -13,6 +15,7 @@ from tracker.errors import NotFound, PreconditionRequired, ValidationFailed
 from tracker.filtersets import TicketFilterSet
 from tracker.models import Link
 
+from .idempotency import replay_or_run
 from .serializers import (
     AssignSerializer,
     CommentSerializer,
@@ -30,6 +33,11 @@ User = get_user_model()
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
 IF_MATCH = OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
                             description='The ETag read with the ticket, e.g. "3". A stale one answers 412.')
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
+    description="A unique key per intended ticket: a retry with the same key and body returns the first answer "
+                "instead of creating a second ticket (kept 24 h).")
 
 
 def _if_match(request, *, required: bool) -> int | None:
@@ -78,15 +86,26 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def retrieve(self, request, key=None):
         return self._ticket_response(self.get_object())
 
-    @extend_schema(request=TicketCreateSerializer, responses={201: TicketSerializer})
+    @extend_schema(request=TicketCreateSerializer, responses={201: TicketSerializer}, parameters=[IDEMPOTENCY_KEY])
     def create(self, request):
         serializer = TicketCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        values = dict(serializer.validated_data)
-        ticket = services.ticket_create(actor=request.user, kind=values.pop("kind"), title=values.pop("title"),
-                                        requester=values.pop("requester", None), **values)
-        location = request.build_absolute_uri(f"/api/v1/tickets/{ticket.key}/")
-        return self._ticket_response(ticket, status.HTTP_201_CREATED, {"Location": location})
+
+        def run():
+            values = dict(serializer.validated_data)
+            ticket = services.ticket_create(actor=request.user, kind=values.pop("kind"), title=values.pop("title"),
+                                            requester=values.pop("requester", None), **values)
+            data = TicketSerializer(ticket, context=self.get_serializer_context()).data
+            return status.HTTP_201_CREATED, json.loads(JSONRenderer().render(data))
+
+        code, body, replayed = replay_or_run(user=request.user, key=request.headers.get("Idempotency-Key"),
+                                             data=request.data, run=run)
+        response = Response(body, status=code, headers={
+            "Location": request.build_absolute_uri(f"/api/v1/tickets/{body['key']}/"),
+            "ETag": f'"{body["version"]}"'})
+        if replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response
 
     @extend_schema(request=TicketUpdateSerializer, responses={200: TicketSerializer}, parameters=[IF_MATCH])
     def partial_update(self, request, key=None):

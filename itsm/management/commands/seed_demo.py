@@ -4,7 +4,6 @@
 adds N tickets in bulk (PostgreSQL COPY, else bulk_create) for benchmarks, without history rows.
 """
 import importlib
-import io
 import random
 from datetime import timedelta
 
@@ -15,8 +14,17 @@ from django.utils import timezone
 
 from tracker import services
 from tracker.choices import (
-    DEFAULT_PRIORITY_MATRIX, KEY_PREFIX, ChangeType, ImplementationResult, Kind, LinkType, Risk, Role, Severity,
-    Status, Tier,
+    DEFAULT_PRIORITY_MATRIX,
+    KEY_PREFIX,
+    ChangeType,
+    ImplementationResult,
+    Kind,
+    LinkType,
+    Risk,
+    Role,
+    Severity,
+    Status,
+    Tier,
 )
 from tracker.errors import DomainError
 from tracker.models import AssignmentGroup, Category, KeyCounter, Organisation, Service, Ticket, User

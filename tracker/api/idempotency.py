@@ -1,0 +1,46 @@
+"""`Idempotency-Key` for POST /tickets/: a client that retries after a timeout does not create a twin.
+
+The record is written in the same transaction as the ticket, so either both exist or neither does;
+a concurrent duplicate hits the unique (user, key) constraint and is told to retry.
+"""
+import hashlib
+import json
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from tracker.errors import Conflict, ValidationFailed
+from tracker.models import IdempotencyRecord
+
+TTL = timedelta(hours=24)
+
+
+def _hash(data) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def replay_or_run(*, user, key: str | None, data, run):
+    """Return `(status, body, replayed)`; `run()` must return `(status, body)` and do its writes atomically."""
+    if not key:
+        status, body = run()
+        return status, body, False
+    if len(key) > 200:
+        raise ValidationFailed("Idempotency-Key must be at most 200 characters.",
+                               fields={"Idempotency-Key": ["Too long."]})
+    digest = _hash(data)
+    now = timezone.now()
+    previous = IdempotencyRecord.objects.filter(user=user, key=key, created_at__gte=now - TTL).first()
+    if previous is not None:
+        if previous.request_hash != digest:
+            raise Conflict("This Idempotency-Key was already used with a different request body; use a new key.")
+        return previous.status, previous.body, True
+    try:
+        with transaction.atomic():
+            IdempotencyRecord.objects.filter(user=user, key=key).delete()  # an expired one
+            status, body = run()
+            IdempotencyRecord.objects.create(user=user, key=key, request_hash=digest, status=status, body=body,
+                                             ticket_key=body.get("key", ""), created_at=now)
+    except IntegrityError:
+        raise Conflict("A request with this Idempotency-Key is still being processed; retry in a moment.") from None
+    return status, body, False
