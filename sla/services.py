@@ -398,7 +398,7 @@ def clocks_start_bulk(
 ) -> int:
     """Attach a policy's response/resolution clocks to many open tickets at once (seed and bench).
 
-    No timeline rows and no policy matching: for loading data, not for live tickets.
+    Clocks count from `now`. No timeline rows and no policy matching: for loading data, not for live tickets.
     """
     cal = business_calendar(policy.calendar)
     metrics = metrics or [Metric.RESPONSE, Metric.RESOLUTION]
@@ -408,7 +408,7 @@ def clocks_start_bulk(
             goal = _goal(policy, metric, None)
             if not goal or (metric == Metric.RESPONSE and t.first_response_at):
                 continue
-            start = t.created_at
+            start = now
             clock = Clock(
                 ticket=t,
                 policy=policy,

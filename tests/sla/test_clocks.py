@@ -217,3 +217,13 @@ def test_a_per_tier_pick_target_runs_while_the_ticket_waits_unassigned_at_that_t
     services.ticket_claim(ticket=ticket, actor=cast.engineer, now=MONDAY_9 + timedelta(minutes=12))
     pick = clock(ticket, Metric.PICK)
     assert pick.state == ClockState.MET and pick.elapsed_s == 10 * 60 and not pick.breached
+
+
+def test_the_demo_seed_attaches_clocks_to_open_tickets_once(cast, raise_incident):
+    from sla.demo import seed_sla_demo
+
+    ticket = raise_incident()
+    first = seed_sla_demo(now=MONDAY_9)
+    assert first["policies"] == 5 and first["tickets"] == 1
+    assert {c.metric for c in clocks(ticket)} == {Metric.RESPONSE, Metric.RESOLUTION}
+    assert seed_sla_demo(now=MONDAY_9)["tickets"] == 0
