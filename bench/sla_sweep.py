@@ -6,7 +6,7 @@ time to the committed effect (p50/p99), and the time of an idle sweep over the 1
 Medians over several runs. Creates and drops its own database.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/crossline .venv/bin/python bench/sla_sweep.py
-    options: --clocks 1000000 --due 10000 --runs 3 --batch 500 [--escalate] [--keep]
+    options: --clocks 1000000 --due 10000 --runs 3 --batch 1000 [--escalate] [--keep]
     BENCH_PROFILE=1 prints the slowest statements of each run and skips the idle figure.
 """
 import argparse
@@ -25,7 +25,7 @@ def main() -> None:
     parser.add_argument("--clocks", type=int, default=1_000_000)
     parser.add_argument("--due", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--escalate", action="store_true", help="functional escalation on each breach too")
     parser.add_argument("--keep", action="store_true", help="keep the bench database")
     args = parser.parse_args()

@@ -749,7 +749,7 @@ def _claim(now: datetime, batch: int) -> list[Clock]:
     return list(lock_skipping(qs, of=("self", "ticket"))[:batch])
 
 
-def clocks_sweep(*, now: datetime | None = None, batch: int = 500, max_batches: int = 200) -> int:
+def clocks_sweep(*, now: datetime | None = None, batch: int = 1000, max_batches: int = 100) -> int:
     """Apply due warning/breach effects exactly once; safe to run in parallel and to repeat.
 
     Each batch is one transaction. A batch that fails is redone clock by clock, and a clock that still
