@@ -63,6 +63,18 @@ def test_the_ticket_list_can_order_by_time_remaining(cast, two_incidents):
     assert [t.key for t in qs][:2] == [slow.key, fresh.key]
 
 
+def test_the_api_list_orders_by_time_remaining_and_pages_by_cursor(api, cast, two_incidents):
+    slow, fresh = two_incidents
+    no_clock = TicketFactory()
+    client = api(cast.agent1)
+    page = client.get("/api/v1/tickets/?ordering=sla_remaining&page_size=1").json()
+    keys = [page["results"][0]["key"]]
+    while page["next"]:
+        page = client.get(page["next"]).json()
+        keys += [row["key"] for row in page["results"]]
+    assert keys == [slow.key, fresh.key, no_clock.key]
+
+
 def test_each_ticket_in_the_list_embeds_its_clocks(api, cast, two_incidents):
     rows = api(cast.agent1).get("/api/v1/tickets/").json()["results"]
     assert {c["metric"] for c in rows[0]["sla"]} == {"response", "resolution"}

@@ -61,7 +61,7 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = TicketSerializer
     filterset_class = TicketFilterSet
     filter_backends = [*viewsets.GenericViewSet.filter_backends, filters.OrderingFilter]
-    ordering_fields = ["created_at", "updated_at", "priority", "number"]
+    ordering_fields = ["created_at", "updated_at", "priority", "number", "sla_remaining"]
     ordering = ["-created_at", "-id"]
     lookup_field = "key"
     lookup_value_regex = r"[A-Za-z]{3}-\d+"
