@@ -136,7 +136,10 @@ def paginate(qs: QuerySet, *, sort: str, desc: bool, after: str | None, size: in
     column = SORTS[sort][0]
     if sort == "due":
         qs = qs.annotate(next_due=Min("sla_clocks__due_at", filter=Q(sla_clocks__state="running")))
-    order = F(column).desc(nulls_last=True) if desc else F(column).asc(nulls_last=True)
+    if sort == "due":  # the only nullable sort key: tickets without a running clock go last
+        order = F(column).desc(nulls_last=True) if desc else F(column).asc(nulls_last=True)
+    else:  # plain ASC/DESC, so ORDER BY matches the (-created_at, -id)-style indexes
+        order = F(column).desc() if desc else F(column).asc()
     qs = qs.order_by(order, "-id" if desc else "id")
     if after:
         decoded = _decode(after, sort)
@@ -180,12 +183,10 @@ def ticket_clocks(ticket: Ticket) -> list:
     return list(Clock.objects.filter(ticket=ticket).order_by("-cycle", "metric", "tier"))
 
 
-def requester_open_count(ticket: Ticket, user) -> int:
-    return (
-        access.visible(user, Ticket.objects.filter(requester_id=ticket.requester_id))
-        .filter(status__in=OPEN_STATUSES)
-        .count()
-    )
+def requester_open_count(ticket: Ticket, user) -> str:
+    """The requester's open tickets, counted up to 100 (a bounded scan of tracker_ticket_requester)."""
+    qs = access.visible(user, Ticket.objects.filter(requester_id=ticket.requester_id))
+    return count_hint(qs.filter(status__in=OPEN_STATUSES), cap=100)
 
 
 def service_recent_changes(
