@@ -1,5 +1,8 @@
 from django.contrib import admin, messages
 
+from tracker import access
+from tracker.choices import Role
+
 from . import selectors, services
 from .models import (
     Calendar,
@@ -26,8 +29,25 @@ class HolidayInline(admin.TabularInline):
     extra = 0
 
 
+class AdminsWriteMixin:
+    """Calendars and policies re-plan running clocks when saved: only administrators change them (the same
+    rule as the API); other staff get a read-only view instead of a refused save."""
+
+    def _is_admin(self, request) -> bool:
+        return access.role_of(request.user) == Role.ADMIN
+
+    def has_add_permission(self, request, *args):
+        return self._is_admin(request) and super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request, obj=None):
+        return self._is_admin(request) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._is_admin(request) and super().has_delete_permission(request, obj)
+
+
 @admin.register(Calendar)
-class CalendarAdmin(admin.ModelAdmin):
+class CalendarAdmin(AdminsWriteMixin, admin.ModelAdmin):
     list_display = ("name", "time_zone", "always_open", "holiday_country", "updated_at")
     list_filter = ("always_open", "holiday_country")
     search_fields = ("name", "time_zone")
@@ -45,7 +65,7 @@ class TierTargetInline(admin.TabularInline):
 
 
 @admin.register(Policy)
-class PolicyAdmin(admin.ModelAdmin):
+class PolicyAdmin(AdminsWriteMixin, admin.ModelAdmin):
     list_display = (
         "name",
         "order",
