@@ -104,8 +104,9 @@ class TicketSerializer(serializers.ModelSerializer):
         rows = []
         for c in ticket.sla_clocks.all():  # prefetched by selectors.ticket_list: no query per row
             remaining = c.remaining_at(now)
+            breached = c.breached or (c.is_active and remaining <= 0)
             rows.append({"metric": c.metric, "tier": c.tier, "cycle": c.cycle, "state": c.state,
-                         "goal_s": c.goal_s, "remaining_s": remaining, "breached": c.breached or (c.is_active and remaining <= 0),
+                         "goal_s": c.goal_s, "remaining_s": remaining, "breached": breached,
                          "due_at": c.due_at, "stopped_at": c.stopped_at})
         return rows
 
