@@ -28,6 +28,7 @@ from tracker.workflows import WORKFLOWS, editable_fields
 
 from . import selectors as q
 from .forms import (
+    TEXT_FIELDS,
     BulkForm,
     CommentForm,
     LinkForm,
@@ -195,16 +196,7 @@ def _display_fields(ticket, user):
                 "label": field.verbose_name.capitalize(),
                 "value": value,
                 "editable": can_edit and name in editable_fields(ticket.kind),
-                "long": name
-                in (
-                    "resolution_note",
-                    "implementation_plan",
-                    "backout_plan",
-                    "decision_note",
-                    "review_notes",
-                    "root_cause",
-                    "workaround",
-                ),
+                "long": name in TEXT_FIELDS,
             }
         )
     return rows
