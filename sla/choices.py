@@ -22,6 +22,7 @@ class NotificationKind(models.TextChoices):
     BREACH = "breach", _("SLA breach")
     ESCALATION = "escalation", _("Escalation")
     ASSIGNMENT = "assignment", _("Assignment")
+    UPDATE = "update", _("Ticket update")  # public replies and status changes, for requester and watchers
 
 
 class Channel(models.TextChoices):
