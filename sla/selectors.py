@@ -10,7 +10,8 @@ from tracker import access
 from tracker.selectors import ticket_for_user
 
 from .calendars import business_calendar
-from .models import Calendar, Clock, Notification, Policy, SweepHeartbeat
+from .choices import NotificationKind
+from .models import Calendar, Clock, Notification, NotificationPreference, Policy, SweepHeartbeat
 from .services import OUTBOX_HEARTBEAT, SWEEP_HEARTBEAT
 
 
@@ -26,6 +27,12 @@ def notification_list(*, user, unread_only: bool = False) -> QuerySet:
     if unread_only:
         qs = qs.filter(read_at__isnull=True)
     return qs.order_by("-created_at", "-id")
+
+
+def preference_list(*, user) -> list[NotificationPreference]:
+    """The user's settings for every notification kind; a kind without a row is on for both channels."""
+    rows = {p.kind: p for p in NotificationPreference.objects.filter(user=user)}
+    return [rows.get(kind) or NotificationPreference(user=user, kind=kind) for kind in NotificationKind.values]
 
 
 def clock_list(*, user, ticket_key: str | None = None) -> QuerySet:

@@ -1,14 +1,22 @@
-"""The SLA dashboard for managers: compliance, breaches, backlog, MTTR, escalations; every table as CSV."""
+"""The SLA dashboard for managers (every table as CSV), and everyone's notifications with their settings."""
 import csv
 
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from itsm.views import staff_only
+from tracker import access
 
 from . import dashboard as reports
+from . import selectors, services
+from .forms import PreferencesForm
 
 PERIODS = (7, 14, 30, 90, 365)
 
@@ -37,3 +45,43 @@ def dashboard(request):
         "nav": "dashboard", "period": period, "periods": PERIODS, "query": query.urlencode(),
         "days": request.GET.get("days", "" if request.GET.get("start") else "30"), **data,
     })
+
+
+# --- notifications (every role: agents and requesters alike) ------------------------------------------
+
+NOTIFICATIONS = "sla/notifications.html"
+
+
+def _inbox_context(request) -> dict:
+    page = Paginator(selectors.notification_list(user=request.user), 50).get_page(request.GET.get("page"))
+    return {"nav": "notifications", "page": page, "staff": access.is_staff_member(request.user)}
+
+
+@require_GET
+def notifications(request):
+    form = PreferencesForm(preferences=selectors.preference_list(user=request.user))
+    return render(request, NOTIFICATIONS, {**_inbox_context(request), "form": form})
+
+
+@require_POST
+def notifications_read(request):
+    """Mark one (`id`) or all unread notifications read; htmx gets the list and the bell back."""
+    ids = [int(i) for i in request.POST.getlist("id") if i.isdigit()]
+    services.notification_mark_read(user=request.user, ids=None if request.POST.get("all") else ids)
+    if not request.htmx:
+        page = request.POST.get("page", "")
+        return redirect(reverse("sla:notifications") + (f"?page={page}" if page.isdigit() else ""))
+    html = render_to_string(f"{NOTIFICATIONS}#inbox", _inbox_context(request), request)
+    html += render_to_string("base.html#bell", {"oob": True}, request)
+    return HttpResponse(html)
+
+
+@require_POST
+def notification_preferences(request):
+    form = PreferencesForm(request.POST, preferences=selectors.preference_list(user=request.user))
+    if form.is_valid():
+        with transaction.atomic():
+            for row in form.choices():
+                services.preference_set(user=request.user, **row)
+        messages.success(request, "Notification settings saved.")
+    return redirect("sla:notifications")

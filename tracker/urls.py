@@ -14,5 +14,5 @@ urlpatterns = [
     path("preview/", views.markdown_preview, name="markdown-preview"),
     path("", include("itsm.urls")),
     path("dev/", include("devflow.urls")),
-    path("dashboard/", include("sla.urls")),
+    path("", include("sla.urls")),
 ]
