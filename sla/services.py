@@ -439,6 +439,29 @@ def on_ticket_change(change) -> None:
                 key=f"assigned:{ticket.pk}:v{ticket.version}",
                 context={"actor": change.actor},
             )
+    elif change.reason == "comment":
+        comment = change.changes.get("comment", (None, None))[1]
+        if comment is not None:
+            _notify(
+                ticket=ticket,
+                users=_followers(ticket, actor=change.actor, staff_only=comment.internal),
+                kind=NotificationKind.UPDATE,
+                now=change.now,
+                key=f"comment:{comment.pk}",
+                context={"actor": change.actor, "comment": comment},
+            )
+    elif change.reason == "transition":
+        old, new = change.changes.get("status", (None, None))
+        if new is not None:
+            _notify(
+                ticket=ticket,
+                users=_followers(ticket, actor=change.actor),
+                kind=NotificationKind.UPDATE,
+                now=change.now,
+                key=f"status:{ticket.pk}:v{ticket.version}",
+                context={"actor": change.actor, "status": new, "status_label": Status(new).label,
+                         "old_label": Status(old).label},
+            )
     elif change.reason == "escalated":
         old_group, group = change.changes.get("group", (None, None))
         if group is not None:
@@ -454,6 +477,18 @@ def on_ticket_change(change) -> None:
 
 
 # --- notifications ----------------------------------------------------------------------------------
+
+
+def _followers(ticket: Ticket, *, actor, staff_only: bool = False) -> list:
+    """Who hears about a ticket's replies and moves: its requester, assignee and watchers, not the actor.
+
+    Internal notes (`staff_only`) never reach the requester."""
+    people = [ticket.assignee, *ticket.watchers.all()]
+    if not staff_only:
+        people.insert(0, ticket.requester)
+    actor_pk = getattr(actor, "pk", None)
+    return [p for p in people if p is not None and p.pk != actor_pk
+            and (not staff_only or access.is_staff_member(p))]
 
 
 def _preferences(user_ids) -> dict[tuple[int, str], NotificationPreference]:

@@ -412,9 +412,10 @@ def ticket_comment(*, ticket: Ticket, actor, body: str, internal: bool = False,
         Ticket.objects.filter(pk=ticket.pk).update(**fields)
         for name, value in fields.items():
             setattr(ticket, name, value)
-        hooks.ticket_changed(hooks.TicketChange(
-            ticket, actor, now, "comment",
-            {"first_response_at": (None, now)} if "first_response_at" in fields else {}))
+        changes: dict[str, tuple] = {"comment": (None, comment)}
+        if "first_response_at" in fields:
+            changes["first_response_at"] = (None, now)
+        hooks.ticket_changed(hooks.TicketChange(ticket, actor, now, "comment", changes))
         if ticket.status == Status.PENDING and ticket.requester_id == actor.pk and not internal:
             ticket_transition(ticket=ticket, to=Status.IN_PROGRESS, actor=actor, now=now)
     return comment
