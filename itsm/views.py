@@ -8,6 +8,7 @@ stale page is refused exactly as the API refuses a stale `If-Match`.
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.db.models import Q
@@ -239,6 +240,7 @@ def workspace_context(request, ticket, **extra):
         "escalation_groups": AssignmentGroup.objects.exclude(pk=ticket.group_id),
         "escalation_target": services.escalation_target(ticket) if ticket.is_open else None,
         "is_defect_source": ticket.kind in (Kind.INCIDENT, Kind.PROBLEM),
+        "poll_seconds": settings.CROSSLINE_CHANGES_POLL_SECONDS,
     }
     ctx.update(extra)
     return ctx
@@ -315,9 +317,21 @@ def ticket_field(request, key, name):
             services.ticket_update(
                 ticket=ticket, actor=request.user, version=_version(request) or 0, changes={name: value}
             )
+    except StaleVersion as exc:
+        # The refused value stays on screen, so nothing typed is lost when someone else saved first.
+        unsaved = {"label": form[name].label, "value": _shown(form.fields[name], value)}
+        return _workspace(request, ticket, error=exc, unsaved=unsaved)
     except DomainError as exc:
         return _workspace(request, ticket, error=exc)
     return _workspace(request, ticket)
+
+
+def _shown(field, value) -> str:
+    """A field's value as the user chose it: the label of a choice, the name of a related row."""
+    if value in (None, ""):
+        return "—"
+    choices = dict(getattr(field, "choices", None) or []) if not hasattr(field, "queryset") else {}
+    return str(choices.get(value, value))
 
 
 @require_POST

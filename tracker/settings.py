@@ -180,6 +180,8 @@ EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="crossline@localhost")
 CROSSLINE_BASE_URL = env("CROSSLINE_BASE_URL", default="http://127.0.0.1:8000")
+# An open ticket page asks this often whether someone else changed the ticket (the collision banner).
+CROSSLINE_CHANGES_POLL_SECONDS = 10
 
 LOGGING = {
     "version": 1,
