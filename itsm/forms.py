@@ -86,7 +86,11 @@ class TicketCreateForm(forms.Form):
     description = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 5}), help_text="Markdown."
     )
-    requester = forms.CharField(required=False, help_text="Username of the person affected; empty = you.")
+    requester = forms.CharField(
+        required=False,
+        help_text="The person affected: type a part of their name, username or email and pick them; empty = you.",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
     impact = forms.TypedChoiceField(choices=Level.choices, coerce=int, initial=Level.MEDIUM)
     urgency = forms.TypedChoiceField(choices=Level.choices, coerce=int, initial=Level.MEDIUM)
     service = forms.ModelChoiceField(queryset=Service.objects.filter(active=True), required=False)
@@ -123,7 +127,12 @@ class TicketCreateForm(forms.Form):
         try:
             return User.objects.get(username=username)
         except User.DoesNotExist:
-            raise forms.ValidationError(f"No user '{username}'.") from None
+            pass
+        # Without JavaScript there are no suggestions: an exact email address is as good as a username.
+        by_email = list(User.objects.filter(email__iexact=username, is_active=True)[:2])
+        if len(by_email) == 1:
+            return by_email[0]
+        raise forms.ValidationError(f"No user '{username}'. Type their username or email address.")
 
     def values(self) -> dict:
         data = dict(self.cleaned_data)

@@ -6,12 +6,13 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Exists, F, Min, OuterRef, Prefetch, Q, QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import Case, Exists, F, Min, OuterRef, Prefetch, Q, QuerySet, When
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from tracker import access
-from tracker.choices import OPEN_STATUSES, Kind, Tier
+from tracker.choices import OPEN_STATUSES, Kind, Role, Tier
 from tracker.models import Ticket
 from tracker.selectors import LIST_RELATED
 
@@ -222,6 +223,26 @@ def similar_open(
     if exclude_pk:
         qs = qs.exclude(pk=exclude_pk)
     return list(qs.select_related("group").order_by("-created_at")[:limit])
+
+
+def requester_search(*, user, text: str, limit: int = 10) -> list:
+    """People a ticket can be raised for, matching a part of their username, name or email (staff only).
+
+    Requesters come first: they are whom the desk raises tickets for; staff can be affected too."""
+    words = (text or "").split()[:3]
+    if not words or not access.is_staff_member(user):
+        return []
+    cond = Q()
+    for word in words:
+        cond &= (
+            Q(username__icontains=word)
+            | Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            | Q(email__icontains=word)
+        )
+    people = get_user_model().objects.filter(cond, is_active=True)
+    requester_first = Case(When(role=Role.REQUESTER, then=0), default=1)
+    return list(people.order_by(requester_first, "first_name", "last_name", "username")[:limit])
 
 
 # --- the portal ---------------------------------------------------------------------------------------

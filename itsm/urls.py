@@ -11,6 +11,7 @@ urlpatterns = [
     path("tickets/new/", views.ticket_new, name="ticket-new"),
     path("tickets/new/priority/", views.priority_preview, name="priority-preview"),
     path("tickets/new/similar/", views.similar_tickets, name="similar"),
+    path("tickets/new/requesters/", views.requester_suggestions, name="requester-suggestions"),
     path(f"tickets/{K}/", views.ticket_detail, name="ticket"),
     path(f"tickets/{K}/transition/", views.ticket_transition, name="ticket-transition"),
     path(f"tickets/{K}/fields/<str:name>/", views.ticket_field, name="ticket-field"),

@@ -503,6 +503,15 @@ def priority_preview(request):
     return render(request, "itsm/ticket_new.html#priority", {"priority": _priority_text(form)})
 
 
+@staff_only
+@require_GET
+def requester_suggestions(request):
+    """Suggestions under the new-ticket form's requester box while the agent types."""
+    text = request.GET.get("requester", "").strip()
+    people = q.requester_search(user=request.user, text=text) if len(text) >= 2 else []
+    return render(request, "itsm/ticket_new.html#requester-suggestions", {"people": people, "query": text})
+
+
 @require_GET
 def similar_tickets(request):
     service = request.GET.get("service", "")

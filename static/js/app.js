@@ -94,6 +94,16 @@
     }
   });
 
+  // A suggestion button fills its input (the requester of a new ticket) and closes the list.
+  document.addEventListener("click", function (evt) {
+    var pick = evt.target.closest("[data-fill]");
+    if (!pick) { return; }
+    var input = document.getElementById(pick.dataset.fill);
+    input.value = pick.dataset.value;
+    pick.closest("ul").innerHTML = "";
+    input.focus();
+  });
+
   // Write / Preview tabs of the comment box.
   document.addEventListener("click", function (evt) {
     var tab = evt.target.closest("[data-tab]");

@@ -194,3 +194,30 @@ def test_new_ticket_form_creates_with_kind_fields_and_suggests_duplicates(cast, 
 def test_markdown_preview_is_sanitised(cast, client_for):
     response = client_for(cast.agent1).post("/preview/", {"body": "**hi** <script>x</script>"})
     assert b"<strong>hi</strong>" in response.content and b"<script>" not in response.content
+
+
+def test_requester_suggestions_match_part_of_a_name_for_staff_only(cast, client_for):
+    from tests.factories import UserFactory
+    from tracker.choices import Role
+
+    UserFactory.create_batch(12, first_name="Alicia", role=Role.REQUESTER)
+    page = client_for(cast.agent1).get("/tickets/new/requesters/", {"requester": "alic"}).content.decode()
+    assert page.count("data-fill=") == 10
+    assert page.index(">Alice ") < page.index(">Alicia ")  # requesters first, by name
+
+    page = client_for(cast.agent1).get("/tickets/new/requesters/", {"requester": "zzz"}).content.decode()
+    assert "Nobody matches" in page and "data-fill=" not in page
+    assert client_for(cast.requester).get("/tickets/new/requesters/", {"requester": "ali"}).status_code == 302
+
+
+def test_new_ticket_takes_the_requester_by_username_or_email_without_javascript(cast, client_for):
+    client = client_for(cast.agent1)
+    form = {"kind": "incident", "title": "VPN drops", "impact": 2, "urgency": 2}
+    assert client.post("/tickets/new/", {**form, "requester": "alice"}).status_code == 302
+    assert client.post("/tickets/new/", {**form, "requester": "ALICE@example.test"}).status_code == 302
+    refused = client.post("/tickets/new/", {**form, "requester": "ali"})
+    assert refused.status_code == 400 and b"No user &#x27;ali&#x27;" in refused.content
+    assert list(Ticket.objects.filter(title="VPN drops").values_list("requester__username", flat=True)) == [
+        "alice",
+        "alice",
+    ]
