@@ -52,9 +52,17 @@ BULK_ACTIONS = (
 
 
 class BulkForm(forms.Form):
+    # Own ids: the queue's filter form above it has an "assignee" too, and the labels point at these.
     action = forms.ChoiceField(choices=BULK_ACTIONS)
-    assignee = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
-    to = forms.ChoiceField(choices=[("", "—")] + list(Status.choices), required=False, label="Status")
+    assignee = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, widget=forms.Select(attrs={"id": "bulk-assignee"})
+    )
+    to = forms.ChoiceField(
+        choices=[("", "—")] + list(Status.choices),
+        required=False,
+        label="Status",
+        widget=forms.Select(attrs={"id": "bulk-to"}),
+    )
     resolution_note = forms.CharField(required=False, label="Note (for resolve/cancel)")
 
     def __init__(self, *args, **kwargs):
