@@ -1,14 +1,16 @@
 """Reads of the manager dashboard: SLA compliance, breaches, backlog, MTTR and escalations over a period.
 
-Compliance, MTTR and the daily trend come from ONE grouped scan of the clocks that stopped (or
-breached) in the period — index `sla_clock_stopped` — grouped by (day, tier, group, priority, kind,
-metric); every table is then a roll-up in Python of at most a few thousand rows, so the cost does not
-grow with the number of tables.
+Every table is a roll-up in Python of "cells": clocks decided (stopped, or breached while open) grouped
+by (day, group, priority, kind, metric). Whole days of the period come from the daily roll-up
+(`ClockRollup`, `EscalationRollup`, kept by `sla.services.rollup_refresh`) when it was refreshed after
+the day ended; the rest (the period's partial first day, today, any day not rolled up) is aggregated
+live from the clocks over those ranges only (indexes `sla_clock_stopped`, `sla_clock_breached`). Both
+paths produce the same cells, so the numbers do not depend on which one served a day.
 """
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
 from django.db.models.functions import Coalesce, TruncDate
@@ -18,7 +20,7 @@ from tracker.choices import OPEN_STATUSES, EventKind, Kind, Priority, Tier
 from tracker.models import AssignmentGroup, Ticket, TicketEvent
 
 from .choices import BREACH_LEVEL, ClockState, Metric
-from .models import Clock, ClockEffect
+from .models import BacklogRollup, Clock, ClockEffect, ClockRollup, EscalationRollup, RollupDay
 
 AGE_BUCKETS = (
     ("< 1 day", 0, 1),
@@ -28,6 +30,7 @@ AGE_BUCKETS = (
     ("> 30 days", 30, None),
 )
 METRICS = (Metric.RESPONSE, Metric.RESOLUTION)
+BACKLOG_SNAPSHOT_MAX_AGE = timedelta(hours=1)  # older: the backlog is counted live (the worker is down)
 
 
 @dataclass
@@ -69,20 +72,35 @@ def _pct(ok: int, total: int) -> str:
     return f"{100 * ok / total:.1f}" if total else "—"
 
 
-def _clock_cells(period: Period) -> list[dict]:
-    """The one grouped scan: clocks decided in the period (stopped, or breached while still running)."""
-    decided = Q(state=ClockState.MET, stopped_at__gte=period.start, stopped_at__lt=period.end) | Q(
-        state__in=(ClockState.RUNNING, ClockState.PAUSED),
-        breached=True,
-        breached_at__gte=period.start,
-        breached_at__lt=period.end,
-    )
+def day_start(day: date) -> datetime:
+    """Midnight starting `day` in the current time zone (the zone TruncDate groups by)."""
+    return datetime.combine(day, time.min, timezone.get_current_timezone())
+
+
+def local_date(instant: datetime) -> date:
+    return timezone.localtime(instant, timezone.get_current_timezone()).date()
+
+
+def _in_ranges(column: str, ranges: list[tuple[datetime, datetime]]) -> Q:
+    cond = Q(pk__in=[])
+    for start, end in ranges:
+        cond |= Q(**{f"{column}__gte": start, f"{column}__lt": end})
+    return cond
+
+
+def decided_cells(ranges: list[tuple[datetime, datetime]]) -> list[dict]:
+    """Clocks decided in these time ranges (stopped, or breached while still running), grouped into cells."""
+    if not ranges:
+        return []
+    decided = Q(state=ClockState.MET) & _in_ranges("stopped_at", ranges) | Q(
+        state__in=(ClockState.RUNNING, ClockState.PAUSED), breached=True
+    ) & _in_ranges("breached_at", ranges)
     day = TruncDate(Coalesce("stopped_at", "breached_at"))
     duration = ExpressionWrapper(F("stopped_at") - F("started_at"), output_field=DurationField())
     return list(
         Clock.objects.filter(decided, metric__in=METRICS)
         .annotate(day=day)
-        .values("day", "group__tier", "group_id", "priority", "ticket__kind", "metric")
+        .values("day", "group_id", "priority", "ticket__kind", "metric")
         .annotate(
             total=Count("id"),
             breached_n=Count("id", filter=Q(breached=True)),
@@ -91,6 +109,107 @@ def _clock_cells(period: Period) -> list[dict]:
         )
         .order_by()
     )
+
+
+def effect_counts(ranges: list[tuple[datetime, datetime]]) -> dict:
+    """Warnings and breaches applied in these ranges (index sla_clockeffect_created)."""
+    if not ranges:
+        return {"breaches": 0, "warnings": 0}
+    return ClockEffect.objects.filter(_in_ranges("created_at", ranges)).aggregate(
+        breaches=Count("id", filter=Q(level__gte=BREACH_LEVEL)),
+        warnings=Count("id", filter=Q(level__lt=BREACH_LEVEL)),
+    )
+
+
+def escalation_counts(ranges: list[tuple[datetime, datetime]]) -> list[dict]:
+    """Escalations in these ranges per target group name (index tracker_event_kind_created)."""
+    if not ranges:
+        return []
+    return list(
+        TicketEvent.objects.filter(_in_ranges("created_at", ranges), kind=EventKind.ESCALATION)
+        .values("new")
+        .annotate(n=Count("id"), auto=Count("id", filter=Q(actor__isnull=True)))
+        .order_by()
+    )
+
+
+def rolled_up_days(period: Period) -> list[date]:
+    """Whole days of the period whose roll-up was refreshed after the day ended."""
+    first, last = local_date(period.start), local_date(period.end)
+    if day_start(first) < period.start:
+        first += timedelta(days=1)
+    refreshed = RollupDay.objects.filter(day__gte=first, day__lt=last).values_list("day", "refreshed_at")
+    return sorted(d for d, at in refreshed if at >= day_start(d + timedelta(days=1)))
+
+
+def live_ranges(period: Period, days: list[date]) -> list[tuple[datetime, datetime]]:
+    """The parts of the period not covered by these (sorted, whole) days."""
+    ranges, cursor = [], period.start
+    for d in days:
+        if day_start(d) > cursor:
+            ranges.append((cursor, day_start(d)))
+        cursor = day_start(d + timedelta(days=1))
+    if cursor < period.end:
+        ranges.append((cursor, period.end))
+    return ranges
+
+
+def _period_counts(period: Period, groups: dict) -> tuple[list[dict], dict, list[dict]]:
+    """Cells, effect counts and escalations of the period: roll-up for whole days, live for the rest."""
+    days = rolled_up_days(period)
+    live = live_ranges(period, days)
+    cells = decided_cells(live)
+    effects = effect_counts(live)
+    escalations = escalation_counts(live)
+    if days:
+        wanted = set(days)
+        for r in ClockRollup.objects.filter(day__gte=days[0], day__lte=days[-1]).values():
+            if r["day"] not in wanted:
+                continue
+            effects["warnings"] += r["warnings"]
+            effects["breaches"] += r["breaches"]
+            if r["decided"] and r["metric"] in METRICS:
+                cells.append({
+                    "day": r["day"], "group_id": r["group_id"], "priority": r["priority"],
+                    "ticket__kind": r["kind"], "metric": r["metric"], "total": r["decided"],
+                    "breached_n": r["breached"], "met_n": r["met"], "met_time": r["met_time"],
+                })
+        escalations += [
+            {"new": r["to_group"], "n": r["escalations"], "auto": r["automatic"]}
+            for r in EscalationRollup.objects.filter(day__gte=days[0], day__lte=days[-1]).values()
+            if r["day"] in wanted
+        ]
+    for c in cells:  # the tier is the group's current one, as a join on the group would read it
+        c["group__tier"] = groups[c["group_id"]].tier if c["group_id"] in groups else None
+    return cells, effects, escalations
+
+
+def backlog_counts(now: datetime) -> list[dict]:
+    """Open tickets per kind and age bucket: old ones from the latest snapshot, recent ones live.
+
+    Snapshot rows were all created more than 30 days before now, so they belong to the oldest bucket;
+    the live part reads only tickets created since the snapshot's boundary (tracker_ticket_open_kind_age).
+    Without a fresh snapshot the whole backlog is counted live.
+    """
+    snapshot = [s for s in BacklogRollup.objects.all() if now - s.taken_at <= BACKLOG_SNAPSHOT_MAX_AGE]
+    boundary = min((s.created_before for s in snapshot), default=None)
+    if any(s.created_before != boundary for s in snapshot) or (boundary and boundary > now - timedelta(days=30)):
+        snapshot, boundary = [], None
+    age_aggs = {}
+    for i, (_label, lo, hi) in enumerate(AGE_BUCKETS):
+        cond = Q(created_at__lte=now - timedelta(days=lo))
+        if hi is not None:
+            cond &= Q(created_at__gt=now - timedelta(days=hi))
+        age_aggs[f"b{i}"] = Count("created_at", filter=cond)  # not "id": the count stays index-only
+    qs = Ticket.objects.filter(status__in=OPEN_STATUSES)
+    if boundary is not None:
+        qs = qs.filter(created_at__gte=boundary)
+    rows = {r["kind"]: r for r in qs.values("kind").annotate(**age_aggs).order_by("kind")}
+    oldest = f"b{len(AGE_BUCKETS) - 1}"
+    for s in snapshot:
+        row = rows.setdefault(s.kind, {"kind": s.kind, **{k: 0 for k in age_aggs}})
+        row[oldest] += s.open
+    return [rows[k] for k in sorted(rows)]
 
 
 def _compliance_table(slug, title, cells, key, label) -> Table:
@@ -120,8 +239,8 @@ def _compliance_table(slug, title, cells, key, label) -> Table:
 
 
 def dashboard(*, period: Period, now: datetime) -> dict:
-    cells = _clock_cells(period)
     groups = {g.pk: g for g in AssignmentGroup.objects.all()}
+    cells, applied, esc = _period_counts(period, groups)
     tier_label = {t.value: t.label for t in Tier}
     prio_label = {p.value: p.label for p in Priority}
     kind_label = {k.value: k.label for k in Kind}
@@ -188,12 +307,8 @@ def dashboard(*, period: Period, now: datetime) -> dict:
             [d.isoformat(), r[0], _pct(r[0] - r[1], r[0]), s[0], _pct(s[0] - s[1], s[0]), r[1] + s[1]]
         )
 
-    # Breaches and warnings applied in the period.
+    # Latest breaches applied in the period (index sla_clockeffect_created, newest first).
     effects = ClockEffect.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
-    effect_counts = effects.aggregate(
-        breaches=Count("id", filter=Q(level__gte=BREACH_LEVEL)),
-        warnings=Count("id", filter=Q(level__lt=BREACH_LEVEL)),
-    )
     recent = (
         effects.filter(level__gte=BREACH_LEVEL)
         .select_related("ticket", "clock", "escalated_to")
@@ -211,16 +326,8 @@ def dashboard(*, period: Period, now: datetime) -> dict:
             ]
         )
 
-    # Open backlog by age and kind (index tracker_ticket_kind_status).
-    age_aggs = {}
-    for i, (_label, lo, hi) in enumerate(AGE_BUCKETS):
-        cond = Q(created_at__lte=now - timedelta(days=lo))
-        if hi is not None:
-            cond &= Q(created_at__gt=now - timedelta(days=hi))
-        age_aggs[f"b{i}"] = Count("id", filter=cond)
-    backlog_rows = (
-        Ticket.objects.filter(status__in=OPEN_STATUSES).values("kind").annotate(**age_aggs).order_by("kind")
-    )
+    # Open backlog by age and kind.
+    backlog_rows = backlog_counts(now)
     backlog = Table("backlog", "Open backlog by age", ["Kind", *[b[0] for b in AGE_BUCKETS], "Total"])
     age_totals = [0] * len(AGE_BUCKETS)
     for row in backlog_rows:
@@ -230,14 +337,6 @@ def dashboard(*, period: Period, now: datetime) -> dict:
 
     # Escalations per tier reached, in the period (timeline rows; `new` is the target group's name).
     by_name = {g.name: g.tier for g in groups.values()}
-    esc = (
-        TicketEvent.objects.filter(
-            kind=EventKind.ESCALATION, created_at__gte=period.start, created_at__lt=period.end
-        )
-        .values("new")
-        .annotate(n=Count("id"), auto=Count("id", filter=Q(actor__isnull=True)))
-        .order_by()
-    )
     esc_acc: dict = defaultdict(lambda: [0, 0])
     for row in esc:
         tier = by_name.get(row["new"])
@@ -255,8 +354,8 @@ def dashboard(*, period: Period, now: datetime) -> dict:
             "resolution": _pct(
                 totals[Metric.RESOLUTION][0] - totals[Metric.RESOLUTION][1], totals[Metric.RESOLUTION][0]
             ),
-            "breaches": effect_counts["breaches"],
-            "warnings": effect_counts["warnings"],
+            "breaches": applied["breaches"],
+            "warnings": applied["warnings"],
             "backlog": sum(age_totals),
             "mttr_h": f"{all_t.total_seconds() / all_n / 3600:.1f}" if all_n else "—",
             "escalations": sum(v[0] for v in esc_acc.values()),

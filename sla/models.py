@@ -5,9 +5,9 @@ warning or breach in `next_check_at` behind a partial index, so "what is due now
 scan however many clocks run. Effects (warning, breach) are rows unique per (clock, level): a second
 sweeper, a retry or a crash-and-redo can never apply one twice.
 
-The manager dashboard aggregates `Clock` directly (no pre-aggregated table): `group` and `priority` are
-snapshots taken when the clock starts, is re-planned or breaches, and `ticket__kind` / `tier` / `metric`
-give the other axes.
+The manager dashboard reads daily roll-ups (`ClockRollup`, `EscalationRollup`) for the whole days of its
+period and aggregates `Clock` live for the rest: `group` and `priority` are snapshots taken when the
+clock starts, is re-planned or breaches, and `ticket__kind` / `tier` / `metric` give the other axes.
 """
 
 from datetime import datetime, timedelta
@@ -275,6 +275,10 @@ class ClockEffect(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [models.UniqueConstraint(fields=["clock", "level"], name="sla_clockeffect_once")]
+        indexes = [
+            # Dashboard: warnings and breaches applied in a period, and "Latest breaches" (newest first).
+            models.Index(fields=["created_at"], name="sla_clockeffect_created"),
+        ]
 
     def __str__(self):
         return f"clock {self.clock_id} level {self.level}"
@@ -387,3 +391,85 @@ class SweepHeartbeat(models.Model):
     def is_stale(self, now: datetime, period_s: float) -> bool:
         """Older than three periods: the worker or beat is not turning the crank."""
         return (now - self.last_run_at).total_seconds() > 3 * period_s
+
+
+class RollupDay(models.Model):
+    """A day whose roll-up rows exist; the dashboard trusts them only if refreshed after the day ended."""
+
+    day = models.DateField(primary_key=True)
+    refreshed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["day"]
+
+    def __str__(self):
+        return f"{self.day} (refreshed {self.refreshed_at:%Y-%m-%d %H:%M})"
+
+
+class ClockRollup(models.Model):
+    """One day x group x priority x kind x metric cell of the dashboard, as `sla.services.rollup_refresh`
+    computed it: clocks decided that day (stopped, or breached while still open) and effects applied.
+
+    Tier is not stored: like the live query, the dashboard reads it from the group when it renders.
+    """
+
+    day = models.DateField()
+    group = models.ForeignKey(
+        "tracker.AssignmentGroup", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, null=True, blank=True)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    metric = models.CharField(max_length=12, choices=Metric.choices)
+    decided = models.PositiveIntegerField(default=0, help_text="Clocks stopped, or breached while open.")
+    breached = models.PositiveIntegerField(default=0)
+    met = models.PositiveIntegerField(default=0, help_text="Clocks stopped (state met), breached or not.")
+    met_time = models.DurationField(null=True, blank=True, help_text="Sum of start-to-stop of those.")
+    warnings = models.PositiveIntegerField(default=0, help_text="Warning effects applied that day.")
+    breaches = models.PositiveIntegerField(default=0, help_text="Breach effects applied that day.")
+
+    class Meta:
+        ordering = ["day", "id"]
+        indexes = [
+            # Dashboard: the cells of the whole days of a period; rollup_refresh deletes a day by it.
+            models.Index(fields=["day"], name="sla_clockrollup_day"),
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.metric} g{self.group_id} P{self.priority} {self.kind}: {self.decided}"
+
+
+class EscalationRollup(models.Model):
+    """Escalations recorded on one day into one group (`TicketEvent.new`, the target group's name)."""
+
+    day = models.DateField()
+    to_group = models.TextField(blank=True)
+    escalations = models.PositiveIntegerField(default=0)
+    automatic = models.PositiveIntegerField(default=0, help_text="Escalations without an actor (the SLA).")
+
+    class Meta:
+        ordering = ["day", "to_group"]
+        constraints = [
+            models.UniqueConstraint(fields=["day", "to_group"], name="sla_escalationrollup_day_group")
+        ]
+
+    def __str__(self):
+        return f"{self.day} to {self.to_group}: {self.escalations}"
+
+
+class BacklogRollup(models.Model):
+    """Open tickets of a kind created before `created_before`, counted at `taken_at`.
+
+    The dashboard's backlog counts old tickets from here (all in its oldest age bucket) and only the
+    recent ones live, so its cost follows the last month's tickets, not the whole open backlog.
+    """
+
+    kind = models.CharField(max_length=12, choices=Kind.choices, primary_key=True)
+    created_before = models.DateTimeField()
+    open = models.PositiveIntegerField(default=0)
+    taken_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["kind"]
+
+    def __str__(self):
+        return f"{self.kind}: {self.open} open created before {self.created_before:%Y-%m-%d}"

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from .services import clocks_sweep, outbox_deliver
+from .services import clocks_sweep, outbox_deliver, rollup_refresh_recent
 
 
 @shared_task(acks_late=True, max_retries=3, ignore_result=True)
@@ -17,3 +17,9 @@ def sweep_sla_clocks_task() -> int:
 @shared_task(acks_late=True, max_retries=3, ignore_result=True)
 def deliver_outbox_task() -> int:
     return outbox_deliver()
+
+
+@shared_task(acks_late=True, max_retries=3, ignore_result=True)
+def refresh_sla_rollup_task() -> int:
+    """Keep the dashboard's daily roll-up and backlog snapshot current; safe to run twice."""
+    return len(rollup_refresh_recent())

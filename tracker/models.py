@@ -198,6 +198,9 @@ class Ticket(models.Model):
             # "open only" (the queue's default) without touching closed history.
             models.Index(fields=["-created_at", "-id"], name="tracker_ticket_open_created",
                          condition=Q(status__in=sorted(OPEN_STATUSES))),
+            # SLA dashboard: open backlog of the last month by kind and age, read index-only.
+            models.Index(fields=["kind", "created_at"], name="tracker_ticket_open_kind_age",
+                         condition=Q(status__in=sorted(OPEN_STATUSES))),
             models.Index(fields=["status", "-created_at", "-id"], name="tracker_ticket_status_created"),
             models.Index(fields=["priority", "-created_at", "-id"], name="tracker_ticket_prio_created"),
             models.Index(fields=["kind", "status", "-created_at", "-id"], name="tracker_ticket_kind_status"),
@@ -241,7 +244,11 @@ class TicketEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["ticket", "created_at", "id"], name="tracker_event_timeline")]
+        indexes = [
+            models.Index(fields=["ticket", "created_at", "id"], name="tracker_event_timeline"),
+            # SLA dashboard and its roll-up: escalations in a period, and the SLA events that dirty a day.
+            models.Index(fields=["kind", "created_at"], name="tracker_event_kind_created"),
+        ]
 
     def __str__(self):
         return f"{self.ticket_id} {self.kind} {self.field} {self.old!r}->{self.new!r}"
