@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta
 
-from django.db.models import F, Min, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from itsm.selectors import Clock, with_clocks
 from tracker import access
@@ -24,17 +24,41 @@ def teams_of(user) -> QuerySet:
 
 
 def l3_queue(*, user, team_ids: list[int], mine: bool = False, limit: int = 100) -> list[Ticket]:
-    """Open L3 work of these teams, riskiest first: nearest running SLA due, then priority, then age."""
+    """Open L3 work of these teams, riskiest first: nearest running SLA due, then priority, then age.
+
+    Driven from the clocks: running clocks are walked in due order (index sla_clock_running_by_due) and
+    the first `limit` distinct matching tickets kept, so the page reads ~`limit` rows, not every open
+    ticket; tickets without a running clock follow, by priority and age.
+    """
     qs = access.visible(
         user, Ticket.objects.filter(group_id__in=team_ids, kind__in=L3_KINDS, status__in=OPEN_STATUSES)
-    ).select_related(*LIST_RELATED)
+    )
     if mine:
         qs = qs.filter(assignee=user)
     order = [F("priority").asc(), F("created_at").asc()]
-    if Clock is not None:
-        qs = qs.annotate(next_due=Min("sla_clocks__due_at", filter=Q(sla_clocks__state="running")))
-        order.insert(0, F("next_due").asc(nulls_last=True))
-    return list(with_clocks(qs).order_by(*order)[:limit])
+    if Clock is None:
+        return list(qs.select_related(*LIST_RELATED).order_by(*order)[:limit])
+    due: dict[int, object] = {}
+    clocks = Clock.objects.filter(state="running", due_at__isnull=False, ticket__in=qs.values("pk"))
+    batch, after = limit * 3, None
+    while len(due) < limit:
+        page = clocks.filter(Q(due_at__gt=after[0]) | Q(due_at=after[0], id__gt=after[1])) if after else clocks
+        rows = list(page.order_by("due_at", "id").values_list("ticket_id", "due_at", "id")[:batch])
+        for ticket_id, due_at, _ in rows:
+            due.setdefault(ticket_id, due_at)
+        if len(rows) < batch:
+            break
+        after = rows[-1][1:]
+    ids = list(due)[:limit]
+    tickets = list(with_clocks(qs.select_related(*LIST_RELATED).filter(pk__in=ids)))
+    for t in tickets:
+        t.next_due = due[t.pk]
+    tickets.sort(key=lambda t: (t.next_due, t.priority, t.created_at))
+    if len(tickets) < limit:
+        running = Exists(Clock.objects.filter(ticket=OuterRef("pk"), state="running", due_at__isnull=False))
+        rest = with_clocks(qs.select_related(*LIST_RELATED).filter(~running)).order_by(*order)
+        tickets += list(rest[: limit - len(tickets)])
+    return tickets
 
 
 def service_releases(

@@ -231,6 +231,12 @@ class Clock(models.Model):
             models.Index(
                 fields=["ticket", "due_at"], condition=Q(state="running"), name="sla_clock_running_due"
             ),
+            # 3rd-line queue (devflow.selectors.l3_queue): running clocks walked in due order, riskiest first.
+            models.Index(fields=["due_at", "id"], condition=Q(state="running"), name="sla_clock_running_by_due"),
+            # Queue "Breaching soon" (itsm.selectors.saved_view): running, not yet breached, due before a horizon.
+            models.Index(
+                fields=["due_at"], condition=Q(state="running", breached=False), name="sla_clock_breaching"
+            ),
             # Ticket list "breached" filter and the dashboard's breach lists.
             models.Index(fields=["breached_at"], condition=Q(breached=True), name="sla_clock_breached"),
             # Dashboard: compliance over stopped clocks in a period.
