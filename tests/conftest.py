@@ -1,6 +1,7 @@
 """A shared cast: one user per role, an L1 -> L2 -> L3 chain of groups, two services."""
 import pytest
 from django.db import connection
+from django.test import Client
 from rest_framework.test import APIClient
 
 from tests.factories import GroupFactory, ServiceFactory, UserFactory
@@ -63,6 +64,18 @@ def api():
         client = APIClient()
         if user is not None:
             client.force_authenticate(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def client_for(db):
+    """A page client factory: client_for(user) is signed in as that user."""
+
+    def make(user):
+        client = Client()
+        client.force_login(user)
         return client
 
     return make

@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from sla.choices import NotificationKind
@@ -12,16 +11,6 @@ from sla.selectors import unread_count
 from tests.factories import TicketFactory
 from tracker import services
 from tracker.choices import Kind
-
-
-@pytest.fixture
-def client_for(db):
-    def make(user):
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return make
 
 
 def notify(user, ticket, n=1, kind=NotificationKind.ASSIGNMENT):

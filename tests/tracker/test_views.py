@@ -9,16 +9,6 @@ from tracker.choices import Kind, Status
 from tracker.models import Link, Ticket
 
 
-@pytest.fixture
-def client_for(db):
-    def make(user):
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return make
-
-
 def incident(cast, **extra):
     return services.ticket_create(
         actor=cast.requester,
@@ -123,6 +113,7 @@ def test_a_stale_version_is_refused_with_a_collision_warning(cast, client_for):
     )
     assert response.status_code == 412
     assert b"changed by someone else" in response.content
+    assert b"Your unsaved title" in response.content and b">Mine</textarea>" in response.content
     assert Ticket.objects.get(pk=ticket.pk).title == "Payslips are blank"
 
 
