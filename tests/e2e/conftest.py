@@ -11,7 +11,7 @@ import pytest
 # Playwright's sync API runs an event loop in this thread; the ORM calls in fixtures are still sync.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("CROSSLINE_CHROMIUM", "/usr/bin/chromium")
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
