@@ -4,6 +4,7 @@ With nothing set the app runs on SQLite and a Celery broker kept in folders unde
 Set DATABASE_URL (PostgreSQL, psycopg 3 with Django's pool) and REDIS_URL to run on real services.
 Every variable is listed in README.md and .env.example.
 """
+import os
 from pathlib import Path
 
 import environ
@@ -98,6 +99,10 @@ else:
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+    # Tests use a file too, not shared-cache memory: there a second thread (the Celery test worker, the
+    # live server) gets "database table is locked" at once instead of waiting its turn.
+    # One file per test run (pid), so parallel runs on one machine do not share it; Django removes it after.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test_crossline_{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
