@@ -6,8 +6,17 @@ class SlaConfig(AppConfig):
     verbose_name = "Service levels"
 
     def ready(self):
+        from django.db.models.signals import m2m_changed, post_delete, post_save
+
         from tracker import hooks
 
-        from .services import on_ticket_change
+        from .models import Calendar, Holiday, Policy, TierTarget, WorkingHours
+        from .services import forget_policies, on_ticket_change
 
         hooks.register(on_ticket_change)
+        # A cache chore: this process drops its cached policies at once; other processes see the stamp change.
+        for model in (Policy, TierTarget, Calendar, WorkingHours, Holiday):
+            post_save.connect(forget_policies, sender=model, dispatch_uid=f"sla-policies-{model.__name__}-save")
+            post_delete.connect(forget_policies, sender=model, dispatch_uid=f"sla-policies-{model.__name__}-delete")
+        for through in (Policy.services.through, Policy.organisations.through):
+            m2m_changed.connect(forget_policies, sender=through, dispatch_uid=f"sla-policies-{through.__name__}")

@@ -44,6 +44,8 @@ from .models import (
     Policy,
     RollupDay,
     SweepHeartbeat,
+    TierTarget,
+    WorkingHours,
 )
 from .notifications import render_notification
 
@@ -69,12 +71,51 @@ def lock_skipping(qs: QuerySet, of: tuple[str, ...] = ("self",)) -> QuerySet:
 # --- policies ---------------------------------------------------------------------------------------
 
 
+# Every ticket change matches policies, so the active ones are kept per process. One query reads a stamp of
+# all the rows a match and a plan read (policies, their targets and conditions, calendars, hours, holidays);
+# any change to them changes the stamp, so the next ticket change in any process reloads. Saves in this
+# process also drop the cache at once (signals in `SlaConfig.ready`).
+_policy_cache: tuple[tuple, list[Policy]] | None = None
+_STAMPED = (
+    (Policy, ("COUNT(*)", "MAX(id)", "MAX(updated_at)")),
+    (Calendar, ("COUNT(*)", "MAX(updated_at)")),
+    (TierTarget, ("COUNT(*)", "MAX(id)", "SUM(goal_s)", "SUM(tier)")),
+    (Policy.services.through, ("COUNT(*)", "MAX(id)")),
+    (Policy.organisations.through, ("COUNT(*)", "MAX(id)")),
+    (WorkingHours, ("COUNT(*)", "MAX(id)")),
+    (Holiday, ("COUNT(*)", "MAX(id)")),
+)
+
+
+def _policies_stamp() -> tuple:
+    """A fingerprint of the policy configuration in one round trip (tiny tables, a few rows each)."""
+    columns = ", ".join(f"(SELECT {agg} FROM {connection.ops.quote_name(model._meta.db_table)})"
+                        for model, aggs in _STAMPED for agg in aggs)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns}")
+        return tuple(cursor.fetchone())
+
+
 def _active_policies() -> list[Policy]:
-    return list(
+    """The active policies by order, with conditions, targets and calendars; cached until the stamp changes."""
+    global _policy_cache
+    stamp = _policies_stamp()  # read before the rows: a change committed in between only costs a reload
+    cached = _policy_cache
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    policies = list(
         Policy.objects.filter(active=True)
         .select_related("calendar")
         .prefetch_related("services", "organisations", "tier_targets", "calendar__hours", "calendar__holidays")
     )
+    _policy_cache = (stamp, policies)
+    return policies
+
+
+def forget_policies(**_signal_kwargs) -> None:
+    """Drop this process's cached policies (connected to saves of policies, targets and calendars)."""
+    global _policy_cache
+    _policy_cache = None
 
 
 def policy_matches(policy: Policy, ticket: Ticket) -> bool:
@@ -284,7 +325,12 @@ CLOCK_SYNC_FIELDS = [
 
 
 def clocks_sync(
-    *, ticket: Ticket, now: datetime, changes: dict | None = None, policies: list[Policy] | None = None
+    *,
+    ticket: Ticket,
+    now: datetime,
+    changes: dict | None = None,
+    policies: list[Policy] | None = None,
+    clocks: list[Clock] | None = None,
 ) -> list[Clock]:
     """Bring the ticket's clocks in line with the ticket; call inside the transaction that changed it.
 
@@ -292,9 +338,11 @@ def clocks_sync(
     when done, cancels a pick clock when the ticket leaves the tier, pauses in the policy's pause
     statuses, re-plans (keeping the time already counted) when the policy or priority changes, and
     starts a new resolution cycle on reopen. Writes one SLA timeline row when anything changed.
+    `clocks`: the ticket's clocks when the caller knows them (none for a ticket created just now).
     """
     changes = changes or {}
-    clocks = list(Clock.objects.filter(ticket=ticket).select_related("policy__calendar"))
+    if clocks is None:
+        clocks = list(Clock.objects.filter(ticket=ticket).select_related("policy__calendar"))
     policy = policy_for(ticket, policies)
     if policy is None and not any(c.is_active for c in clocks):
         return []
@@ -431,7 +479,8 @@ def clocks_start_bulk(
 def on_ticket_change(change) -> None:
     """Registered with `tracker.hooks`: keep the clocks in step and tell new owners."""
     ticket = change.ticket
-    clocks_sync(ticket=ticket, now=change.now, changes=change.changes)
+    clocks_sync(ticket=ticket, now=change.now, changes=change.changes,
+                clocks=[] if change.reason == "created" else None)
     if change.reason == "assigned":
         new = change.changes.get("assignee", (None, None))[1]
         if new is not None and new != change.actor:
