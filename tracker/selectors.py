@@ -1,5 +1,5 @@
 """Reads of the core. Every ticket query starts from `access.visible(user)`."""
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 
 from . import access
 from .errors import NotFound
@@ -8,11 +8,21 @@ from .models import Link, Ticket, TicketEvent
 LIST_RELATED = ("requester", "group", "assignee", "service", "category")
 
 
+def _sla_clocks() -> Prefetch:
+    """A ticket's SLA clocks with their policy and calendar (what the `sla` field reads), in one query."""
+    clocks = Ticket._meta.get_field("sla_clocks").related_model.objects.select_related("policy__calendar")
+    return Prefetch("sla_clocks", queryset=clocks.order_by("metric", "tier", "cycle"))
+
+
 def ticket_list(*, user) -> QuerySet:
     """Tickets this user may see, with what a list row shows fetched in one query (and one for SLA clocks)."""
-    clocks = Ticket._meta.get_field("sla_clocks").related_model.objects.select_related("policy__calendar")
-    return (access.visible(user, Ticket.objects.all()).select_related(*LIST_RELATED)
-            .prefetch_related(Prefetch("sla_clocks", queryset=clocks.order_by("metric", "tier", "cycle"))))
+    return access.visible(user, Ticket.objects.all()).select_related(*LIST_RELATED).prefetch_related(_sla_clocks())
+
+
+def ticket_with_clocks(ticket: Ticket) -> Ticket:
+    """Fetch the SLA clocks of a ticket about to be shown in one query, instead of three per clock."""
+    prefetch_related_objects([ticket], _sla_clocks())
+    return ticket
 
 
 def ticket_for_user(user, key: str, *, for_update: bool = False) -> Ticket:

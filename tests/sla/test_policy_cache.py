@@ -6,6 +6,8 @@ Saves in this process drop the cache (signals); a change made by another process
 
 from datetime import timedelta
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from sla.choices import Metric
@@ -66,3 +68,19 @@ def test_a_priority_matrix_cell_changed_elsewhere_gives_the_next_ticket_its_prio
     second = raise_incident(cast, **cell)
     assert (first.priority, second.priority) == (5, 2)
 
+
+def test_creating_a_ticket_through_the_api_costs_a_fixed_number_of_queries(api, cast, always, make_policy):
+    make_policy(always)
+    client = api(cast.agent1)
+    body = {"kind": "incident", "title": "Printer on fire", "impact": 2, "urgency": 1,
+            "service": cast.services["payroll"].pk}
+    assert client.post("/api/v1/tickets/", body, format="json").status_code == 201  # warms the policy cache
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.post("/api/v1/tickets/", body, format="json")
+    assert response.status_code == 201
+    assert {c["metric"] for c in response.json()["sla"]} == {"response", "resolution"}
+    # service, default group, priority cell; counter, ticket, history row, policy stamp, clocks, SLA row;
+    # the clocks shown in the answer. Transaction control (BEGIN/COMMIT, savepoints in tests) aside.
+    statements = [q["sql"] for q in ctx.captured_queries
+                  if not q["sql"].startswith(("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE SAVEPOINT"))]
+    assert len(statements) == 10, statements

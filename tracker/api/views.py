@@ -78,7 +78,7 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return ticket
 
     def _ticket_response(self, ticket, status_code=status.HTTP_200_OK, headers=None):
-        data = TicketSerializer(ticket, context=self.get_serializer_context()).data
+        data = TicketSerializer(selectors.ticket_with_clocks(ticket), context=self.get_serializer_context()).data
         response = Response(data, status=status_code, headers=headers)
         response["ETag"] = ticket.etag
         return response
@@ -95,7 +95,7 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             values = dict(serializer.validated_data)
             ticket = services.ticket_create(actor=request.user, kind=values.pop("kind"), title=values.pop("title"),
                                             requester=values.pop("requester", None), **values)
-            data = TicketSerializer(ticket, context=self.get_serializer_context()).data
+            data = TicketSerializer(selectors.ticket_with_clocks(ticket), context=self.get_serializer_context()).data
             return status.HTTP_201_CREATED, json.loads(JSONRenderer().render(data))
 
         code, body, replayed = replay_or_run(user=request.user, key=request.headers.get("Idempotency-Key"),
