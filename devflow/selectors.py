@@ -40,7 +40,10 @@ def l3_queue(*, user, team_ids: list[int], mine: bool = False, limit: int = 100)
         return list(qs.select_related(*LIST_RELATED).order_by(*order)[:limit])
     due: dict[int, object] = {}
     clocks = Clock.objects.filter(state="running", due_at__isnull=False, ticket__in=qs.values("pk"))
-    batch, after = limit * 3, None
+    # Batches of `limit`: most tickets have one running clock, so one batch usually fills the page, and
+    # a LIMIT that small keeps the walk a plain index scan (a larger one tips it into a parallel plan
+    # whose worker start-up costs more than the walk).
+    batch, after = limit, None
     while len(due) < limit:
         page = clocks.filter(Q(due_at__gt=after[0]) | Q(due_at=after[0], id__gt=after[1])) if after else clocks
         rows = list(page.order_by("due_at", "id").values_list("ticket_id", "due_at", "id")[:batch])
@@ -50,7 +53,7 @@ def l3_queue(*, user, team_ids: list[int], mine: bool = False, limit: int = 100)
             break
         after = rows[-1][1:]
     ids = list(due)[:limit]
-    tickets = list(with_clocks(qs.select_related(*LIST_RELATED).filter(pk__in=ids)))
+    tickets = list(with_clocks(qs.select_related(*LIST_RELATED).filter(pk__in=ids)).order_by())
     for t in tickets:
         t.next_due = due[t.pk]
     tickets.sort(key=lambda t: (t.next_due, t.priority, t.created_at))
