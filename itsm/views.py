@@ -78,7 +78,8 @@ def _queue_context(request, *, flash=None, flash_tone="ok"):
     )
     qs = filterset.qs if filterset.is_valid() else filterset.queryset.none()
     sort, desc = q.parse_sort(request.GET.get("sort"), view.sort)
-    page = q.paginate(qs, sort=sort, desc=desc, after=request.GET.get("after"))
+    after = request.GET.get("after")
+    page = q.paginate(qs, sort=sort, desc=desc, after=after)
     columns = [
         ("key", "Key", None),
         ("title", "Title", None),
@@ -97,7 +98,7 @@ def _queue_context(request, *, flash=None, flash_tone="ok"):
         "view": view,
         "filterset": filterset,
         "page": page,
-        "total": q.count_hint(qs),
+        "total": q.page_total(qs, page, first=not after),
         "columns": columns,
         "sort": sort,
         "desc": desc,

@@ -66,6 +66,19 @@ def test_queue_queries_do_not_grow_with_rows(cast, client_for, rows, django_asse
 
 
 queue_queries: dict[int, int] = {}
+
+
+@pytest.mark.parametrize("rows, counted", [(3, False), (51, True)])
+def test_the_queue_counts_only_when_the_first_page_cannot_hold_every_match(
+    cast, client_for, rows, counted, django_assert_max_num_queries
+):
+    client = client_for(cast.agent1)
+    TicketFactory.create_batch(rows, requester=cast.requester, group=cast.l1)
+    client.get("/queue/")  # warm the session
+    with django_assert_max_num_queries(12) as captured:
+        response = client.get("/queue/", {"view": "open"})
+    assert f"<strong>{rows} tickets</strong>".encode() in response.content
+    assert any("COUNT(*)" in q["sql"] and "tracker_ticket" in q["sql"] for q in captured) is counted
 workspace_queries: dict[int, int] = {}
 
 
