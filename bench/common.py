@@ -48,11 +48,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(env: dict, workers: int = 4, threads: int = 1):
+def gunicorn(env: dict, workers: int = 4, threads: int = 1, procs: list | None = None):
+    """Serve the app on a free loopback port; `procs`, if given, receives the master process."""
     port = free_port()
     proc = subprocess.Popen([PY, "-m", "gunicorn", "tracker.wsgi", "--bind", f"127.0.0.1:{port}",
                              "--workers", str(workers), "--threads", str(threads), "--log-level", "warning"],
                             cwd=ROOT, env=env)
+    if procs is not None:
+        procs.append(proc)
     try:
         deadline = time.time() + 30
         while time.time() < deadline:
@@ -67,6 +70,26 @@ def gunicorn(env: dict, workers: int = 4, threads: int = 1):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (Linux /proc); 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def child_pids(pid: int) -> list[int]:
+    """Direct children of a process (gunicorn's workers under its master)."""
+    out = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            out += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return out
 
 
 def pct(values: list[float], p: float) -> float:
