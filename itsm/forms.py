@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from tracker.choices import Kind, Level, LinkType, Role, Status
+from tracker.filtersets import ListedChoices
 from tracker.models import AssignmentGroup, Category, Service, Ticket
 from tracker.workflows import KIND_FIELDS, REQUESTER_KINDS
 
@@ -67,6 +68,7 @@ class BulkForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["assignee"].iterator = ListedChoices  # before the queryset, which builds the widget's options
         self.fields["assignee"].queryset = staff_users()
 
     @property
