@@ -11,7 +11,8 @@ LIST_RELATED = ("requester", "group", "assignee", "service", "category")
 def _sla_clocks() -> Prefetch:
     """A ticket's SLA clocks with their policy and calendar (what the `sla` field reads), in one query."""
     clocks = Ticket._meta.get_field("sla_clocks").related_model.objects.select_related("policy__calendar")
-    return Prefetch("sla_clocks", queryset=clocks.order_by("metric", "tier", "cycle"))
+    # A plain list attribute: reading it per row builds no QuerySet (a clone per row cost ~10 ms a page).
+    return Prefetch("sla_clocks", queryset=clocks.order_by("metric", "tier", "cycle"), to_attr="sla_clock_list")
 
 
 def ticket_list(*, user) -> QuerySet:
