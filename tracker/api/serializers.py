@@ -2,6 +2,7 @@
 import copy
 
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -101,7 +102,7 @@ class TicketSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     category = CategoryRefSerializer(read_only=True, allow_null=True)
     transitions = serializers.SerializerMethodField()
     sla = serializers.SerializerMethodField(help_text="SLA clocks: state, due, business time left, breached.")
-    url = serializers.HyperlinkedIdentityField(view_name="api:ticket-detail", lookup_field="key")
+    url = serializers.SerializerMethodField(help_text="Absolute URL of this ticket in the API.")
 
     class Meta:
         model = Ticket
@@ -112,6 +113,15 @@ class TicketSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
             "transitions", "sla", *KIND_FIELD_NAMES,
         ]
         read_only_fields = fields
+
+    def get_url(self, ticket) -> str:
+        # Resolved once per response, not once per row: a list page would otherwise reverse 50 URLs.
+        base = self.context.get("ticket_url_base")
+        if base is None:
+            request = self.context.get("request")
+            base = reverse("api:ticket-list")
+            base = self.context["ticket_url_base"] = request.build_absolute_uri(base) if request else base
+        return f"{base}{ticket.key}/"
 
     def get_description_html(self, ticket) -> str:
         return render_markdown(ticket.description)
