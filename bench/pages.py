@@ -86,9 +86,7 @@ def _django():
     os.environ.setdefault("DJANGO_DEBUG", "false")
     os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-not-for-production-0123456789")
     sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    import tracker.wsgi  # noqa: F401 - the server's own start-up (django.setup, then the GC freeze)
 
 
 def measure(client, url: str, n: int) -> tuple[list[float], int, int]:
