@@ -179,6 +179,12 @@ def count_hint(qs: QuerySet, cap: int = 1000) -> str:
 QUEUE_RELATED = ("group", "assignee")  # what a queue row shows; fewer joins to plan and rows to build
 
 
+def queue_row(*, user, pk: int) -> Ticket:
+    """One queue row as the queue shows it (after a row action): same joins, same clocks prefetch."""
+    qs = access.visible(user, Ticket.objects.filter(pk=pk)).select_related(*QUEUE_RELATED)
+    return with_clocks(qs).get()
+
+
 def queue(*, user, now: datetime | None = None, view: str = "open") -> QuerySet:
     """The queue's base queryset: visible tickets of a saved view, with what a row shows."""
     now = now or timezone.now()

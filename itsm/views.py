@@ -157,7 +157,7 @@ def queue_bulk(request):
 
 
 def _row_response(request, ticket, error=None):
-    row = q.with_clocks(selectors.ticket_list(user=request.user).filter(pk=ticket.pk)).get()
+    row = q.queue_row(user=request.user, pk=ticket.pk)
     return render(
         request,
         f"{QUEUE}#row",

@@ -225,3 +225,17 @@ def test_new_ticket_takes_the_requester_by_username_or_email_without_javascript(
         "alice",
         "alice",
     ]
+
+
+def test_row_actions_in_the_queue_swap_the_row_and_a_stale_row_is_refused(cast, client_for):
+    ticket = incident(cast)
+    client = client_for(cast.agent1)
+    row = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": f"row-{ticket.key}"}
+    taken = client.post(f"/tickets/{ticket.key}/assign-me/", {"version": ticket.version}, **row)
+    assert taken.status_code == 200 and f'id="row-{ticket.key}"'.encode() in taken.content
+    assert Ticket.objects.get(pk=ticket.pk).assignee == cast.agent1
+    stale = client.post(f"/tickets/{ticket.key}/escalate/", {"version": ticket.version}, **row)
+    assert stale.status_code == 412 and b"changed by someone else" in stale.content
+    fresh = Ticket.objects.get(pk=ticket.pk)
+    escalated = client.post(f"/tickets/{ticket.key}/escalate/", {"version": fresh.version}, **row)
+    assert escalated.status_code == 200 and b"App Support" in escalated.content
