@@ -1,7 +1,6 @@
 from django.contrib import admin, messages
 
 from tracker import access
-from tracker.choices import Role
 
 from . import selectors, services
 from .models import (
@@ -34,7 +33,7 @@ class AdminsWriteMixin:
     rule as the API); other staff get a read-only view instead of a refused save."""
 
     def _is_admin(self, request) -> bool:
-        return access.role_of(request.user) == Role.ADMIN
+        return access.may(request.user, "configure")
 
     def has_add_permission(self, request, *args):
         return self._is_admin(request) and super().has_add_permission(request, *args)

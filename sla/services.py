@@ -23,7 +23,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from tracker import access
-from tracker.choices import DONE_STATUSES, OPEN_STATUSES, EventKind, Role, Status
+from tracker.choices import DONE_STATUSES, OPEN_STATUSES, EventKind, Status
 from tracker.errors import AccessDenied, DomainError, ValidationFailed
 from tracker.models import Ticket, TicketEvent
 from tracker.services import escalation_target, event_record, ticket_escalate
@@ -950,7 +950,7 @@ def outbox_deliver(*, now: datetime | None = None, batch: int = 100) -> int:
 
 
 def _require_admin(actor) -> None:
-    if access.role_of(actor) != Role.ADMIN:
+    if not access.may(actor, "configure"):
         raise AccessDenied("Only administrators may change SLA calendars and policies.")
 
 

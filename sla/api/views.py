@@ -32,7 +32,7 @@ class StaffReadAdminWrite(BasePermission):
         role = access.role_of(request.user)
         if role is None or role == Role.REQUESTER:
             raise AccessDenied("SLA configuration is for staff.")
-        if request.method not in ("GET", "HEAD", "OPTIONS") and role != Role.ADMIN:
+        if request.method not in ("GET", "HEAD", "OPTIONS") and not access.may(request.user, "configure"):
             raise AccessDenied("Only administrators may change SLA calendars and policies.")
         return True
 
