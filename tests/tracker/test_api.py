@@ -213,3 +213,21 @@ def test_a_retry_with_the_same_idempotency_key_returns_the_first_ticket(cast, ap
     bad = client.post("/api/v1/tickets/", {"kind": "incident"}, format="json", HTTP_IDEMPOTENCY_KEY="k-2")
     assert bad.status_code == 400
     assert client.post("/api/v1/tickets/", payload, format="json", HTTP_IDEMPOTENCY_KEY="k-2").status_code == 201
+
+
+def test_idempotency_answers_are_forgotten_after_a_day(cast, api):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tracker.api.idempotency import idempotency_purge
+    from tracker.models import IdempotencyRecord
+    from tracker.tasks import purge_idempotency_keys_task
+
+    client = api(cast.agent1)
+    client.post("/api/v1/tickets/", {"kind": "incident", "title": "a"}, format="json", HTTP_IDEMPOTENCY_KEY="old")
+    IdempotencyRecord.objects.update(created_at=timezone.now() - timedelta(hours=25))
+    client.post("/api/v1/tickets/", {"kind": "incident", "title": "b"}, format="json", HTTP_IDEMPOTENCY_KEY="new")
+    assert idempotency_purge() == 1
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
+    assert purge_idempotency_keys_task.apply().get() == 0

@@ -44,3 +44,10 @@ def replay_or_run(*, user, key: str | None, data, run):
     except IntegrityError:
         raise Conflict("A request with this Idempotency-Key is still being processed; retry in a moment.") from None
     return status, body, False
+
+
+def idempotency_purge(*, now=None) -> int:
+    """Forget answers older than the 24 h window (run hourly by beat); returns how many were removed."""
+    now = now or timezone.now()
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=now - TTL).delete()
+    return deleted
