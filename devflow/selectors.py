@@ -4,7 +4,8 @@ from datetime import datetime, timedelta
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
-from itsm.selectors import Clock, with_clocks
+from sla.models import Clock
+from sla.selectors import with_clocks
 from tracker import access
 from tracker.choices import OPEN_STATUSES, Kind, Role, Tier
 from tracker.models import AssignmentGroup, Ticket
@@ -36,8 +37,6 @@ def l3_queue(*, user, team_ids: list[int], mine: bool = False, limit: int = 100)
     if mine:
         qs = qs.filter(assignee=user)
     order = [F("priority").asc(), F("created_at").asc()]
-    if Clock is None:
-        return list(qs.select_related(*LIST_RELATED).order_by(*order)[:limit])
     due: dict[int, object] = {}
     clocks = Clock.objects.filter(state="running", due_at__isnull=False, ticket__in=qs.values("pk"))
     # Batches of `limit`: most tickets have one running clock, so one batch usually fills the page, and

@@ -1,26 +1,19 @@
 """The 3rd-line queue: a development team's L3 work, riskiest first, with an atomic Pick."""
 
 from django.contrib import messages
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from itsm.views import staff_only
-from tracker import selectors, services
-from tracker.errors import DomainError, NotFound
+from tracker import services
+from tracker.access import staff_only
+from tracker.errors import DomainError
+from tracker.views import ticket_or_404
 
 from . import selectors as q
 from . import services as dev_services
 
 QUEUE = "devflow/queue.html"
-
-
-def _ticket(user, key):
-    try:
-        return selectors.ticket_for_user(user, key)
-    except NotFound:
-        raise Http404(f"No ticket {key} that you can see.") from None
 
 
 def _context(request, **extra):
@@ -55,7 +48,7 @@ def queue(request):
 @require_POST
 def pick(request, key):
     """Claim a ticket; of two engineers picking at once, the second is told who won."""
-    ticket = _ticket(request.user, key)
+    ticket = ticket_or_404(request.user, key)
     try:
         services.ticket_claim(ticket=ticket, actor=request.user)
     except DomainError as exc:
@@ -76,7 +69,7 @@ def pick(request, key):
 @require_POST
 def defect_from(request, key):
     """One step: a defect for this incident, linked to it, then open the defect."""
-    ticket = _ticket(request.user, key)
+    ticket = ticket_or_404(request.user, key)
     try:
         defect = dev_services.defect_from_incident(
             incident=ticket,
@@ -86,6 +79,6 @@ def defect_from(request, key):
         )
     except DomainError as exc:
         messages.error(request, exc.message)
-        return redirect("itsm:ticket", key=ticket.key)
+        return redirect("tracker:ticket", key=ticket.key)
     messages.success(request, f"{defect.key} raised from {ticket.key} and linked to it.")
-    return redirect("itsm:ticket", key=defect.key)
+    return redirect("tracker:ticket", key=defect.key)

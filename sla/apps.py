@@ -10,10 +10,12 @@ class SlaConfig(AppConfig):
 
         from tracker import hooks
 
+        from . import ui
         from .models import Calendar, Holiday, Policy, TierTarget, WorkingHours
         from .services import forget_policies, on_ticket_change
 
         hooks.register(on_ticket_change)
+        ui.register()
         # A cache chore: this process drops its cached policies at once; other processes see the stamp change.
         for model in (Policy, TierTarget, Calendar, WorkingHours, Holiday):
             post_save.connect(forget_policies, sender=model, dispatch_uid=f"sla-policies-{model.__name__}-save")

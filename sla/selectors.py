@@ -1,9 +1,9 @@
 """Reads of the SLA engine."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 
 from tracker import access
@@ -13,6 +13,43 @@ from .calendars import business_calendar
 from .choices import NotificationKind
 from .models import Calendar, Clock, Notification, NotificationPreference, Policy, SweepHeartbeat
 from .services import OUTBOX_HEARTBEAT, SWEEP_HEARTBEAT
+
+CLOCK_LIVE = ("running", "paused")
+BREACHING_SOON = timedelta(hours=2)
+
+
+# --- what the core's pages show of the clocks (registered in sla.ui) ----------------------------------
+
+
+def with_clocks(qs: QuerySet) -> QuerySet:
+    """Prefetch every ticket's SLA clocks in one query (queue badges, the ticket header, the 3rd-line queue)."""
+    return qs.prefetch_related(Prefetch("sla_clocks", queryset=Clock.objects.order_by("metric", "-cycle")))
+
+
+def ticket_clocks(ticket) -> list[Clock]:
+    """Every clock of a ticket, newest cycle first (the ticket page's SLA panel)."""
+    return list(Clock.objects.filter(ticket=ticket).order_by("-cycle", "metric", "tier"))
+
+
+def breaching_soon(qs: QuerySet, *, user, now: datetime) -> QuerySet:
+    """Tickets with a running clock due within two hours and not yet breached."""
+    # Ids first, from the few clocks about to breach (index sla_clock_breaching): as a semi-join the
+    # planner would rather scan every open ticket.
+    soon = Clock.objects.filter(state="running", breached=False, due_at__lte=now + BREACHING_SOON)
+    return qs.filter(pk__in=list(soon.order_by().values_list("ticket_id", flat=True)))
+
+
+def breached(qs: QuerySet, *, user, now: datetime) -> QuerySet:
+    """Tickets with a live (running or paused) clock that has breached."""
+    live = Clock.objects.filter(ticket=OuterRef("pk"), state__in=CLOCK_LIVE, breached=True)
+    return qs.filter(Exists(live))
+
+
+def with_next_due(qs: QuerySet) -> QuerySet:
+    """Annotate `next_due`, the earliest due time of a running clock: a per-ticket lookup (index
+    sla_clock_running_due), not a GROUP BY over every ticket."""
+    earliest = Clock.objects.filter(ticket=OuterRef("pk"), state="running", due_at__isnull=False)
+    return qs.annotate(next_due=Subquery(earliest.order_by("due_at").values("due_at")[:1]))
 
 
 def unread_count(user) -> int:

@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from itsm.views import staff_only
 from tracker import access
+from tracker.access import staff_only
 
 from . import dashboard as reports
 from . import selectors, services
@@ -72,7 +72,7 @@ def notifications_read(request):
         page = request.POST.get("page", "")
         return redirect(reverse("sla:notifications") + (f"?page={page}" if page.isdigit() else ""))
     html = render_to_string(f"{NOTIFICATIONS}#inbox", _inbox_context(request), request)
-    html += render_to_string("base.html#bell", {"oob": True}, request)
+    html += render_to_string("sla/bell.html", {"oob": True, "nav": "notifications"}, request)
     return HttpResponse(html)
 
 

@@ -4,8 +4,12 @@ Requesters see only the tickets they raised (any other key is a 404, never a 403
 every staff role sees every ticket. What each staff role may do is decided here and by the workflow
 table (`tracker.workflows`).
 """
-from django.db.models import QuerySet
+from functools import wraps
 
+from django.db.models import QuerySet
+from django.shortcuts import redirect
+
+from . import extensions
 from .choices import Role
 from .errors import AccessDenied
 from .workflows import AGENTS, OWN_REQUESTER, REQUESTER_FIELDS, REQUESTER_KINDS, Move
@@ -94,3 +98,15 @@ def writable_fields(user, fields: set[str]) -> None:
         refused = sorted(set(fields) - REQUESTER_FIELDS)
         if refused:
             raise AccessDenied(f"Requesters may not set: {', '.join(refused)}.")
+
+
+def staff_only(view):
+    """Pages for staff: anyone else is sent home (a requester lands on their self-service page)."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not is_staff_member(request.user):
+            return redirect(extensions.home_url(request.user))
+        return view(request, *args, **kwargs)
+
+    return wrapper

@@ -4,3 +4,15 @@ from django.apps import AppConfig
 class TrackerConfig(AppConfig):
     name = "tracker"
     verbose_name = "Tracker core"
+
+    def ready(self):
+        from . import extensions as ext
+        from .choices import Role
+
+        # Where each staff role's work is in the core; the apps register the other homes (portal, dashboard).
+        ext.register(
+            ext.Home(Role.AGENT_L1, "tracker:queue", "?view=my-group"),
+            ext.Home(Role.AGENT_L2, "tracker:queue", "?view=my-group"),
+            ext.Home(Role.CHANGE_MANAGER, "tracker:queue", "?view=open&kind=change"),
+            ext.Home(Role.ADMIN, "tracker:queue", "?view=open"),
+        )

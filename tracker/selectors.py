@@ -1,7 +1,20 @@
-"""Reads of the core. Every ticket query starts from `access.visible(user)`."""
-from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+"""Reads of the core: tickets, their timeline and links, and the queue. Every ticket query starts from
+`access.visible(user)`."""
 
-from . import access
+import base64
+import binascii
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.db.models import Case, F, Prefetch, Q, QuerySet, When, prefetch_related_objects
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from . import access, extensions
+from .choices import OPEN_STATUSES, Role, Tier
 from .errors import NotFound
 from .models import Link, Ticket, TicketEvent
 
@@ -55,3 +68,226 @@ def ticket_links(*, ticket: Ticket, user) -> list[dict]:
 
 def ticket_with_watchers(ticket: Ticket) -> Ticket:
     return Ticket.objects.prefetch_related(Prefetch("watchers")).get(pk=ticket.pk)
+
+
+# --- the queue ----------------------------------------------------------------------------------------
+# Saved views and sort keys of the core; apps add theirs through `tracker.extensions` (e.g. SLA views).
+
+
+@dataclass(frozen=True)
+class SavedView:
+    slug: str
+    label: str
+    sort: str = "-created"
+    apply: Callable[..., QuerySet] | None = None
+    empty: str = ""
+
+
+def _core_view(qs: QuerySet, *, view: str, user, now: datetime) -> QuerySet:
+    if view == "mine":
+        return qs.filter(assignee=user)
+    if view == "my-group":
+        return qs.filter(group__in=user.assignment_groups.values("pk"))
+    if view == "unassigned-l1":
+        return qs.filter(group__tier=Tier.L1, assignee__isnull=True)
+    return qs
+
+
+CORE_VIEWS = (
+    SavedView("open", "All open"),
+    SavedView("mine", "My open", "priority"),
+    SavedView("my-group", "My group"),
+    SavedView("unassigned-l1", "Unassigned L1", "created"),
+)
+ALL_VIEW = SavedView("all", "Everything")
+
+
+def saved_views() -> list[SavedView]:
+    """The queue's saved views: the core's, then the apps' (e.g. "Breaching soon"), then Everything."""
+    added = [SavedView(v.slug, v.label, v.sort, v.apply, v.empty) for v in extensions.registry.queue_views]
+    return [*CORE_VIEWS, *added, ALL_VIEW]
+
+
+def saved_view(slug: str | None) -> SavedView:
+    views = {v.slug: v for v in saved_views()}
+    return views.get(slug or "open", views["open"])
+
+
+@dataclass(frozen=True)
+class Sort:
+    slug: str
+    label: str
+    column: str
+    annotate: Callable[[QuerySet], QuerySet] | None = None
+    nullable: bool = False
+
+
+CORE_SORTS = {
+    "created": Sort("created", "Created", "created_at"),
+    "updated": Sort("updated", "Updated", "updated_at"),
+    "priority": Sort("priority", "Priority", "priority"),
+}
+
+
+def sorts() -> dict[str, Sort]:
+    added = {
+        s.slug: Sort(s.slug, s.label, s.column, s.annotate, s.nullable)
+        for s in extensions.registry.queue_sorts.values()
+    }
+    return {**CORE_SORTS, **added}
+
+
+def parse_sort(raw: str | None, default: str) -> tuple[Sort, bool]:
+    known = sorts()
+    raw = (raw or default).strip()
+    desc = raw.startswith("-")
+    name = raw.lstrip("-")
+    if name not in known:
+        return parse_sort(default if raw != default else "-created", "-created")
+    return known[name], desc
+
+
+def _encode(value, pk: int) -> str:
+    text = f"{value.isoformat() if isinstance(value, datetime) else ('' if value is None else value)}|{pk}"
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str, sort: Sort):
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        raw, pk = text.rsplit("|", 1)
+        if sort.slug == "priority":
+            value = int(raw)
+        else:
+            value = parse_datetime(raw) if raw else None
+        return value, int(pk)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return None
+
+
+@dataclass
+class Page:
+    rows: list
+    next_cursor: str | None
+    sort: Sort
+    desc: bool
+
+
+def paginate(qs: QuerySet, *, sort: Sort, desc: bool, after: str | None, size: int = 50) -> Page:
+    """Keyset pagination on (sort column, id): page 20,000 costs what page 1 costs; no OFFSET, no COUNT(*)."""
+    column = sort.column
+    if sort.annotate:
+        qs = sort.annotate(qs)
+    if sort.nullable:  # rows without a value (e.g. no running clock) go last either way
+        order = F(column).desc(nulls_last=True) if desc else F(column).asc(nulls_last=True)
+    else:  # plain ASC/DESC, so ORDER BY matches the (-created_at, -id)-style indexes
+        order = F(column).desc() if desc else F(column).asc()
+    qs = qs.order_by(order, "-id" if desc else "id")
+    if after:
+        decoded = _decode(after, sort)
+        if decoded:
+            value, pk = decoded
+            cmp = "lt" if desc else "gt"
+            if value is None:  # inside the trailing NULLs block
+                qs = qs.filter(**{f"{column}__isnull": True, f"id__{cmp}": pk})
+            else:
+                later = Q(**{f"{column}__{cmp}": value}) | Q(**{column: value, f"id__{cmp}": pk})
+                if sort.nullable:
+                    later |= Q(**{f"{column}__isnull": True})
+                qs = qs.filter(later)
+    rows = list(qs[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    next_cursor = _encode(getattr(rows[-1], column), rows[-1].pk) if more and rows else None
+    return Page(rows=rows, next_cursor=next_cursor, sort=sort, desc=desc)
+
+
+def page_total(qs: QuerySet, page: Page, *, first: bool) -> str:
+    """The queue's total: a first page that holds every match is its own count, with no query."""
+    if first and page.next_cursor is None:
+        return f"{len(page.rows):,}"
+    return count_hint(qs)
+
+
+def count_hint(qs: QuerySet, cap: int = 1000) -> str:
+    """'37' or '1,000+': a bounded count, so a filter matching 900,000 rows stays cheap."""
+    n = qs.order_by().values("pk")[: cap + 1].count()
+    return f"{cap:,}+" if n > cap else f"{n:,}"
+
+
+QUEUE_RELATED = ("group", "assignee")  # what a queue row shows; fewer joins to plan and rows to build
+
+
+def queue_row(*, user, pk: int) -> Ticket:
+    """One queue row as the queue shows it (after a row action): same joins, same prefetches."""
+    qs = access.visible(user, Ticket.objects.filter(pk=pk)).select_related(*QUEUE_RELATED)
+    return extensions.prefetch(qs).get()
+
+
+def queue(*, user, view: SavedView, now: datetime | None = None) -> QuerySet:
+    """The queue's base queryset: visible tickets of a saved view, with what a row shows."""
+    now = now or timezone.now()
+    qs = access.visible(user, Ticket.objects.all()).select_related(*QUEUE_RELATED)
+    if view.slug != "all":
+        qs = qs.filter(status__in=OPEN_STATUSES)
+    qs = view.apply(qs, user=user, now=now) if view.apply else _core_view(qs, view=view.slug, user=user, now=now)
+    return extensions.prefetch(qs)
+
+
+# --- the ticket page and the new-ticket form ----------------------------------------------------------
+
+
+def ticket_page(user, key: str) -> Ticket:
+    """A ticket as its page shows it: the row with its people and groups, plus what the badges read."""
+    qs = access.visible(user, Ticket.objects.select_related(*LIST_RELATED, "group__escalates_to"))
+    try:
+        return extensions.prefetch(qs).get(key=key.upper())
+    except Ticket.DoesNotExist:
+        raise NotFound(f"No ticket {key} that you can see.") from None
+
+
+def requester_open_count(ticket: Ticket, user) -> str:
+    """The requester's open tickets, counted up to 100 (a bounded scan of tracker_ticket_requester)."""
+    qs = access.visible(user, Ticket.objects.filter(requester_id=ticket.requester_id))
+    return count_hint(qs.filter(status__in=OPEN_STATUSES), cap=100)
+
+
+_WORD = re.compile(r"[\w-]{4,}")
+
+
+def similar_open(
+    *, user, title: str, service_id: int | None = None, exclude_pk: int | None = None, limit: int = 5
+) -> list[Ticket]:
+    """Open tickets whose title shares the longest words of `title` (duplicate suggestions)."""
+    words = sorted(set(w.lower() for w in _WORD.findall(title or "")), key=len, reverse=True)[:3]
+    if not words:
+        return []
+    cond = Q()
+    for word in words:
+        cond |= Q(title__icontains=word)
+    qs = access.visible(user, Ticket.objects.filter(status__in=OPEN_STATUSES)).filter(cond)
+    if service_id:
+        qs = qs.filter(service_id=service_id)
+    if exclude_pk:
+        qs = qs.exclude(pk=exclude_pk)
+    return list(qs.select_related("group").order_by("-created_at")[:limit])
+
+
+def requester_search(*, user, text: str, limit: int = 10) -> list:
+    """People a ticket can be raised for, matching a part of their username, name or email (staff only).
+
+    Requesters come first: they are whom the desk raises tickets for; staff can be affected too."""
+    words = (text or "").split()[:3]
+    if not words or not access.is_staff_member(user):
+        return []
+    cond = Q()
+    for word in words:
+        cond &= (
+            Q(username__icontains=word)
+            | Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            | Q(email__icontains=word)
+        )
+    people = get_user_model().objects.filter(cond, is_active=True)
+    requester_first = Case(When(role=Role.REQUESTER, then=0), default=1)
+    return list(people.order_by(requester_first, "first_name", "last_name", "username")[:limit])

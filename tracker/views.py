@@ -1,32 +1,519 @@
-"""Pages of the core: the home page that sends each role to its work, and the Markdown preview."""
-from django.http import HttpResponse
-from django.shortcuts import redirect
-from django.views.decorators.http import require_POST
+"""The pages every kind shares: the agent queue, the ticket page, the new-ticket form, and the home page
+that sends each role to its work.
 
-from . import access
-from .choices import Role
+Every view parses input, calls one domain function of `tracker.services`, and renders a named partial of
+the page it belongs to; a `DomainError` becomes a message in that partial, next to what caused it, with
+the error's HTTP status (never a 500). Writes carry the version the page was loaded with, so a stale page
+is refused exactly as the API refuses a stale `If-Match`. The apps above add side panels, actions, badges,
+timeline rows and queue views through `tracker.extensions`; this module never names them.
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.db.models import Q
+from django.forms import modelform_factory
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from . import access, extensions, selectors, services
+from .access import staff_only
+from .choices import Kind, Status
+from .errors import DomainError, NotFound, StaleVersion, ValidationFailed
+from .filtersets import TicketFilterSet
+from .forms import (
+    TEXT_FIELDS,
+    BulkForm,
+    CommentForm,
+    LinkForm,
+    TicketCreateForm,
+    field_form_class,
+)
 from .markdown import render_markdown
+from .models import AssignmentGroup, Link, Ticket
+from .workflows import WORKFLOWS, editable_fields
 
-# Where each role's work is (URL names; the queue views take a saved view).
-HOME_FOR_ROLE = {
-    Role.REQUESTER: ("itsm:portal", ""),
-    Role.AGENT_L1: ("itsm:queue", "?view=my-group"),
-    Role.AGENT_L2: ("itsm:queue", "?view=my-group"),
-    Role.ENGINEER_L3: ("devflow:queue", ""),
-    Role.CHANGE_MANAGER: ("itsm:queue", "?view=open&kind=change"),
-    Role.MANAGER: ("sla:dashboard", ""),
-    Role.ADMIN: ("itsm:queue", "?view=open"),
-}
-
+QUEUE = "tracker/queue.html"
+WORKSPACE = "tracker/ticket.html"
 
 def home(request):
-    name, query = HOME_FOR_ROLE.get(access.role_of(request.user), ("itsm:portal", ""))
-    response = redirect(name)
-    response["Location"] += query
-    return response
+    return redirect(extensions.home_url(request.user))
 
 
 @require_POST
 def markdown_preview(request):
     html = render_markdown(request.POST.get("body", ""))
     return HttpResponse(html or '<p class="muted">Nothing to preview.</p>')
+
+
+def ticket_or_404(user, key) -> Ticket:
+    """The ticket by key as this user may see it, or a 404 (also when it exists but is not visible)."""
+    try:
+        return selectors.ticket_for_user(user, key)
+    except NotFound:
+        raise Http404(f"No ticket {key} that you can see.") from None
+
+
+def _page_ticket(user, key) -> Ticket:
+    try:
+        return selectors.ticket_page(user, key)
+    except NotFound:
+        raise Http404(f"No ticket {key} that you can see.") from None
+
+
+def posted_version(request) -> int | None:
+    """The version the page was loaded with (hidden field `version`), for the stale-write check."""
+    raw = request.POST.get("version", "")
+    return int(raw) if raw.isdigit() else None
+
+
+# --- the queue ----------------------------------------------------------------------------------------
+
+
+def _queue_context(request, *, flash=None, flash_tone="ok"):
+    now = timezone.now()
+    view = selectors.saved_view(request.GET.get("view"))
+    filterset = TicketFilterSet(
+        request.GET, queryset=selectors.queue(user=request.user, now=now, view=view), request=request
+    )
+    qs = filterset.qs if filterset.is_valid() else filterset.queryset.none()
+    sort, desc = selectors.parse_sort(request.GET.get("sort"), view.sort)
+    after = request.GET.get("after")
+    page = selectors.paginate(qs, sort=sort, desc=desc, after=after)
+    return {
+        "nav": "queue",
+        "now": now,
+        "views": selectors.saved_views(),
+        "view": view,
+        "filterset": filterset,
+        "page": page,
+        "total": selectors.page_total(qs, page, first=not after),
+        "badges": extensions.registry.badges,
+        "sort": sort.slug,
+        "desc": desc,
+        "bulk_form": BulkForm(),
+        "flash": flash,
+        "flash_tone": flash_tone,
+    }
+
+
+@staff_only
+@require_GET
+def queue(request):
+    ctx = _queue_context(request)
+    if request.htmx and request.htmx.target == "results":
+        return render(request, f"{QUEUE}#results", ctx)
+    return render(request, QUEUE, ctx)
+
+
+@staff_only
+@require_POST
+def queue_bulk(request):
+    """Apply one action to the checked tickets, each through its domain function; report each refusal."""
+    form = BulkForm(request.POST)
+    done, refused = [], []
+    if form.is_valid() and form.keys:
+        action = form.cleaned_data["action"]
+        for ticket in selectors.ticket_list(user=request.user).filter(key__in=form.keys):
+            try:
+                if action == "assign_me":
+                    services.ticket_assign(ticket=ticket, actor=request.user, assignee=request.user)
+                elif action == "assign":
+                    if form.cleaned_data["assignee"] is None:
+                        raise ValidationFailed("Choose whom to assign to.")
+                    services.ticket_assign(
+                        ticket=ticket, actor=request.user, assignee=form.cleaned_data["assignee"]
+                    )
+                elif action == "escalate":
+                    services.ticket_escalate(ticket=ticket, actor=request.user)
+                elif action == "status":
+                    note = form.cleaned_data["resolution_note"]
+                    services.ticket_transition(
+                        ticket=ticket,
+                        to=form.cleaned_data["to"],
+                        actor=request.user,
+                        values={"resolution_note": note} if note else None,
+                    )
+                done.append(ticket.key)
+            except DomainError as exc:
+                refused.append(exc.message)
+    else:
+        refused.append("Tick at least one ticket, then choose an action.")
+    flash = (f"Done: {', '.join(done)}. " if done else "") + " ".join(refused)
+    ctx = _queue_context(request, flash=flash, flash_tone="warn" if refused else "ok")
+    return render(request, f"{QUEUE}#results", ctx, status=200 if done or not refused else 400)
+
+
+def _row_response(request, ticket, error=None):
+    row = selectors.queue_row(user=request.user, pk=ticket.pk)
+    return render(
+        request,
+        f"{QUEUE}#row",
+        {"t": row, "now": timezone.now(), "row_error": error},
+        status=error.status if error else 200,
+    )
+
+
+# --- the ticket workspace -----------------------------------------------------------------------------
+
+
+def _display_fields(ticket, user):
+    can_edit = access.may(user, "edit", ticket)
+    names = [
+        "kind",
+        "status",
+        "priority",
+        "impact",
+        "urgency",
+        "group",
+        "assignee",
+        "service",
+        "category",
+        *[
+            n
+            for n in editable_fields(ticket.kind)
+            if n
+            not in ("title", "description", "impact", "urgency", "group", "assignee", "service", "category")
+        ],
+    ]
+    rows = []
+    for name in names:
+        field = Ticket._meta.get_field(name)
+        value = getattr(ticket, f"get_{name}_display")() if field.choices else getattr(ticket, name)
+        rows.append(
+            {
+                "name": name,
+                "label": field.verbose_name.capitalize(),
+                "value": value,
+                "editable": can_edit and name in editable_fields(ticket.kind),
+                "long": name in TEXT_FIELDS,
+            }
+        )
+    return rows
+
+
+def move_forms(ticket, user):
+    out = []
+    for move in services.available_moves(ticket=ticket, actor=user):
+        form = None
+        if move.requires:
+            form_class = modelform_factory(Ticket, fields=list(move.requires))
+            form = form_class(
+                initial={f: getattr(ticket, f) for f in move.requires}, auto_id=f"id_{move.target}_%s"
+            )
+        out.append({"move": move, "form": form})
+    return out
+
+
+def _extras(items, request, ticket, now) -> list[dict]:
+    """The registered panels or actions that apply to this ticket, each with its own context."""
+    out = []
+    for item in items:
+        ctx = item.context(request=request, ticket=ticket, now=now)
+        if ctx is not None:
+            out.append({"template": item.template, "slug": item.slug, "ctx": ctx})
+    return out
+
+
+def workspace_context(request, ticket, **extra):
+    user, now = request.user, timezone.now()
+    ctx = {
+        "nav": "queue",
+        "ticket": ticket,
+        "now": now,
+        "timeline": list(selectors.ticket_timeline(ticket=ticket, user=user)),
+        "moves": move_forms(ticket, user),
+        "fields": _display_fields(ticket, user),
+        "links": selectors.ticket_links(ticket=ticket, user=user),
+        "requester_open": selectors.requester_open_count(ticket, user),
+        "comment_form": CommentForm(),
+        "link_form": LinkForm(),
+        "can": {
+            a: access.may(user, a, ticket)
+            for a in ("edit", "link", "assign", "escalate", "internal_note", "pick")
+        },
+        "escalation_groups": AssignmentGroup.objects.exclude(pk=ticket.group_id),
+        "escalation_target": services.escalation_target(ticket) if ticket.is_open else None,
+        "poll_seconds": settings.CROSSLINE_CHANGES_POLL_SECONDS,
+        "panels": _extras(extensions.registry.panels, request, ticket, now),
+        "actions": _extras(extensions.registry.actions, request, ticket, now),
+    }
+    ctx.update(extra)
+    return ctx
+
+
+def _workspace(request, ticket, *, status=200, error=None, notice=None, **extra):
+    """Re-read the ticket and render the workspace fragment (or the full page on a plain request)."""
+    ticket = _page_ticket(request.user, ticket.key)
+    stale = isinstance(error, StaleVersion)
+    ctx = workspace_context(
+        request,
+        ticket,
+        error=None if stale else error,
+        stale=error if stale else None,
+        notice=notice,
+        **extra,
+    )
+    if error is not None:
+        status = error.status
+    template = f"{WORKSPACE}#workspace" if request.htmx else WORKSPACE
+    return render(request, template, ctx, status=status)
+
+
+@require_GET
+def ticket_detail(request, key):
+    if not access.is_staff_member(request.user):  # a requester's link to their own ticket: their page of it
+        return redirect(extensions.ticket_url(request.user, ticket_or_404(request.user, key).key))
+    ticket = _page_ticket(request.user, key)
+    template = f"{WORKSPACE}#workspace" if request.htmx and request.htmx.target == "workspace" else WORKSPACE
+    return render(request, template, workspace_context(request, ticket))
+
+
+@staff_only
+@require_POST
+def ticket_transition(request, key):
+    ticket = ticket_or_404(request.user, key)
+    to = request.POST.get("to", "")
+    move = next((m for m in WORKFLOWS[ticket.kind].moves_from(ticket.status) if m.target == to), None)
+    values = {}
+    if move and move.requires:
+        form = modelform_factory(Ticket, fields=list(move.requires))(request.POST)
+        form.is_valid()
+        values = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
+    try:
+        services.ticket_transition(
+            ticket=ticket, to=to, actor=request.user, version=posted_version(request), values=values
+        )
+    except DomainError as exc:
+        return _workspace(request, ticket, error=exc)
+    return _workspace(request, ticket, notice=f"{ticket.key} is now {Status(to).label.lower()}.")
+
+
+@staff_only
+def ticket_field(request, key, name):
+    """Inline edit of one field: GET gives its form, POST saves it under the version check."""
+    ticket = ticket_or_404(request.user, key)
+    if name not in editable_fields(ticket.kind):
+        raise Http404("Not an editable field of this kind.")
+    form_class = field_form_class(name)
+    if request.method == "GET":
+        form = form_class(initial={name: getattr(ticket, name)}, auto_id="id_edit_%s")
+        return render(request, f"{WORKSPACE}#field-form", {"ticket": ticket, "form": form, "name": name})
+    form = form_class(request.POST, auto_id="id_edit_%s")
+    if not form.is_valid():
+        return render(
+            request, f"{WORKSPACE}#field-form", {"ticket": ticket, "form": form, "name": name}, status=400
+        )
+    value = form.cleaned_data[name]
+    try:
+        if name == "assignee":
+            services.ticket_assign(
+                ticket=ticket, actor=request.user, assignee=value, version=posted_version(request)
+            )
+        else:
+            services.ticket_update(
+                ticket=ticket, actor=request.user, version=posted_version(request) or 0, changes={name: value}
+            )
+    except StaleVersion as exc:
+        # The refused value stays on screen, so nothing typed is lost when someone else saved first.
+        unsaved = {"label": form[name].label, "value": _shown(form.fields[name], value)}
+        return _workspace(request, ticket, error=exc, unsaved=unsaved)
+    except DomainError as exc:
+        return _workspace(request, ticket, error=exc)
+    return _workspace(request, ticket)
+
+
+def _shown(field, value) -> str:
+    """A field's value as the user chose it: the label of a choice, the name of a related row."""
+    if value in (None, ""):
+        return "—"
+    choices = dict(getattr(field, "choices", None) or []) if not hasattr(field, "queryset") else {}
+    return str(choices.get(value, value))
+
+
+@require_POST
+def ticket_comment(request, key):
+    ticket = ticket_or_404(request.user, key)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        try:
+            services.ticket_comment(
+                ticket=ticket,
+                actor=request.user,
+                body=form.cleaned_data["body"],
+                internal=form.cleaned_data["internal"],
+            )
+        except DomainError as exc:
+            return _workspace(request, ticket, error=exc, comment_form=form)
+        if not access.is_staff_member(request.user):
+            messages.success(request, "Your comment was added.")
+            return redirect(extensions.ticket_url(request.user, ticket.key))
+        return _workspace(request, ticket, notice="Comment added.")
+    if not access.is_staff_member(request.user):
+        messages.error(request, "Write something before sending.")
+        return redirect(extensions.ticket_url(request.user, ticket.key))
+    return _workspace(request, ticket, status=400, comment_form=form)
+
+
+@staff_only
+@require_POST
+def ticket_link(request, key):
+    ticket = ticket_or_404(request.user, key)
+    form = LinkForm(request.POST)
+    if not form.is_valid():
+        return _workspace(request, ticket, status=400, link_form=form)
+    try:
+        target = selectors.ticket_for_user(request.user, form.cleaned_data["key"])
+        services.ticket_link(source=ticket, target=target, type=form.cleaned_data["type"], actor=request.user)
+    except DomainError as exc:
+        return _workspace(request, ticket, error=exc, link_form=form)
+    return _workspace(request, ticket, notice=f"Linked to {target.key}.")
+
+
+@staff_only
+@require_POST
+def ticket_unlink(request, key, link_id):
+    ticket = ticket_or_404(request.user, key)
+    link = get_object_or_404(
+        Link.objects.select_related("source", "target"), Q(source=ticket) | Q(target=ticket), pk=link_id
+    )
+    try:
+        services.ticket_unlink(link=link, actor=request.user)
+    except DomainError as exc:
+        return _workspace(request, ticket, error=exc)
+    return _workspace(request, ticket, notice="Link removed.")
+
+
+def _row_or_workspace(request, ticket, action):
+    in_row = bool(request.htmx and (request.htmx.target or "").startswith("row-"))
+    try:
+        action()
+    except DomainError as exc:
+        return _row_response(request, ticket, exc) if in_row else _workspace(request, ticket, error=exc)
+    return _row_response(request, ticket) if in_row else _workspace(request, ticket)
+
+
+@staff_only
+@require_POST
+def ticket_assign_me(request, key):
+    ticket = ticket_or_404(request.user, key)
+    return _row_or_workspace(
+        request,
+        ticket,
+        lambda: services.ticket_assign(
+            ticket=ticket, actor=request.user, assignee=request.user, version=posted_version(request)
+        ),
+    )
+
+
+@staff_only
+@require_POST
+def ticket_escalate(request, key):
+    ticket = ticket_or_404(request.user, key)
+    group_id = request.POST.get("group", "")
+    group = AssignmentGroup.objects.filter(pk=group_id).first() if group_id.isdigit() else None
+    return _row_or_workspace(
+        request,
+        ticket,
+        lambda: services.ticket_escalate(
+            ticket=ticket,
+            actor=request.user,
+            to_group=group,
+            note=request.POST.get("note", "").strip(),
+            version=posted_version(request),
+        ),
+    )
+
+
+@require_GET
+def ticket_changes(request, key):
+    """Polled by an open page: a banner when someone else changed the ticket since it was loaded."""
+    ticket = ticket_or_404(request.user, key)
+    loaded = request.GET.get("t", "")
+    changed = loaded and ticket.updated_at.isoformat() != loaded
+    last = None
+    if changed:
+        last = (
+            selectors.ticket_timeline(ticket=ticket, user=request.user)
+            .exclude(actor=request.user)
+            .order_by("-created_at", "-id")
+            .select_related("actor")
+            .first()
+        )
+        changed = last is not None and last.created_at.isoformat() >= loaded[:19]
+    url = extensions.ticket_url(request.user, ticket.key)
+    return render(
+        request, f"{WORKSPACE}#changes", {"ticket": ticket, "changed": changed, "last": last, "url": url}
+    )
+
+
+# --- new ticket ---------------------------------------------------------------------------------------
+
+
+@staff_only
+def ticket_new(request):
+    kind = request.POST.get("kind") or request.GET.get("kind") or Kind.INCIDENT
+    if request.method == "POST":
+        form = TicketCreateForm(request.POST, kind=kind)
+        if form.is_valid():
+            try:
+                ticket = services.ticket_create(
+                    actor=request.user, kind=form.kind, title=form.cleaned_data["title"], **form.values()
+                )
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+                for name, errors in exc.fields.items():
+                    if name in form.fields:
+                        for err in errors:
+                            form.add_error(name, err)
+            else:
+                messages.success(request, f"{ticket.key} created.")
+                return redirect("tracker:ticket", key=ticket.key)
+        status = 400
+    else:
+        form = TicketCreateForm(kind=kind, initial={"kind": kind})
+        status = 200
+    ctx = {"nav": "new", "form": form, "priority": _priority_text(form)}
+    if request.htmx and request.htmx.target == "kind-fields":
+        return render(request, "tracker/ticket_new.html#kind-fields", ctx)
+    return render(request, "tracker/ticket_new.html", ctx, status=status)
+
+
+def _priority_text(form) -> str:
+    try:
+        impact = int(form["impact"].value() or 2)
+        urgency = int(form["urgency"].value() or 2)
+        return str(
+            Ticket(priority=services.priority_for(impact=impact, urgency=urgency)).get_priority_display()
+        )
+    except (TypeError, ValueError, KeyError):
+        return ""
+
+
+@require_GET
+def priority_preview(request):
+    form = TicketCreateForm(request.GET)
+    return render(request, "tracker/ticket_new.html#priority", {"priority": _priority_text(form)})
+
+
+@staff_only
+@require_GET
+def requester_suggestions(request):
+    """Suggestions under the new-ticket form's requester box while the agent types."""
+    text = request.GET.get("requester", "").strip()
+    people = selectors.requester_search(user=request.user, text=text) if len(text) >= 2 else []
+    return render(request, "tracker/ticket_new.html#requester-suggestions", {"people": people, "query": text})
+
+
+@require_GET
+def similar_tickets(request):
+    service = request.GET.get("service", "")
+    rows = selectors.similar_open(
+        user=request.user,
+        title=request.GET.get("title", ""),
+        service_id=int(service) if service.isdigit() else None,
+    )
+    return render(request, "tracker/ticket_new.html#similar", {"similar": rows})
+
+

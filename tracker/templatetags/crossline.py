@@ -1,4 +1,5 @@
-"""Display helpers shared by every page: durations, SLA badges, priorities, Markdown."""
+"""Display helpers shared by every page: times in the viewer's zone, durations, priorities, Markdown, and
+what the apps registered in `tracker.extensions` (badges, timeline rows)."""
 from datetime import timedelta
 from functools import lru_cache
 from urllib.parse import quote
@@ -9,12 +10,10 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from tracker import extensions
 from tracker.markdown import render_markdown
 
 register = template.Library()
-
-METRIC_SHORT = {"response": "Resp", "resolution": "Res", "pick": "Pick"}
-
 
 @register.filter
 def markdown(text):
@@ -45,57 +44,6 @@ def priority_class(priority):
     return f"p{priority}"
 
 
-def clock_view(clock, now):
-    """What one clock looks like: a label, a tone (ok/warn/bad/paused/done) and a full sentence."""
-    metric = METRIC_SHORT.get(clock.metric, clock.metric)
-    tier = f" L{clock.tier}" if getattr(clock, "tier", None) else ""
-    name = f"{clock.get_metric_display() if hasattr(clock, 'get_metric_display') else clock.metric}{tier}"
-    if clock.state in ("met", "cancelled"):
-        tone = "bad" if clock.breached else "done"
-        word = "met late" if clock.breached else clock.state
-        return {"short": f"{metric}{tier} {word}", "tone": tone, "text": f"{name}: {word}"}
-    if clock.state == "paused":
-        return {"short": f"{metric}{tier} paused", "tone": "paused", "text": f"{name}: paused"}
-    if clock.due_at is None:
-        return {"short": f"{metric}{tier}", "tone": "ok", "text": f"{name}: running"}
-    left = clock.due_at - now
-    if clock.breached or left.total_seconds() < 0:
-        return {"short": f"{metric}{tier} -{duration(-left)}", "tone": "bad",
-                "text": f"{name}: breached {duration(-left)} ago"}
-    goal = getattr(clock, "goal_s", 0) or 0
-    used = 1 - (left.total_seconds() / goal) if goal else 0
-    tone = "warn" if used >= 0.75 or getattr(clock, "warned_percent", 0) else "ok"
-    return {"short": f"{metric}{tier} {duration(left)}", "tone": tone,
-            "text": f"{name}: {duration(left)} left (due {timezone.localtime(clock.due_at):%d %b %H:%M})"}
-
-
-def current_clocks(ticket) -> list:
-    """The live clocks of the ticket's latest cycle, from the prefetch (no query)."""
-    cache = getattr(ticket, "_prefetched_objects_cache", {})
-    if "sla_clocks" not in cache:
-        return []
-    clocks = list(cache["sla_clocks"])
-    if not clocks:
-        return []
-    cycle = max(c.cycle for c in clocks)
-    return [c for c in clocks if c.cycle == cycle and (c.state in ("running", "paused") or c.breached)]
-
-
-@register.simple_tag
-def sla_badges(ticket, now=None):
-    """The ticket's live SLA badges, built here rather than by a sub-template: a list page shows 50-100."""
-    now = now or timezone.now()
-    badges = [clock_view(c, now) for c in current_clocks(ticket)]
-    if not badges:
-        return mark_safe('<span class="muted small">—</span>')
-    return format_html_join(
-        "",
-        '<span class="badge sla-{}" title="{}"><span class="sr-only">{}</span>'
-        '<span aria-hidden="true">{}</span></span> ',
-        ((b["tone"], b["text"], b["text"], b["short"]) for b in badges),
-    )
-
-
 _KEY_SLOT = "KEY-0"
 
 
@@ -108,11 +56,6 @@ def _key_url_pattern(prefix: str, name: str) -> str:
 def key_url(name, key):
     """`{% url name key %}` for a ticket-key URL, resolved once per name: list rows link 3-4 times each."""
     return format_html("{}", _key_url_pattern(get_script_prefix(), name).replace(_KEY_SLOT, quote(str(key))))
-
-
-@register.simple_tag
-def clock_info(clock, now=None):
-    return clock_view(clock, now or timezone.now())
 
 
 @register.simple_tag(takes_context=True)
@@ -157,3 +100,37 @@ def field_label(name):
         return Ticket._meta.get_field(name).verbose_name
     except Exception:  # noqa: BLE001 - a field recorded by an older schema
         return name.replace("_", " ")
+
+
+@register.filter
+def when(value):
+    """A moment in the viewer's time zone (activated per request), with the zone named: '25 Nov 2026 14:05 CET'."""
+    if not value:
+        return ""
+    local = timezone.localtime(value)
+    return f"{local:%d %b %Y %H:%M} {local.tzname()}"
+
+
+@register.simple_tag
+def ticket_badges(ticket, now=None):
+    """Every registered badge of a ticket (the SLA clocks, ...), from prefetched data."""
+    now = now or timezone.now()
+    return format_html_join("", "{}", ((b.render(ticket, now),) for b in extensions.registry.badges))
+
+
+@register.simple_tag
+def badge_cell(badge, ticket, now):
+    return badge.render(ticket, now)
+
+
+@register.simple_tag
+def timeline_event(event):
+    """An event kind an app registered a renderer for, as that app words it; None for the core's kinds."""
+    renderer = extensions.registry.timeline.get(event.kind)
+    return renderer.render(event) if renderer else ""
+
+
+@register.simple_tag(takes_context=True)
+def ticket_href(context, key):
+    """Where the viewer reads this ticket: the ticket page for staff, their own page for requesters."""
+    return extensions.ticket_url(context["request"].user, key)

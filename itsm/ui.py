@@ -1,0 +1,24 @@
+"""What service management adds to the core's pages, through `tracker.extensions`: the portal and knowledge
+base in the top bar, the requester's landing page and ticket page, and the side panel of recent changes on
+the ticket's service."""
+
+from tracker import extensions as ext
+from tracker.choices import Role
+
+from . import selectors
+
+
+def recent_changes_panel(*, request, ticket, now):
+    return {"changes": selectors.service_recent_changes(user=request.user, service_id=ticket.service_id, now=now)}
+
+
+def register() -> None:
+    ext.register(
+        ext.Panel("recent-changes", "itsm/panel_changes.html", recent_changes_panel, order=40),
+        ext.NavLink("portal", "My tickets", "itsm:portal", audience="requester", order=10),
+        ext.NavLink("kb", "Knowledge base", "itsm:kb", audience="all", order=50),
+        ext.NavLink("portal-new", "Report a problem", "itsm:portal-new", audience="requester",
+                    query="?kind=incident", order=60),
+        ext.Home(Role.REQUESTER, "itsm:portal"),
+        ext.RequesterPage("itsm:portal-ticket"),
+    )

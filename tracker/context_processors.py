@@ -1,0 +1,20 @@
+"""The top bar of every page: the core's links and the apps' (`tracker.extensions`), for this user."""
+
+from . import access, extensions
+
+CORE_NAV = (
+    extensions.NavLink("queue", "Queue", "tracker:queue", order=0),
+    extensions.NavLink("new", "New ticket", "tracker:ticket-new", order=30),
+)
+
+
+def top_bar(request) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    audience = {"all", "staff" if access.is_staff_member(user) else "requester"}
+    links = sorted((*CORE_NAV, *extensions.registry.nav), key=lambda link: link.order)
+    return {
+        "nav_links": [link for link in links if link.audience in audience],
+        "topbar_items": extensions.registry.topbar,
+    }

@@ -1,0 +1,188 @@
+"""The one extension point of the core's pages: how the apps above `tracker` add to them.
+
+Imports point one way (`itsm`, `devflow` -> `sla` -> `tracker`), so the ticket page, the queue and the top
+bar cannot name what the apps add. Each app registers its contributions once, in `AppConfig.ready()`:
+
+- `Panel`: a card in the ticket page's side column (the SLA clocks, releases on the service, ...);
+- `Action`: a button with its form in the ticket page's action bar ("Create defect", ...);
+- `Badge`: a badge in the ticket header and a cell of the queue (the SLA badges);
+- `TimelineRenderer`: how an event kind of the app reads on the timeline ("sla", "release", ...);
+- `QueueView`: a saved view of the queue ("Breaching soon"), `QueueSort`: a sort key ("SLA due");
+- `NavLink`: an entry of the top bar (the portal, the 3rd-line queue, the dashboard), `TopbarItem`: a
+  widget of the top bar (the notifications bell), `Home`: where a role lands after signing in;
+- `Prefetch`: what a page of tickets needs fetched once for the badges above (no query per row);
+- `RequesterPage`: the page a requester reads their own ticket on (the portal's).
+
+The core renders every registered item in `order`; an app that is not installed simply adds nothing.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+# (request, ticket, now) -> the template's context, or None to leave the item out for this ticket/user
+ContextFn = Callable[..., dict | None]
+
+
+@dataclass(frozen=True)
+class Panel:
+    slug: str
+    template: str  # rendered with the page's context plus `panel` (what `context` returned)
+    context: ContextFn
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class Action:
+    slug: str
+    template: str  # the button and its form; context as for Panel
+    context: ContextFn
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class Badge:
+    slug: str
+    label: str  # the queue column's heading
+    render: Callable[[Any, Any], str]  # (ticket, now) -> safe HTML, from prefetched data only
+    sort: str | None = None  # a QueueSort slug the column heading sorts by
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class TimelineRenderer:
+    kind: str  # a TicketEvent.kind
+    render: Callable[[Any], str]  # (event) -> safe HTML
+
+
+@dataclass(frozen=True)
+class QueueView:
+    slug: str
+    label: str
+    apply: Callable[..., Any]  # (qs, user=, now=) -> qs
+    sort: str = "-created"
+    order: int = 100
+    empty: str = ""  # what the empty queue says
+
+
+@dataclass(frozen=True)
+class QueueSort:
+    slug: str
+    label: str
+    column: str  # the annotated attribute the keyset pages on
+    annotate: Callable[[Any], Any]  # qs -> qs with `column`
+    nullable: bool = True
+
+
+@dataclass(frozen=True)
+class NavLink:
+    nav: str  # the page's `nav` value that marks the link current
+    label: str
+    url_name: str
+    audience: str = "staff"  # staff | requester | all
+    query: str = ""
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class TopbarItem:
+    template: str
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class Home:
+    role: str
+    url_name: str
+    query: str = ""
+
+
+@dataclass(frozen=True)
+class RequesterPage:
+    url_name: str  # takes the ticket key
+
+
+@dataclass
+class Registry:
+    panels: list[Panel] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)
+    badges: list[Badge] = field(default_factory=list)
+    timeline: dict[str, TimelineRenderer] = field(default_factory=dict)
+    queue_views: list[QueueView] = field(default_factory=list)
+    queue_sorts: dict[str, QueueSort] = field(default_factory=dict)
+    nav: list[NavLink] = field(default_factory=list)
+    topbar: list[TopbarItem] = field(default_factory=list)
+    homes: dict[str, Home] = field(default_factory=dict)
+    prefetches: list[Callable[[Any], Any]] = field(default_factory=list)
+    requester_page: RequesterPage | None = None
+
+
+registry = Registry()
+
+
+def register(*items) -> None:
+    """Add items of any of the kinds above; registering the same item twice is harmless."""
+    for item in items:
+        if isinstance(item, Panel):
+            _add(registry.panels, item)
+        elif isinstance(item, Action):
+            _add(registry.actions, item)
+        elif isinstance(item, Badge):
+            _add(registry.badges, item)
+        elif isinstance(item, TimelineRenderer):
+            registry.timeline[item.kind] = item
+        elif isinstance(item, QueueView):
+            _add(registry.queue_views, item)
+        elif isinstance(item, QueueSort):
+            registry.queue_sorts[item.slug] = item
+        elif isinstance(item, NavLink):
+            _add(registry.nav, item)
+        elif isinstance(item, TopbarItem):
+            _add(registry.topbar, item)
+        elif isinstance(item, Home):
+            registry.homes[item.role] = item
+        elif isinstance(item, RequesterPage):
+            registry.requester_page = item
+        elif callable(item):
+            if item not in registry.prefetches:
+                registry.prefetches.append(item)
+        else:
+            raise TypeError(f"Not an extension item: {item!r}")
+
+
+def _add(items: list, item) -> None:
+    kept = [i for i in items if getattr(i, "slug", None) != getattr(item, "slug", object()) and i != item]
+    kept.append(item)
+    kept.sort(key=lambda i: i.order)
+    items[:] = kept
+
+
+def prefetch(qs):
+    """A ticket queryset with what every registered badge reads (one query each, never one per row)."""
+    for fn in registry.prefetches:
+        qs = fn(qs)
+    return qs
+
+
+def home_url(user) -> str:
+    """Where this user's work is: the Home registered for their role, else the queue (staff) or the sign-in."""
+    from django.urls import reverse
+
+    from .access import is_staff_member, role_of
+
+    home = registry.homes.get(role_of(user))
+    if home is not None:
+        return reverse(home.url_name) + home.query
+    return reverse("tracker:queue") if is_staff_member(user) else reverse("login")
+
+
+def ticket_url(user, key: str) -> str:
+    """Where this user reads a ticket: the ticket page for staff, the requester's own page for requesters."""
+    from django.urls import reverse
+
+    from .access import is_staff_member
+
+    page = registry.requester_page
+    if page is not None and not is_staff_member(user):
+        return reverse(page.url_name, args=[key])
+    return reverse("tracker:ticket", args=[key])

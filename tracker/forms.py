@@ -1,0 +1,152 @@
+"""Forms of the pages every kind shares (queue, ticket page, new ticket). They check shape only; the domain
+functions decide."""
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from .choices import Kind, Level, LinkType, Role, Status
+from .filtersets import ListedChoices
+from .models import AssignmentGroup, Category, Service, Ticket
+from .workflows import KIND_FIELDS
+
+User = get_user_model()
+TEXT_FIELDS = {
+    "description",
+    "resolution_note",
+    "implementation_plan",
+    "backout_plan",
+    "decision_note",
+    "review_notes",
+    "root_cause",
+    "workaround",
+}
+
+
+def staff_users():
+    return User.objects.exclude(role=Role.REQUESTER).filter(is_active=True).order_by("username")
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        label="Comment",
+        widget=forms.Textarea(attrs={"rows": 4, "data-comment": ""}),
+        help_text="Markdown: **bold**, `code`, lists, links.",
+    )
+    internal = forms.BooleanField(label="Internal note (hidden from the requester)", required=False)
+
+
+class LinkForm(forms.Form):
+    type = forms.ChoiceField(label="Link type", choices=LinkType.choices)
+    key = forms.CharField(
+        label="Ticket key", max_length=24, widget=forms.TextInput(attrs={"placeholder": "PRB-12"})
+    )
+
+    def clean_key(self):
+        return self.cleaned_data["key"].strip().upper()
+
+
+BULK_ACTIONS = (
+    ("assign_me", "Assign to me"),
+    ("assign", "Assign to…"),
+    ("escalate", "Escalate"),
+    ("status", "Change status to…"),
+)
+
+
+class BulkForm(forms.Form):
+    # Own ids: the queue's filter form above it has an "assignee" too, and the labels point at these.
+    action = forms.ChoiceField(choices=BULK_ACTIONS)
+    assignee = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, widget=forms.Select(attrs={"id": "bulk-assignee"})
+    )
+    to = forms.ChoiceField(
+        choices=[("", "—")] + list(Status.choices),
+        required=False,
+        label="Status",
+        widget=forms.Select(attrs={"id": "bulk-to"}),
+    )
+    resolution_note = forms.CharField(required=False, label="Note (for resolve/cancel)")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].iterator = ListedChoices  # before the queryset, which builds the widget's options
+        self.fields["assignee"].queryset = staff_users()
+
+    @property
+    def keys(self) -> list[str]:
+        """The checked tickets' keys (at most 200 per bulk action)."""
+        return [k.strip().upper() for k in self.data.getlist("keys") if k.strip()][:200]
+
+
+def field_form_class(name: str):
+    """A one-field form for inline edits, built from the model field (labels, choices, widgets)."""
+    widgets = {}
+    if name in TEXT_FIELDS:
+        widgets[name] = forms.Textarea(attrs={"rows": 4})
+    elif name in ("window_start", "window_end"):
+        widgets[name] = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    form_class = forms.modelform_factory(Ticket, fields=[name], widgets=widgets)
+    if name == "assignee":
+        form_class.base_fields["assignee"].queryset = staff_users()
+    return form_class
+
+
+class TicketCreateForm(forms.Form):
+    kind = forms.ChoiceField(choices=Kind.choices, initial=Kind.INCIDENT)
+    title = forms.CharField(max_length=200, widget=forms.TextInput(attrs={"autocomplete": "off", "size": 60}))
+    description = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 5}), help_text="Markdown."
+    )
+    requester = forms.CharField(
+        required=False,
+        help_text="The person affected: type a part of their name, username or email and pick them; empty = you.",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    impact = forms.TypedChoiceField(choices=Level.choices, coerce=int, initial=Level.MEDIUM)
+    urgency = forms.TypedChoiceField(choices=Level.choices, coerce=int, initial=Level.MEDIUM)
+    service = forms.ModelChoiceField(queryset=Service.objects.filter(active=True), required=False)
+    category = forms.ModelChoiceField(queryset=Category.objects.all(), required=False)
+    group = forms.ModelChoiceField(
+        queryset=AssignmentGroup.objects.all(),
+        required=False,
+        help_text="Empty: the service desk covering the service.",
+    )
+    assignee = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
+
+    def __init__(self, *args, kind: str = Kind.INCIDENT, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = staff_users()
+        self.kind = kind if kind in Kind.values else Kind.INCIDENT
+        for name in KIND_FIELDS[self.kind]:
+            if name == "known_error":
+                continue
+            field = Ticket._meta.get_field(name).formfield(required=False)
+            if name in TEXT_FIELDS:
+                field.widget = forms.Textarea(attrs={"rows": 3})
+            elif name in ("window_start", "window_end"):
+                field.widget = forms.DateTimeInput(attrs={"type": "datetime-local"})
+            self.fields[name] = field
+
+    @property
+    def kind_field_names(self):
+        return [n for n in KIND_FIELDS[self.kind] if n in self.fields]
+
+    def clean_requester(self):
+        username = self.cleaned_data.get("requester", "").strip()
+        if not username:
+            return None
+        try:
+            return User.objects.get(username=username)
+        except User.DoesNotExist:
+            pass
+        # Without JavaScript there are no suggestions: an exact email address is as good as a username.
+        by_email = list(User.objects.filter(email__iexact=username, is_active=True)[:2])
+        if len(by_email) == 1:
+            return by_email[0]
+        raise forms.ValidationError(f"No user '{username}'. Type their username or email address.")
+
+    def values(self) -> dict:
+        data = dict(self.cleaned_data)
+        data.pop("kind")
+        data.pop("title")
+        return {k: v for k, v in data.items() if v not in (None, "")}
