@@ -31,6 +31,7 @@ class CommentForm(forms.Form):
         label="Comment",
         widget=forms.Textarea(attrs={"rows": 4, "data-comment": ""}),
         help_text="Markdown: **bold**, `code`, lists, links.",
+        error_messages={"required": "Write something before sending: a comment cannot be empty."},
     )
     internal = forms.BooleanField(label="Internal note (hidden from the requester)", required=False)
 

@@ -16,6 +16,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import reswap, retarget
 
 from . import access, extensions, selectors, services
 from .access import staff_only
@@ -145,12 +146,13 @@ def queue_bulk(request):
     return render(request, f"{QUEUE}#results", ctx, status=200 if done or not refused else 400)
 
 
-def _row_response(request, ticket, error=None):
+def _row_response(request, ticket, error=None, notice=None):
     row = selectors.queue_row(user=request.user, pk=ticket.pk)
     return render(
         request,
         f"{QUEUE}#row",
-        {"t": row, "now": timezone.now(), "row_error": error},
+        {"t": row, "now": timezone.now(), "row_error": error, "row_notice": notice,
+         "badges": extensions.registry.badges},
         status=error.status if error else 200,
     )
 
@@ -193,16 +195,21 @@ def _display_fields(ticket, user):
     return rows
 
 
-def move_forms(ticket, user):
+def _move_form(move, ticket, data=None):
+    form_class = modelform_factory(Ticket, fields=list(move.requires))
+    initial = {f: getattr(ticket, f) for f in move.requires}
+    return form_class(data, initial=initial, auto_id=f"id_{move.target}_%s")
+
+
+def move_forms(ticket, user, refused: dict | None = None):
+    """The moves this user may take, each with its form when the move needs fields; a refused move keeps
+    what was typed and its message (`refused`: target, form, error)."""
     out = []
     for move in services.available_moves(ticket=ticket, actor=user):
-        form = None
-        if move.requires:
-            form_class = modelform_factory(Ticket, fields=list(move.requires))
-            form = form_class(
-                initial={f: getattr(ticket, f) for f in move.requires}, auto_id=f"id_{move.target}_%s"
-            )
-        out.append({"move": move, "form": form})
+        if refused and refused["target"] == move.target:
+            out.append({"move": move, "form": refused["form"], "error": refused["error"], "open": True})
+            continue
+        out.append({"move": move, "form": _move_form(move, ticket) if move.requires else None})
     return out
 
 
@@ -223,7 +230,7 @@ def workspace_context(request, ticket, **extra):
         "ticket": ticket,
         "now": now,
         "timeline": list(selectors.ticket_timeline(ticket=ticket, user=user)),
-        "moves": move_forms(ticket, user),
+        "moves": move_forms(ticket, user, extra.pop("refused_move", None)),
         "fields": _display_fields(ticket, user),
         "links": selectors.ticket_links(ticket=ticket, user=user),
         "requester_open": selectors.requester_open_count(ticket, user),
@@ -258,7 +265,29 @@ def _workspace(request, ticket, *, status=200, error=None, notice=None, **extra)
     if error is not None:
         status = error.status
     template = f"{WORKSPACE}#workspace" if request.htmx else WORKSPACE
-    return render(request, template, ctx, status=status)
+    response = render(request, template, ctx, status=status)
+    if request.htmx:  # a form that targets itself succeeded: the whole workspace is what changed
+        retarget(response, "#workspace")
+        reswap(response, "outerHTML")
+    return response
+
+
+def _refused(request, ticket, partial: str, status: int, **ctx):
+    """A refused form: with htmx just that form again (message, typed values); without, the whole page."""
+    if request.htmx:
+        return render(request, f"{WORKSPACE}#{partial}", {"ticket": ticket, **ctx}, status=status)
+    response = _workspace(request, ticket, **ctx)
+    response.status_code = status
+    return response
+
+
+def _form_errors(form, exc: DomainError) -> None:
+    """A refusal's message goes above the form; its per-field messages next to the fields it names."""
+    form.add_error(None, exc.message)
+    for name, errors in exc.fields.items():
+        if name in form.fields:
+            for err in errors:
+                form.add_error(name, err)
 
 
 @require_GET
@@ -276,9 +305,9 @@ def ticket_transition(request, key):
     ticket = ticket_or_404(request.user, key)
     to = request.POST.get("to", "")
     move = next((m for m in WORKFLOWS[ticket.kind].moves_from(ticket.status) if m.target == to), None)
-    values = {}
+    values, form = {}, None
     if move and move.requires:
-        form = modelform_factory(Ticket, fields=list(move.requires))(request.POST)
+        form = _move_form(move, ticket, request.POST)
         form.is_valid()
         values = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
     try:
@@ -286,8 +315,12 @@ def ticket_transition(request, key):
             ticket=ticket, to=to, actor=request.user, version=posted_version(request), values=values
         )
     except DomainError as exc:
-        return _workspace(request, ticket, error=exc)
-    return _workspace(request, ticket, notice=f"{ticket.key} is now {Status(to).label.lower()}.")
+        if form is None:  # a plain button: nothing typed to keep; the message shows above the page
+            return _workspace(request, ticket, error=exc)
+        refused = {"target": move.target, "form": form, "error": exc.message}
+        m = {"move": move, **refused, "open": True}
+        return _refused(request, ticket, "move-form", exc.status, m=m, refused_move=refused)
+    return _workspace(request, ticket, notice=f"{ticket.key} is now “{Status(to).label}”.")
 
 
 @staff_only
@@ -302,9 +335,13 @@ def ticket_field(request, key, name):
         return render(request, f"{WORKSPACE}#field-form", {"ticket": ticket, "form": form, "name": name})
     form = form_class(request.POST, auto_id="id_edit_%s")
     if not form.is_valid():
-        return render(
+        response = render(
             request, f"{WORKSPACE}#field-form", {"ticket": ticket, "form": form, "name": name}, status=400
         )
+        if request.htmx:
+            retarget(response, f"#f-{name}")
+            reswap(response, "innerHTML")
+        return response
     value = form.cleaned_data[name]
     try:
         if name == "assignee":
@@ -320,8 +357,15 @@ def ticket_field(request, key, name):
         unsaved = {"label": form[name].label, "value": _shown(form.fields[name], value)}
         return _workspace(request, ticket, error=exc, unsaved=unsaved)
     except DomainError as exc:
-        return _workspace(request, ticket, error=exc)
-    return _workspace(request, ticket)
+        form.add_error(None, exc.message)
+        response = render(
+            request, f"{WORKSPACE}#field-form", {"ticket": ticket, "form": form, "name": name}, status=exc.status
+        )
+        if request.htmx:
+            retarget(response, f"#f-{name}")
+            reswap(response, "innerHTML")
+        return response
+    return _workspace(request, ticket, notice=f"{form[name].label} saved.")
 
 
 def _shown(field, value) -> str:
@@ -336,6 +380,7 @@ def _shown(field, value) -> str:
 def ticket_comment(request, key):
     ticket = ticket_or_404(request.user, key)
     form = CommentForm(request.POST)
+    staff = access.is_staff_member(request.user)
     if form.is_valid():
         try:
             services.ticket_comment(
@@ -345,15 +390,18 @@ def ticket_comment(request, key):
                 internal=form.cleaned_data["internal"],
             )
         except DomainError as exc:
-            return _workspace(request, ticket, error=exc, comment_form=form)
-        if not access.is_staff_member(request.user):
-            messages.success(request, "Your comment was added.")
-            return redirect(extensions.ticket_url(request.user, ticket.key))
-        return _workspace(request, ticket, notice="Comment added.")
-    if not access.is_staff_member(request.user):
+            _form_errors(form, exc)
+            if staff:
+                return _refused(request, ticket, "comment-form", exc.status, comment_form=form)
+        else:
+            if not staff:
+                messages.success(request, "Your comment was added.")
+                return redirect(extensions.ticket_url(request.user, ticket.key))
+            return _workspace(request, ticket, notice="Comment added.")
+    if not staff:
         messages.error(request, "Write something before sending.")
         return redirect(extensions.ticket_url(request.user, ticket.key))
-    return _workspace(request, ticket, status=400, comment_form=form)
+    return _refused(request, ticket, "comment-form", 400, comment_form=form)
 
 
 @staff_only
@@ -362,13 +410,16 @@ def ticket_link(request, key):
     ticket = ticket_or_404(request.user, key)
     form = LinkForm(request.POST)
     if not form.is_valid():
-        return _workspace(request, ticket, status=400, link_form=form)
+        return _refused(request, ticket, "link-form", 400, link_form=form)
     try:
         target = selectors.ticket_for_user(request.user, form.cleaned_data["key"])
-        services.ticket_link(source=ticket, target=target, type=form.cleaned_data["type"], actor=request.user)
+        link = services.ticket_link(
+            source=ticket, target=target, type=form.cleaned_data["type"], actor=request.user
+        )
     except DomainError as exc:
-        return _workspace(request, ticket, error=exc, link_form=form)
-    return _workspace(request, ticket, notice=f"Linked to {target.key}.")
+        _form_errors(form, exc)
+        return _refused(request, ticket, "link-form", exc.status, link_form=form)
+    return _workspace(request, ticket, notice=f"Linked: {ticket.key} {link.get_type_display().lower()} {target.key}.")
 
 
 @staff_only
@@ -385,13 +436,16 @@ def ticket_unlink(request, key, link_id):
     return _workspace(request, ticket, notice="Link removed.")
 
 
-def _row_or_workspace(request, ticket, action):
+def _row_or_workspace(request, ticket, action, done: str):
+    """A row action of the queue re-renders its row; on the ticket page, the workspace. `done` may name
+    the ticket as the action left it ({group}, {assignee})."""
     in_row = bool(request.htmx and (request.htmx.target or "").startswith("row-"))
     try:
-        action()
+        result = action()
     except DomainError as exc:
         return _row_response(request, ticket, exc) if in_row else _workspace(request, ticket, error=exc)
-    return _row_response(request, ticket) if in_row else _workspace(request, ticket)
+    notice = done.format(key=ticket.key, group=result.group or "no group", assignee=result.assignee or "nobody")
+    return _row_response(request, ticket, notice=notice) if in_row else _workspace(request, ticket, notice=notice)
 
 
 @staff_only
@@ -404,6 +458,7 @@ def ticket_assign_me(request, key):
         lambda: services.ticket_assign(
             ticket=ticket, actor=request.user, assignee=request.user, version=posted_version(request)
         ),
+        "{key} is now assigned to you.",
     )
 
 
@@ -423,6 +478,7 @@ def ticket_escalate(request, key):
             note=request.POST.get("note", "").strip(),
             version=posted_version(request),
         ),
+        "Escalated {key} to {group}.",
     )
 
 

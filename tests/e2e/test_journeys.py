@@ -52,7 +52,7 @@ def test_l1_agent_filters_opens_comments_and_escalates(cast, signed_in, shot):
     expect(page.locator(".timeline")).to_contain_text("can you send a screenshot?")
 
     page.get_by_role("button", name="Start work").click()
-    expect(page.get_by_role("status")).to_contain_text("is now in progress")
+    expect(page.get_by_role("status")).to_contain_text("is now “In progress”")
 
     page.get_by_text("Escalate…").click()
     page.get_by_label("Why").fill("Needs application support")
