@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from . import access, extensions
-from .choices import OPEN_STATUSES, Role, Tier
+from .choices import LINK_INVERSE_LABEL, OPEN_STATUSES, Role, Tier
 from .errors import NotFound
 from .models import Link, Ticket, TicketEvent
 
@@ -57,12 +57,15 @@ def ticket_timeline(*, ticket: Ticket, user) -> QuerySet:
 
 
 def ticket_links(*, ticket: Ticket, user) -> list[dict]:
-    """Links in both directions, each with the other ticket, filtered to what the user may see."""
+    """Links in both directions, each with the other ticket and its label as this ticket reads it (a problem
+    "caused" the incident that is "caused by" it), filtered to what the user may see."""
     visible_ids = access.visible(user, Ticket.objects.all()).values("pk")
     out = Link.objects.filter(source=ticket, target__in=visible_ids).select_related("target")
     inc = Link.objects.filter(target=ticket, source__in=visible_ids).select_related("source")
-    rows = [{"link": link, "direction": "out", "other": link.target} for link in out]
-    rows += [{"link": link, "direction": "in", "other": link.source} for link in inc]
+    rows = [{"link": link, "direction": "out", "other": link.target, "label": link.get_type_display()}
+            for link in out]
+    rows += [{"link": link, "direction": "in", "other": link.source, "label": LINK_INVERSE_LABEL[link.type]}
+             for link in inc]
     return rows
 
 

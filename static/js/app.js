@@ -115,4 +115,25 @@
       document.getElementById(t.getAttribute("aria-controls")).hidden = !on;
     });
   });
+  // A checkbox dropdown's summary names what is chosen ("Any kind" when nothing is).
+  document.addEventListener("change", function (evt) {
+    var box = evt.target.closest("details.multi");
+    if (!box) { return; }
+    var summary = box.querySelector("summary");
+    summary.querySelectorAll(".chosen").forEach(function (c) { c.remove(); });
+    var any = summary.querySelector(".any");
+    box.querySelectorAll("input:checked").forEach(function (input) {
+      var span = document.createElement("span");
+      span.className = "chosen";
+      span.textContent = input.parentNode.textContent.trim();
+      summary.insertBefore(span, any);
+    });
+    any.hidden = !!summary.querySelector(".chosen");
+  });
+  // A click outside closes an open checkbox dropdown.
+  document.addEventListener("click", function (evt) {
+    document.querySelectorAll("details.multi[open]").forEach(function (d) {
+      if (!d.contains(evt.target)) { d.open = false; }
+    });
+  });
 })();

@@ -239,3 +239,18 @@ def test_row_actions_in_the_queue_swap_the_row_and_a_stale_row_is_refused(cast, 
     fresh = Ticket.objects.get(pk=ticket.pk)
     escalated = client.post(f"/tickets/{ticket.key}/escalate/", {"version": fresh.version}, **row)
     assert escalated.status_code == 200 and b"App Support" in escalated.content
+
+
+def test_links_read_in_each_tickets_direction_in_the_panel_and_the_timeline(cast, client_for):
+    change = services.ticket_create(actor=cast.agent1, kind=Kind.CHANGE, title="Upgrade payroll")
+    outage = incident(cast)
+    link = services.ticket_link(source=outage, target=change, type="caused_by", actor=cast.agent1)
+    on_incident = client_for(cast.agent1).get(f"/tickets/{outage.key}/").content.decode()
+    on_change = client_for(cast.agent1).get(f"/tickets/{change.key}/").content.decode()
+    assert "Linked: caused by " + change.key in on_incident and "Caused by</span>" in on_incident
+    assert "Linked: caused " + outage.key in on_change and "Caused</span>" in on_change
+    assert "caused_by" not in on_change.replace('value="caused_by"', "")
+
+    services.ticket_unlink(link=Link.objects.get(pk=link.pk), actor=cast.agent1)
+    on_change = client_for(cast.agent1).get(f"/tickets/{change.key}/").content.decode()
+    assert "Unlinked: caused " + outage.key in on_change

@@ -134,3 +134,18 @@ def timeline_event(event):
 def ticket_href(context, key):
     """Where the viewer reads this ticket: the ticket page for staff, their own page for requesters."""
     return extensions.ticket_url(context["request"].user, key)
+
+
+@register.filter
+def link_reading(event):
+    """A link event as its ticket reads it: "caused by CHG-3" on the incident, "caused INC-7" on the change."""
+    from tracker.choices import LINK_INVERSE_LABEL, LinkType
+
+    try:
+        kind = LinkType(event.field)
+    except ValueError:
+        return event.note
+    other = event.new or event.old  # a new link names the other ticket in `new`, a removed one in `old`
+    inbound = (event.note or "").removeprefix("removed: ").startswith(f"{other} ")
+    label = LINK_INVERSE_LABEL[kind] if inbound else kind.label
+    return f"{'Linked' if event.new else 'Unlinked'}: {label} {other}"
