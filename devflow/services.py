@@ -6,14 +6,31 @@ from django.db import transaction
 from django.utils import timezone
 
 from tracker import access, services
-from tracker.choices import EventKind, Kind, LinkType, Severity
+from tracker.choices import EventKind, Kind, LinkType, Severity, Tier
 from tracker.errors import TransitionRefused, ValidationFailed
-from tracker.models import Ticket
+from tracker.models import AssignmentGroup, Ticket
 
 from .models import Release
 
 # Incident priority -> defect severity, when the engineer does not choose one.
 _SEVERITY_FOR_PRIORITY = {1: Severity.S1, 2: Severity.S2, 3: Severity.S3, 4: Severity.S4, 5: Severity.S4}
+# Severity -> (impact, urgency) of the defect: a fix runs on the team's clock, one step below the outage
+# that showed it (the incident keeps its own P1 targets; the defect gets P2 for S1, down to P5 for S4).
+_LEVELS_FOR_SEVERITY = {Severity.S1: (1, 2), Severity.S2: (2, 2), Severity.S3: (2, 3), Severity.S4: (3, 3)}
+
+
+def _development_team(incident: Ticket) -> AssignmentGroup | None:
+    """The L3 team that fixes it: the incident's own group when it is at L3, else the next L3 group up its
+    escalation chain, else an L3 group covering its service."""
+    group = incident.group
+    seen = set()
+    while group is not None and group.pk not in seen:
+        if group.tier == Tier.L3:
+            return group
+        seen.add(group.pk)
+        group = group.escalates_to
+    l3 = AssignmentGroup.objects.filter(tier=Tier.L3).order_by("id")
+    return (l3.filter(services=incident.service_id).first() if incident.service_id else None) or None
 
 
 def defect_from_incident(
@@ -27,7 +44,9 @@ def defect_from_incident(
 ) -> Ticket:
     """Raise a defect for an incident (or problem) and link `incident fixed_by defect`, in one transaction.
 
-    The defect goes to the incident's development team (its L3 group) and keeps its service; raises
+    The defect is set up for the team that fixes it: its development team (L3) and service, assigned to
+    the engineer who raised it when they are in that team, priority from its severity (not the incident's
+    P1), and the incident's requester as requester, so the person waiting hears when the fix moves. Raises
     AccessDenied / ValidationFailed like `ticket_create` and `ticket_link`.
     """
     now = now or timezone.now()
@@ -45,19 +64,24 @@ def defect_from_incident(
         raise ValidationFailed(
             f"Use one of: {', '.join(Severity.values)}.", fields={"severity": ["Unknown."]}
         )
+    severity = severity or _SEVERITY_FOR_PRIORITY[incident.priority]
+    impact, urgency = _LEVELS_FOR_SEVERITY[Severity(severity)]
+    team = _development_team(incident)
+    assignee = actor if team is not None and team.members.filter(pk=actor.pk).exists() else None
     with transaction.atomic():
         defect = services.ticket_create(
             actor=actor,
             kind=Kind.DEFECT,
             title=(title or incident.title).strip(),
-            requester=actor,
+            requester=incident.requester,
             now=now,
             description=f"Raised from {incident.key}.\n\n{incident.description}".strip(),
-            impact=incident.impact,
-            urgency=incident.urgency,
+            impact=impact,
+            urgency=urgency,
             service=incident.service,
-            group=incident.group,
-            severity=severity or _SEVERITY_FOR_PRIORITY[incident.priority],
+            group=team or incident.group,
+            assignee=assignee,
+            severity=severity,
             affected_version=affected_version,
         )
         services.ticket_link(source=incident, target=defect, type=LinkType.FIXED_BY, actor=actor, now=now)

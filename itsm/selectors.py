@@ -32,12 +32,13 @@ def service_recent_changes(
 # --- the portal ---------------------------------------------------------------------------------------
 
 
-def portal_tickets(*, user, limit: int = 50) -> list[Ticket]:
-    """A requester's own tickets (visible() already keeps them to their own), newest first."""
-    return list(
+def portal_tickets(*, user):
+    """A requester's own tickets (visible() already keeps them to their own), newest first; the page
+    paginates it (index tracker_ticket_requester)."""
+    return (
         access.visible(user, Ticket.objects.filter(requester=user))
         .select_related("service")
-        .order_by("-created_at")[:limit]
+        .order_by("-created_at", "-id")
     )
 
 

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -21,10 +22,11 @@ from .models import KnowledgeArticle
 def portal(request):
     if access.is_staff_member(request.user) and request.GET.get("as") != "requester":
         return redirect("tracker:queue")
+    page = Paginator(q.portal_tickets(user=request.user), 25).get_page(request.GET.get("page"))
     return render(
         request,
         "itsm/portal.html",
-        {"nav": "portal", "tickets": q.portal_tickets(user=request.user), "faq": q.article_search()[:8]},
+        {"nav": "portal", "tickets": page.object_list, "page": page, "faq": q.article_search()[:8]},
     )
 
 

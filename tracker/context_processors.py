@@ -1,5 +1,7 @@
 """The top bar of every page: the core's links and the apps' (`tracker.extensions`), for this user."""
 
+from django.utils import timezone
+
 from . import access, extensions
 
 CORE_NAV = (
@@ -17,4 +19,5 @@ def top_bar(request) -> dict:
     return {
         "nav_links": [link for link in links if link.audience in audience],
         "topbar_items": extensions.registry.topbar,
+        "time_zone_name": timezone.get_current_timezone_name(),
     }

@@ -136,4 +136,11 @@
       if (!d.contains(evt.target)) { d.open = false; }
     });
   });
+  // A page-level flash ("INC-7 created.") is stale once the page has changed in place: drop it, so
+  // confirmations replace each other instead of piling up.
+  document.addEventListener("htmx:afterSwap", function () {
+    document.querySelectorAll("main > .alert.success, main > .alert.ok, main > .alert.info").forEach(function (a) {
+      a.remove();
+    });
+  });
 })();

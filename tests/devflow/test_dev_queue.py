@@ -89,3 +89,25 @@ def test_the_workspace_shows_recent_changes_and_releases_of_the_service(cast):
     )
     page = _client(cast.agent1).get(f"/tickets/{ticket.key}/").content.decode()
     assert "Move payroll batch" in page and "2.4.0" in page and "1.0.0" not in page
+
+
+def test_a_defect_from_a_p1_is_set_up_for_its_team_not_copied_from_the_outage(cast):
+    """The engineer who raises it holds it in their team, its priority follows its severity, and the
+    person the outage hit is its requester (they hear when the fix moves)."""
+    ticket = services.ticket_create(actor=cast.requester, kind=Kind.INCIDENT, title="Payroll down",
+                                    service=cast.services["payroll"], impact=1, urgency=1)
+    assert ticket.priority == 1
+    services.ticket_escalate(ticket=ticket, actor=cast.agent1, to_group=cast.l2)  # still at L2
+
+    defect = dev_services.defect_from_incident(incident=ticket, actor=cast.engineer)
+
+    assert defect.group == cast.l3  # the next L3 team up the escalation chain
+    assert defect.assignee == cast.engineer
+    assert defect.requester == cast.requester
+    assert defect.severity == "s1" and defect.priority == 2
+
+
+def test_a_defect_raised_by_someone_outside_the_team_stays_unassigned_in_the_team(cast):
+    ticket = _at_l3(cast)
+    defect = dev_services.defect_from_incident(incident=ticket, actor=cast.agent1, severity="s4")
+    assert defect.group == cast.l3 and defect.assignee is None and defect.priority == 5

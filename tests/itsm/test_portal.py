@@ -78,3 +78,22 @@ def test_the_knowledge_base_is_searchable_without_signing_in(db):
     assert "Reset your password" in page and "Draft" not in page
     article = KnowledgeArticle.objects.get(title="Reset your password")
     assert b"<strong>Forgot password</strong>" in Client().get(f"/kb/{article.pk}/").content
+
+
+def test_my_tickets_pages_past_the_first_25(cast, alice):
+    keys = [services.ticket_create(actor=cast.requester, kind=Kind.INCIDENT, title=f"Issue {n}").key
+            for n in range(30)]
+    first = alice.get("/portal/").content.decode()
+    second = alice.get("/portal/?page=2").content.decode()
+    assert f">{keys[-1]}<" in first and "Page 1 of 2" in first and 'href="?page=2"' in first
+    assert f">{keys[0]}<" in second and f">{keys[0]}<" not in first
+    shown = {k for k in keys if f">{k}<" in first or f">{k}<" in second}
+    assert shown == set(keys)
+
+
+def test_a_requester_following_a_ticket_link_lands_on_their_ticket(cast, alice):
+    ticket = services.ticket_create(actor=cast.requester, kind=Kind.INCIDENT, title="Printer jams")
+    response = alice.get(f"/tickets/{ticket.key}/")
+    assert response.status_code == 302 and response["Location"] == f"/portal/tickets/{ticket.key}/"
+    other = services.ticket_create(actor=cast.other_requester, kind=Kind.INCIDENT, title="Not hers")
+    assert alice.get(f"/tickets/{other.key}/").status_code == 404
