@@ -106,6 +106,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "tracker.timezones.UserTimeZoneMiddleware",
     # Last: turns a login refused by the throttle into the "too many attempts" answer.
     "axes.middleware.AxesMiddleware",
 ]
