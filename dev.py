@@ -6,6 +6,10 @@
 
 Embedded default: SQLite and a Celery broker in folders under var/ (no server). Set DATABASE_URL and
 REDIS_URL (see README.md) to run the same code on PostgreSQL and Redis.
+
+`run` is a local trial (CROSSLINE_LOCAL=true): no debug pages, plain http on localhost, a secret key made
+once in var/ when DJANGO_SECRET_KEY is unset; whitenoise serves the static files straight from the source
+folders (no collectstatic). Debug pages only with DJANGO_DEBUG=true.
 """
 import hashlib
 import os
@@ -75,7 +79,8 @@ def cmd_test(args: list[str]) -> int:
 
 def cmd_run(args: list[str]) -> int:
     ensure_venv()
-    env = {**os.environ, "SLA_SWEEP_SECONDS": os.environ.get("SLA_SWEEP_SECONDS", "5")}
+    env = {**os.environ, "SLA_SWEEP_SECONDS": os.environ.get("SLA_SWEEP_SECONDS", "5"),
+           "CROSSLINE_LOCAL": os.environ.get("CROSSLINE_LOCAL", "true")}
     os.environ.update(env)
     manage("migrate", "--noinput")
     manage("seed_demo")

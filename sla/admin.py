@@ -1,6 +1,10 @@
+"""SLA configuration (calendars, policies, notification preferences) is edited here; the SLA engine's own
+records (clocks, their effects, notifications, outbox messages, sweep heartbeats) are read-only: a hand edit
+would skip the clock functions that keep due times, timeline notes and escalations in step."""
 from django.contrib import admin, messages
 
 from tracker import access
+from tracker.admin import ReadOnlyAdmin
 
 from . import selectors, services
 from .models import (
@@ -92,7 +96,7 @@ class PolicyAdmin(AdminsWriteMixin, admin.ModelAdmin):
 
 
 @admin.register(Clock)
-class ClockAdmin(admin.ModelAdmin):
+class ClockAdmin(ReadOnlyAdmin):
     list_display = (
         "ticket",
         "metric",
@@ -114,7 +118,7 @@ class ClockAdmin(admin.ModelAdmin):
 
 
 @admin.register(ClockEffect)
-class ClockEffectAdmin(admin.ModelAdmin):
+class ClockEffectAdmin(ReadOnlyAdmin):
     list_display = ("ticket", "clock", "level", "due_at", "created_at", "escalated_to", "note")
     list_filter = ("level",)
     search_fields = ("ticket__key", "note")
@@ -123,7 +127,7 @@ class ClockEffectAdmin(admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyAdmin):
     list_display = ("recipient", "kind", "title", "ticket", "created_at", "read_at")
     list_filter = ("kind", ("read_at", admin.EmptyFieldListFilter))
     search_fields = ("title", "recipient__username", "ticket__key")
@@ -139,7 +143,7 @@ class NotificationPreferenceAdmin(admin.ModelAdmin):
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(admin.ModelAdmin):
+class OutboxMessageAdmin(ReadOnlyAdmin):
     list_display = ("key", "kind", "to_address", "subject", "created_at", "sent_at", "attempts", "last_error")
     list_filter = ("kind", "channel", ("sent_at", admin.EmptyFieldListFilter))
     search_fields = ("key", "to_address", "subject", "message_id")
@@ -147,11 +151,10 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(SweepHeartbeat)
-class SweepHeartbeatAdmin(admin.ModelAdmin):
+class SweepHeartbeatAdmin(ReadOnlyAdmin):
     """Liveness: a row older than three sweep periods means no worker or no beat is running."""
 
     list_display = ("name", "last_run_at", "stale", "last_processed", "last_duration_ms", "runs", "hostname")
-    readonly_fields = ("name", "last_run_at", "last_processed", "last_duration_ms", "runs", "hostname")
 
     @admin.display(boolean=True)
     def stale(self, obj):

@@ -56,7 +56,7 @@ def period_from(params, now: datetime) -> Period:
     try:
         start = date.fromisoformat(params.get("start", ""))
         end = date.fromisoformat(params.get("end", "")) if params.get("end") else now.date()
-        tz = timezone.get_current_timezone()
+        tz = timezone.get_default_timezone()
         return Period(
             datetime.combine(start, datetime.min.time(), tz),
             min(now, datetime.combine(end + timedelta(days=1), datetime.min.time(), tz)),
@@ -73,12 +73,13 @@ def _pct(ok: int, total: int) -> str:
 
 
 def day_start(day: date) -> datetime:
-    """Midnight starting `day` in the current time zone (the zone TruncDate groups by)."""
-    return datetime.combine(day, time.min, timezone.get_current_timezone())
+    """Midnight starting `day` in the reporting zone, settings.TIME_ZONE (the zone TruncDate groups by). Not
+    the viewer's zone: the nightly roll-up's days must be the same days whoever looks at the dashboard."""
+    return datetime.combine(day, time.min, timezone.get_default_timezone())
 
 
 def local_date(instant: datetime) -> date:
-    return timezone.localtime(instant, timezone.get_current_timezone()).date()
+    return timezone.localtime(instant, timezone.get_default_timezone()).date()
 
 
 def _in_ranges(column: str, ranges: list[tuple[datetime, datetime]]) -> Q:
@@ -95,7 +96,7 @@ def decided_cells(ranges: list[tuple[datetime, datetime]]) -> list[dict]:
     decided = Q(state=ClockState.MET) & _in_ranges("stopped_at", ranges) | Q(
         state__in=(ClockState.RUNNING, ClockState.PAUSED), breached=True
     ) & _in_ranges("breached_at", ranges)
-    day = TruncDate(Coalesce("stopped_at", "breached_at"))
+    day = TruncDate(Coalesce("stopped_at", "breached_at"), tzinfo=timezone.get_default_timezone())
     duration = ExpressionWrapper(F("stopped_at") - F("started_at"), output_field=DurationField())
     return list(
         Clock.objects.filter(decided, metric__in=METRICS)

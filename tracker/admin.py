@@ -1,3 +1,10 @@
+"""The admin edits configuration (users, groups, services, categories, priorities); work and its records are
+read-only here.
+
+A ticket changed in the admin would skip its domain function: no history row, no version bump, no SLA
+reaction. So tickets, their comments, events and links, and the bookkeeping rows (key counters, idempotency
+answers) can be looked at and searched, never added, changed or deleted; changes go through the app or the API.
+"""
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
@@ -15,6 +22,32 @@ from .models import (
     TicketEvent,
     User,
 )
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """View and search only: no add, change or delete for anyone, superusers included (a POST answers 403)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(User)
@@ -59,53 +92,56 @@ class PriorityRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(KeyCounter)
-class KeyCounterAdmin(admin.ModelAdmin):
+class KeyCounterAdmin(ReadOnlyAdmin):
+    """The next number of each kind; only `ticket_create` moves it (under a row lock)."""
+
     list_display = ("kind", "next_number")
-    readonly_fields = ("kind",)
 
 
-class CommentInline(admin.TabularInline):
+class CommentInline(ReadOnlyInline):
     model = Comment
-    extra = 0
-    readonly_fields = ("author", "body", "internal", "created_at")
-    can_delete = False
+    fields = ("author", "body", "internal", "created_at")
 
 
 @admin.register(Ticket)
-class TicketAdmin(admin.ModelAdmin):
+class TicketAdmin(ReadOnlyAdmin):
     list_display = ("key", "title", "kind", "status", "priority", "group", "assignee", "service", "created_at")
     list_filter = ("kind", "status", "priority", "group__tier", "group", "service")
     search_fields = ("key", "title", "description")
     date_hierarchy = "created_at"
     list_select_related = ("group", "assignee", "service")
     raw_id_fields = ("requester", "assignee")
-    readonly_fields = ("key", "number", "version", "created_at", "updated_at")
     inlines = [CommentInline]
 
 
+@admin.register(Comment)
+class CommentAdmin(ReadOnlyAdmin):
+    list_display = ("ticket", "author", "internal", "created_at")
+    list_filter = ("internal",)
+    search_fields = ("ticket__key", "body", "author__username")
+    list_select_related = ("ticket", "author")
+    date_hierarchy = "created_at"
+
+
 @admin.register(TicketEvent)
-class TicketEventAdmin(admin.ModelAdmin):
+class TicketEventAdmin(ReadOnlyAdmin):
     list_display = ("ticket", "kind", "field", "old", "new", "actor", "created_at")
     list_filter = ("kind",)
     search_fields = ("ticket__key", "field", "note")
     list_select_related = ("ticket", "actor")
-    raw_id_fields = ("ticket", "comment")
-
-    def has_change_permission(self, request, obj=None):
-        return False  # history is append-only
+    date_hierarchy = "created_at"
 
 
 @admin.register(Link)
-class LinkAdmin(admin.ModelAdmin):
+class LinkAdmin(ReadOnlyAdmin):
     list_display = ("source", "type", "target", "created_by", "created_at")
     list_filter = ("type",)
     search_fields = ("source__key", "target__key")
-    raw_id_fields = ("source", "target")
+    list_select_related = ("source", "target", "created_by")
 
 
 @admin.register(IdempotencyRecord)
-class IdempotencyRecordAdmin(admin.ModelAdmin):
+class IdempotencyRecordAdmin(ReadOnlyAdmin):
     list_display = ("key", "user", "ticket_key", "status", "created_at")
     search_fields = ("key", "ticket_key", "user__username")
     list_filter = ("status",)
-    readonly_fields = ("user", "key", "request_hash", "status", "body", "ticket_key", "created_at")

@@ -102,13 +102,36 @@ def field_label(name):
         return name.replace("_", " ")
 
 
+# --- Times in the viewer's zone (activated per request by tracker.timezones.UserTimeZoneMiddleware) ---------
+WHEN_FORMATS = {"full": "j M Y H:i", "short": "j M H:i", "date": "j M Y"}
+
+
+def _when_text(value, style: str) -> str:
+    from django.utils.formats import date_format
+
+    local = timezone.localtime(value)
+    text = date_format(local, WHEN_FORMATS.get(style, WHEN_FORMATS["full"]))
+    return text if style == "date" else f"{text} {local.tzname()}"
+
+
 @register.filter
-def when(value):
-    """A moment in the viewer's time zone (activated per request), with the zone named: '25 Nov 2026 14:05 CET'."""
+def when(value, style="full"):
+    """An aware datetime in the active zone with the zone named: '25 Nov 2026 14:05 CET'.
+    Styles: "full" (default), "short" (no year), "date" (no time, no zone)."""
     if not value:
         return ""
-    local = timezone.localtime(value)
-    return f"{local:%d %b %Y %H:%M} {local.tzname()}"
+    return _when_text(value, style)
+
+
+@register.filter
+def when_time(value, style="full"):
+    """`when` inside `<time datetime="…Z">`: machines read the UTC instant, people the local time."""
+    from datetime import UTC
+
+    if not value:
+        return ""
+    utc = value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return format_html('<time datetime="{}">{}</time>', utc, _when_text(value, style))
 
 
 @register.simple_tag
