@@ -18,7 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
-from csp.constants import NONE, SELF, UNSAFE_HASHES, UNSAFE_INLINE
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -205,13 +205,7 @@ CONTENT_SECURITY_POLICY = {
     "EXCLUDE_URL_PREFIXES": ["/api/redoc/"],
     "DIRECTIVES": {
         "default-src": [SELF],
-        "script-src": [
-            SELF,
-            # The queue's "Keyboard ?" button still has an inline onclick (templates/itsm/queue.html, being
-            # moved to tracker/): allowed by its hash alone until it uses app.js's data-toggle-hidden.
-            UNSAFE_HASHES,
-            "'sha256-j2Ej77U/ONTBwdBHMZbuulAbJycm73h7MqjKbuoXAZY='",
-        ],
+        "script-src": [SELF],
         # Templates still carry style="" attributes; inline styles stay allowed until they move to app.css.
         "style-src": [SELF, UNSAFE_INLINE],
         "img-src": [SELF, "data:"],
