@@ -165,7 +165,9 @@ class DemoContext:
         heapq.heappush(self._queue, (at, self._seq, life, ticket))
 
     def fork(self) -> random.Random:
-        """A private random stream for one story, so its plan does not depend on how stories interleave."""
+        """A private random stream for one story, so its plan does not depend on how stories interleave.
+
+        Fork while planning, before the history plays; a story forks its own stream for stories it adds."""
         return random.Random(self.rng.getrandbits(64))
 
     def handler(self, ticket: Ticket, rng: random.Random) -> User:
@@ -524,8 +526,9 @@ def change_life(ctx: DemoContext, rng: random.Random, at: datetime, *, kind: str
                                values={"implementation_result": result})
     if result != ImplementationResult.SUCCESSFUL:  # users notice the next morning
         morning = office_after(t, rng.uniform(5, 40))
-        ctx.story(morning, desk_life(ctx, ctx.fork(), morning, kind=Kind.INCIDENT, service=service,
-                                     caused_by=ticket, title=f"{service.name} not working since last night"))
+        own = random.Random(rng.getrandbits(64))
+        ctx.story(morning, desk_life(ctx, own, morning, kind=Kind.INCIDENT, service=service, caused_by=ticket,
+                                     title=f"{service.name} not working since last night"))
     t = office_after(t, rng.uniform(1, 2) * 8.5 * 60)
     yield t, ticket
     services.ticket_transition(ticket=ticket, to=Status.CLOSED, actor=u["carl"], now=t, values={
