@@ -1,36 +1,168 @@
-"""Demo data of the development side: a shipped and a planned release (called by `seed_demo`)."""
+"""Demo data of the development side (the app's demo step, `DevflowConfig.demo_seed`).
 
-from datetime import timedelta
+Every service ships a release every one or two weeks: as the demo's history passes a ship date, the
+defects fixed since the last release go into it, it ships, and the desk closes them. Defects fixed
+now wait in the planned next release. One story plays scenario 4 end to end: a P1 payroll incident
+escalated L1 -> L2 -> L3, turned into a defect, worked around, fixed and shipped, and the user told.
+"""
 
-from django.utils import timezone
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 
+from tracker import services
 from tracker.choices import Kind, Status
-from tracker.models import Service, Ticket, User
+from tracker.demo import HISTORY_DAYS, LONDON, DemoContext, Life
+from tracker.models import Service, Ticket
 
 from .models import Release
-from .services import release_ship
+from .services import defect_from_incident, release_ship
+
+# service: (major version, first minor in the demo, days between releases, days since the latest one)
+RELEASE_TRAINS = {
+    "Payroll": (2, 3, 14, 3),
+    "Web shop": (5, 1, 7, 2),
+    "HR portal": (1, 7, 14, 8),
+    "Email": (11, 1, 14, 5),
+    "VPN": (3, 4, 14, 10),
+}
 
 
-def seed_devflow_demo() -> None:
-    devon = User.objects.filter(username="devon").first()
-    now = timezone.now()
-    for service in Service.objects.filter(name__in=["Payroll", "Web shop"]):
-        fixed = list(
-            Ticket.objects.filter(
-                service=service, kind=Kind.DEFECT, status__in=[Status.RESOLVED, Status.CLOSED]
-            )[:3]
-        )
-        shipped, created = Release.objects.get_or_create(
-            service=service,
-            version="2.4.0",
-            defaults={
-                "name": f"{service.name} spring fixes",
-                "notes": "Fixes:\n" + "\n".join(f"- {t.key} {t.title}" for t in fixed),
-            },
-        )
-        if created:
-            shipped.tickets.set(fixed)
-            release_ship(release=shipped, actor=devon, now=now - timedelta(days=3))
-        Release.objects.get_or_create(
-            service=service, version="2.5.0", defaults={"name": f"{service.name} next", "notes": "Planned."}
-        )
+@dataclass
+class _Planned:
+    service: Service
+    version: str
+    ship_at: datetime | None  # None: planned, not shipped within the demo
+
+
+def _plan(ctx: DemoContext) -> list[_Planned]:
+    plan = []
+    for name, (major, minor, every, latest) in RELEASE_TRAINS.items():
+        service = ctx.services[name]
+        last = datetime.combine((ctx.now - timedelta(days=latest)).astimezone(LONDON).date(), time(17), LONDON)
+        dates = [last - timedelta(days=every * i) for i in range(HISTORY_DAYS // every, -1, -1)
+                 if last - timedelta(days=every * i) > ctx.now - timedelta(days=HISTORY_DAYS)]
+        for i, ship_at in enumerate(dates):
+            plan.append(_Planned(service, f"{major}.{minor + i}.0", ship_at))
+        plan.append(_Planned(service, f"{major}.{minor + len(dates)}.0", None))
+    return plan
+
+
+def seed(ctx: DemoContext) -> None:
+    """Plan the release trains, ship them as the history passes, and add the P1-to-release story."""
+    plan = _plan(ctx)
+    pending = sorted((p for p in plan if p.ship_at is not None), key=lambda p: p.ship_at)
+
+    def fix_version(service: Service | None, at: datetime) -> str:
+        for p in plan:
+            if service is not None and p.service.pk == service.pk and (p.ship_at is None or p.ship_at > at):
+                return p.version
+        return "next"
+
+    def ship_due(at: datetime) -> None:
+        while pending and pending[0].ship_at <= at:
+            _ship(ctx, pending.pop(0))
+
+    def plan_next() -> None:
+        for p in plan:
+            if p.ship_at is None:
+                release, _ = Release.objects.get_or_create(service=p.service, version=p.version, defaults={
+                    "name": f"{p.service.name} {p.version}", "notes": "Planned."})
+                fixed = _unshipped_fixes(p.service)
+                if fixed:
+                    release.tickets.add(*fixed)
+                    release.notes = _notes(fixed)
+                    release.save(update_fields=["notes"])
+
+    ctx.fix_version = fix_version
+    ctx.every(ship_due)
+    ctx.at_end(plan_next)
+    payroll = max((p for p in pending if p.service.name == "Payroll" and p.ship_at < ctx.now - timedelta(days=2)),
+                  key=lambda p: p.ship_at)
+    raised = payroll.ship_at - timedelta(days=4, hours=8, minutes=20)
+    ctx.story(raised, p1_to_release(ctx, raised, payroll))
+
+
+def _unshipped_fixes(service: Service) -> list[Ticket]:
+    return list(Ticket.objects.filter(service=service, kind=Kind.DEFECT, status=Status.RESOLVED,
+                                      releases__isnull=True).order_by("id"))
+
+
+def _notes(fixed: list[Ticket]) -> str:
+    return "Fixes:\n" + "\n".join(f"- {t.key} {t.title}" for t in fixed)
+
+
+def _ship(ctx: DemoContext, planned: _Planned) -> None:
+    release, _ = Release.objects.get_or_create(service=planned.service, version=planned.version, defaults={
+        "name": f"{planned.service.name} {planned.version}", "notes": "Maintenance release."})
+    if release.shipped_at is not None:  # seeded again with --force
+        return
+    fixed = _unshipped_fixes(planned.service)
+    if fixed:
+        release.tickets.set(fixed)
+        release.notes = _notes(fixed)
+        release.save(update_fields=["notes"])
+    release_ship(release=release, actor=ctx.users["devon"], now=planned.ship_at)
+    for defect in fixed:
+        services.ticket_transition(ticket=defect, to=Status.CLOSED, actor=ctx.users["liam"], now=planned.ship_at)
+
+
+def p1_to_release(ctx: DemoContext, at: datetime, release: _Planned) -> Life:
+    """Scenario 4: a P1 that L1 cannot solve goes to L2, then L3 (picked in time), becomes a defect, ships."""
+    u = ctx.users
+    payroll = ctx.services["Payroll"]
+    incident = services.ticket_create(
+        actor=u["alice"], kind=Kind.INCIDENT, title="Payslips show zero net pay for the Finance team",
+        requester=u["alice"], now=at, impact=1, urgency=1, service=payroll, category=ctx.categories[0],
+        description="Everyone in Finance sees **0.00** net pay on this month's payslip.")
+    ctx.tickets[Kind.INCIDENT].append(incident)
+    t = at + timedelta(minutes=6)
+    yield t, incident
+    services.ticket_assign(ticket=incident, actor=u["lena"], assignee=u["lena"], now=t)
+    services.ticket_transition(ticket=incident, to=Status.IN_PROGRESS, actor=u["lena"], now=t)
+    services.ticket_comment(ticket=incident, actor=u["lena"], now=t,
+                            body="Thanks Alice, looking now. Is it everyone in Finance or only some people?")
+    t += timedelta(minutes=8)
+    yield t, incident
+    services.ticket_comment(ticket=incident, actor=u["alice"], body="Only people with a Z tax code, it seems.", now=t)
+    t += timedelta(minutes=6)
+    yield t, incident
+    services.ticket_escalate(ticket=incident, actor=u["lena"], now=t,
+                             note="Payroll calculation issue, not an access problem.")
+    t += timedelta(minutes=9)
+    yield t, incident
+    services.ticket_assign(ticket=incident, actor=u["liam"], assignee=u["liam"], now=t)
+    services.ticket_comment(ticket=incident, actor=u["liam"], internal=True, now=t,
+                            body="Net pay is zero only for employees with a Z tax code; calculation log shows it.")
+    t += timedelta(minutes=16)
+    yield t, incident
+    services.ticket_escalate(ticket=incident, actor=u["liam"], to_group=ctx.dev_group(payroll), now=t,
+                             note="Tax code handling: needs the payroll developers.")
+    t += timedelta(minutes=12)  # the L3 pick target is 30 minutes
+    yield t, incident
+    services.ticket_claim(ticket=incident, actor=u["devon"], now=t)
+    t += timedelta(minutes=25)
+    yield t, incident
+    major, minor, _ = release.version.split(".")
+    defect = defect_from_incident(incident=incident, actor=u["devon"], title="Tax code import ignores Z codes",
+                                  affected_version=f"{major}.{int(minor) - 1}.0", now=t)
+    ctx.tickets[Kind.DEFECT].append(defect)
+    services.ticket_claim(ticket=defect, actor=u["dana"], now=t)
+    services.ticket_transition(ticket=defect, to=Status.IN_PROGRESS, actor=u["dana"], now=t)
+    services.ticket_comment(ticket=incident, actor=u["devon"], now=t,
+                            body=f"Found it: a defect in the tax code import ({defect.key}). Workaround below.")
+    t += timedelta(minutes=35)
+    yield t, incident
+    services.ticket_transition(ticket=incident, to=Status.RESOLVED, actor=u["devon"], now=t, values={
+        "resolution_note": f"Workaround: payroll re-ran the net pay step by hand. The fix is {defect.key}."})
+    t += timedelta(hours=2, minutes=10)
+    yield t, defect
+    services.ticket_transition(ticket=defect, to=Status.RESOLVED, actor=u["dana"], now=t, values={
+        "fix_version": release.version, "resolution_note": "Z codes are imported; regression test added."})
+    t += timedelta(hours=20)
+    yield t, incident
+    services.ticket_transition(ticket=incident, to=Status.CLOSED, actor=u["alice"], now=t)
+    t = release.ship_at + timedelta(minutes=40)
+    yield t, incident
+    services.ticket_comment(ticket=incident, actor=u["lena"], now=t,
+                            body=f"The fix ({defect.key}) shipped today in Payroll {release.version}; "
+                                 "next month's payslips are calculated correctly.")

@@ -4,6 +4,9 @@ from django.apps import AppConfig
 class ItsmConfig(AppConfig):
     name = "itsm"
     verbose_name = "Service management"
+    # The demo seed (`seed_demo`) calls this step with the shared demo context, by order.
+    demo_seed = "itsm.demo.seed"
+    demo_order = 10
 
     def ready(self):
         from . import ui

@@ -1,5 +1,6 @@
-"""Demo data of the portal: knowledge-base articles and FAQ entries (called by `seed_demo`)."""
+"""Demo data of the portal: knowledge-base articles and FAQ entries (the app's demo step, `ItsmConfig.demo_seed`)."""
 
+from tracker.demo import DemoContext
 from tracker.models import Service
 
 from .models import KnowledgeArticle
@@ -43,7 +44,8 @@ ARTICLES = [
 ]
 
 
-def seed_itsm_demo() -> None:
+def seed(ctx: DemoContext) -> None:
+    """The published articles the portal's search and FAQ show; idempotent (by title)."""
     services = {s.name: s for s in Service.objects.all()}
     for title, service, body in ARTICLES:
         KnowledgeArticle.objects.update_or_create(

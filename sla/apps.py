@@ -4,6 +4,10 @@ from django.apps import AppConfig
 class SlaConfig(AppConfig):
     name = "sla"
     verbose_name = "Service levels"
+    # The demo seed (`seed_demo`) calls this step with the shared demo context, by order; last, because
+    # it closes the history (the sweep to the present, a quiet past, the roll-up) after the other steps.
+    demo_seed = "sla.demo.seed"
+    demo_order = 30
 
     def ready(self):
         from django.db.models.signals import m2m_changed, post_delete, post_save

@@ -1,30 +1,43 @@
-"""Demo SLA set-up: a London business calendar with UK holidays, a 24x7 calendar, policies P1..P5.
+"""Demo SLA set-up: a London business calendar with UK holidays, a 24x7 calendar, policies P1..P5, and
+what the SLA worker would have done over the demo's 30 days.
 
-`seed_sla_demo()` is idempotent (get-or-create by name) and attaches clocks to the open tickets that
-have none, through the same domain function that live tickets use (or the bulk path for many).
+`seed` is the app's demo step (`SlaConfig.demo_seed`): it creates the calendars and policies before
+the history plays (so every clock starts when its ticket was raised), sweeps the clocks at the time
+each warning or breach fell due as the history advances, and adds a few tickets raised minutes before
+the present whose targets run out in the first minutes after start, so the worker is seen acting.
+At the end the past is made quiet (notifications read up to a handful per user, e-mails sent) and the
+dashboard's daily roll-up is filled for the 30 days.
+
+`seed_sla_demo()` (idempotent, get-or-create by name) attaches clocks to open tickets that have none.
 """
 
-from datetime import datetime, time
+from collections import defaultdict
+from datetime import datetime, time, timedelta
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from tracker.choices import OPEN_STATUSES, Tier
+from tracker import services as tracker_services
+from tracker.choices import OPEN_STATUSES, Kind, Role, Status, Tier
+from tracker.demo import HISTORY_DAYS, DemoContext
 from tracker.models import Ticket
 
-from .models import Calendar, Clock, Holiday, Policy, TierTarget, WorkingHours
-from .services import _active_policies, clocks_start_bulk, clocks_sync
+from . import services as sla_services
+from .dashboard import local_date
+from .models import Calendar, Clock, Holiday, Notification, OutboxMessage, Policy, TierTarget, WorkingHours
 
 MIN = 60
 HOUR = 3600
+DAY = 8.5 * HOUR  # a London business day, 09:00-17:30
 
-# (priority, response, resolution, L3 pick, calendar) — P1 is short so a breach shows within minutes.
+# (priority, response, resolution, L3 pick, calendar)
 DEMO_TARGETS = [
-    (1, 2 * MIN, 15 * MIN, 5 * MIN, "24x7"),
+    (1, 15 * MIN, 4 * HOUR, 30 * MIN, "24x7"),
     (2, 30 * MIN, 8 * HOUR, 2 * HOUR, "24x7"),
-    (3, 4 * HOUR, 3 * 8 * HOUR, None, "London business hours"),
-    (4, 8 * HOUR, 5 * 8 * HOUR, None, "London business hours"),
-    (5, 2 * 8 * HOUR, 20 * 8 * HOUR, None, "London business hours"),
+    (3, 4 * HOUR, int(3 * DAY), None, "London business hours"),
+    (4, 8 * HOUR, int(5 * DAY), None, "London business hours"),
+    (5, int(2 * DAY), int(20 * DAY), None, "London business hours"),
 ]
 
 
@@ -39,7 +52,7 @@ def demo_calendars(now: datetime) -> dict[str, Calendar]:
         WorkingHours.objects.bulk_create(
             [WorkingHours(calendar=london, weekday=d, start=time(9), end=time(17, 30)) for d in range(5)]
         )
-        table = holidays.country_holidays("GB", subdiv="ENG", years=[now.year, now.year + 1])
+        table = holidays.country_holidays("GB", subdiv="ENG", years=[now.year - 1, now.year, now.year + 1])
         Holiday.objects.bulk_create([Holiday(calendar=london, date=d, name=str(n)[:120]) for d, n in table.items()])
     always, _ = Calendar.objects.get_or_create(name="24x7", defaults={"time_zone": "UTC", "always_open": True})
     return {"London business hours": london, "24x7": always}
@@ -67,7 +80,7 @@ def demo_policies(now: datetime) -> list[Policy]:
 
 
 def seed_sla_demo(now: datetime | None = None, *, bulk_over: int = 500) -> dict:
-    """Calendars, policies and clocks for every open ticket without clocks. Returns counts.
+    """Calendars, policies and clocks for every open ticket without clocks (counting from `now`). Returns counts.
 
     Up to `bulk_over` tickets go through `clocks_sync` (timeline rows and all); more use the bulk path.
     """
@@ -82,11 +95,134 @@ def seed_sla_demo(now: datetime | None = None, *, bulk_over: int = 500) -> dict:
         )
         count = pending.count()
         if count <= bulk_over:
-            active = _active_policies()
             for ticket in pending:
-                clocks_sync(ticket=ticket, now=now, policies=active)
+                sla_services.clocks_sync(ticket=ticket, now=now)
         else:
             by_priority = {p.priorities[0]: p for p in policies}
             for priority, policy in by_priority.items():
-                clocks_start_bulk(tickets=list(pending.filter(priority=priority)), policy=policy, now=now)
+                sla_services.clocks_start_bulk(tickets=list(pending.filter(priority=priority)), policy=policy, now=now)
     return {"policies": len(policies), "tickets": count, "clocks": Clock.objects.count()}
+
+
+# --- the demo step ------------------------------------------------------------------------------------
+
+
+def seed(ctx: DemoContext) -> None:
+    """Policies before the history; the worker's sweeps during it; a quiet, rolled-up present after it."""
+    demo_policies(ctx.now)
+    targets = {priority: (response, pick) for priority, response, _, pick, _ in DEMO_TARGETS}
+    for at, life in _due_soon(ctx, targets):
+        ctx.story(at, life)
+    ctx.every(sweep_until)
+    ctx.at_end(lambda: quiet_past(ctx))
+    ctx.at_end(lambda: roll_up(ctx))
+
+
+def sweep_until(at: datetime) -> None:
+    """Apply every warning and breach due by `at` at the time it fell due, as the worker would have."""
+    for _ in range(10_000):
+        due = Clock.objects.due(at).order_by("next_check_at").values_list("next_check_at", flat=True).first()
+        if due is None:
+            return
+        sla_services.clocks_sweep(now=due)
+
+
+def _due_soon(ctx: DemoContext, targets: dict) -> list:
+    """Tickets raised just before the present whose targets run out 3-6 minutes after it, and one breached."""
+    u, now = ctx.users, ctx.now
+    response_p1, pick_p1 = targets[1]
+    response_p2, _ = targets[2]
+
+    def unanswered(at, requester, title, service, impact, urgency):
+        ticket = tracker_services.ticket_create(
+            actor=requester, kind=Kind.INCIDENT, title=title, requester=requester, now=at, impact=impact,
+            urgency=urgency, service=ctx.services[service], category=ctx.categories[0],
+            description="Nothing works since a few minutes ago.")
+        ctx.tickets[Kind.INCIDENT].append(ticket)
+        yield at + timedelta(minutes=2), ticket
+        tracker_services.ticket_comment(ticket=ticket, actor=requester, now=at + timedelta(minutes=2),
+                                        body="Our whole team is affected, please hurry.")
+
+    def waiting_for_l3(at):
+        ticket = tracker_services.ticket_create(
+            actor=u["alice"], kind=Kind.INCIDENT, title="Checkout rejects every discount code", requester=u["alice"],
+            now=at, impact=1, urgency=1, service=ctx.services["Web shop"], category=ctx.categories[0],
+            description="Customers cannot use any voucher since the morning deploy.")
+        ctx.tickets[Kind.INCIDENT].append(ticket)
+        t = at + timedelta(minutes=5)
+        yield t, ticket
+        tracker_services.ticket_assign(ticket=ticket, actor=u["lena"], assignee=u["lena"], now=t)
+        tracker_services.ticket_transition(ticket=ticket, to=Status.IN_PROGRESS, actor=u["lena"], now=t)
+        tracker_services.ticket_comment(ticket=ticket, actor=u["lena"], body="On it; checking the shop now.", now=t)
+        t += timedelta(minutes=6)
+        yield t, ticket
+        tracker_services.ticket_escalate(ticket=ticket, actor=u["lena"], note="Shop back end, not the browser.", now=t)
+        t += timedelta(minutes=4)
+        yield t, ticket
+        tracker_services.ticket_assign(ticket=ticket, actor=u["liam"], assignee=u["liam"], now=t)
+        t += timedelta(minutes=5)
+        yield t, ticket
+        tracker_services.ticket_escalate(ticket=ticket, actor=u["liam"], to_group=ctx.dev_group(ticket.service),
+                                         note="Voucher service returns 500 since the deploy.", now=t)
+
+    def breached_at_l2(at):
+        ticket = tracker_services.ticket_create(
+            actor=u["bob"], kind=Kind.INCIDENT, title="Shared mailbox missing for the Sales team", requester=u["bob"],
+            now=at, impact=2, urgency=1, service=ctx.services["Email"], category=ctx.categories[0],
+            description="The *Sales* shared mailbox disappeared from Outlook for everyone in Berlin.")
+        ctx.tickets[Kind.INCIDENT].append(ticket)
+        t = at + timedelta(minutes=12)
+        yield t, ticket
+        tracker_services.ticket_assign(ticket=ticket, actor=u["lena"], assignee=u["lena"], now=t)
+        tracker_services.ticket_transition(ticket=ticket, to=Status.IN_PROGRESS, actor=u["lena"], now=t)
+        tracker_services.ticket_comment(ticket=ticket, actor=u["lena"], body="Checking the mailbox permissions.", now=t)
+        t += timedelta(minutes=50)
+        yield t, ticket
+        tracker_services.ticket_escalate(ticket=ticket, actor=u["lena"], note="Permissions look fine; needs L2.", now=t)
+        t += timedelta(minutes=25)
+        yield t, ticket
+        tracker_services.ticket_assign(ticket=ticket, actor=u["liam"], assignee=u["liam"], now=t)
+        tracker_services.ticket_comment(ticket=ticket, actor=u["liam"], internal=True, now=t,
+                                        body="Mailbox migration job stuck at 80 %; opened a case with the vendor.")
+
+    resolution_p2 = next(resolution for p, _, resolution, _, _ in DEMO_TARGETS if p == 2)
+    soon = [
+        # resolution breached 90 minutes ago (the worker escalated it to L3); its L3 pick is due in 30 minutes
+        (now - timedelta(seconds=resolution_p2, minutes=90), breached_at_l2),
+        (now - timedelta(seconds=response_p1) + timedelta(minutes=3),
+         lambda at: unanswered(at, u["bob"], "Card payments fail at every till", "Web shop", 1, 1)),
+        (now - timedelta(seconds=response_p2) + timedelta(minutes=6),
+         lambda at: unanswered(at, u["alice"], "Payroll export file is empty", "Payroll", 1, 2)),
+    ]
+    if pick_p1:  # escalated to L3 20 minutes after it was raised; the pick target runs out 5 minutes from now
+        soon.append((now - timedelta(seconds=pick_p1, minutes=20) + timedelta(minutes=5), waiting_for_l3))
+    return [(at, make(at)) for at, make in soon]
+
+
+def quiet_past(ctx: DemoContext) -> None:
+    """The demo's past happened while people worked: e-mails went out, notifications were read.
+
+    Each user keeps a plausible handful unread (requesters 2-4, staff 5-12, the newest); the rest were
+    read at the end of the day they arrived. Clocks due after the present notify when the worker runs.
+    """
+    # The outbox relay would have sent these when they were written; nobody should get them again now.
+    OutboxMessage.objects.filter(sent_at__isnull=True, created_at__lte=ctx.now).update(
+        sent_at=F("created_at"), attempts=1)
+    for user in sorted(ctx.users.values(), key=lambda user: user.username):
+        unread = list(Notification.objects.filter(recipient=user, read_at__isnull=True, created_at__lte=ctx.now)
+                      .order_by("-created_at", "-id").values_list("pk", "created_at"))
+        keep = ctx.rng.randint(2, 4) if user.role == Role.REQUESTER else ctx.rng.randint(5, 12)
+        by_day: dict = defaultdict(list)
+        for pk, created in unread[keep:]:
+            by_day[local_date(created)].append((pk, created))
+        for rows in by_day.values():
+            read_at = min(max(c for _, c in rows) + timedelta(minutes=ctx.rng.uniform(5, 90)), ctx.now)
+            sla_services.notification_mark_read(user=user, ids=[pk for pk, _ in rows], now=read_at)
+
+
+def roll_up(ctx: DemoContext) -> None:
+    """Fill the dashboard's daily roll-up for the history's days (what beat keeps current), and the backlog."""
+    today = local_date(ctx.now)
+    for days_ago in range(HISTORY_DAYS + 1, 0, -1):
+        sla_services.rollup_refresh(day=today - timedelta(days=days_ago), now=ctx.now)
+    sla_services.backlog_snapshot(now=ctx.now)

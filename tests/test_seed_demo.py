@@ -1,30 +1,109 @@
-"""The demo seed: one login per role, the tier chain, realistic tickets of every kind, a fast bulk path."""
+"""The demo seed: one login per role, the tier chain, 30 days of tickets lived through, a quiet start."""
+import ast
+from datetime import timedelta
 from io import StringIO
+from pathlib import Path
 
+import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.db.models import Count
+from django.utils import timezone
 
-from tracker.choices import Kind, Role, Tier
+from sla import services as sla_services
+from sla.choices import ClockState, Metric
+from sla.models import Clock, ClockEffect, ClockRollup, Notification, OutboxMessage
+from tracker.choices import OPEN_STATUSES, Kind, Role, Tier
 from tracker.models import AssignmentGroup, Link, Ticket, TicketEvent
 
+ROOT = Path(__file__).resolve().parent.parent
 
-def test_seed_demo_creates_a_login_per_role_and_tickets_of_every_kind_with_history(db):
-    call_command("seed_demo", "--history", "60", stdout=StringIO())
+
+@pytest.fixture
+def demo(db):
+    started = timezone.now()
+    call_command("seed_demo", "--history", "80", stdout=StringIO(), stderr=StringIO())
+    return started
+
+
+def test_seed_demo_creates_a_login_per_role_and_tickets_of_every_kind_with_history(demo):
     for role in Role.values:
         user = Ticket.requester.field.related_model.objects.filter(role=role).first()
         assert user is not None, role
         assert authenticate(username=user.username, password="demo") == user
     assert set(AssignmentGroup.objects.values_list("tier", flat=True)) == set(Tier.values)
     assert set(Ticket.objects.values_list("kind", flat=True)) == set(Kind.values)
-    assert TicketEvent.objects.filter(kind="escalation").exists() and Link.objects.exists()
-    assert TicketEvent.objects.filter(kind="comment").exists()
+    assert TicketEvent.objects.filter(kind="escalation", actor__isnull=False).exists()  # by agents
+    assert TicketEvent.objects.filter(kind="escalation", actor__isnull=True).exists()  # by the SLA worker
+    assert TicketEvent.objects.filter(kind="comment").exists() and TicketEvent.objects.filter(kind="release").exists()
+    assert Link.objects.filter(type="instance_of").exists() and Link.objects.filter(type="fixed_by").exists()
+    count = Ticket.objects.count()
 
     call_command("seed_demo", stdout=StringIO())  # a second run changes nothing
-    assert Ticket.objects.count() == 60
+    assert Ticket.objects.count() == count
+
+
+def test_the_demo_lived_30_days_starts_quiet_and_breaches_only_what_falls_due_after_it(demo):
+    """One seed for the time checks (a seed takes seconds): the past, the present, the next minutes."""
+    ages = [demo - t.created_at for t in Ticket.objects.all()]
+    assert max(ages) > timedelta(days=20)
+    first_cycles = Clock.objects.filter(cycle=1).exclude(metric=Metric.PICK).select_related("ticket")
+    assert first_cycles.count() > 100
+    assert all(c.started_at == c.ticket.created_at for c in first_cycles)
+    # Old tickets are mostly done, recent ones still open.
+    old = Ticket.objects.filter(created_at__lt=demo - timedelta(days=10))
+    assert old.filter(status__in=OPEN_STATUSES).count() < old.count() / 4
+    # Targets were met and breached in the past, at the time they fell due, not at seed time.
+    assert Clock.objects.filter(state=ClockState.MET, breached=False).count() > 50
+    assert ClockEffect.objects.filter(level=100, created_at__lt=demo - timedelta(days=1)).exists()
+    # The dashboard's daily roll-up covers the 30 days.
+    assert ClockRollup.objects.values("day").distinct().count() >= 15
+
+    # At first start the worker has breaches to apply within minutes; few past ones are still open.
+    soon = Clock.objects.filter(state=ClockState.RUNNING, breached=False, due_at__gt=demo,
+                                due_at__lt=demo + timedelta(minutes=10))
+    assert soon.count() >= 2
+    hours_left = Clock.objects.filter(state=ClockState.RUNNING, due_at__gt=demo + timedelta(hours=1))
+    assert hours_left.count() > soon.count()  # most open clocks have hours or days left
+    assert 1 <= Clock.objects.filter(state=ClockState.RUNNING, breached=True).count() <= 10
+
+    # A quiet start: a handful of unread notifications each, no e-mail waiting; only what falls due next does.
+    unread = dict(Notification.objects.filter(read_at__isnull=True).values_list("recipient__username")
+                  .annotate(n=Count("id")))
+    assert unread and max(unread.values()) <= 20
+    assert 2 <= unread["alice"] <= 4
+    assert not OutboxMessage.objects.filter(sent_at__isnull=True).exists()
+
+    later = timezone.now() + timedelta(minutes=10)
+    assert sla_services.clocks_sweep(now=later) >= 2  # what the worker does in its first minutes
+    fresh = OutboxMessage.objects.filter(sent_at__isnull=True)
+    assert fresh.exists() and not fresh.filter(created_at__lt=later).exists()
 
 
 def test_bulk_tickets_get_unique_keys_after_the_demo_ones(db):
-    call_command("seed_demo", "--history", "10", "--tickets", "500", stdout=StringIO())
-    assert Ticket.objects.count() == 510
+    call_command("seed_demo", "--history", "10", stdout=StringIO(), stderr=StringIO())
+    demo_tickets = Ticket.objects.count()
+    call_command("seed_demo", "--tickets", "500", stdout=StringIO())
+    assert Ticket.objects.count() == demo_tickets + 500
     keys = list(Ticket.objects.values_list("key", flat=True))
     assert len(keys) == len(set(keys))
+
+
+DEMO_MODULES = {  # module -> apps it must not import (imports point itsm, devflow -> sla -> tracker)
+    "tracker/demo.py": {"sla", "itsm", "devflow"},
+    "tracker/management/commands/seed_demo.py": {"sla", "itsm", "devflow"},
+    "sla/demo.py": {"itsm", "devflow"},
+    "itsm/demo.py": {"devflow"},
+    "devflow/demo.py": {"itsm"},
+}
+
+
+@pytest.mark.parametrize("path", sorted(DEMO_MODULES))
+def test_the_seed_imports_only_along_the_allowed_arrows(path):
+    imported = set()
+    for node in ast.walk(ast.parse((ROOT / path).read_text())):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            imported.add(node.module.split(".")[0])
+    assert not imported & DEMO_MODULES[path]
