@@ -2,6 +2,8 @@
 registers through `tracker.extensions` shows on the ticket page and in the queue."""
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,13 @@ from tracker.choices import Kind
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ("itsm", "devflow", "sla")
+
+
+def test_imports_point_one_way():
+    """itsm, devflow -> sla -> tracker, and itsm and devflow never import each other (pyproject contract)."""
+    lint = Path(sys.executable).parent / "lint-imports"
+    result = subprocess.run([str(lint)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_the_contract_names_every_app_in_its_layer():
