@@ -1,0 +1,109 @@
+"""SLA configuration writes: calendars (holiday import, change, delete) and policies (save, delete).
+
+Every change that moves deadlines re-plans the running clocks it touches (`clocks_replan`).
+Only users allowed to 'configure' may call these.
+"""
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from tracker import access
+from tracker.errors import AccessDenied, ValidationFailed
+
+from ..calendars import business_calendar, forget_calendar
+from ..choices import ClockState
+from ..models import Calendar, Clock, Holiday, Policy
+from .clocks import _bank, _goal, _plan
+from .sweep import lock_skipping
+
+
+def _require_admin(actor) -> None:
+    if not access.may(actor, "configure"):
+        raise AccessDenied("Only administrators may change SLA calendars and policies.")
+
+
+def calendar_import_holidays(
+    *, calendar: Calendar, actor, country: str, years: list[int], subdivision: str = ""
+) -> int:
+    """Add a country's public holidays (the `holidays` package) for the given years; returns how many new."""
+    import holidays as holidays_lib
+
+    _require_admin(actor)
+    try:
+        table = holidays_lib.country_holidays(country.upper(), subdiv=subdivision or None, years=years)
+    except NotImplementedError:
+        raise ValidationFailed(f"No holiday set for country {country!r}.", fields={"country": ["Unknown."]}) from None
+    with transaction.atomic():
+        existing = set(Holiday.objects.filter(calendar=calendar).values_list("date", flat=True))
+        rows = [
+            Holiday(calendar=calendar, date=d, name=str(name)[:120])
+            for d, name in sorted(table.items())
+            if d not in existing
+        ]
+        Holiday.objects.bulk_create(rows)
+        Calendar.objects.filter(pk=calendar.pk).update(
+            holiday_country=country.upper(), holiday_subdivision=subdivision, updated_at=timezone.now()
+        )
+    forget_calendar(calendar.pk)
+    calendar.refresh_from_db()
+    return len(rows)
+
+
+def calendar_changed(*, calendar: Calendar, actor, now: datetime | None = None) -> int:
+    """After hours or holidays change: bump the version and re-plan the running clocks that use it."""
+    _require_admin(actor)
+    now = now or timezone.now()
+    Calendar.objects.filter(pk=calendar.pk).update(updated_at=now)
+    forget_calendar(calendar.pk)
+    calendar.refresh_from_db()
+    return clocks_replan(policies=list(calendar.policies.all()), now=now)
+
+
+def clocks_replan(*, policies: list[Policy], now: datetime) -> int:
+    """Recompute due times of the running clocks under these policies (after a calendar or target edit)."""
+    count = 0
+    with transaction.atomic():
+        for policy in policies:
+            policy = Policy.objects.select_related("calendar").prefetch_related("tier_targets").get(pk=policy.pk)
+            cal = business_calendar(policy.calendar)
+            rows = list(lock_skipping(Clock.objects.filter(policy=policy, state=ClockState.RUNNING)))
+            for clock in rows:
+                clock.policy = policy
+                _bank(clock, cal, now)
+                clock.goal_s = _goal(policy, clock.metric, clock.tier) or clock.goal_s
+                _plan(clock, cal)
+            Clock.objects.bulk_update(
+                rows, ["elapsed_s", "resumed_at", "goal_s", "due_at", "next_check_at"], batch_size=1000
+            )
+            count += len(rows)
+    return count
+
+
+def policy_saved(*, policy: Policy, actor, now: datetime | None = None) -> int:
+    """After a policy's targets change: stamp it and re-plan its running clocks."""
+    _require_admin(actor)
+    now = now or timezone.now()
+    Policy.objects.filter(pk=policy.pk).update(updated_at=now)
+    return clocks_replan(policies=[policy], now=now)
+
+
+def policy_delete(*, policy: Policy, actor) -> None:
+    _require_admin(actor)
+    if policy.clocks.exists():
+        raise ValidationFailed(
+            f"Policy {policy.name} has clocks; deactivate it instead of deleting it.",
+            fields={"active": ["Set to false."]},
+        )
+    policy.delete()
+
+
+def calendar_delete(*, calendar: Calendar, actor) -> None:
+    _require_admin(actor)
+    if calendar.policies.exists():
+        raise ValidationFailed(
+            f"Calendar {calendar.name} is used by a policy; move the policy first.",
+            fields={"calendar": ["In use."]},
+        )
+    calendar.delete()
