@@ -5,6 +5,12 @@
   per clock and level), clock update, escalation, timeline row, in-app notifications and email outbox
   rows, all in the batch's transaction. A sweeper killed mid-batch rolls back and the next sweep redoes
   the batch.
+- Functional escalation rule: **each breached target moves the ticket up one tier**, applied after the
+  batch's effects in the order the targets were due, each from the tier the ticket is at by then. A
+  response breach takes an L1 ticket to L2 and a later resolution breach takes it to L3, whether one
+  late sweep sees both breaches or two sweeps see one each. A pick target's breach escalates only while
+  the ticket is still at that target's tier (an earlier escalation would have cancelled the clock had the
+  sweep been on time). At the last tier, or when the move is refused, the effect records why instead.
 - `heartbeat_record` stamps each periodic job's last run, for the liveness probe and the dashboard.
 """
 
@@ -21,10 +27,10 @@ from django.utils import timezone
 from tracker.choices import EventKind
 from tracker.errors import DomainError
 from tracker.models import Ticket, TicketEvent
-from tracker.services import escalation_target, event_record, ticket_escalate
+from tracker.services import event_record, ticket_escalate
 
 from ..calendars import BusinessCalendar, business_calendar
-from ..choices import BREACH_LEVEL, NotificationKind
+from ..choices import BREACH_LEVEL, Metric, NotificationKind
 from ..models import Clock, ClockEffect, SweepHeartbeat
 from .clocks import _fmt, _label, _levels, _plan
 from .notifications import _Outgoing, _preferences, _queue
@@ -54,7 +60,7 @@ class _Effect:
     clock: Clock
     level: int
     due_at: datetime
-    escalate_to: object = None
+    escalate: bool = False
     notes: list[str] = field(default_factory=list)
 
 
@@ -106,8 +112,7 @@ def _apply_due(clocks: list[Clock], now: datetime) -> int:
             clock.breached = True
             clock.breached_at = effect.due_at
             clock.group_id = ticket.group_id
-            if clock.policy.functional_escalation and ticket.is_open:
-                effect.escalate_to = escalation_target(ticket)
+            effect.escalate = clock.policy.functional_escalation
         else:
             clock.warned_percent = effect.level
         _plan(clock, cal)
@@ -121,7 +126,6 @@ def _apply_due(clocks: list[Clock], now: datetime) -> int:
                 level=e.level,
                 due_at=e.due_at,
                 created_at=now,
-                escalated_to=e.escalate_to,
             )
             for e in effects
         ]
@@ -179,32 +183,40 @@ def _apply_due(clocks: list[Clock], now: datetime) -> int:
         )
     out.flush()
 
-    for e in effects:  # functional escalation last: its hook re-syncs the ticket's clocks from the rows above
-        if e.level != BREACH_LEVEL or not e.clock.policy.functional_escalation or not e.clock.ticket.is_open:
-            continue
-        ticket = e.clock.ticket
-        try:
-            with transaction.atomic():
-                ticket_escalate(
-                    ticket=ticket,
-                    actor=None,
-                    automatic=True,
-                    to_group=e.escalate_to,
-                    now=now,
-                    note=f"SLA {_label(e.clock)} target breached",
-                )
-        except DomainError as exc:  # already at the last tier, or moved meanwhile: record, do not fail
-            ClockEffect.objects.filter(clock=e.clock, level=e.level).update(escalated_to=None, note=exc.message)
-            event_record(
-                ticket=ticket,
-                actor=None,
-                kind=EventKind.SLA,
-                now=now,
-                field=e.clock.metric,
-                note=f"SLA: no functional escalation — {exc.message}",
-                internal=True,
-            )
+    # Functional escalation last (its hook re-syncs the ticket's clocks from the rows above), one tier per
+    # breach in the order the targets were due, each from wherever the ticket is by then: the rule in the
+    # module docstring, so a late sweep that sees two breaches at once ends where two on-time sweeps would.
+    for e in sorted((e for e in effects if e.escalate), key=lambda e: (e.due_at, e.clock.pk)):
+        _escalate(e, now)
     return len(effects)
+
+
+def _escalate(e: _Effect, now: datetime) -> None:
+    """Move the breached clock's ticket up one tier, or record on the effect and the timeline why not."""
+    clock, ticket = e.clock, e.clock.ticket
+    if not ticket.is_open:
+        return
+    try:
+        if clock.metric == Metric.PICK and (ticket.group.tier if ticket.group_id else None) != clock.tier:
+            # An earlier breach already moved the ticket on; had the sweep been on time, this clock would have
+            # been cancelled when the ticket left the tier, so it does not push the ticket a second time.
+            raise DomainError(f"{ticket.key} has already left L{clock.tier}.")
+        with transaction.atomic():
+            ticket_escalate(ticket=ticket, actor=None, automatic=True, now=now,
+                            note=f"SLA {_label(clock)} target breached")
+    except DomainError as exc:  # already at the last tier, or moved meanwhile: record, do not fail
+        ClockEffect.objects.filter(clock=clock, level=e.level).update(note=exc.message)
+        event_record(
+            ticket=ticket,
+            actor=None,
+            kind=EventKind.SLA,
+            now=now,
+            field=clock.metric,
+            note=f"SLA: no functional escalation — {exc.message}",
+            internal=True,
+        )
+        return
+    ClockEffect.objects.filter(clock=clock, level=e.level).update(escalated_to=ticket.group)
 
 
 _SWEPT_FIELDS = ["warned_percent", "breached", "breached_at", "next_check_at", "due_at", "group_id"]
