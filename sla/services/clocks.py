@@ -164,6 +164,7 @@ class _Sync:
     notes: list[str] = field(default_factory=list)
     dirty: dict[int, Clock] = field(default_factory=dict)
     new: list[Clock] = field(default_factory=list)
+    reason: str = ""
 
 
 def _start(
@@ -284,6 +285,7 @@ def clocks_sync(
     changes: dict | None = None,
     policies: list[Policy] | None = None,
     clocks: list[Clock] | None = None,
+    reason: str = "",
 ) -> list[Clock]:
     """Bring the ticket's clocks in line with the ticket; call inside the transaction that changed it.
 
@@ -291,7 +293,8 @@ def clocks_sync(
     when done, cancels a pick clock when the ticket leaves the tier, pauses in the policy's pause
     statuses, re-plans (keeping the time already counted) when the policy or priority changes, and
     starts a new resolution cycle on reopen. Writes one SLA timeline row when anything changed.
-    `clocks`: the ticket's clocks when the caller knows them (none for a ticket created just now).
+    `clocks`: the ticket's clocks when the caller knows them (none for a ticket created just now);
+    `reason`: why, when the change is not the ticket's own (it opens the timeline row).
     """
     changes = changes or {}
     if clocks is None:
@@ -299,7 +302,7 @@ def clocks_sync(
     policy = policy_for(ticket, policies)
     if policy is None and not any(c.is_active for c in clocks):
         return []
-    sync = _Sync(ticket=ticket, now=now)
+    sync = _Sync(ticket=ticket, now=now, reason=reason)
     cal = business_calendar(policy.calendar) if policy else None
     done = ticket.status in DONE_STATUSES
     tier = ticket.group.tier if ticket.group_id else None
@@ -382,7 +385,7 @@ def _save(sync: _Sync, policy: Policy | None = None) -> None:
     if sync.new:
         Clock.objects.bulk_create(sync.new)
     if sync.notes:
-        prefix = f"SLA {policy.name}: " if policy else "SLA: "
+        prefix = (f"SLA {policy.name}: " if policy else "SLA: ") + (f"{sync.reason}; " if sync.reason else "")
         event_record(
             ticket=sync.ticket,
             actor=None,

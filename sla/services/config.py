@@ -11,11 +11,12 @@ from django.utils import timezone
 
 from tracker import access
 from tracker.errors import AccessDenied, ValidationFailed
+from tracker.models import Ticket
 
 from ..calendars import business_calendar, forget_calendar
 from ..choices import ClockState
 from ..models import Calendar, Clock, Holiday, Policy
-from .clocks import _bank, _goal, _plan
+from .clocks import _bank, _goal, _plan, clocks_sync, forget_policies
 from .sweep import lock_skipping
 
 
@@ -82,11 +83,31 @@ def clocks_replan(*, policies: list[Policy], now: datetime) -> int:
 
 
 def policy_saved(*, policy: Policy, actor, now: datetime | None = None) -> int:
-    """After a policy's targets change: stamp it and re-plan its running clocks."""
+    """After a policy is saved: stamp it and re-plan its running clocks; returns how many clocks moved.
+
+    An inactive policy keeps no clocks: each ticket whose running or paused clocks are on it is re-matched
+    at once (its clocks move to the next matching policy, keeping the time counted, or are cancelled), with
+    a timeline row, in the caller's transaction when there is one.
+    """
     _require_admin(actor)
     now = now or timezone.now()
-    Policy.objects.filter(pk=policy.pk).update(updated_at=now)
-    return clocks_replan(policies=[policy], now=now)
+    with transaction.atomic():
+        Policy.objects.filter(pk=policy.pk).update(updated_at=now)
+        forget_policies()
+        if Policy.objects.filter(pk=policy.pk, active=False).exists():
+            return _clocks_leave(policy=policy, now=now, reason=f"policy {policy.name} deactivated")
+        return clocks_replan(policies=[policy], now=now)
+
+
+def _clocks_leave(*, policy: Policy, now: datetime, reason: str) -> int:
+    """Re-match every ticket with active clocks on `policy` (no longer active) and sync its clocks."""
+    active = Clock.objects.filter(policy=policy, state__in=[ClockState.RUNNING, ClockState.PAUSED])
+    count = active.count()
+    # Wait for a sweeper holding one of these tickets (rather than skip it): the move must not be lost.
+    tickets = Ticket.objects.select_for_update(of=("self",)).filter(pk__in=active.values("ticket_id"))
+    for ticket in tickets.select_related("group", "requester").order_by("pk"):
+        clocks_sync(ticket=ticket, now=now, reason=reason)
+    return count
 
 
 def policy_delete(*, policy: Policy, actor) -> None:
