@@ -22,8 +22,11 @@ from .config import (
     calendar_changed,
     calendar_delete,
     calendar_import_holidays,
+    calendar_is_open,
+    calendar_require_open,
     clocks_replan,
     policy_delete,
+    policy_require_open_calendar,
     policy_saved,
 )
 from .notifications import notification_mark_read, preference_set
@@ -43,6 +46,8 @@ __all__ = [
     "calendar_changed",
     "calendar_delete",
     "calendar_import_holidays",
+    "calendar_is_open",
+    "calendar_require_open",
     "clocks_replan",
     "clocks_start_bulk",
     "clocks_sweep",
@@ -56,6 +61,7 @@ __all__ = [
     "policy_delete",
     "policy_for",
     "policy_matches",
+    "policy_require_open_calendar",
     "policy_saved",
     "preference_set",
     "rollup_refresh",

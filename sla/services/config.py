@@ -20,6 +20,33 @@ from .clocks import _bank, _goal, _plan, clocks_sync, forget_policies
 from .sweep import lock_skipping
 
 
+def calendar_is_open(*, always_open: bool, hours) -> bool:
+    """A calendar counts time if it is 24x7 or has at least one non-empty interval in its week.
+
+    `hours`: (start, end) pairs; an end of 00:00 is midnight at the end of the day.
+    """
+    return always_open or any(end.hour == end.minute == end.second == 0 or end > start for start, end in hours)
+
+
+def calendar_require_open(*, calendar: Calendar) -> None:
+    """Refuse (ValidationFailed) a calendar, as stored now, with no open time in its week unless it is 24x7."""
+    if not calendar_is_open(always_open=calendar.always_open, hours=calendar.hours.values_list("start", "end")):
+        raise ValidationFailed(
+            f"Calendar {calendar.name} would be never open: add working hours or set always_open (24x7).",
+            fields={"hours": ["Add at least one interval, or set always_open."]},
+        )
+
+
+def policy_require_open_calendar(*, policy: Policy) -> None:
+    """Refuse (ValidationFailed) a policy whose calendar is never open: no ticket it matches could be planned."""
+    calendar = Calendar.objects.get(pk=policy.calendar_id)
+    if not calendar_is_open(always_open=calendar.always_open, hours=calendar.hours.values_list("start", "end")):
+        raise ValidationFailed(
+            f"Calendar {calendar.name} is never open; give it working hours or choose another calendar.",
+            fields={"calendar": ["Never open."]},
+        )
+
+
 def _require_admin(actor) -> None:
     if not access.may(actor, "configure"):
         raise AccessDenied("Only administrators may change SLA calendars and policies.")
@@ -55,6 +82,7 @@ def calendar_import_holidays(
 def calendar_changed(*, calendar: Calendar, actor, now: datetime | None = None) -> int:
     """After hours or holidays change: bump the version and re-plan the running clocks that use it."""
     _require_admin(actor)
+    calendar_require_open(calendar=calendar)
     now = now or timezone.now()
     Calendar.objects.filter(pk=calendar.pk).update(updated_at=now)
     forget_calendar(calendar.pk)
@@ -90,6 +118,7 @@ def policy_saved(*, policy: Policy, actor, now: datetime | None = None) -> int:
     a timeline row, in the caller's transaction when there is one.
     """
     _require_admin(actor)
+    policy_require_open_calendar(policy=policy)
     now = now or timezone.now()
     with transaction.atomic():
         Policy.objects.filter(pk=policy.pk).update(updated_at=now)

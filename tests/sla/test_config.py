@@ -70,3 +70,78 @@ def test_a_policy_with_clocks_cannot_be_deleted_and_keeps_them(api, incident, ca
     response = api(cast.admin).delete(f"/api/v1/sla/policies/{policy.pk}/")
     assert response.status_code == 400 and "deactivate it" in response.json()["detail"]
     assert resolution(incident).policy == policy and Policy.objects.filter(pk=policy.pk, active=True).exists()
+
+
+# --- configuration that would break clocks is refused, never a 500 ------------------------------------
+
+
+def test_a_calendar_that_is_never_open_is_refused(api, cast):
+    from sla.models import Calendar
+
+    response = api(cast.admin).post("/api/v1/sla/calendars/", {"name": "Never", "always_open": False},
+                                    format="json")
+    assert response.status_code == 400 and "never open" in response.json()["detail"]
+    assert "hours" in response.json()["fields"]
+    assert not Calendar.objects.filter(name="Never").exists()
+
+
+def test_an_edit_that_leaves_a_used_calendar_never_open_is_refused(api, cast, london, make_policy):
+    make_policy(london)
+    response = api(cast.admin).patch(f"/api/v1/sla/calendars/{london.pk}/", {"hours": []}, format="json")
+    assert response.status_code == 400 and "never open" in response.json()["detail"]
+    assert london.hours.count() == 5  # nothing half-written
+
+
+def test_a_policy_cannot_point_at_a_never_open_calendar(api, cast, always, make_policy):
+    from sla.models import Calendar
+
+    never = Calendar.objects.create(name="Never", time_zone="UTC")  # as left by an older version
+    policy = make_policy(always)
+    client = api(cast.admin)
+    response = client.patch(f"/api/v1/sla/policies/{policy.pk}/", {"calendar": never.pk}, format="json")
+    assert response.status_code == 400 and "never open" in response.json()["detail"]
+    assert "calendar" in response.json()["fields"]
+    policy.refresh_from_db()
+    assert policy.calendar == always
+    response = client.post("/api/v1/sla/policies/", {"name": "P9", "calendar": never.pk, "response_s": 60},
+                           format="json")
+    assert response.status_code == 400 and not Policy.objects.filter(name="P9").exists()
+
+
+def test_a_ticket_under_a_never_open_calendar_is_refused_with_a_message_not_a_500(api, cast, make_policy):
+    from sla.models import Calendar
+    from tracker.models import Ticket
+
+    make_policy(Calendar.objects.create(name="Never", time_zone="UTC"))  # as left by an older version
+    response = api(cast.requester).post("/api/v1/tickets/", {"kind": "incident", "title": "Payslips blank",
+                                                             "service": cast.services["payroll"].pk}, format="json")
+    assert response.status_code == 400 and "no open time" in response.json()["detail"]
+    assert not Ticket.objects.exists()
+
+
+def test_calendar_hours_without_an_end_are_a_400_naming_the_field(api, cast, london):
+    response = api(cast.admin).patch(f"/api/v1/sla/calendars/{london.pk}/",
+                                     {"hours": [{"weekday": 0, "start": "09:00"}]}, format="json")
+    assert response.status_code == 400, response.content
+    assert "end" in response.json()["detail"]
+    assert london.hours.count() == 5
+
+
+@pytest.mark.parametrize("query", ["state=%00", "state=nonsense", "breached=maybe", "ticket=%00"])
+def test_a_bad_clock_filter_is_a_400(api, cast, query):
+    response = api(cast.agent1).get(f"/api/v1/sla/clocks/?{query}")
+    assert response.status_code in (400, 404), response.content
+    assert response.json()["detail"]
+
+
+def test_options_on_notification_preferences_is_not_an_error(api, cast):
+    response = api(cast.agent1).options("/api/v1/sla/notifications/preferences/")
+    assert response.status_code == 200, response.content
+
+
+@pytest.mark.parametrize("query", ["start=9999-12-31", "start=2026-02-01&end=2026-01-01", "start=tomorrow",
+                                   "start=0001-01-01"])
+def test_an_impossible_dashboard_period_is_a_400_with_a_message(client_for, cast, query):
+    response = client_for(cast.manager).get(f"/dashboard/?{query}")
+    assert response.status_code == 400
+    assert "period" in response.content.decode().lower()
