@@ -217,7 +217,7 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 class MarkReadSerializer(serializers.Serializer):
     ids = serializers.ListField(
-        child=serializers.IntegerField(),
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),  # a notification id fits a bigint
         required=False,
         help_text="Omit to mark every unread notification read.",
     )

@@ -145,3 +145,8 @@ def test_an_impossible_dashboard_period_is_a_400_with_a_message(client_for, cast
     response = client_for(cast.manager).get(f"/dashboard/?{query}")
     assert response.status_code == 400
     assert "period" in response.content.decode().lower()
+
+
+def test_marking_read_an_id_beyond_any_row_is_a_400(api, cast):
+    response = api(cast.agent1).post("/api/v1/sla/notifications/read/", {"ids": [2**80]}, format="json")
+    assert response.status_code == 400 and "ids" in response.json()["detail"]
