@@ -1,7 +1,9 @@
 """SLA configuration (calendars, policies, notification preferences) is edited here; the SLA engine's own
 records (clocks, their effects, notifications, outbox messages, sweep heartbeats) are read-only: a hand edit
 would skip the clock functions that keep due times, timeline notes and escalations in step."""
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 
 from tracker import access
 from tracker.admin import ReadOnlyAdmin
@@ -22,8 +24,24 @@ from .models import (
 )
 
 
+class WorkingHoursFormSet(forms.BaseInlineFormSet):
+    """A calendar must count time: refuse saving it with no working hours unless it is 24x7."""
+
+    def clean(self):
+        super().clean()
+        hours = [
+            (f.cleaned_data["start"], f.cleaned_data["end"])
+            for f in self.forms
+            if f.cleaned_data and not f.cleaned_data.get("DELETE") and "start" in f.cleaned_data
+            and "end" in f.cleaned_data
+        ]
+        if not services.calendar_is_open(always_open=self.instance.always_open, hours=hours):
+            raise ValidationError("This calendar would be never open: add working hours or tick 'always open'.")
+
+
 class WorkingHoursInline(admin.TabularInline):
     model = WorkingHours
+    formset = WorkingHoursFormSet
     extra = 0
 
 
@@ -62,6 +80,16 @@ class CalendarAdmin(AdminsWriteMixin, admin.ModelAdmin):
             services.calendar_changed(calendar=form.instance, actor=request.user)
 
 
+class PolicyAdminForm(forms.ModelForm):
+    def clean_calendar(self):
+        calendar = self.cleaned_data["calendar"]
+        if calendar is not None and not services.calendar_is_open(
+            always_open=calendar.always_open, hours=calendar.hours.values_list("start", "end")
+        ):
+            raise ValidationError(f"{calendar.name} is never open; give it working hours or choose another calendar.")
+        return calendar
+
+
 class TierTargetInline(admin.TabularInline):
     model = TierTarget
     extra = 0
@@ -86,6 +114,7 @@ class PolicyAdmin(AdminsWriteMixin, admin.ModelAdmin):
     search_fields = ("name",)
     filter_horizontal = ("services", "organisations")
     inlines = [TierTargetInline]
+    form = PolicyAdminForm
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

@@ -13,12 +13,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from tracker.errors import ValidationFailed
+
 MAX_DAYS = 366 * 10  # a goal or span beyond ten years of open time is a configuration error
 _MIDNIGHT = time(0, 0)
 
 
-class CalendarNeverOpen(ValueError):
-    """The calendar has no working hours at all, so a business-time goal can never be reached."""
+class CalendarNeverOpen(ValidationFailed):
+    """The calendar has no open time, so a business-time goal can never be reached.
+
+    Configuration refuses such calendars; this is the last guard (a refusal, not a crash) for old rows.
+    """
+
+    def __init__(self, message: str):
+        super().__init__(message, fields={"calendar": ["Has no open time."]})
 
 
 @dataclass(frozen=True)
@@ -98,7 +106,9 @@ class BusinessCalendar:
         if self._plain_24x7:
             return start + timedelta(seconds=seconds)
         if self.always_open is False and not any(self.week):
-            raise CalendarNeverOpen("This calendar has no working hours; add some or make it 24x7.")
+            raise CalendarNeverOpen(
+                "The SLA calendar has no open time; an administrator must add working hours or make it 24x7."
+            )
         remaining = float(seconds)
         day = self._local_day(start) - timedelta(days=1)
         for _ in range(MAX_DAYS):
@@ -111,7 +121,10 @@ class BusinessCalendar:
                     return a + timedelta(seconds=remaining)
                 remaining -= span
             day += timedelta(days=1)
-        raise CalendarNeverOpen("The goal lies more than ten years of business time ahead.")
+        raise CalendarNeverOpen(
+            "The SLA goal lies more than ten years of business time ahead: the calendar has (almost) no open "
+            "time; an administrator must add working hours or make it 24x7."
+        )
 
     def threshold_at(self, *, resumed_at: datetime, elapsed_s: int, goal_s: int, percent: int) -> datetime:
         """When a running clock reaches `percent` of its goal (rounded up to whole seconds)."""

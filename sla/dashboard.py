@@ -17,6 +17,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from tracker.choices import OPEN_STATUSES, EventKind, Kind, Priority, Tier
+from tracker.errors import ValidationFailed
 from tracker.models import AssignmentGroup, Ticket, TicketEvent
 
 from .choices import BREACH_LEVEL, ClockState, Metric
@@ -51,21 +52,50 @@ class Table:
     rows: list[list] = field(default_factory=list)
 
 
-def period_from(params, now: datetime) -> Period:
-    """`days=N` (default 30), or `start`/`end` dates (inclusive) from the query string."""
+MAX_PERIOD_DAYS = 366
+
+
+def _date_param(params, name: str) -> date | None:
+    value = params.get(name, "")
+    if not value:
+        return None
     try:
-        start = date.fromisoformat(params.get("start", ""))
-        end = date.fromisoformat(params.get("end", "")) if params.get("end") else now.date()
-        tz = timezone.get_default_timezone()
-        return Period(
-            datetime.combine(start, datetime.min.time(), tz),
-            min(now, datetime.combine(end + timedelta(days=1), datetime.min.time(), tz)),
-        )
+        return date.fromisoformat(value)
     except ValueError:
-        pass
+        raise ValidationFailed(
+            f"Period: {name} must be a date like 2026-01-31.", fields={name: ["Not a date."]}
+        ) from None
+
+
+def period_from(params, now: datetime) -> Period:
+    """`days=N` (default 30), or `start`/`end` dates (inclusive) from the query string.
+
+    Raises ValidationFailed for a period that is not a date range of at most a year ending by today.
+    """
+    start, end = _date_param(params, "start"), _date_param(params, "end")
+    if start is not None or end is not None:
+        today = local_date(now)
+        end = min(end or today, today)
+        if start is None:
+            raise ValidationFailed("Period: give a start date as well as the end.", fields={"start": ["Missing."]})
+        if start > today:
+            raise ValidationFailed("Period: the start cannot be after today.", fields={"start": ["In the future."]})
+        if start > end:
+            raise ValidationFailed("Period: the start must be on or before the end.", fields={"start": ["After end."]})
+        if (end - start).days >= MAX_PERIOD_DAYS:
+            raise ValidationFailed(f"Period: choose at most {MAX_PERIOD_DAYS} days.", fields={"start": ["Too early."]})
+        return Period(day_start(start), min(now, day_start(end + timedelta(days=1))))
     days = params.get("days", "30")
     days = int(days) if days.isdigit() and 0 < int(days) <= 366 else 30
     return Period(now - timedelta(days=days), now)
+
+
+def period_or_default(params, now: datetime) -> tuple[Period, str]:
+    """The asked period and "", or, when it is refused, the default period and the message saying why."""
+    try:
+        return period_from(params, now), ""
+    except ValidationFailed as exc:
+        return period_from({}, now), exc.message
 
 
 def _pct(ok: int, total: int) -> str:

@@ -345,8 +345,9 @@ class NotificationPreference(models.Model):
 class OutboxMessage(models.Model):
     """A message to send, written in the transaction of the effect that caused it (transactional outbox).
 
-    `key` is unique, so a redone effect cannot queue a twin; the relay sends, then marks `sent_at`, and
-    sends with `message_id` so a resend after a crash between the two is recognisable as a duplicate.
+    `key` is unique, so a redone effect cannot queue a twin. The relay leases one message at a time (pushes
+    `available_at` ahead), sends it, then marks `sent_at`; it sends with `message_id`, so the one resend a
+    crash between the two can cause is recognisable as a duplicate.
     """
 
     key = models.CharField(max_length=160, unique=True)

@@ -25,9 +25,11 @@ PERIODS = (7, 14, 30, 90, 365)
 @require_GET
 def dashboard(request):
     now = timezone.now()
-    period = reports.period_from(request.GET, now)
-    data = reports.dashboard(period=period, now=now)
+    period, error = reports.period_or_default(request.GET, now)
     export = request.GET.get("export")
+    if error and export:
+        return HttpResponse(error, status=400, content_type="text/plain; charset=utf-8")
+    data = reports.dashboard(period=period, now=now)
     if export:
         table = next((t for t in data["tables"] if t.slug == export), None)
         if table is None:
@@ -43,8 +45,8 @@ def dashboard(request):
     query.pop("export", None)
     return render(request, "sla/dashboard.html", {
         "nav": "dashboard", "period": period, "periods": PERIODS, "query": query.urlencode(),
-        "days": request.GET.get("days", "" if request.GET.get("start") else "30"), **data,
-    })
+        "days": request.GET.get("days", "" if request.GET.get("start") else "30"), "error": error, **data,
+    }, status=400 if error else 200)
 
 
 # --- notifications (every role: agents and requesters alike) ------------------------------------------

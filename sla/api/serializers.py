@@ -59,7 +59,13 @@ class CalendarSerializer(serializers.ModelSerializer):
         return value
 
     def validate_hours(self, rows):
-        for row in rows:
+        for number, row in enumerate(rows, 1):
+            # A PATCH makes nested rows partial too, but an interval is only ever replaced whole.
+            missing = [name for name in ("weekday", "start", "end") if name not in row]
+            if missing:
+                raise serializers.ValidationError(
+                    f"Row {number} lacks {', '.join(missing)}; each row needs weekday, start and end."
+                )
             end = row["end"]
             if end.hour or end.minute or end.second:  # 00:00 = end of day
                 if end <= row["start"]:
@@ -211,7 +217,7 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 class MarkReadSerializer(serializers.Serializer):
     ids = serializers.ListField(
-        child=serializers.IntegerField(),
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),  # a notification id fits a bigint
         required=False,
         help_text="Omit to mark every unread notification read.",
     )

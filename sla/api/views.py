@@ -5,16 +5,17 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.metadata import SimpleMetadata
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tracker import access
 from tracker.choices import Role
-from tracker.errors import AccessDenied
+from tracker.errors import AccessDenied, ValidationFailed
 
 from .. import selectors, services
-from ..choices import NotificationKind
+from ..choices import ClockState, NotificationKind
 from ..models import Holiday, TierTarget, WorkingHours
 from .serializers import (
     CalendarSerializer,
@@ -62,6 +63,7 @@ class CalendarViewSet(_CrudViewSet):
         calendar = serializer.save()
         WorkingHours.objects.bulk_create([WorkingHours(calendar=calendar, **h) for h in hours])
         Holiday.objects.bulk_create([Holiday(calendar=calendar, **h) for h in holidays])
+        services.calendar_require_open(calendar=calendar)  # refused: the transaction rolls back
 
     @transaction.atomic
     def perform_update(self, serializer):
@@ -102,6 +104,7 @@ class PolicyViewSet(_CrudViewSet):
         targets = serializer.validated_data.pop("tier_targets", [])
         policy = serializer.save()
         TierTarget.objects.bulk_create([TierTarget(policy=policy, **t) for t in targets])
+        services.policy_require_open_calendar(policy=policy)  # refused: the transaction rolls back
 
     @transaction.atomic
     def perform_update(self, serializer):
@@ -122,11 +125,19 @@ class ClockViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = ClockSerializer
 
     def get_queryset(self):
-        qs = selectors.clock_list(user=self.request.user, ticket_key=self.request.query_params.get("ticket"))
-        state = self.request.query_params.get("state")
+        params = self.request.query_params
+        ticket, state, breached = params.get("ticket"), params.get("state"), params.get("breached")
+        if ticket and "\x00" in ticket:
+            raise ValidationFailed("ticket: give a ticket key such as INC-1.", fields={"ticket": ["Not a key."]})
+        if state and state not in ClockState.values:
+            raise ValidationFailed(f"state: use one of {', '.join(ClockState.values)}.",
+                                   fields={"state": ["Unknown state."]})
+        if breached and breached not in ("true", "false", "1", "0"):
+            raise ValidationFailed("breached: use true or false.", fields={"breached": ["Not a boolean."]})
+        qs = selectors.clock_list(user=self.request.user, ticket_key=ticket)
         if state:
             qs = qs.filter(state=state)
-        if self.request.query_params.get("breached") in ("true", "1"):
+        if breached in ("true", "1"):
             qs = qs.filter(breached=True)
         return qs
 
@@ -136,7 +147,7 @@ class ClockViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(
         parameters=[
             OpenApiParameter("ticket", str, description="A ticket key, e.g. INC-1."),
-            OpenApiParameter("state", str),
+            OpenApiParameter("state", str, enum=ClockState.values),
             OpenApiParameter("breached", bool),
         ]
     )
@@ -155,6 +166,13 @@ class ClockViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             self._paginator.page_size_query_param = "page_size"
             self._paginator.max_page_size = 200
         return self._paginator
+
+
+class _PreferencesMetadata(SimpleMetadata):
+    """OPTIONS on the preferences list: describe the PUT rows (DRF's default looks up one object by pk)."""
+
+    def determine_actions(self, request, view):
+        return {"PUT": self.get_serializer_info(PreferenceSerializer())}
 
 
 class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -192,7 +210,7 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return Response({"marked": changed, "unread": selectors.unread_count(request.user)})
 
     @extend_schema(request=PreferenceSerializer(many=True), responses={200: PreferenceSerializer(many=True)})
-    @action(detail=False, methods=["get", "put"], pagination_class=None)
+    @action(detail=False, methods=["get", "put"], pagination_class=None, metadata_class=_PreferencesMetadata)
     def preferences(self, request):
         """Email and in-app on/off per kind; kinds without a row are on."""
         if request.method == "PUT":

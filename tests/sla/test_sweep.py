@@ -62,6 +62,36 @@ def test_a_breach_escalates_to_the_next_tier_and_notifies_the_manager_exactly_on
     assert OutboxMessage.objects.filter(recipient=cast.manager, kind=NotificationKind.BREACH).count() == 1
 
 
+@pytest.mark.parametrize("sweeps", [[300], [150, 250]], ids=["one late sweep", "a sweep per breach"])
+def test_each_breach_escalates_one_tier_whether_swept_together_or_apart(cast, always, make_policy, sweeps):
+    # Given a 100 s response target and a 200 s resolution target, both breached by 300 s.
+    make_policy(always, response_s=100, resolution_s=200)
+    incident = services.ticket_create(actor=cast.requester, kind="incident", title="Payroll down", now=MONDAY_9,
+                                      service=cast.services["payroll"])
+    for seconds in sweeps:
+        sla.clocks_sweep(now=MONDAY_9 + timedelta(seconds=seconds))
+    incident.refresh_from_db()
+    assert incident.group == cast.l3
+    assert list(ClockEffect.objects.filter(level=100).order_by("due_at").values_list("escalated_to", flat=True)) == [
+        cast.l2.pk, cast.l3.pk]
+    assert TicketEvent.objects.filter(ticket=incident, kind=EventKind.ESCALATION).count() == 2
+
+
+@pytest.mark.parametrize("sweeps", [[150], [70, 150]], ids=["one late sweep", "a sweep per breach"])
+def test_a_pick_target_of_a_tier_the_ticket_already_left_does_not_escalate_it_again(
+    cast, always, make_policy, sweeps
+):
+    # Given a 60 s response target and a 100 s L1 pick target: the response breach moves the ticket to L2 first.
+    make_policy(always, response_s=60, resolution_s=3600, tiers={1: 100})
+    ticket = services.ticket_create(actor=cast.requester, kind="incident", title="Payroll down", now=MONDAY_9,
+                                    service=cast.services["payroll"])
+    for seconds in sweeps:
+        sla.clocks_sweep(now=MONDAY_9 + timedelta(seconds=seconds))
+    ticket.refresh_from_db()
+    assert ticket.group == cast.l2
+    assert TicketEvent.objects.filter(ticket=ticket, kind=EventKind.ESCALATION).count() == 1
+
+
 def test_a_breach_at_the_last_tier_is_recorded_instead_of_failing(cast, always, make_policy):
     make_policy(always, response_s=60)
     ticket = services.ticket_create(

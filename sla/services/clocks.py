@@ -1,0 +1,485 @@
+"""Clocks follow their ticket: policy matching, start, pause, resume, stop, re-plan and new cycles.
+
+- `clocks_sync` runs inside every ticket change (registered in `SlaConfig.ready` through
+  `on_ticket_change`): it attaches the matching policy's clocks, pauses, resumes, stops, re-plans and
+  starts new cycles, in the ticket's own transaction, and writes one SLA timeline row.
+- Active policies are cached per process behind a one-query stamp of the configuration.
+- `_plan` / `_bank` are the arithmetic every other module reuses to place a clock's next check.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import connection
+
+from tracker.choices import DONE_STATUSES, EventKind, Status
+from tracker.models import Ticket
+from tracker.services import event_record
+
+from ..calendars import BusinessCalendar, business_calendar
+from ..choices import BREACH_LEVEL, ClockState, Metric, NotificationKind
+from ..models import Calendar, Clock, Holiday, Policy, TierTarget, WorkingHours
+from .notifications import _followers, _notify
+
+# --- policies ---------------------------------------------------------------------------------------
+
+
+# Every ticket change matches policies, so the active ones are kept per process. One query reads a stamp of
+# all the rows a match and a plan read (policies, their targets and conditions, calendars, hours, holidays);
+# any change to them changes the stamp, so the next ticket change in any process reloads. Saves in this
+# process also drop the cache at once (signals in `SlaConfig.ready`).
+_policy_cache: tuple[tuple, list[Policy]] | None = None
+_STAMPED = (
+    (Policy, ("COUNT(*)", "MAX(id)", "MAX(updated_at)")),
+    (Calendar, ("COUNT(*)", "MAX(updated_at)")),
+    (TierTarget, ("COUNT(*)", "MAX(id)", "SUM(goal_s)", "SUM(tier)")),
+    (Policy.services.through, ("COUNT(*)", "MAX(id)")),
+    (Policy.organisations.through, ("COUNT(*)", "MAX(id)")),
+    (WorkingHours, ("COUNT(*)", "MAX(id)")),
+    (Holiday, ("COUNT(*)", "MAX(id)")),
+)
+
+
+def _policies_stamp() -> tuple:
+    """A fingerprint of the policy configuration in one round trip (tiny tables, a few rows each)."""
+    columns = ", ".join(f"(SELECT {agg} FROM {connection.ops.quote_name(model._meta.db_table)})"
+                        for model, aggs in _STAMPED for agg in aggs)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns}")
+        return tuple(cursor.fetchone())
+
+
+def _active_policies() -> list[Policy]:
+    """The active policies by order, with conditions, targets and calendars; cached until the stamp changes."""
+    global _policy_cache
+    stamp = _policies_stamp()  # read before the rows: a change committed in between only costs a reload
+    cached = _policy_cache
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    policies = list(
+        Policy.objects.filter(active=True)
+        .select_related("calendar")
+        .prefetch_related("services", "organisations", "tier_targets", "calendar__hours", "calendar__holidays")
+    )
+    _policy_cache = (stamp, policies)
+    return policies
+
+
+def forget_policies(**_signal_kwargs) -> None:
+    """Drop this process's cached policies (connected to saves of policies, targets and calendars)."""
+    global _policy_cache
+    _policy_cache = None
+
+
+def policy_matches(policy: Policy, ticket: Ticket) -> bool:
+    """All of the policy's conditions hold for the ticket; an empty condition matches anything."""
+    if policy.kinds and ticket.kind not in policy.kinds:
+        return False
+    if policy.priorities and ticket.priority not in [int(p) for p in policy.priorities]:
+        return False
+    services = {s.pk for s in policy.services.all()}
+    if services and ticket.service_id not in services:
+        return False
+    organisations = {o.pk for o in policy.organisations.all()}
+    if organisations or policy.sites:
+        requester = ticket.requester
+        if organisations and requester.organisation_id not in organisations:
+            return False
+        if policy.sites and requester.site not in policy.sites:
+            return False
+    return True
+
+
+def policy_for(ticket: Ticket, policies: list[Policy] | None = None) -> Policy | None:
+    """The first active policy, by order, that matches the ticket."""
+    for policy in _active_policies() if policies is None else policies:
+        if policy_matches(policy, ticket):
+            return policy
+    return None
+
+
+def _goal(policy: Policy, metric: str, tier: int | None) -> int | None:
+    if metric == Metric.RESPONSE:
+        return policy.response_s
+    if metric == Metric.RESOLUTION:
+        return policy.resolution_s
+    for target in policy.tier_targets.all():
+        if target.tier == tier:
+            return target.goal_s
+    return None
+
+
+def _levels(policy: Policy) -> list[int]:
+    warn = sorted({int(p) for p in policy.warn_percents or [] if 0 < int(p) < BREACH_LEVEL})
+    return [*warn, BREACH_LEVEL]
+
+
+# --- planning one clock -----------------------------------------------------------------------------
+
+
+def _plan(clock: Clock, cal: BusinessCalendar) -> None:
+    """Recompute `due_at` and `next_check_at` of a running clock from its banked time and goal."""
+    if clock.state != ClockState.RUNNING:
+        clock.due_at = clock.due_at if clock.state == ClockState.MET else None
+        clock.next_check_at = None
+        return
+    left = clock.goal_s - clock.elapsed_s
+    clock.due_at = cal.add(clock.resumed_at, left) if left > 0 else clock.resumed_at
+    pending = [p for p in _levels(clock.policy) if p > clock.warned_percent] if not clock.breached else []
+    if not pending:
+        clock.next_check_at = None
+    elif pending[0] == BREACH_LEVEL:
+        clock.next_check_at = clock.due_at
+    else:
+        clock.next_check_at = cal.threshold_at(
+            resumed_at=clock.resumed_at, elapsed_s=clock.elapsed_s, goal_s=clock.goal_s, percent=pending[0]
+        )
+
+
+def _bank(clock: Clock, cal: BusinessCalendar, now: datetime) -> None:
+    """Add the running segment to `elapsed_s` and restart the segment at `now`."""
+    if clock.state == ClockState.RUNNING and clock.resumed_at is not None:
+        clock.elapsed_s += cal.seconds_between(clock.resumed_at, now)
+        clock.resumed_at = now
+
+
+def _label(clock: Clock) -> str:
+    if clock.metric == Metric.PICK:
+        return f"L{clock.tier} pick"
+    return Metric(clock.metric).label.lower()
+
+
+def _fmt(seconds: int) -> str:
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(int(seconds))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{sign}{h}h{m:02d}m" if h else f"{sign}{m}m{s:02d}s"
+
+
+@dataclass
+class _Sync:
+    ticket: Ticket
+    now: datetime
+    notes: list[str] = field(default_factory=list)
+    dirty: dict[int, Clock] = field(default_factory=dict)
+    new: list[Clock] = field(default_factory=list)
+    reason: str = ""
+
+
+def _start(
+    sync: _Sync,
+    policy: Policy,
+    cal: BusinessCalendar,
+    metric: str,
+    goal: int,
+    *,
+    tier=None,
+    cycle: int = 1,
+    paused: bool = False,
+) -> Clock:
+    t = sync.ticket
+    clock = Clock(
+        ticket=t,
+        policy=policy,
+        metric=metric,
+        tier=tier,
+        cycle=cycle,
+        goal_s=goal,
+        started_at=sync.now,
+        group_id=t.group_id,
+        priority=t.priority,
+        state=ClockState.PAUSED if paused else ClockState.RUNNING,
+        resumed_at=None if paused else sync.now,
+        paused_at=sync.now if paused else None,
+    )
+    _plan(clock, cal)
+    sync.new.append(clock)
+    when = f"due {clock.due_at:%Y-%m-%d %H:%M:%S} UTC" if clock.due_at else "paused"
+    sync.notes.append(
+        f"{_label(clock)} clock started{f' (cycle {cycle})' if cycle > 1 else ''}, target {_fmt(goal)}, {when}"
+    )
+    return clock
+
+
+def _stop(sync: _Sync, clock: Clock, cal: BusinessCalendar, state: str, why: str) -> None:
+    _bank(clock, cal, sync.now)
+    clock.state = state
+    clock.stopped_at = sync.now
+    clock.resumed_at = None
+    clock.next_check_at = None
+    if state == ClockState.CANCELLED:
+        clock.due_at = None
+    if clock.elapsed_s >= clock.goal_s and not clock.breached:
+        # Stopped late before a sweep saw it: the record says breached, without after-the-fact effects.
+        clock.breached = True
+        clock.breached_at = clock.due_at or sync.now
+    sync.dirty[clock.pk] = clock
+    verdict = "breached" if clock.breached else "met"
+    if state == ClockState.CANCELLED:
+        sync.notes.append(f"{_label(clock)} clock cancelled ({why})")
+    else:
+        sync.notes.append(
+            f"{_label(clock)} clock stopped ({why}): {verdict}, {_fmt(clock.elapsed_s)} of {_fmt(clock.goal_s)}"
+        )
+
+
+def _pause(sync: _Sync, clock: Clock, cal: BusinessCalendar) -> None:
+    _bank(clock, cal, sync.now)
+    clock.state = ClockState.PAUSED
+    clock.paused_at = sync.now
+    clock.resumed_at = None
+    _plan(clock, cal)
+    sync.dirty[clock.pk] = clock
+    sync.notes.append(
+        f"{_label(clock)} clock paused ({sync.ticket.get_status_display().lower()}), "
+        f"{_fmt(clock.goal_s - clock.elapsed_s)} left"
+    )
+
+
+def _resume(sync: _Sync, clock: Clock, cal: BusinessCalendar) -> None:
+    clock.state = ClockState.RUNNING
+    clock.paused_at = None
+    clock.resumed_at = sync.now
+    _plan(clock, cal)
+    sync.dirty[clock.pk] = clock
+    sync.notes.append(f"{_label(clock)} clock resumed, due {clock.due_at:%Y-%m-%d %H:%M:%S} UTC")
+
+
+def _replan(sync: _Sync, clock: Clock, policy: Policy, goal: int, cal_old, cal_new, why: str) -> None:
+    _bank(clock, cal_old, sync.now)
+    old_goal = clock.goal_s
+    clock.policy = policy
+    clock.goal_s = goal
+    clock.priority = sync.ticket.priority
+    _plan(clock, cal_new)
+    sync.dirty[clock.pk] = clock
+    due = f", due {clock.due_at:%Y-%m-%d %H:%M:%S} UTC" if clock.due_at else ""
+    sync.notes.append(
+        f"{_label(clock)} clock re-planned ({why}): target {_fmt(old_goal)} -> {_fmt(goal)}, "
+        f"{_fmt(clock.elapsed_s)} already counted{due}"
+    )
+
+
+CLOCK_SYNC_FIELDS = [
+    "policy",
+    "goal_s",
+    "state",
+    "elapsed_s",
+    "resumed_at",
+    "paused_at",
+    "due_at",
+    "stopped_at",
+    "next_check_at",
+    "breached",
+    "breached_at",
+    "priority",
+    "group",
+]
+
+
+def clocks_sync(
+    *,
+    ticket: Ticket,
+    now: datetime,
+    changes: dict | None = None,
+    policies: list[Policy] | None = None,
+    clocks: list[Clock] | None = None,
+    reason: str = "",
+) -> list[Clock]:
+    """Bring the ticket's clocks in line with the ticket; call inside the transaction that changed it.
+
+    Attaches the first matching policy's clocks, stops response on the first response and resolution
+    when done, cancels a pick clock when the ticket leaves the tier, pauses in the policy's pause
+    statuses, re-plans (keeping the time already counted) when the policy or priority changes, and
+    starts a new resolution cycle on reopen. Writes one SLA timeline row when anything changed.
+    `clocks`: the ticket's clocks when the caller knows them (none for a ticket created just now);
+    `reason`: why, when the change is not the ticket's own (it opens the timeline row).
+    """
+    changes = changes or {}
+    if clocks is None:
+        clocks = list(Clock.objects.filter(ticket=ticket).select_related("policy__calendar"))
+    policy = policy_for(ticket, policies)
+    if policy is None and not any(c.is_active for c in clocks):
+        return []
+    sync = _Sync(ticket=ticket, now=now, reason=reason)
+    cal = business_calendar(policy.calendar) if policy else None
+    done = ticket.status in DONE_STATUSES
+    tier = ticket.group.tier if ticket.group_id else None
+
+    # Policy or priority changed: keep the counted time, swap the goal (or cancel what no longer applies).
+    for clock in [c for c in clocks if c.is_active]:
+        old_cal = business_calendar(clock.policy.calendar)
+        goal = _goal(policy, clock.metric, clock.tier) if policy else None
+        if goal is None:
+            _stop(sync, clock, old_cal, ClockState.CANCELLED, "no policy target applies any more")
+        elif clock.policy_id != policy.pk:
+            _replan(sync, clock, policy, goal, old_cal, cal, f"policy {policy.name}")
+        elif "priority" in changes or goal != clock.goal_s:
+            _replan(sync, clock, policy, goal, old_cal, cal, f"priority P{ticket.priority}")
+    if policy is None:
+        _save(sync)
+        return clocks
+
+    active = {(c.metric, c.tier): c for c in clocks if c.is_active}
+    pause = ticket.status in (policy.pause_statuses or [])
+    latest_cycle: dict[tuple, int] = {}
+    for c in clocks:
+        latest_cycle[(c.metric, c.tier)] = max(latest_cycle.get((c.metric, c.tier), 0), c.cycle)
+
+    # First response.
+    response = active.get((Metric.RESPONSE, None))
+    if response is not None and (ticket.first_response_at is not None or done):
+        _stop(sync, response, cal, ClockState.MET, "responded" if ticket.first_response_at else "done")
+    elif (
+        response is None
+        and policy.response_s
+        and ticket.first_response_at is None
+        and not done
+        and (Metric.RESPONSE, None) not in latest_cycle
+    ):
+        _start(sync, policy, cal, Metric.RESPONSE, policy.response_s, paused=pause)
+
+    # Resolution: one cycle per time the ticket is open; a reopen starts the next cycle.
+    resolution = active.get((Metric.RESOLUTION, None))
+    if resolution is not None and done:
+        cancelled = ticket.status == Status.CANCELLED
+        _stop(
+            sync,
+            resolution,
+            cal,
+            ClockState.CANCELLED if cancelled else ClockState.MET,
+            "cancelled" if cancelled else ticket.get_status_display().lower(),
+        )
+    elif resolution is None and policy.resolution_s and not done:
+        cycle = latest_cycle.get((Metric.RESOLUTION, None), 0) + 1
+        _start(sync, policy, cal, Metric.RESOLUTION, policy.resolution_s, cycle=cycle, paused=pause)
+
+    # Per-tier pick targets: run while the ticket waits unassigned at a tier that has one.
+    for (metric, clock_tier), clock in active.items():
+        if metric != Metric.PICK:
+            continue
+        if done or clock_tier != tier:
+            _stop(sync, clock, cal, ClockState.CANCELLED, "left the tier" if not done else "done")
+        elif ticket.assignee_id is not None:
+            _stop(sync, clock, cal, ClockState.MET, f"picked by {ticket.assignee}")
+    pick_goal = _goal(policy, Metric.PICK, tier) if tier else None
+    if pick_goal and not done and ticket.assignee_id is None and (Metric.PICK, tier) not in active:
+        cycle = latest_cycle.get((Metric.PICK, tier), 0) + 1
+        _start(sync, policy, cal, Metric.PICK, pick_goal, tier=tier, cycle=cycle, paused=pause)
+
+    # Pause / resume on the policy's pause statuses.
+    for clock in active.values():
+        if clock.state == ClockState.RUNNING and pause:
+            _pause(sync, clock, cal)
+        elif clock.state == ClockState.PAUSED and not pause:
+            _resume(sync, clock, cal)
+
+    _save(sync, policy)
+    return clocks + sync.new
+
+
+def _save(sync: _Sync, policy: Policy | None = None) -> None:
+    if sync.dirty:
+        Clock.objects.bulk_update(list(sync.dirty.values()), CLOCK_SYNC_FIELDS)
+    if sync.new:
+        Clock.objects.bulk_create(sync.new)
+    if sync.notes:
+        prefix = (f"SLA {policy.name}: " if policy else "SLA: ") + (f"{sync.reason}; " if sync.reason else "")
+        event_record(
+            ticket=sync.ticket,
+            actor=None,
+            kind=EventKind.SLA,
+            now=sync.now,
+            field="sla",
+            note=prefix + "; ".join(sync.notes),
+            internal=True,
+        )
+
+
+def clocks_start_bulk(
+    *, tickets: list[Ticket], policy: Policy, now: datetime, metrics=None, batch_size: int = 5000
+) -> int:
+    """Attach a policy's response/resolution clocks to many open tickets at once (seed and bench).
+
+    Clocks count from `now`. No timeline rows and no policy matching: for loading data, not for live tickets.
+    """
+    cal = business_calendar(policy.calendar)
+    metrics = metrics or [Metric.RESPONSE, Metric.RESOLUTION]
+    rows = []
+    for t in tickets:
+        for metric in metrics:
+            goal = _goal(policy, metric, None)
+            if not goal or (metric == Metric.RESPONSE and t.first_response_at):
+                continue
+            start = now
+            clock = Clock(
+                ticket=t,
+                policy=policy,
+                metric=metric,
+                goal_s=goal,
+                started_at=start,
+                resumed_at=start,
+                group_id=t.group_id,
+                priority=t.priority,
+            )
+            _plan(clock, cal)
+            rows.append(clock)
+    Clock.objects.bulk_create(rows, batch_size=batch_size)
+    return len(rows)
+
+
+# --- the reaction to ticket changes -----------------------------------------------------------------
+
+
+def on_ticket_change(change) -> None:
+    """Registered with `tracker.hooks`: keep the clocks in step and tell new owners."""
+    ticket = change.ticket
+    clocks_sync(ticket=ticket, now=change.now, changes=change.changes,
+                clocks=[] if change.reason == "created" else None)
+    if change.reason == "assigned":
+        new = change.changes.get("assignee", (None, None))[1]
+        if new is not None and new != change.actor:
+            _notify(
+                ticket=ticket,
+                users=[new],
+                kind=NotificationKind.ASSIGNMENT,
+                now=change.now,
+                key=f"assigned:{ticket.pk}:v{ticket.version}",
+                context={"actor": change.actor},
+            )
+    elif change.reason == "comment":
+        comment = change.changes.get("comment", (None, None))[1]
+        if comment is not None:
+            _notify(
+                ticket=ticket,
+                users=_followers(ticket, actor=change.actor, staff_only=comment.internal),
+                kind=NotificationKind.UPDATE,
+                now=change.now,
+                key=f"comment:{comment.pk}",
+                context={"actor": change.actor, "comment": comment},
+            )
+    elif change.reason == "transition":
+        old, new = change.changes.get("status", (None, None))
+        if new is not None:
+            _notify(
+                ticket=ticket,
+                users=_followers(ticket, actor=change.actor),
+                kind=NotificationKind.UPDATE,
+                now=change.now,
+                key=f"status:{ticket.pk}:v{ticket.version}",
+                context={"actor": change.actor, "status": new, "status_label": Status(new).label,
+                         "old_label": Status(old).label},
+            )
+    elif change.reason == "escalated":
+        old_group, group = change.changes.get("group", (None, None))
+        if group is not None:
+            users = list(group.members.all())
+            _notify(
+                ticket=ticket,
+                users=[u for u in users if u != change.actor],
+                kind=NotificationKind.ESCALATION,
+                now=change.now,
+                key=f"escalated:{ticket.pk}:v{ticket.version}",
+                context={"old_group": old_group, "group": group, "actor": change.actor},
+            )

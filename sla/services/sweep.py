@@ -1,0 +1,319 @@
+"""The sweep: claim due clocks, apply each warning or breach exactly once, escalate, notify.
+
+- `clocks_sweep` claims due clocks in batches (`SELECT ... FOR UPDATE SKIP LOCKED` of the clock and its
+  ticket on PostgreSQL, through `lock_skipping`) and applies each warning/breach once: effect row (unique
+  per clock and level), clock update, escalation, timeline row, in-app notifications and email outbox
+  rows, all in the batch's transaction. A sweeper killed mid-batch rolls back and the next sweep redoes
+  the batch.
+- Functional escalation rule: **each breached target moves the ticket up one tier**, applied after the
+  batch's effects in the order the targets were due, each from the tier the ticket is at by then. A
+  response breach takes an L1 ticket to L2 and a later resolution breach takes it to L3, whether one
+  late sweep sees both breaches or two sweeps see one each. A pick target's breach escalates only while
+  the ticket is still at that target's tier (an earlier escalation would have cancelled the clock had the
+  sweep been on time). At the last tier, or when the move is refused, the effect records why instead.
+- `heartbeat_record` stamps each periodic job's last run, for the liveness probe and the dashboard.
+"""
+
+import logging
+import socket
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+
+from tracker.choices import EventKind
+from tracker.errors import DomainError
+from tracker.models import Ticket, TicketEvent
+from tracker.services import event_record, ticket_escalate
+
+from ..calendars import BusinessCalendar, business_calendar
+from ..choices import BREACH_LEVEL, Metric, NotificationKind
+from ..models import Clock, ClockEffect, SweepHeartbeat
+from .clocks import _fmt, _label, _levels, _plan
+from .notifications import _Outgoing, _preferences, _queue
+
+log = logging.getLogger(__name__)
+SWEEP_HEARTBEAT = "sla-sweep"
+FAILED_CLOCK_RETRY = timedelta(seconds=60)
+
+
+# --- claiming ---------------------------------------------------------------------------------------
+
+
+def lock_skipping(qs: QuerySet, of: tuple[str, ...] = ("self",)) -> QuerySet:
+    """Claim rows no other transaction holds: SKIP LOCKED where the backend has it (PostgreSQL).
+
+    On SQLite writers are serialised (IMMEDIATE transactions), so a plain read is already exclusive.
+    """
+    if connection.features.has_select_for_update_skip_locked:
+        return qs.select_for_update(skip_locked=True, of=of)
+    return qs
+
+# --- the sweep --------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Effect:
+    clock: Clock
+    level: int
+    due_at: datetime
+    escalate: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def _due_effect(clock: Clock, cal: BusinessCalendar, now: datetime) -> _Effect | None:
+    """The one effect to apply now: the breach if it passed, else the highest passed warning."""
+    passed = None
+    for level in _levels(clock.policy):
+        if level <= clock.warned_percent or (level == BREACH_LEVEL and clock.breached):
+            continue
+        at = (
+            clock.due_at
+            if level == BREACH_LEVEL and clock.due_at
+            else cal.threshold_at(
+                resumed_at=clock.resumed_at, elapsed_s=clock.elapsed_s, goal_s=clock.goal_s, percent=level
+            )
+        )
+        if at <= now:
+            passed = (level, at)
+    return _Effect(clock, passed[0], passed[1]) if passed else None
+
+
+def _recipients(ticket: Ticket, group_members: dict[int, list]) -> list:
+    if ticket.assignee_id:
+        return [ticket.assignee]
+    return list(group_members.get(ticket.group_id, []))
+
+
+def _apply_due(clocks: list[Clock], now: datetime) -> int:
+    """Apply due effects of claimed clocks; the caller holds their rows (and tickets) in its transaction."""
+    tickets: dict[int, Ticket] = {}
+    for clock in clocks:  # one instance per ticket, so a second clock sees the first one's escalation
+        clock.ticket = tickets.setdefault(clock.ticket_id, clock.ticket)
+    group_ids = {t.group_id for t in tickets.values() if t.group_id and not t.assignee_id}
+    members: dict[int, list] = {}
+    if group_ids:
+        through = Ticket.group.field.related_model.members.through
+        for row in through.objects.filter(assignmentgroup_id__in=group_ids).select_related("user"):
+            members.setdefault(row.assignmentgroup_id, []).append(row.user)
+
+    effects: list[_Effect] = []
+    for clock in clocks:
+        cal = business_calendar(clock.policy.calendar)
+        effect = _due_effect(clock, cal, now)
+        if effect is None:  # re-planned since it was due: just look again later
+            _plan(clock, cal)
+            continue
+        ticket = clock.ticket
+        if effect.level == BREACH_LEVEL:
+            clock.breached = True
+            clock.breached_at = effect.due_at
+            clock.group_id = ticket.group_id
+            effect.escalate = clock.policy.functional_escalation
+        else:
+            clock.warned_percent = effect.level
+        _plan(clock, cal)
+        effects.append(effect)
+
+    ClockEffect.objects.bulk_create(
+        [
+            ClockEffect(
+                clock=e.clock,
+                ticket_id=e.clock.ticket_id,
+                level=e.level,
+                due_at=e.due_at,
+                created_at=now,
+            )
+            for e in effects
+        ]
+    )
+    _update_swept(clocks)
+
+    out = _Outgoing()
+    users = [u for t in tickets.values() for u in [t.assignee, t.group.manager if t.group_id else None] if u]
+    users += [u for ms in members.values() for u in ms]
+    prefs = _preferences(u.pk for u in users)
+    for e in effects:
+        clock, ticket = e.clock, e.clock.ticket
+        group = ticket.group
+        breach = e.level == BREACH_LEVEL
+        kind = NotificationKind.BREACH if breach else NotificationKind.WARNING
+        recipients = _recipients(ticket, members)
+        last_warning = not breach and e.level == _levels(clock.policy)[-2]
+        if clock.policy.hierarchical_escalation and group is not None and (breach or last_warning):
+            recipients.append(group.manager)
+        context = {
+            "clock": clock,
+            "label": _label(clock),
+            "level": e.level,
+            "group": group,
+            "due_at": clock.due_at,
+        }
+        _queue(
+            out,
+            ticket=ticket,
+            users=recipients,
+            kind=kind,
+            now=now,
+            key=f"clock{clock.pk}:L{e.level}",
+            context=context,
+            prefs=prefs,
+        )
+        what = (
+            f"{_label(clock)} target breached ({_fmt(clock.goal_s)} reached at {e.due_at:%Y-%m-%d %H:%M:%S} UTC)"
+            if breach
+            else f"{_label(clock)} at {e.level}% of {_fmt(clock.goal_s)}, due {clock.due_at:%Y-%m-%d %H:%M:%S} UTC"
+        )
+        if breach and clock.policy.hierarchical_escalation and group is not None and group.manager_id:
+            what += f"; manager {group.manager} notified"
+        out.events.append(
+            TicketEvent(
+                ticket=ticket,
+                actor=None,
+                kind=EventKind.SLA,
+                field=clock.metric,
+                new="breached" if breach else f"{e.level}%",
+                note=f"SLA: {what}",
+                internal=True,
+                created_at=now,
+            )
+        )
+    out.flush()
+
+    # Functional escalation last (its hook re-syncs the ticket's clocks from the rows above), one tier per
+    # breach in the order the targets were due, each from wherever the ticket is by then: the rule in the
+    # module docstring, so a late sweep that sees two breaches at once ends where two on-time sweeps would.
+    for e in sorted((e for e in effects if e.escalate), key=lambda e: (e.due_at, e.clock.pk)):
+        _escalate(e, now)
+    return len(effects)
+
+
+def _escalate(e: _Effect, now: datetime) -> None:
+    """Move the breached clock's ticket up one tier, or record on the effect and the timeline why not."""
+    clock, ticket = e.clock, e.clock.ticket
+    if not ticket.is_open:
+        return
+    try:
+        if clock.metric == Metric.PICK and (ticket.group.tier if ticket.group_id else None) != clock.tier:
+            # An earlier breach already moved the ticket on; had the sweep been on time, this clock would have
+            # been cancelled when the ticket left the tier, so it does not push the ticket a second time.
+            raise DomainError(f"{ticket.key} has already left L{clock.tier}.")
+        with transaction.atomic():
+            ticket_escalate(ticket=ticket, actor=None, automatic=True, now=now,
+                            note=f"SLA {_label(clock)} target breached")
+    except DomainError as exc:  # already at the last tier, or moved meanwhile: record, do not fail
+        ClockEffect.objects.filter(clock=clock, level=e.level).update(note=exc.message)
+        event_record(
+            ticket=ticket,
+            actor=None,
+            kind=EventKind.SLA,
+            now=now,
+            field=clock.metric,
+            note=f"SLA: no functional escalation — {exc.message}",
+            internal=True,
+        )
+        return
+    ClockEffect.objects.filter(clock=clock, level=e.level).update(escalated_to=ticket.group)
+
+
+_SWEPT_FIELDS = ["warned_percent", "breached", "breached_at", "next_check_at", "due_at", "group_id"]
+_SWEPT_TYPES = ["smallint", "boolean", "timestamptz", "timestamptz", "timestamptz", "bigint"]
+
+
+def _update_swept(clocks: list[Clock]) -> None:
+    """Write the swept fields of a batch in one statement (Django's bulk_update CASE chain is slow at 500 rows)."""
+    if not clocks:
+        return
+    if connection.vendor != "postgresql":
+        Clock.objects.bulk_update(clocks, [f.removesuffix("_id") for f in _SWEPT_FIELDS])
+        return
+    sets = ", ".join(f"{f} = v.{f}::{t}" for f, t in zip(_SWEPT_FIELDS, _SWEPT_TYPES, strict=True))
+    row = "(" + ", ".join(["%s"] * (len(_SWEPT_FIELDS) + 1)) + ")"
+    params = [v for c in clocks for v in (c.pk, *(getattr(c, f) for f in _SWEPT_FIELDS))]
+    sql = (
+        f"UPDATE {Clock._meta.db_table} AS c SET {sets} "
+        f"FROM (VALUES {', '.join([row] * len(clocks))}) AS v(id, {', '.join(_SWEPT_FIELDS)}) "
+        "WHERE c.id = v.id::bigint"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _claim(now: datetime, batch: int) -> list[Clock]:
+    qs = (
+        Clock.objects.due(now)
+        .order_by("next_check_at")
+        .select_related("ticket__group__manager", "ticket__assignee", "policy__calendar")
+    )
+    # Lock the ticket too: a sweeper skips a ticket an agent is saving, so it never waits or deadlocks.
+    return list(lock_skipping(qs, of=("self", "ticket"))[:batch])
+
+
+def clocks_sweep(*, now: datetime | None = None, batch: int = 1000, max_batches: int = 100) -> int:
+    """Apply due warning/breach effects exactly once; safe to run in parallel and to repeat.
+
+    Each batch is one transaction. A batch that fails is redone clock by clock, and a clock that still
+    fails is logged and looked at again a minute later instead of blocking the queue.
+    """
+    started = time.monotonic()
+    total = 0
+    for _ in range(max_batches):
+        at = now or timezone.now()
+        try:
+            with transaction.atomic():
+                claimed = _claim(at, batch)
+                total += _apply_due(claimed, at)
+        except DomainError:
+            raise
+        except Exception:
+            log.exception("SLA sweep batch failed; retrying its clocks one by one")
+            claimed = _sweep_one_by_one(at, batch)
+        if len(claimed) < batch:
+            break
+    heartbeat_record(name=SWEEP_HEARTBEAT, processed=total, duration_s=time.monotonic() - started)
+    return total
+
+
+def _sweep_one_by_one(at: datetime, batch: int) -> list:
+    ids = list(Clock.objects.due(at).order_by("next_check_at").values_list("pk", flat=True)[:batch])
+    for pk in ids:
+        try:
+            with transaction.atomic():
+                claimed = [c for c in _claim(at, batch) if c.pk == pk] or list(
+                    lock_skipping(
+                        Clock.objects.due(at)
+                        .filter(pk=pk)
+                        .select_related("ticket__group__manager", "ticket__assignee", "policy__calendar"),
+                        of=("self", "ticket"),
+                    )
+                )
+                _apply_due(claimed, at)
+        except Exception:
+            log.exception("SLA clock %s failed; deferring it", pk)
+            Clock.objects.filter(pk=pk).update(next_check_at=at + FAILED_CLOCK_RETRY)
+    return ids
+
+
+def heartbeat_record(*, name: str, processed: int, duration_s: float, now: datetime | None = None) -> None:
+    now = now or timezone.now()
+    updated = SweepHeartbeat.objects.filter(pk=name).update(
+        last_run_at=now,
+        last_processed=processed,
+        last_duration_ms=int(duration_s * 1000),
+        runs=F("runs") + 1,
+        hostname=socket.gethostname()[:120],
+    )
+    if not updated:
+        SweepHeartbeat.objects.get_or_create(
+            pk=name,
+            defaults={
+                "last_run_at": now,
+                "last_processed": processed,
+                "last_duration_ms": int(duration_s * 1000),
+                "runs": 1,
+                "hostname": socket.gethostname()[:120],
+            },
+        )
