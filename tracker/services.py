@@ -154,7 +154,11 @@ def ticket_create(*, actor, kind: str, title: str, requester=None, now: datetime
     access.require_create(actor, kind)
     if requester is None or access.role_of(actor) == Role.REQUESTER:
         requester = actor
-    values = {k: v for k, v in values.items() if v is not None}
+    # An empty value of another kind's field (a blank form input, an unchecked box) is the column's default,
+    # not an attempt to set it: only a real value of a field this kind does not own is refused.
+    own = set(KIND_FIELDS[kind]) if kind in KIND_FIELDS else set()
+    values = {k: v for k, v in values.items()
+              if v is not None and not (k in ALL_KIND_FIELDS and k not in own and v in ("", False))}
     access.writable_fields(actor, set(values))
     _validate_values(kind, {"title": title, **values})
     impact = values.pop("impact", Level.MEDIUM)

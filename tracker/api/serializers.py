@@ -164,6 +164,15 @@ class TicketListSerializer(TicketSerializer):
         read_only_fields = fields
 
 
+class OptionalBooleanField(serializers.BooleanField):
+    """A boolean that stays unset when a form-encoded body leaves it out.
+
+    DRF reads an absent checkbox of an HTML form as False, so every form-encoded create would "set" the
+    problem-only `known_error` on an incident and be refused."""
+
+    default_empty_html = serializers.empty
+
+
 class _TicketWriteFields(FieldsBuiltOnce, serializers.Serializer):
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True)
@@ -188,7 +197,7 @@ class _TicketWriteFields(FieldsBuiltOnce, serializers.Serializer):
     # problem
     root_cause = serializers.CharField(required=False, allow_blank=True)
     workaround = serializers.CharField(required=False, allow_blank=True)
-    known_error = serializers.BooleanField(required=False)
+    known_error = OptionalBooleanField(required=False)
     # defect
     severity = serializers.ChoiceField(choices=Severity.choices, required=False, allow_blank=True)
     affected_version = serializers.CharField(required=False, allow_blank=True, max_length=40)
