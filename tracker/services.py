@@ -454,6 +454,8 @@ def ticket_link(*, source: Ticket, target: Ticket, type: str, actor, now: dateti
         raise ValidationFailed(f"{source.key} cannot be linked to itself.", fields={"target": ["Same ticket."]})
     try:
         with transaction.atomic():
+            if type == LinkType.PARENT_OF:
+                _refuse_parent_cycle(parent=source, child=target)
             link = Link.objects.create(source=source, target=target, type=type, created_by=actor, created_at=now)
             label = LinkType(type).label
             event_record(ticket=source, actor=actor, kind=EventKind.LINK, now=now, field=type, new=target.key,
@@ -463,6 +465,35 @@ def ticket_link(*, source: Ticket, target: Ticket, type: str, actor, now: dateti
     except IntegrityError:
         raise Conflict(f"{source.key} is already linked as '{LinkType(type).label}' to {target.key}.") from None
     return link
+
+
+def _refuse_parent_cycle(*, parent: Ticket, child: Ticket) -> None:
+    """Refuse `parent parent_of child` when `child` is already above `parent` (at any depth).
+
+    Walks down from `child` one level per query. Both rows are locked first (on PostgreSQL) so that two
+    opposite links between the same tickets, sent at once, cannot both pass the check."""
+    list(Ticket.objects.select_for_update().filter(pk__in=(parent.pk, child.pk)).order_by("pk").values_list("pk"))
+    above: dict[int, int | None] = {child.pk: None}  # ticket id -> the parent it was reached from
+    frontier = {child.pk}
+    while frontier and parent.pk not in above:
+        edges = Link.objects.filter(type=LinkType.PARENT_OF, source__in=frontier).values_list("source", "target")
+        frontier = set()
+        for up, down in edges:
+            if down not in above:
+                above[down] = up
+                frontier.add(down)
+    if parent.pk not in above:
+        return
+    chain, pk = [], parent.pk
+    while pk is not None:
+        chain.append(pk)
+        pk = above[pk]
+    keys = dict(Ticket.objects.filter(pk__in=chain).values_list("pk", "key"))
+    path = " → ".join(keys[pk] for pk in reversed(chain))
+    raise ValidationFailed(
+        f"{child.key} cannot become a sub-task of {parent.key}: it is already above it ({path}), and a ticket "
+        "cannot be its own parent at any depth. Remove one of those links first.",
+        fields={"target": [f"{child.key} is already a parent of {parent.key} (through {path})."]})
 
 
 def ticket_unlink(*, link: Link, actor, now: datetime | None = None) -> None:
