@@ -161,6 +161,7 @@ def ticket_create(*, actor, kind: str, title: str, requester=None, now: datetime
               if v is not None and not (k in ALL_KIND_FIELDS and k not in own and v in ("", False))}
     access.writable_fields(actor, set(values))
     _validate_values(kind, {"title": title, **values})
+    _require_live_service(values.get("service"))
     impact = values.pop("impact", Level.MEDIUM)
     urgency = values.pop("urgency", Level.MEDIUM)
     group = values.get("group")
@@ -213,6 +214,8 @@ def ticket_update(*, ticket: Ticket, actor, version: int, changes: dict[str, Any
     _validate_values(ticket.kind, changes)
     if "assignee" in changes and changes["assignee"] is not None:
         _require_assignable(changes["assignee"])
+    if changes.get("service") is not None and changes["service"].pk != ticket.service_id:
+        _require_live_service(changes["service"])
     diff = {name: (getattr(ticket, name), value) for name, value in changes.items() if getattr(ticket, name) != value}
     if "impact" in diff or "urgency" in diff:
         priority = priority_for(impact=changes.get("impact", ticket.impact),
@@ -228,6 +231,14 @@ def ticket_update(*, ticket: Ticket, actor, version: int, changes: dict[str, Any
         _field_events(ticket, actor, diff, now)
         hooks.ticket_changed(hooks.TicketChange(ticket, actor, now, "updated", diff))
     return ticket
+
+
+def _require_live_service(service) -> None:
+    """A service that is not live (`Service.active` false) takes no tickets; the portal and forms hide it."""
+    if service is not None and not service.active:
+        raise ValidationFailed(
+            f"{service.name} is not a live service and takes no tickets; choose a live service or leave it empty.",
+            fields={"service": [f"{service.name} is not live."]})
 
 
 def _require_assignable(user) -> None:
