@@ -217,6 +217,8 @@ def ticket_update(*, ticket: Ticket, actor, version: int, changes: dict[str, Any
     if changes.get("service") is not None and changes["service"].pk != ticket.service_id:
         _require_live_service(changes["service"])
     diff = {name: (getattr(ticket, name), value) for name, value in changes.items() if getattr(ticket, name) != value}
+    if "change_type" in diff:
+        _require_change_type_open(ticket)
     if "impact" in diff or "urgency" in diff:
         priority = priority_for(impact=changes.get("impact", ticket.impact),
                                 urgency=changes.get("urgency", ticket.urgency))
@@ -231,6 +233,21 @@ def ticket_update(*, ticket: Ticket, actor, version: int, changes: dict[str, Any
         _field_events(ticket, actor, diff, now)
         hooks.ticket_changed(hooks.TicketChange(ticket, actor, now, "updated", diff))
     return ticket
+
+
+def _require_change_type_open(ticket: Ticket) -> None:
+    """The change type decides who approves (a standard change skips the CAB), so it is fixed once the change
+    has left its initial state: re-typing a submitted or rejected change as 'standard' would let anyone
+    approve it themselves. Checked against the history too, since a rejected change comes back to 'new'."""
+    initial = WORKFLOWS[ticket.kind].initial
+    if ticket.status == initial and not TicketEvent.objects.filter(
+            ticket=ticket, kind=EventKind.STATUS, field="status").exists():
+        return
+    current = ChangeType(ticket.change_type).label if ticket.change_type else "not set"
+    raise Conflict(
+        f"{ticket.key} has already been submitted, so its change type ({current}) can no longer change; "
+        "withdraw it and raise a new change of the other type.",
+        fields={"change_type": ["Fixed once the change has been submitted."]})
 
 
 def _require_live_service(service) -> None:
@@ -269,6 +286,8 @@ def ticket_transition(*, ticket: Ticket, to: str, actor, version: int | None = N
     version = ticket.version if version is None else version
     old_status = ticket.status
     fields: dict[str, Any] = {k: v for k, v in values.items() if getattr(ticket, k) != v}
+    if "change_type" in fields:
+        _require_change_type_open(ticket)
     fields["status"] = to
     if to == Status.RESOLVED:
         fields["resolved_at"] = now
