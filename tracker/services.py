@@ -214,6 +214,10 @@ def ticket_update(*, ticket: Ticket, actor, version: int, changes: dict[str, Any
     _validate_values(ticket.kind, changes)
     if "assignee" in changes and changes["assignee"] is not None:
         _require_assignable(changes["assignee"])
+    if "assignee" in changes and changes["assignee"] != ticket.assignee and not _dispatches(actor, ticket):
+        # an edit of the assignee field follows the rules of ticket_assign (no silent take-over)
+        _require_not_held(ticket, actor)
+        _require_group_member(ticket, changes["assignee"])
     if changes.get("service") is not None and changes["service"].pk != ticket.service_id:
         _require_live_service(changes["service"])
     diff = {name: (getattr(ticket, name), value) for name, value in changes.items() if getattr(ticket, name) != value}
@@ -323,22 +327,56 @@ def available_moves(*, ticket: Ticket, actor) -> list:
 
 # --- ownership: assign, escalate, pick, watch -------------------------------------------------------
 
-def ticket_assign(*, ticket: Ticket, actor, assignee, version: int | None = None,
+def ticket_assign(*, ticket: Ticket, actor, assignee, version: int | None = None, take_over: bool = False,
                   now: datetime | None = None) -> Ticket:
-    """Assign (or unassign with None); the assignee joins the ticket's group if it has none."""
+    """Assign (or unassign with None) under the optimistic lock; recorded.
+
+    Someone else's ticket is not taken silently: without `take_over=True` a ticket held by another person
+    (AlreadyClaimed, 409) or an assignee outside the ticket's group (ValidationFailed, 400) is refused.
+    Managers, admins and the group's own manager dispatch work, so they need no `take_over`.
+    """
     now = now or timezone.now()
     access.require(actor, "assign", ticket)
     if assignee is not None:
         _require_assignable(assignee)
     if ticket.assignee_id == (assignee.pk if assignee else None):
         return ticket
+    if not take_over and not _dispatches(actor, ticket):
+        _require_not_held(ticket, actor)
+        _require_group_member(ticket, assignee)
     old = ticket.assignee
     with transaction.atomic():
         _cas_update(ticket, version=ticket.version if version is None else version, now=now, assignee=assignee)
         event_record(ticket=ticket, actor=actor, kind=EventKind.ASSIGNMENT, now=now, field="assignee",
-                     old=old, new=assignee)
+                     old=old, new=assignee, note="taken over" if take_over and old is not None else "")
         hooks.ticket_changed(hooks.TicketChange(ticket, actor, now, "assigned", {"assignee": (old, assignee)}))
     return ticket
+
+
+def _dispatches(actor, ticket: Ticket) -> bool:
+    """Managers and admins hand out work across people and groups; so does the manager of the ticket's group."""
+    if access.role_of(actor) in (Role.MANAGER, Role.ADMIN):
+        return True
+    return ticket.group is not None and ticket.group.manager_id == actor.pk
+
+
+def _require_not_held(ticket: Ticket, actor) -> None:
+    holder = ticket.assignee
+    if holder is not None and holder.pk != actor.pk:
+        raise AlreadyClaimed(
+            f"{ticket.key} is held by {holder.display_name} ({holder.username}); ask them to hand it on, or take "
+            "it over explicitly (take_over).",
+            fields={"assignee": [f"Held by {holder.username}."]})
+
+
+def _require_group_member(ticket: Ticket, assignee) -> None:
+    group = ticket.group
+    if assignee is None or group is None or group.members.filter(pk=assignee.pk).exists():
+        return
+    raise ValidationFailed(
+        f"{assignee.display_name} is not a member of {group.name}, the group {ticket.key} is with; escalate it to "
+        "their group, or assign across groups explicitly (take_over).",
+        fields={"assignee": [f"Not a member of {group.name}."]})
 
 
 def escalation_target(ticket: Ticket) -> AssignmentGroup | None:

@@ -22,3 +22,11 @@ def test_interactive_docs_are_served_without_a_cdn(cast, client):
     client.force_login(cast.agent1)
     html = client.get("/api/docs/").content.decode()
     assert "/static/drf_spectacular_sidecar/" in html and "cdn" not in html.lower()
+
+
+def test_the_assign_body_documents_take_over(cast, client):
+    client.force_login(cast.agent1)
+    schema = yaml.safe_load(client.get("/api/schema/").content)
+    take_over = schema["components"]["schemas"]["AssignRequest"]["properties"]["take_over"]
+    assert take_over["type"] == "boolean" and take_over["default"] is False
+    assert "holds it" in take_over["description"]

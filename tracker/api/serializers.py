@@ -243,6 +243,11 @@ class EscalateSerializer(serializers.Serializer):
 
 class AssignSerializer(serializers.Serializer):
     assignee = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), allow_null=True)
+    take_over = serializers.BooleanField(
+        default=False,
+        help_text="Take the ticket from the person who holds it, or assign someone outside the ticket's group. "
+                  "Without it such an assignment is refused (409 when someone else holds it, 400 outside the "
+                  "group); managers and admins need no take_over.")
 
 
 class CommentSerializer(serializers.ModelSerializer):

@@ -144,10 +144,12 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(request=AssignSerializer, responses={200: TicketSerializer})
     @action(detail=True, methods=["post"])
     def assign(self, request, key=None):
+        """Assign (or unassign with null); someone else's ticket needs `take_over` (managers excepted)."""
         ticket = self.get_object()
         serializer = AssignSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.ticket_assign(ticket=ticket, actor=request.user, assignee=serializer.validated_data["assignee"],
+                               take_over=serializer.validated_data["take_over"],
                                version=_if_match(request, required=False))
         return self._ticket_response(selectors.ticket_for_user(request.user, key))
 
