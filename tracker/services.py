@@ -26,7 +26,16 @@ from .choices import (
     Status,
     Tier,
 )
-from .errors import AccessDenied, AlreadyClaimed, Conflict, StaleVersion, TransitionRefused, ValidationFailed
+from .errors import (
+    AccessDenied,
+    AlreadyClaimed,
+    Conflict,
+    StaleVersion,
+    TransitionRefused,
+    ValidationFailed,
+    field_label,
+    with_article,
+)
 from .models import AssignmentGroup, Comment, KeyCounter, Link, PriorityRule, Ticket, TicketEvent
 from .workflows import ALL_KIND_FIELDS, KIND_FIELDS, WORKFLOWS, editable_fields
 
@@ -70,10 +79,11 @@ def _validate_values(kind: str, values: dict[str, Any]) -> None:
     allowed = set(editable_fields(kind))
     for name, value in values.items():
         if name in ALL_KIND_FIELDS and name not in allowed:
-            owners = [k for k, fields in KIND_FIELDS.items() if name in fields]
-            errors[name] = [f"Only a {'/'.join(owners)} has this field, not a {kind}."]
+            owners = [str(Kind(k).label).lower() for k, fields in KIND_FIELDS.items() if name in fields]
+            errors[name] = [f"Only {with_article(' or '.join(owners))} has a {field_label(name)}, "
+                            f"not {with_article(str(Kind(kind).label).lower())}."]
         elif name not in allowed:
-            errors[name] = ["This field cannot be set here (status moves through transitions)."]
+            errors[name] = [f"The {field_label(name)} cannot be set here (status moves through transitions)."]
         elif name in ("impact", "urgency") and value not in Level.values:
             errors[name] = [f"Use 1 (high), 2 (medium) or 3 (low), not {value!r}."]
         elif name in _CHOICE_FIELDS and value and value not in _CHOICE_FIELDS[name].values:
@@ -86,7 +96,8 @@ def _validate_values(kind: str, values: dict[str, Any]) -> None:
         errors["window_end"] = ["The change window must end after it starts."]
     if errors:
         first = next(iter(errors))
-        raise ValidationFailed(f"Check {', '.join(errors)}: {errors[first][0]}", fields=errors)
+        raise ValidationFailed(f"Check the {', '.join(field_label(n) for n in errors)}: {errors[first][0]}",
+                               fields=errors)
 
 
 def _bump_counter(kind: str) -> int | None:
