@@ -103,6 +103,12 @@ class TicketSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     transitions = serializers.SerializerMethodField()
     sla = serializers.SerializerMethodField(help_text="SLA clocks: state, due, business time left, breached.")
     url = serializers.SerializerMethodField(help_text="Absolute URL of this ticket in the API.")
+    # Blank until set: declared so that the schema's enums admit "" (read-only model fields drop allow_blank).
+    change_type = serializers.ChoiceField(choices=ChangeType.choices, allow_blank=True, read_only=True)
+    risk = serializers.ChoiceField(choices=Risk.choices, allow_blank=True, read_only=True)
+    implementation_result = serializers.ChoiceField(choices=ImplementationResult.choices, allow_blank=True,
+                                                    read_only=True)
+    severity = serializers.ChoiceField(choices=Severity.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Ticket

@@ -200,7 +200,7 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(responses={200: EventSerializer(many=True)})
-    @action(detail=True, methods=["get"], filterset_class=None)
+    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def history(self, request, key=None):
         """The timeline: every field change, transition, escalation, link, comment and SLA event."""
         ticket = self.get_object()
