@@ -1,7 +1,40 @@
 """Refusals of the domain. Each carries a message that says what to fix and the HTTP status it maps to.
 
 The API maps them in `tracker.api.errors.exception_handler`; the UI shows `message` as a form error.
+Messages name fields by their human label (`field_label`, `field_phrase`), never by the column name.
 """
+
+# What people call a field, where its column name does not say it well; other names read with "_" as " ".
+FIELD_LABELS = {
+    "implementation_plan": "implementation plan",
+    "backout_plan": "backout plan",
+    "risk": "risk level",
+    "window_start": "start of the change window",
+    "window_end": "end of the change window",
+    "known_error": "known-error flag",
+    "fix_version": "fixed-in version",
+    "affected_version": "affected version",
+    "change_type": "change type",
+    "group": "assignment group",
+    "review_notes": "post-implementation review",
+}
+
+
+def field_label(name: str, *, capital: bool = False) -> str:
+    """The human label of a ticket field: `resolution_note` -> "resolution note" ("Resolution note")."""
+    label = FIELD_LABELS.get(name, name.replace("_", " "))
+    return label[:1].upper() + label[1:] if capital else label
+
+
+def with_article(noun: str) -> str:
+    """ "an incident", "a resolution note"."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
+def field_phrase(names) -> str:
+    """The fields as a phrase for "needs ...": "a root cause and a workaround"."""
+    parts = [with_article(field_label(n)) for n in names]
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
 
 
 class DomainError(Exception):

@@ -2,6 +2,7 @@
 from datetime import UTC, datetime, timedelta
 
 import django_filters as df
+from django.core.exceptions import ValidationError
 from django.db.models import DateTimeField, Exists, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.forms.models import ModelChoiceIterator
@@ -37,6 +38,45 @@ class ListedModelChoiceFilter(df.ModelChoiceFilter):
     field_class = _ListedChoiceField
 
 
+class UtcIsoDateTimeField(df_fields.IsoDateTimeField):
+    """An ISO 8601 date-time with a real-world UTC offset (±14:00 at most), normalised to UTC.
+
+    PostgreSQL refuses offsets beyond ±15:59 and Python cannot shift a date past year 1 or 9999: both are a
+    form error here, with a message, instead of a failure in SQL."""
+
+    MAX_OFFSET = timedelta(hours=14)
+    default_error_messages = {
+        "invalid": "Enter an ISO 8601 date and time between the years 1 and 9999, e.g. 2026-01-31T09:00:00Z.",
+        "offset": "Use a UTC offset from -14:00 to +14:00 (e.g. 2026-01-31T09:00:00+01:00), or Z for UTC.",
+    }
+
+    def to_python(self, value):
+        parsed = super().to_python(value)
+        if parsed is None or timezone.is_naive(parsed):
+            return parsed
+        if abs(parsed.utcoffset()) > self.MAX_OFFSET:
+            raise ValidationError(self.error_messages["offset"], code="offset")
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class _UtcIsoDateTimeRangeField(df_fields.RangeField):
+    widget = df_fields.DateRangeWidget
+
+    def __init__(self, *args, **kwargs):
+        super().__init__((UtcIsoDateTimeField(), UtcIsoDateTimeField()), *args, **kwargs)
+
+
+class UtcIsoDateTimeFromToRangeFilter(df.IsoDateTimeFromToRangeFilter):
+    field_class = _UtcIsoDateTimeRangeField
+
+
+# Ten years: far beyond any SLA target, and far from the end of the calendar (year 9999).
+BREACHING_WITHIN_MAX = 10 * 366 * 24 * 60
+
+
 class TicketFilterSet(df.FilterSet):
     # distinct=False: these filter the ticket's own columns; a DISTINCT would force a sort of every match.
     kind = df.MultipleChoiceFilter(choices=Kind.choices, distinct=False)
@@ -47,16 +87,19 @@ class TicketFilterSet(df.FilterSet):
     assignee = df.CharFilter(method="filter_assignee", help_text="A user id, 'me' or 'none'.")
     requester = df.NumberFilter(field_name="requester_id")
     service = ListedModelChoiceFilter(queryset=Service.objects.all())
-    created = df.IsoDateTimeFromToRangeFilter(field_name="created_at",
+    created = UtcIsoDateTimeFromToRangeFilter(field_name="created_at",
                                               help_text="created_after / created_before (ISO 8601)")
-    updated = df.IsoDateTimeFromToRangeFilter(field_name="updated_at",
+    updated = UtcIsoDateTimeFromToRangeFilter(field_name="updated_at",
                                               help_text="updated_after / updated_before (ISO 8601)")
     open = df.BooleanFilter(method="filter_open", label="Open only")
     q = df.CharFilter(method="filter_text", label="Text", help_text="A key (INC-42) or words of the title.")
     breached = df.BooleanFilter(method="filter_breached", label="SLA breached",
                                 help_text="Tickets with (true) or without (false) a breached SLA clock.")
     breaching_within = df.NumberFilter(method="filter_breaching_within", label="Breaching within (minutes)",
-                                       help_text="A running SLA clock falls due within this many minutes.")
+                                       help_text="A running SLA clock falls due within this many minutes.",
+                                       min_value=0, max_value=BREACHING_WITHIN_MAX, error_messages={
+                                           "min_value": f"Use a number of minutes from 0 to {BREACHING_WITHIN_MAX}.",
+                                           "max_value": f"Use a number of minutes from 0 to {BREACHING_WITHIN_MAX}."})
 
     class Meta:
         model = Ticket

@@ -26,7 +26,16 @@ from .choices import (
     Status,
     Tier,
 )
-from .errors import AccessDenied, AlreadyClaimed, Conflict, StaleVersion, TransitionRefused, ValidationFailed
+from .errors import (
+    AccessDenied,
+    AlreadyClaimed,
+    Conflict,
+    StaleVersion,
+    TransitionRefused,
+    ValidationFailed,
+    field_label,
+    with_article,
+)
 from .models import AssignmentGroup, Comment, KeyCounter, Link, PriorityRule, Ticket, TicketEvent
 from .workflows import ALL_KIND_FIELDS, KIND_FIELDS, WORKFLOWS, editable_fields
 
@@ -70,10 +79,11 @@ def _validate_values(kind: str, values: dict[str, Any]) -> None:
     allowed = set(editable_fields(kind))
     for name, value in values.items():
         if name in ALL_KIND_FIELDS and name not in allowed:
-            owners = [k for k, fields in KIND_FIELDS.items() if name in fields]
-            errors[name] = [f"Only a {'/'.join(owners)} has this field, not a {kind}."]
+            owners = [str(Kind(k).label).lower() for k, fields in KIND_FIELDS.items() if name in fields]
+            errors[name] = [f"Only {with_article(' or '.join(owners))} has a {field_label(name)}, "
+                            f"not {with_article(str(Kind(kind).label).lower())}."]
         elif name not in allowed:
-            errors[name] = ["This field cannot be set here (status moves through transitions)."]
+            errors[name] = [f"The {field_label(name)} cannot be set here (status moves through transitions)."]
         elif name in ("impact", "urgency") and value not in Level.values:
             errors[name] = [f"Use 1 (high), 2 (medium) or 3 (low), not {value!r}."]
         elif name in _CHOICE_FIELDS and value and value not in _CHOICE_FIELDS[name].values:
@@ -86,7 +96,8 @@ def _validate_values(kind: str, values: dict[str, Any]) -> None:
         errors["window_end"] = ["The change window must end after it starts."]
     if errors:
         first = next(iter(errors))
-        raise ValidationFailed(f"Check {', '.join(errors)}: {errors[first][0]}", fields=errors)
+        raise ValidationFailed(f"Check the {', '.join(field_label(n) for n in errors)}: {errors[first][0]}",
+                               fields=errors)
 
 
 def _bump_counter(kind: str) -> int | None:
@@ -154,9 +165,14 @@ def ticket_create(*, actor, kind: str, title: str, requester=None, now: datetime
     access.require_create(actor, kind)
     if requester is None or access.role_of(actor) == Role.REQUESTER:
         requester = actor
-    values = {k: v for k, v in values.items() if v is not None}
+    # An empty value of another kind's field (a blank form input, an unchecked box) is the column's default,
+    # not an attempt to set it: only a real value of a field this kind does not own is refused.
+    own = set(KIND_FIELDS[kind]) if kind in KIND_FIELDS else set()
+    values = {k: v for k, v in values.items()
+              if v is not None and not (k in ALL_KIND_FIELDS and k not in own and v in ("", False))}
     access.writable_fields(actor, set(values))
     _validate_values(kind, {"title": title, **values})
+    _require_live_service(values.get("service"))
     impact = values.pop("impact", Level.MEDIUM)
     urgency = values.pop("urgency", Level.MEDIUM)
     group = values.get("group")
@@ -209,7 +225,15 @@ def ticket_update(*, ticket: Ticket, actor, version: int, changes: dict[str, Any
     _validate_values(ticket.kind, changes)
     if "assignee" in changes and changes["assignee"] is not None:
         _require_assignable(changes["assignee"])
+    if "assignee" in changes and changes["assignee"] != ticket.assignee and not _dispatches(actor, ticket):
+        # an edit of the assignee field follows the rules of ticket_assign (no silent take-over)
+        _require_not_held(ticket, actor)
+        _require_group_member(ticket, changes["assignee"])
+    if changes.get("service") is not None and changes["service"].pk != ticket.service_id:
+        _require_live_service(changes["service"])
     diff = {name: (getattr(ticket, name), value) for name, value in changes.items() if getattr(ticket, name) != value}
+    if "change_type" in diff:
+        _require_change_type_open(ticket)
     if "impact" in diff or "urgency" in diff:
         priority = priority_for(impact=changes.get("impact", ticket.impact),
                                 urgency=changes.get("urgency", ticket.urgency))
@@ -224,6 +248,29 @@ def ticket_update(*, ticket: Ticket, actor, version: int, changes: dict[str, Any
         _field_events(ticket, actor, diff, now)
         hooks.ticket_changed(hooks.TicketChange(ticket, actor, now, "updated", diff))
     return ticket
+
+
+def _require_change_type_open(ticket: Ticket) -> None:
+    """The change type decides who approves (a standard change skips the CAB), so it is fixed once the change
+    has left its initial state: re-typing a submitted or rejected change as 'standard' would let anyone
+    approve it themselves. Checked against the history too, since a rejected change comes back to 'new'."""
+    initial = WORKFLOWS[ticket.kind].initial
+    if ticket.status == initial and not TicketEvent.objects.filter(
+            ticket=ticket, kind=EventKind.STATUS, field="status").exists():
+        return
+    current = ChangeType(ticket.change_type).label if ticket.change_type else "not set"
+    raise Conflict(
+        f"{ticket.key} has already been submitted, so its change type ({current}) can no longer change; "
+        "withdraw it and raise a new change of the other type.",
+        fields={"change_type": ["Fixed once the change has been submitted."]})
+
+
+def _require_live_service(service) -> None:
+    """A service that is not live (`Service.active` false) takes no tickets; the portal and forms hide it."""
+    if service is not None and not service.active:
+        raise ValidationFailed(
+            f"{service.name} is not a live service and takes no tickets; choose a live service or leave it empty.",
+            fields={"service": [f"{service.name} is not live."]})
 
 
 def _require_assignable(user) -> None:
@@ -254,6 +301,8 @@ def ticket_transition(*, ticket: Ticket, to: str, actor, version: int | None = N
     version = ticket.version if version is None else version
     old_status = ticket.status
     fields: dict[str, Any] = {k: v for k, v in values.items() if getattr(ticket, k) != v}
+    if "change_type" in fields:
+        _require_change_type_open(ticket)
     fields["status"] = to
     if to == Status.RESOLVED:
         fields["resolved_at"] = now
@@ -289,22 +338,56 @@ def available_moves(*, ticket: Ticket, actor) -> list:
 
 # --- ownership: assign, escalate, pick, watch -------------------------------------------------------
 
-def ticket_assign(*, ticket: Ticket, actor, assignee, version: int | None = None,
+def ticket_assign(*, ticket: Ticket, actor, assignee, version: int | None = None, take_over: bool = False,
                   now: datetime | None = None) -> Ticket:
-    """Assign (or unassign with None); the assignee joins the ticket's group if it has none."""
+    """Assign (or unassign with None) under the optimistic lock; recorded.
+
+    Someone else's ticket is not taken silently: without `take_over=True` a ticket held by another person
+    (AlreadyClaimed, 409) or an assignee outside the ticket's group (ValidationFailed, 400) is refused.
+    Managers, admins and the group's own manager dispatch work, so they need no `take_over`.
+    """
     now = now or timezone.now()
     access.require(actor, "assign", ticket)
     if assignee is not None:
         _require_assignable(assignee)
     if ticket.assignee_id == (assignee.pk if assignee else None):
         return ticket
+    if not take_over and not _dispatches(actor, ticket):
+        _require_not_held(ticket, actor)
+        _require_group_member(ticket, assignee)
     old = ticket.assignee
     with transaction.atomic():
         _cas_update(ticket, version=ticket.version if version is None else version, now=now, assignee=assignee)
         event_record(ticket=ticket, actor=actor, kind=EventKind.ASSIGNMENT, now=now, field="assignee",
-                     old=old, new=assignee)
+                     old=old, new=assignee, note="taken over" if take_over and old is not None else "")
         hooks.ticket_changed(hooks.TicketChange(ticket, actor, now, "assigned", {"assignee": (old, assignee)}))
     return ticket
+
+
+def _dispatches(actor, ticket: Ticket) -> bool:
+    """Managers and admins hand out work across people and groups; so does the manager of the ticket's group."""
+    if access.role_of(actor) in (Role.MANAGER, Role.ADMIN):
+        return True
+    return ticket.group is not None and ticket.group.manager_id == actor.pk
+
+
+def _require_not_held(ticket: Ticket, actor) -> None:
+    holder = ticket.assignee
+    if holder is not None and holder.pk != actor.pk:
+        raise AlreadyClaimed(
+            f"{ticket.key} is held by {holder.display_name} ({holder.username}); ask them to hand it on, or take "
+            "it over explicitly (take_over).",
+            fields={"assignee": [f"Held by {holder.username}."]})
+
+
+def _require_group_member(ticket: Ticket, assignee) -> None:
+    group = ticket.group
+    if assignee is None or group is None or group.members.filter(pk=assignee.pk).exists():
+        return
+    raise ValidationFailed(
+        f"{assignee.display_name} is not a member of {group.name}, the group {ticket.key} is with; escalate it to "
+        "their group, or assign across groups explicitly (take_over).",
+        fields={"assignee": [f"Not a member of {group.name}."]})
 
 
 def escalation_target(ticket: Ticket) -> AssignmentGroup | None:
@@ -450,6 +533,8 @@ def ticket_link(*, source: Ticket, target: Ticket, type: str, actor, now: dateti
         raise ValidationFailed(f"{source.key} cannot be linked to itself.", fields={"target": ["Same ticket."]})
     try:
         with transaction.atomic():
+            if type == LinkType.PARENT_OF:
+                _refuse_parent_cycle(parent=source, child=target)
             link = Link.objects.create(source=source, target=target, type=type, created_by=actor, created_at=now)
             label = LinkType(type).label
             event_record(ticket=source, actor=actor, kind=EventKind.LINK, now=now, field=type, new=target.key,
@@ -459,6 +544,35 @@ def ticket_link(*, source: Ticket, target: Ticket, type: str, actor, now: dateti
     except IntegrityError:
         raise Conflict(f"{source.key} is already linked as '{LinkType(type).label}' to {target.key}.") from None
     return link
+
+
+def _refuse_parent_cycle(*, parent: Ticket, child: Ticket) -> None:
+    """Refuse `parent parent_of child` when `child` is already above `parent` (at any depth).
+
+    Walks down from `child` one level per query. Both rows are locked first (on PostgreSQL) so that two
+    opposite links between the same tickets, sent at once, cannot both pass the check."""
+    list(Ticket.objects.select_for_update().filter(pk__in=(parent.pk, child.pk)).order_by("pk").values_list("pk"))
+    above: dict[int, int | None] = {child.pk: None}  # ticket id -> the parent it was reached from
+    frontier = {child.pk}
+    while frontier and parent.pk not in above:
+        edges = Link.objects.filter(type=LinkType.PARENT_OF, source__in=frontier).values_list("source", "target")
+        frontier = set()
+        for up, down in edges:
+            if down not in above:
+                above[down] = up
+                frontier.add(down)
+    if parent.pk not in above:
+        return
+    chain, pk = [], parent.pk
+    while pk is not None:
+        chain.append(pk)
+        pk = above[pk]
+    keys = dict(Ticket.objects.filter(pk__in=chain).values_list("pk", "key"))
+    path = " → ".join(keys[pk] for pk in reversed(chain))
+    raise ValidationFailed(
+        f"{child.key} cannot become a sub-task of {parent.key}: it is already above it ({path}), and a ticket "
+        "cannot be its own parent at any depth. Remove one of those links first.",
+        fields={"target": [f"{child.key} is already a parent of {parent.key} (through {path})."]})
 
 
 def ticket_unlink(*, link: Link, actor, now: datetime | None = None) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .choices import Kind, Role, Status
-from .errors import MissingField, TransitionRefused
+from .errors import MissingField, TransitionRefused, field_label, field_phrase
 
 S = Status
 OWN_REQUESTER = "own_requester"  # the ticket's own requester, whatever their role
@@ -30,8 +30,8 @@ class Move:
         missing = [f for f in self.requires if not (values.get(f) or getattr(ticket, f, None))]
         if missing:
             raise MissingField(
-                f"Moving {ticket.key} to '{Status(self.target).label}' needs: {', '.join(missing)}.",
-                fields={f: ["This field is required for this transition."] for f in missing},
+                f"Moving {ticket.key} to '{Status(self.target).label}' needs {field_phrase(missing)}.",
+                fields={f: [f"{field_label(f, capital=True)} is required for this move."] for f in missing},
             )
 
 

@@ -31,7 +31,7 @@ def notify(user, ticket, n=1, kind=NotificationKind.ASSIGNMENT):
 
 def test_an_assignment_shows_on_the_page_newest_first_with_a_link_to_the_ticket(cast, client_for):
     ticket = services.ticket_create(actor=cast.requester, kind=Kind.INCIDENT, title="Payslips are blank")
-    services.ticket_assign(ticket=ticket, actor=cast.agent1, assignee=cast.agent2)
+    services.ticket_assign(ticket=ticket, actor=cast.agent1, assignee=cast.agent2, take_over=True)  # across groups
     older = TicketFactory(requester=cast.requester)
     Notification.objects.filter(pk=notify(cast.agent2, older)[0].pk).update(
         created_at=timezone.now() - timedelta(days=1)

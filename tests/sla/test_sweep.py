@@ -174,6 +174,6 @@ def test_marking_notifications_read_clears_the_bell(incident, cast):
 
 
 def test_assigning_a_ticket_notifies_the_new_assignee(incident, cast):
-    services.ticket_assign(ticket=incident, actor=cast.agent1, assignee=cast.agent2, now=MONDAY_9)
+    services.ticket_assign(ticket=incident, actor=cast.agent1, assignee=cast.agent2, take_over=True, now=MONDAY_9)
     note = Notification.objects.get(recipient=cast.agent2, kind=NotificationKind.ASSIGNMENT)
     assert note.url == f"/tickets/{incident.key}/" and incident.key in note.title

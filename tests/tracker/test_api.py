@@ -3,6 +3,7 @@ import pytest
 from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 
+from tests.factories import ServiceFactory
 from tracker import services
 from tracker.choices import Status
 from tracker.models import Ticket, TicketEvent
@@ -231,3 +232,22 @@ def test_idempotency_answers_are_forgotten_after_a_day(cast, api):
     assert idempotency_purge() == 1
     assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
     assert purge_idempotency_keys_task.apply().get() == 0
+
+
+def test_a_service_that_is_not_live_takes_no_tickets(cast, api):
+    retired = ServiceFactory(name="Fax gateway", active=False)
+    response = api(cast.agent1).post("/api/v1/tickets/", {"kind": "incident", "title": "Fax down",
+                                                          "service": retired.pk}, format="json")
+    assert response.status_code == 400
+    assert "Fax gateway is not a live service" in response.json()["detail"]
+    assert "service" in response.json()["fields"]
+    assert not Ticket.objects.exists()
+
+
+def test_a_ticket_cannot_be_moved_to_a_service_that_is_not_live(cast, api, incident):
+    retired = ServiceFactory(name="Fax gateway", active=False)
+    response = api(cast.agent1).patch(f"/api/v1/tickets/{incident.key}/", {"service": retired.pk}, format="json",
+                                      HTTP_IF_MATCH=incident.etag)
+    assert response.status_code == 400 and "not a live service" in response.json()["detail"]
+    incident.refresh_from_db()
+    assert incident.service == cast.services["payroll"] and incident.version == 1

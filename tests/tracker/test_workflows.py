@@ -131,3 +131,16 @@ def test_a_requester_replying_to_a_ticket_waiting_on_them_puts_it_back_to_work(c
     services.ticket_comment(ticket=ticket, actor=cast.requester, body="It is Firefox 120.")
     ticket.refresh_from_db()
     assert ticket.status == Status.IN_PROGRESS
+
+
+def test_refusals_name_fields_by_their_label_not_their_column(cast, api):
+    ticket = _ticket(cast, Kind.PROBLEM)
+    services.ticket_transition(ticket=ticket, to=Status.IN_PROGRESS, actor=cast.agent2)
+    with pytest.raises(MissingField) as exc:
+        services.ticket_transition(ticket=ticket, to=Status.KNOWN_ERROR, actor=cast.agent2)
+    assert exc.value.message == f"Moving {ticket.key} to 'Known error' needs a root cause and a workaround."
+    assert exc.value.fields["root_cause"] == ["Root cause is required for this move."]
+    response = api(cast.agent1).post("/api/v1/tickets/", {"kind": "incident", "title": "x", "fix_version": "4.8"},
+                                     format="json")
+    assert response.json()["detail"] == "Check the fixed-in version: Only a defect has a fixed-in version, " \
+                                        "not an incident."

@@ -103,6 +103,12 @@ class TicketSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     transitions = serializers.SerializerMethodField()
     sla = serializers.SerializerMethodField(help_text="SLA clocks: state, due, business time left, breached.")
     url = serializers.SerializerMethodField(help_text="Absolute URL of this ticket in the API.")
+    # Blank until set: declared so that the schema's enums admit "" (read-only model fields drop allow_blank).
+    change_type = serializers.ChoiceField(choices=ChangeType.choices, allow_blank=True, read_only=True)
+    risk = serializers.ChoiceField(choices=Risk.choices, allow_blank=True, read_only=True)
+    implementation_result = serializers.ChoiceField(choices=ImplementationResult.choices, allow_blank=True,
+                                                    read_only=True)
+    severity = serializers.ChoiceField(choices=Severity.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Ticket
@@ -164,6 +170,15 @@ class TicketListSerializer(TicketSerializer):
         read_only_fields = fields
 
 
+class OptionalBooleanField(serializers.BooleanField):
+    """A boolean that stays unset when a form-encoded body leaves it out.
+
+    DRF reads an absent checkbox of an HTML form as False, so every form-encoded create would "set" the
+    problem-only `known_error` on an incident and be refused."""
+
+    default_empty_html = serializers.empty
+
+
 class _TicketWriteFields(FieldsBuiltOnce, serializers.Serializer):
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True)
@@ -188,7 +203,7 @@ class _TicketWriteFields(FieldsBuiltOnce, serializers.Serializer):
     # problem
     root_cause = serializers.CharField(required=False, allow_blank=True)
     workaround = serializers.CharField(required=False, allow_blank=True)
-    known_error = serializers.BooleanField(required=False)
+    known_error = OptionalBooleanField(required=False)
     # defect
     severity = serializers.ChoiceField(choices=Severity.choices, required=False, allow_blank=True)
     affected_version = serializers.CharField(required=False, allow_blank=True, max_length=40)
@@ -234,6 +249,11 @@ class EscalateSerializer(serializers.Serializer):
 
 class AssignSerializer(serializers.Serializer):
     assignee = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), allow_null=True)
+    take_over = serializers.BooleanField(
+        default=False,
+        help_text="Take the ticket from the person who holds it, or assign someone outside the ticket's group. "
+                  "Without it such an assignment is refused (409 when someone else holds it, 400 outside the "
+                  "group); managers and admins need no take_over.")
 
 
 class CommentSerializer(serializers.ModelSerializer):

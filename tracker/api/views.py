@@ -144,10 +144,12 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(request=AssignSerializer, responses={200: TicketSerializer})
     @action(detail=True, methods=["post"])
     def assign(self, request, key=None):
+        """Assign (or unassign with null); someone else's ticket needs `take_over` (managers excepted)."""
         ticket = self.get_object()
         serializer = AssignSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.ticket_assign(ticket=ticket, actor=request.user, assignee=serializer.validated_data["assignee"],
+                               take_over=serializer.validated_data["take_over"],
                                version=_if_match(request, required=False))
         return self._ticket_response(selectors.ticket_for_user(request.user, key))
 
@@ -198,7 +200,7 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(responses={200: EventSerializer(many=True)})
-    @action(detail=True, methods=["get"], filterset_class=None)
+    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def history(self, request, key=None):
         """The timeline: every field change, transition, escalation, link, comment and SLA event."""
         ticket = self.get_object()

@@ -1,0 +1,78 @@
+"""Refuse input no view can use before it reaches one: NUL characters and API bodies over the size limit.
+
+PostgreSQL text cannot hold a NUL (psycopg raises DataError on the query), so a `%00` in any query
+parameter or form field would turn a search into a 500. Answered here once, for every page and endpoint:
+400 with the API's error shape (`{"detail", "code"}`) under /api/, a plain message elsewhere.
+"""
+import re
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.http import HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
+
+API_PREFIX = "/api/"
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+# A JSON string escape for NUL: `\u0000` preceded by an even number of backslashes (`\\u0000` is text).
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000", re.IGNORECASE)
+
+NUL_MESSAGE = "The request contains a NUL character (%00 or \\u0000); remove it and send the request again."
+
+
+def _has_nul(querydict) -> bool:
+    return any("\x00" in key or any("\x00" in value for value in values) for key, values in querydict.lists())
+
+
+class BadInputMiddleware:
+    """400 for a NUL anywhere in the query string or the form/JSON body; 413 for an API body over the limit."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        refusal = self._refusal(request)
+        return refusal if refusal is not None else self.get_response(request)
+
+    def _refusal(self, request):
+        is_api = request.path.startswith(API_PREFIX)
+        if "\x00" in request.path or _has_nul(request.GET):
+            return self._answer(request, is_api, 400, "invalid_characters", NUL_MESSAGE)
+        if request.method in ("GET", "HEAD", "OPTIONS", "DELETE"):
+            return None
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        content_type = request.content_type or ""
+        try:
+            if is_api and limit is not None and int(request.META.get("CONTENT_LENGTH") or 0) > limit:
+                # Checked before reading, so a client learns the limit instead of getting Django's bare 400.
+                raise RequestDataTooBig()
+            if content_type in FORM_TYPES:
+                nul = _has_nul(request.POST)
+            elif "json" in content_type:
+                nul = b"\x00" in request.body or bool(_JSON_NUL.search(request.body))
+            else:
+                nul = False
+        except RequestDataTooBig:
+            if not is_api:
+                raise  # pages keep Django's own answer (400 through the error pages)
+            return self._answer(request, is_api, 413, "too_large",
+                                f"The request body is larger than the limit of {limit // 1024} KB; send less data.")
+        except TooManyFieldsSent:
+            if not is_api:
+                raise
+            return self._answer(request, is_api, 400, "too_many_fields",
+                                f"The request has more than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} fields.")
+        except MultiPartParserError as exc:
+            if not is_api:
+                raise
+            return self._answer(request, is_api, 400, "parse_error", f"The multipart body cannot be read: {exc}")
+        except ValueError:  # a CONTENT_LENGTH that is not a number: let Django and DRF answer it
+            return None
+        if nul:
+            return self._answer(request, is_api, 400, "invalid_characters", NUL_MESSAGE)
+        return None
+
+    @staticmethod
+    def _answer(request, is_api: bool, status: int, code: str, message: str):
+        if is_api:
+            return JsonResponse({"detail": message, "code": code}, status=status)
+        return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
