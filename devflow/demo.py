@@ -146,7 +146,8 @@ def p1_to_release(ctx: DemoContext, at: datetime, release: _Planned) -> Life:
     defect = defect_from_incident(incident=incident, actor=u["devon"], title="Tax code import ignores Z codes",
                                   affected_version=f"{major}.{int(minor) - 1}.0", now=t)
     ctx.tickets[Kind.DEFECT].append(defect)
-    services.ticket_claim(ticket=defect, actor=u["dana"], now=t)
+    # the defect starts with devon, who raised it; he hands it to dana in the same team
+    services.ticket_assign(ticket=defect, actor=u["devon"], assignee=u["dana"], now=t)
     services.ticket_transition(ticket=defect, to=Status.IN_PROGRESS, actor=u["dana"], now=t)
     services.ticket_comment(ticket=incident, actor=u["devon"], now=t,
                             body=f"Found it: a defect in the tax code import ({defect.key}). Workaround below.")
