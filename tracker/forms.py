@@ -67,6 +67,9 @@ class BulkForm(forms.Form):
         widget=forms.Select(attrs={"id": "bulk-to"}),
     )
     resolution_note = forms.CharField(required=False, label="Note (for resolve/cancel)")
+    take_over = forms.BooleanField(
+        required=False, label="take over tickets others hold", widget=forms.CheckboxInput(attrs={"id": "bulk-take"})
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -118,13 +118,16 @@ def queue_bulk(request):
         action = form.cleaned_data["action"]
         for ticket in selectors.ticket_list(user=request.user).filter(key__in=form.keys):
             try:
+                take_over = form.cleaned_data["take_over"]
                 if action == "assign_me":
-                    services.ticket_assign(ticket=ticket, actor=request.user, assignee=request.user)
+                    services.ticket_assign(
+                        ticket=ticket, actor=request.user, assignee=request.user, take_over=take_over
+                    )
                 elif action == "assign":
                     if form.cleaned_data["assignee"] is None:
                         raise ValidationFailed("Choose whom to assign to.")
                     services.ticket_assign(
-                        ticket=ticket, actor=request.user, assignee=form.cleaned_data["assignee"]
+                        ticket=ticket, actor=request.user, assignee=form.cleaned_data["assignee"], take_over=take_over
                     )
                 elif action == "escalate":
                     services.ticket_escalate(ticket=ticket, actor=request.user)
@@ -146,12 +149,12 @@ def queue_bulk(request):
     return render(request, f"{QUEUE}#results", ctx, status=200 if done or not refused else 400)
 
 
-def _row_response(request, ticket, error=None, notice=None):
+def _row_response(request, ticket, error=None, notice=None, take_over=False):
     row = selectors.queue_row(user=request.user, pk=ticket.pk)
     return render(
         request,
         f"{QUEUE}#row",
-        {"t": row, "now": timezone.now(), "row_error": error, "row_notice": notice,
+        {"t": row, "now": timezone.now(), "row_error": error, "row_notice": notice, "row_take_over": take_over,
          "badges": extensions.registry.badges},
         status=error.status if error else 200,
     )
@@ -346,7 +349,11 @@ def ticket_field(request, key, name):
     try:
         if name == "assignee":
             services.ticket_assign(
-                ticket=ticket, actor=request.user, assignee=value, version=posted_version(request)
+                ticket=ticket,
+                actor=request.user,
+                assignee=value,
+                version=posted_version(request),
+                take_over=request.POST.get("take_over") == "1",
             )
         else:
             services.ticket_update(
@@ -436,14 +443,18 @@ def ticket_unlink(request, key, link_id):
     return _workspace(request, ticket, notice="Link removed.")
 
 
-def _row_or_workspace(request, ticket, action, done: str):
+def _row_or_workspace(request, ticket, action, done: str, offer_take_over: bool = False):
     """A row action of the queue re-renders its row; on the ticket page, the workspace. `done` may name
-    the ticket as the action left it ({group}, {assignee})."""
+    the ticket as the action left it ({group}, {assignee}). When taking a ticket is refused because
+    someone else holds it or it is with another group, the answer offers to take it over, explicitly."""
     in_row = bool(request.htmx and (request.htmx.target or "").startswith("row-"))
     try:
         result = action()
     except DomainError as exc:
-        return _row_response(request, ticket, exc) if in_row else _workspace(request, ticket, error=exc)
+        take_over = offer_take_over and "assignee" in exc.fields
+        if in_row:
+            return _row_response(request, ticket, exc, take_over=take_over)
+        return _workspace(request, ticket, error=exc, offer_take_over=take_over)
     notice = done.format(key=ticket.key, group=result.group or "no group", assignee=result.assignee or "nobody")
     return _row_response(request, ticket, notice=notice) if in_row else _workspace(request, ticket, notice=notice)
 
@@ -456,9 +467,14 @@ def ticket_assign_me(request, key):
         request,
         ticket,
         lambda: services.ticket_assign(
-            ticket=ticket, actor=request.user, assignee=request.user, version=posted_version(request)
+            ticket=ticket,
+            actor=request.user,
+            assignee=request.user,
+            version=posted_version(request),
+            take_over=request.POST.get("take_over") == "1",
         ),
         "{key} is now assigned to you.",
+        offer_take_over=True,
     )
 
 

@@ -93,3 +93,21 @@ def test_an_escalation_is_confirmed(cast, ticket, signed_in):
     page.get_by_label("Why").fill("Needs the payroll team")
     page.get_by_role("button", name="Escalate", exact=True).click()
     expect(page.get_by_role("status")).to_contain_text(f"Escalated {ticket.key} to {cast.l2.name}")
+
+
+def test_take_on_a_queue_row_does_not_silently_grab_someone_elses_ticket(cast, signed_in, shot):
+    picked = services.ticket_create(actor=cast.requester, kind=Kind.INCIDENT, title="Tax codes ignored",
+                                    service=cast.services["payroll"])
+    services.ticket_escalate(ticket=picked, actor=cast.agent1, to_group=cast.l3)
+    services.ticket_claim(ticket=picked, actor=cast.engineer)
+    page = signed_in(cast.agent1)
+    page.goto("/queue/?view=all")
+    row = page.locator(f"#row-{picked.key}")
+    row.get_by_role("button", name="Take", exact=True).click()
+    expect(row.get_by_role("alert")).to_contain_text("held by")
+    assert Ticket.objects.get(pk=picked.pk).assignee == cast.engineer
+    shot(page, "refused-take")
+
+    page.locator(f"#row-{picked.key}").get_by_role("button", name="Take over").click()
+    expect(page.locator(f"#row-{picked.key}").get_by_role("status")).to_contain_text("assigned to you")
+    assert Ticket.objects.get(pk=picked.pk).assignee == cast.agent1
