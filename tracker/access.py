@@ -11,7 +11,7 @@ from django.shortcuts import redirect
 
 from . import extensions
 from .choices import Role
-from .errors import AccessDenied
+from .errors import AccessDenied, field_label
 from .workflows import AGENTS, OWN_REQUESTER, REQUESTER_FIELDS, REQUESTER_KINDS, Move
 
 ESCALATORS = frozenset({Role.AGENT_L1, Role.AGENT_L2, Role.ENGINEER_L3, Role.MANAGER, Role.ADMIN,
@@ -97,7 +97,8 @@ def writable_fields(user, fields: set[str]) -> None:
     if role_of(user) == Role.REQUESTER:
         refused = sorted(set(fields) - REQUESTER_FIELDS)
         if refused:
-            raise AccessDenied(f"Requesters may not set: {', '.join(refused)}.")
+            raise AccessDenied(f"Requesters may not set the {', '.join(field_label(n) for n in refused)}.",
+                               fields={n: ["Staff only."] for n in refused})
 
 
 def staff_only(view):

@@ -5,8 +5,9 @@ transaction, so a notification exists if and only if the change that caused it c
 repeat (a redone sweep, a retried task) a no-op.
 """
 
+import zoneinfo
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.utils import timezone
@@ -54,11 +55,15 @@ class _Outgoing:
 def _queue(out: _Outgoing, *, ticket, users, kind: str, now: datetime, key: str, context: dict, prefs: dict) -> None:
     """In-app rows and email outbox rows for each user, honouring preferences; keys make repeats no-ops."""
     seen = set()
-    title, body = render_notification(kind, {"ticket": ticket, **context})
+    rendered: dict[str, tuple[str, str]] = {}  # one rendering per recipients' time zone, not per recipient
     for user in users:
         if user is None or user.pk in seen or not user.is_active:
             continue
         seen.add(user.pk)
+        zone = user.time_zone or "UTC"
+        if zone not in rendered:
+            rendered[zone] = _render_in_zone(kind, {"ticket": ticket, **context}, zone)
+        title, body = rendered[zone]
         pref = prefs.get((user.pk, kind))
         url = f"/tickets/{ticket.key}/" if ticket is not None else ""
         if pref is None or pref.in_app:
@@ -90,6 +95,16 @@ def _queue(out: _Outgoing, *, ticket, users, kind: str, now: datetime, key: str,
                     message_id=f"<{mkey.replace(':', '.')}@crossline>",
                 )
             )
+
+
+def _render_in_zone(kind: str, context: dict, zone: str) -> tuple[str, str]:
+    """A notification's text with its times in the recipient's zone, the zone named ("14:05 CET")."""
+    try:
+        tz = zoneinfo.ZoneInfo(zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        tz = UTC
+    with timezone.override(tz):
+        return render_notification(kind, context)
 
 
 def _notify(*, ticket, users, kind: str, now: datetime, key: str, context: dict) -> None:

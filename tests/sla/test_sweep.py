@@ -1,9 +1,11 @@
 """The sweep applies each warning and breach once: escalation, manager notified, timeline, outbox."""
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from sla import services as sla
 from sla.choices import NotificationKind
@@ -177,3 +179,15 @@ def test_assigning_a_ticket_notifies_the_new_assignee(incident, cast):
     services.ticket_assign(ticket=incident, actor=cast.agent1, assignee=cast.agent2, take_over=True, now=MONDAY_9)
     note = Notification.objects.get(recipient=cast.agent2, kind=NotificationKind.ASSIGNMENT)
     assert note.url == f"/tickets/{incident.key}/" and incident.key in note.title
+
+
+def test_a_warning_names_the_due_time_in_each_recipients_zone(incident, cast):
+    cast.manager.time_zone = "Asia/Tokyo"
+    cast.manager.save(update_fields=["time_zone"])
+    cast.l1.members.add(cast.manager)
+    assert sla.clocks_sweep(now=MONDAY_9 + timedelta(seconds=80)) == 1
+    due = MONDAY_9 + timedelta(seconds=100)  # the test policy's 100 s response target
+    bodies = dict(Notification.objects.values_list("recipient__username", "body"))
+    tokyo = timezone.localtime(due, ZoneInfo("Asia/Tokyo"))
+    assert f"{tokyo:%H:%M} JST" in bodies["maria"]
+    assert f"{due:%H:%M} UTC" in bodies["lena"]

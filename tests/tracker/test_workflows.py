@@ -144,3 +144,12 @@ def test_refusals_name_fields_by_their_label_not_their_column(cast, api):
                                      format="json")
     assert response.json()["detail"] == "Check the fixed-in version: Only a defect has a fixed-in version, " \
                                         "not an incident."
+
+
+def test_a_requester_setting_a_staff_field_is_told_its_label(cast):
+    from tracker import access
+    from tracker.errors import AccessDenied
+
+    with pytest.raises(AccessDenied) as refused:
+        access.writable_fields(cast.requester, {"title", "resolution_note"})
+    assert "resolution note" in refused.value.message and "resolution_note" not in refused.value.message
