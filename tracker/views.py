@@ -103,9 +103,10 @@ def _queue_context(request, *, flash=None, flash_tone="ok"):
 @require_GET
 def queue(request):
     ctx = _queue_context(request)
+    status = 200 if ctx["filterset"].is_valid() else 400  # the page shows what to fix in the filters
     if request.htmx and request.htmx.target == "results":
-        return render(request, f"{QUEUE}#results", ctx)
-    return render(request, QUEUE, ctx)
+        return render(request, f"{QUEUE}#results", ctx, status=status)
+    return render(request, QUEUE, ctx, status=status)
 
 
 @staff_only
