@@ -10,7 +10,7 @@ timeline rows and queue views through `tracker.extensions`; this module never na
 
 from django.conf import settings
 from django.contrib import messages
-from django.db.models import Q
+from django.db.models import DateTimeField, Q
 from django.forms import modelform_factory
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -194,6 +194,7 @@ def _display_fields(ticket, user):
                 "value": value,
                 "editable": can_edit and name in editable_fields(ticket.kind),
                 "long": name in TEXT_FIELDS,
+                "moment": isinstance(field, DateTimeField),
             }
         )
     return rows

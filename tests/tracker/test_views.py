@@ -254,3 +254,14 @@ def test_links_read_in_each_tickets_direction_in_the_panel_and_the_timeline(cast
     services.ticket_unlink(link=Link.objects.get(pk=link.pk), actor=cast.agent1)
     on_change = client_for(cast.agent1).get(f"/tickets/{change.key}/").content.decode()
     assert "Unlinked: caused " + outage.key in on_change
+
+
+def test_a_change_window_shows_in_the_viewers_zone_with_the_zone_named(cast, client_for):
+    from datetime import UTC, datetime
+
+    change = services.ticket_create(actor=cast.agent1, kind=Kind.CHANGE, title="Upgrade payroll",
+                                    window_start=datetime(2026, 7, 1, 20, 0, tzinfo=UTC))
+    cast.agent1.time_zone = "Europe/Berlin"
+    cast.agent1.save(update_fields=["time_zone"])
+    page = client_for(cast.agent1).get(f"/tickets/{change.key}/").content.decode()
+    assert "1 Jul 2026 22:00 CEST" in page and "20:00:00+00:00<" not in page
