@@ -1,0 +1,26 @@
+"""What the SLA engine shows on the core's pages: the header badges, the clocks panel, timeline rows."""
+
+from sla import ui
+from tracker import services
+from tracker.choices import Kind
+from tracker.models import TicketEvent
+
+
+def test_the_ticket_header_shows_the_running_clocks_not_a_dash(cast, always, make_policy, client_for):
+    make_policy(always, response_s=3600, resolution_s=8 * 3600)
+    ticket = services.ticket_create(actor=cast.requester, kind=Kind.INCIDENT, title="VPN drops")
+    page = client_for(cast.agent1).get(f"/tickets/{ticket.key}/").content.decode()
+    header = page.split('aria-label="Workflow"')[0]  # the card above the workflow buttons
+    assert "Resp 59m" in header or "Resp 1h 00m" in header
+    assert "no running SLA clock" not in header
+    assert 'id="h-sla"' in page and "First response" in page  # the panel lists the clocks too
+
+
+def test_sla_timeline_rows_name_times_in_the_viewers_zone_without_a_doubled_prefix(cast, settings):
+    from django.utils import timezone
+
+    event = TicketEvent(kind="sla", note="SLA: response clock started, target 1h00m, due 2026-07-01 12:00:00 UTC")
+    with timezone.override("Europe/Berlin"):
+        html = ui.timeline_row(event)
+    assert "SLA: SLA" not in html and html.count("SLA") == 1
+    assert "1 Jul 2026 14:00 CEST" in html and "UTC" not in html
