@@ -34,6 +34,6 @@ def register() -> None:
         ext.Action("create-defect", "devflow/action_defect.html", defect_action, order=50),
         ext.Panel("releases", "devflow/panel_releases.html", releases_panel, order=50),
         ext.TimelineRenderer("release", release_row),
-        ext.NavLink("dev", "3rd line", "devflow:queue", order=20),
+        ext.NavLink("dev", "3rd line", "devflow:queue", order=20, icon="wrench"),
         ext.Home(Role.ENGINEER_L3, "devflow:queue"),
     )

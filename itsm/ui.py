@@ -15,10 +15,10 @@ def recent_changes_panel(*, request, ticket, now):
 def register() -> None:
     ext.register(
         ext.Panel("recent-changes", "itsm/panel_changes.html", recent_changes_panel, order=40),
-        ext.NavLink("portal", "My tickets", "itsm:portal", audience="requester", order=10),
-        ext.NavLink("kb", "Knowledge base", "itsm:kb", audience="all", order=50),
+        ext.NavLink("portal", "My tickets", "itsm:portal", audience="requester", order=10, icon="inbox"),
+        ext.NavLink("kb", "Knowledge base", "itsm:kb", audience="public", order=50, icon="book-open"),
         ext.NavLink("portal-new", "Report a problem", "itsm:portal-new", audience="requester",
-                    query="?kind=incident", order=60),
+                    query="?kind=incident", order=60, icon="life-buoy"),
         ext.Home(Role.REQUESTER, "itsm:portal"),
         ext.RequesterPage("itsm:portal-ticket"),
     )

@@ -96,7 +96,7 @@ def register() -> None:
         ext.QueueView("breached", "Breached", selectors.breached, order=20, empty="No live clock has breached."),
         ext.Panel("sla-clocks", "sla/panel_clocks.html", clocks_panel, order=20),
         ext.TimelineRenderer("sla", timeline_row),
-        ext.NavLink("dashboard", "SLA dashboard", "sla:dashboard", order=40),
+        ext.NavLink("dashboard", "SLA dashboard", "sla:dashboard", order=40, icon="chart-column"),
         ext.TopbarItem("sla/bell.html", order=10),
         ext.Home(Role.MANAGER, "sla:dashboard"),
     )

@@ -79,9 +79,10 @@ class NavLink:
     nav: str  # the page's `nav` value that marks the link current
     label: str
     url_name: str
-    audience: str = "staff"  # staff | requester | all
+    audience: str = "staff"  # staff | requester | all | public (also signed out)
     query: str = ""
     order: int = 100
+    icon: str = ""  # a name in static/icons/sprite.svg
 
 
 @dataclass(frozen=True)

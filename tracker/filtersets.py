@@ -82,11 +82,11 @@ class TicketFilterSet(df.FilterSet):
     kind = df.MultipleChoiceFilter(choices=Kind.choices, distinct=False)
     status = df.MultipleChoiceFilter(choices=Status.choices, distinct=False)
     priority = df.MultipleChoiceFilter(choices=Priority.choices, distinct=False)
-    group = ListedModelChoiceFilter(queryset=AssignmentGroup.objects.all())
-    tier = df.ChoiceFilter(field_name="group__tier", choices=Tier.choices, label="Tier")
+    group = ListedModelChoiceFilter(queryset=AssignmentGroup.objects.all(), empty_label="Any group")
+    tier = df.ChoiceFilter(field_name="group__tier", choices=Tier.choices, label="Tier", empty_label="Any tier")
     assignee = df.CharFilter(method="filter_assignee", help_text="A user id, 'me' or 'none'.")
     requester = df.NumberFilter(field_name="requester_id")
-    service = ListedModelChoiceFilter(queryset=Service.objects.all())
+    service = ListedModelChoiceFilter(queryset=Service.objects.all(), empty_label="Any service")
     created = UtcIsoDateTimeFromToRangeFilter(field_name="created_at",
                                               help_text="created_after / created_before (ISO 8601)")
     updated = UtcIsoDateTimeFromToRangeFilter(field_name="updated_at",

@@ -3,6 +3,7 @@ functions decide."""
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from .choices import Kind, Level, LinkType, Role, Status
 from .filtersets import ListedChoices
@@ -20,6 +21,31 @@ TEXT_FIELDS = {
     "root_cause",
     "workaround",
 }
+
+
+DASHES = "---------"
+WINDOW_FIELDS = ("window_start", "window_end")
+
+
+def _local_moment_widget():
+    """The browser's date-time picker; Django reads and shows its value in the viewer's zone (activated per
+    request by tracker.timezones), so what the agent picks is what they mean."""
+    return forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+def _zone_help() -> str:
+    return f"In your time zone, {timezone.get_current_timezone_name()}."
+
+
+def humanize_blanks(fields) -> None:
+    """Django's "---------" placeholder reads as a glitch: a blank choice says "—" (or a field's own label)."""
+    for field in fields.values():
+        if getattr(field, "empty_label", None) == DASHES:
+            field.empty_label = "—"
+        if isinstance(field, forms.ChoiceField) and not isinstance(field, forms.ModelChoiceField):
+            choices = list(field.choices)
+            if any(value == "" and label == DASHES for value, label in choices):
+                field.choices = [(v, "—" if (v == "" and lbl == DASHES) else lbl) for v, lbl in choices]
 
 
 def staff_users():
@@ -58,7 +84,8 @@ class BulkForm(forms.Form):
     # Own ids: the queue's filter form above it has an "assignee" too, and the labels point at these.
     action = forms.ChoiceField(choices=BULK_ACTIONS)
     assignee = forms.ModelChoiceField(
-        queryset=User.objects.none(), required=False, widget=forms.Select(attrs={"id": "bulk-assignee"})
+        queryset=User.objects.none(), required=False, empty_label="choose a person",
+        widget=forms.Select(attrs={"id": "bulk-assignee"})
     )
     to = forms.ChoiceField(
         choices=[("", "—")] + list(Status.choices),
@@ -87,11 +114,15 @@ def field_form_class(name: str):
     widgets = {}
     if name in TEXT_FIELDS:
         widgets[name] = forms.Textarea(attrs={"rows": 4})
-    elif name in ("window_start", "window_end"):
-        widgets[name] = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    elif name in WINDOW_FIELDS:
+        widgets[name] = _local_moment_widget()
     form_class = forms.modelform_factory(Ticket, fields=[name], widgets=widgets)
+    if name in WINDOW_FIELDS:
+        form_class.base_fields[name].help_text = _zone_help()
     if name == "assignee":
         form_class.base_fields["assignee"].queryset = staff_users()
+        form_class.base_fields["assignee"].empty_label = "Nobody"
+    humanize_blanks(form_class.base_fields)
     return form_class
 
 
@@ -108,14 +139,16 @@ class TicketCreateForm(forms.Form):
     )
     impact = forms.TypedChoiceField(choices=Level.choices, coerce=int, initial=Level.MEDIUM)
     urgency = forms.TypedChoiceField(choices=Level.choices, coerce=int, initial=Level.MEDIUM)
-    service = forms.ModelChoiceField(queryset=Service.objects.filter(active=True), required=False)
-    category = forms.ModelChoiceField(queryset=Category.objects.all(), required=False)
+    service = forms.ModelChoiceField(queryset=Service.objects.filter(active=True), required=False,
+                                     empty_label="No service")
+    category = forms.ModelChoiceField(queryset=Category.objects.all(), required=False, empty_label="No category")
     group = forms.ModelChoiceField(
         queryset=AssignmentGroup.objects.all(),
         required=False,
+        empty_label="Automatic: the desk covering the service",
         help_text="Empty: the service desk covering the service.",
     )
-    assignee = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
+    assignee = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Nobody yet")
 
     def __init__(self, *args, kind: str = Kind.INCIDENT, **kwargs):
         super().__init__(*args, **kwargs)
@@ -127,9 +160,11 @@ class TicketCreateForm(forms.Form):
             field = Ticket._meta.get_field(name).formfield(required=False)
             if name in TEXT_FIELDS:
                 field.widget = forms.Textarea(attrs={"rows": 3})
-            elif name in ("window_start", "window_end"):
-                field.widget = forms.DateTimeInput(attrs={"type": "datetime-local"})
+            elif name in WINDOW_FIELDS:
+                field.widget = _local_moment_widget()
+                field.help_text = _zone_help()
             self.fields[name] = field
+        humanize_blanks(self.fields)
 
     @property
     def kind_field_names(self):

@@ -30,6 +30,7 @@ from .forms import (
     LinkForm,
     TicketCreateForm,
     field_form_class,
+    humanize_blanks,
 )
 from .markdown import render_markdown
 from .models import AssignmentGroup, Link, Ticket
@@ -203,7 +204,9 @@ def _display_fields(ticket, user):
 def _move_form(move, ticket, data=None):
     form_class = modelform_factory(Ticket, fields=list(move.requires))
     initial = {f: getattr(ticket, f) for f in move.requires}
-    return form_class(data, initial=initial, auto_id=f"id_{move.target}_%s")
+    form = form_class(data, initial=initial, auto_id=f"id_{move.target}_%s")
+    humanize_blanks(form.fields)
+    return form
 
 
 def move_forms(ticket, user, refused: dict | None = None):

@@ -171,11 +171,74 @@
       if (!d.contains(evt.target)) { d.open = false; }
     });
   });
-  // A page-level flash ("INC-7 created.") is stale once the page has changed in place: drop it, so
-  // confirmations replace each other instead of piling up.
-  document.addEventListener("htmx:afterSwap", function () {
-    document.querySelectorAll("main > .alert.success, main > .alert.ok, main > .alert.info").forEach(function (a) {
-      a.remove();
+  // --- Toasts: confirmations ([data-toast]) move to the corner stack, then fade; errors stay in place ----
+  var TOAST_MS = 6000;
+  function toast(el) {
+    var stack = document.getElementById("toasts");
+    if (!stack) { return; }
+    el.removeAttribute("data-toast");
+    el.removeAttribute("role");  // the stack is the one live region
+    el.className = "toast";
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "close";
+    close.setAttribute("aria-label", "Dismiss");
+    close.textContent = "×";
+    el.appendChild(close);
+    stack.appendChild(el);
+    var leave = function () {
+      el.classList.add("leaving");
+      setTimeout(function () { el.remove(); }, 400);
+    };
+    close.addEventListener("click", leave);
+    setTimeout(leave, TOAST_MS);
+  }
+  function toastsIn(root) {
+    (root.querySelectorAll ? root : document).querySelectorAll("[data-toast]").forEach(toast);
+  }
+  document.addEventListener("DOMContentLoaded", function () { toastsIn(document); });
+  document.addEventListener("htmx:afterSwap", function (evt) { toastsIn(evt.detail.elt || document); });
+  document.addEventListener("htmx:oobAfterSwap", function (evt) { toastsIn(evt.detail.target || document); });
+
+  // --- Theme and density: buttons in the top bar; stored in this browser (static/js/theme.js applies) ---
+  var THEMES = ["system", "light", "dark"];
+  function labelControls() {
+    var root = document.documentElement;
+    var theme = root.getAttribute("data-theme") || "system";
+    var density = root.getAttribute("data-density") || "comfortable";
+    document.querySelectorAll("[data-theme-toggle]").forEach(function (b) {
+      b.setAttribute("aria-label", "Theme: " + (theme === "system" ? "follows the system" : theme) + " (change)");
+      b.title = b.getAttribute("aria-label");
+    });
+    document.querySelectorAll("[data-density-toggle]").forEach(function (b) {
+      b.setAttribute("aria-label", "Density: " + density + " (change)");
+      b.title = b.getAttribute("aria-label");
+    });
+  }
+  function store(key, value) { try { localStorage.setItem(key, value); } catch (e) { /* private mode */ } }
+  document.addEventListener("click", function (evt) {
+    var root = document.documentElement;
+    if (evt.target.closest("[data-theme-toggle]")) {
+      var current = root.getAttribute("data-theme") || "system";
+      var next = THEMES[(THEMES.indexOf(current) + 1) % THEMES.length];
+      if (next === "system") { root.removeAttribute("data-theme"); } else { root.setAttribute("data-theme", next); }
+      store("crossline-theme", next);
+      labelControls();
+    } else if (evt.target.closest("[data-density-toggle]")) {
+      var compact = root.getAttribute("data-density") !== "compact";
+      if (compact) { root.setAttribute("data-density", "compact"); } else { root.removeAttribute("data-density"); }
+      store("crossline-density", compact ? "compact" : "comfortable");
+      labelControls();
+    }
+  });
+  document.addEventListener("DOMContentLoaded", labelControls);
+
+  // --- A checkbox dropdown with many options gets a search box that filters them ----------------------
+  document.addEventListener("input", function (evt) {
+    if (!evt.target.matches("details.multi input[type=search]")) { return; }
+    var text = evt.target.value.trim().toLowerCase();
+    evt.target.closest("fieldset").querySelectorAll("label").forEach(function (label) {
+      label.hidden = text !== "" && label.textContent.toLowerCase().indexOf(text) < 0;
     });
   });
 })();

@@ -51,12 +51,16 @@ def browser():
 
 @pytest.fixture
 def signed_in(browser, live_server, transactional_db):
-    """signed_in(user) -> a Playwright page of a fresh browser context, signed in through the login form."""
+    """signed_in(user) -> a Playwright page of a fresh browser context, signed in through the login form;
+    `scheme` (light/dark, as the system would say) and `density` set the look."""
     contexts = []
 
-    def make(user, *, viewport=LAPTOP):
-        context = browser.new_context(viewport=viewport, base_url=live_server.url, accept_downloads=True)
+    def make(user, *, viewport=LAPTOP, scheme="light", density="comfortable"):
+        context = browser.new_context(viewport=viewport, base_url=live_server.url, accept_downloads=True,
+                                      color_scheme=scheme)
         context.set_default_timeout(10_000)
+        if density == "compact":  # the viewer's density is kept in this browser (static/js/theme.js)
+            context.add_init_script("localStorage.setItem('crossline-density', 'compact')")
         contexts.append(context)
         page = context.new_page()
         page.goto("/login/")

@@ -265,3 +265,27 @@ def test_a_change_window_shows_in_the_viewers_zone_with_the_zone_named(cast, cli
     cast.agent1.save(update_fields=["time_zone"])
     page = client_for(cast.agent1).get(f"/tickets/{change.key}/").content.decode()
     assert "1 Jul 2026 22:00 CEST" in page and "20:00:00+00:00<" not in page
+
+
+@pytest.mark.parametrize("kind", [k for k, _ in Kind.choices])
+def test_no_page_shows_djangos_dashes_placeholder(cast, client_for, kind):
+    agent = client_for(cast.agent1)
+    assert "---------" not in agent.get(f"/tickets/new/?kind={kind}").content.decode()
+    ticket = services.ticket_create(actor=cast.agent1, kind=kind, title="Something")
+    assert "---------" not in agent.get(f"/tickets/{ticket.key}/").content.decode()
+    for name in ("implementation_result", "risk", "change_type", "severity", "category", "service"):
+        response = agent.get(f"/tickets/{ticket.key}/fields/{name}/")
+        assert response.status_code == 404 or "---------" not in response.content.decode()
+    assert "---------" not in agent.get("/queue/").content.decode()
+
+
+def test_a_change_window_is_picked_in_the_agents_zone(cast, client_for):
+    cast.agent1.time_zone = "Asia/Tokyo"
+    cast.agent1.save(update_fields=["time_zone"])
+    agent = client_for(cast.agent1)
+    assert "In your time zone, Asia/Tokyo." in agent.get("/tickets/new/?kind=change").content.decode()
+    response = agent.post("/tickets/new/", {"kind": "change", "title": "Patch the payroll DB", "impact": 2,
+                                            "urgency": 2, "window_start": "2026-07-01T22:00"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    change = Ticket.objects.get(kind=Kind.CHANGE)
+    assert change.window_start.isoformat() == "2026-07-01T13:00:00+00:00"  # 22:00 in Tokyo is 13:00 UTC
