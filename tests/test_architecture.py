@@ -31,7 +31,9 @@ def test_the_contract_names_every_app_in_its_layer():
 
 
 def core_templates():
-    return [ROOT / "templates" / "base.html", *sorted((ROOT / "templates" / "tracker").glob("*.html"))]
+    folders = ("tracker", "registration")
+    pages = [ROOT / "templates" / name for name in ("base.html", "403.html", "404.html", "500.html")]
+    return [*pages, *sorted(p for f in folders for p in (ROOT / "templates" / f).glob("*.html"))]
 
 
 @pytest.mark.parametrize("path", core_templates(), ids=lambda p: p.name)
