@@ -257,6 +257,7 @@ SPECTACULAR_SETTINGS = {
         "StatusEnum": "tracker.choices.Status",
         "LevelEnum": "tracker.choices.Level",
         "PriorityEnum": "tracker.choices.Priority",
+        "NotificationKindEnum": "sla.choices.NotificationKind",
     },
     # Served by the app itself: the interactive docs work offline.
     "SWAGGER_UI_DIST": "SIDECAR",
