@@ -34,7 +34,7 @@ from .forms import (
 )
 from .markdown import render_markdown
 from .models import AssignmentGroup, Link, Ticket
-from .workflows import WORKFLOWS, editable_fields
+from .workflows import WORKFLOWS, editable_fields, primary_move
 
 QUEUE = "tracker/queue.html"
 WORKSPACE = "tracker/ticket.html"
@@ -218,6 +218,9 @@ def move_forms(ticket, user, refused: dict | None = None):
             out.append({"move": move, "form": refused["form"], "error": refused["error"], "open": True})
             continue
         out.append({"move": move, "form": _move_form(move, ticket) if move.requires else None})
+    main = primary_move(ticket.kind, [m["move"] for m in out])
+    for m in out:
+        m["primary"] = m["move"] == main
     return out
 
 
@@ -338,13 +341,14 @@ def ticket_field(request, key, name):
     if name not in editable_fields(ticket.kind):
         raise Http404("Not an editable field of this kind.")
     form_class = field_form_class(name)
+    editor = {"ticket": ticket, "name": name, "multiline": name in TEXT_FIELDS}
     if request.method == "GET":
         form = form_class(initial={name: getattr(ticket, name)}, auto_id="id_edit_%s")
-        return render(request, f"{WORKSPACE}#field-form", {"ticket": ticket, "form": form, "name": name})
+        return render(request, f"{WORKSPACE}#field-form", {**editor, "form": form})
     form = form_class(request.POST, auto_id="id_edit_%s")
     if not form.is_valid():
         response = render(
-            request, f"{WORKSPACE}#field-form", {"ticket": ticket, "form": form, "name": name}, status=400
+            request, f"{WORKSPACE}#field-form", {**editor, "form": form}, status=400
         )
         if request.htmx:
             retarget(response, f"#f-{name}")
@@ -371,7 +375,7 @@ def ticket_field(request, key, name):
     except DomainError as exc:
         form.add_error(None, exc.message)
         response = render(
-            request, f"{WORKSPACE}#field-form", {"ticket": ticket, "form": form, "name": name}, status=exc.status
+            request, f"{WORKSPACE}#field-form", {**editor, "form": form}, status=exc.status
         )
         if request.htmx:
             retarget(response, f"#f-{name}")

@@ -66,6 +66,19 @@ class Workflow:
         )
 
 
+# Moves that park, refuse or abandon work: offered in the menu, never as the page's main action.
+SIDE_TARGETS = frozenset({S.CANCELLED, S.PENDING, S.REJECTED})
+
+
+def primary_move(kind: str, moves: list[Move]) -> Move | None:
+    """The move that carries the work on (the page's main button): the first, in the workflow's order,
+    that goes forward and is not a side move; else the first that is not a side move (e.g. "Resume")."""
+    order = WORKFLOWS[kind].states
+    onward = [m for m in moves if m.target not in SIDE_TARGETS]
+    forward = [m for m in onward if order.index(m.target) > order.index(m.source)]
+    return (forward or onward or [None])[0]
+
+
 def _label(status: str) -> str:
     try:
         return str(Status(status).label)

@@ -72,6 +72,19 @@
   function clickIn(row, sel) { var b = row && row.querySelector(sel); if (b) { b.click(); return true; } return false; }
 
   document.addEventListener("keydown", function (evt) {
+    var editing = evt.target.closest && evt.target.closest(".inline-edit");
+    if (editing && evt.key === "Escape") {  // Esc cancels an inline edit: the value comes back unchanged
+      evt.preventDefault();
+      // straight through htmx.ajax: the editor may be pressed before htmx has bound its freshly swapped buttons
+      var cancel = editing.querySelector("[data-cancel]");
+      htmx.ajax("GET", cancel.getAttribute("hx-get"), {target: cancel.getAttribute("hx-target"), swap: "outerHTML"});
+      return;
+    }
+    if (editing && evt.key === "Enter" && (evt.ctrlKey || evt.metaKey) && evt.target.tagName === "TEXTAREA") {
+      evt.preventDefault();
+      editing.requestSubmit();
+      return;
+    }
     if (evt.ctrlKey || evt.metaKey || evt.altKey) { return; }
     if (evt.key === "Escape" && typing(evt)) { evt.target.blur(); return; }
     if (typing(evt)) { return; }
@@ -240,5 +253,23 @@
     evt.target.closest("fieldset").querySelectorAll("label").forEach(function (label) {
       label.hidden = text !== "" && label.textContent.toLowerCase().indexOf(text) < 0;
     });
+  });
+  // --- Inline editing: a click on a value opens its editor in place, focused; a choice saves at once ----
+  document.addEventListener("click", function (evt) {
+    var value = evt.target.closest(".editable[data-edit-button]");
+    // not a link in the value, not a selection being made, not the editor itself (it lives inside the value)
+    if (!value || evt.target.closest("a, .inline-edit, button, input, select, textarea, label") ||
+        window.getSelection().toString()) { return; }
+    var button = document.getElementById(value.dataset.editButton);
+    if (button) { button.click(); }
+  });
+  document.addEventListener("htmx:afterSwap", function (evt) {
+    var form = evt.detail.elt && evt.detail.elt.querySelector && evt.detail.elt.querySelector(".inline-edit");
+    var control = form && form.querySelector("input:not([type=hidden]):not([type=checkbox]), select, textarea");
+    if (control) { control.focus(); if (control.select && control.tagName === "INPUT") { control.select(); } }
+  });
+  document.addEventListener("change", function (evt) {
+    var form = evt.target.closest(".inline-edit");
+    if (form && evt.target.tagName === "SELECT") { form.requestSubmit(); }
   });
 })();
