@@ -11,7 +11,8 @@ bar cannot name what the apps add. Each app registers its contributions once, in
 - `NavLink`: an entry of the top bar (the portal, the 3rd-line queue, the dashboard), `TopbarItem`: a
   widget of the top bar (the notifications bell), `Home`: where a role lands after signing in;
 - `Prefetch`: what a page of tickets needs fetched once for the badges above (no query per row);
-- `RequesterPage`: the page a requester reads their own ticket on (the portal's).
+- `RequesterPage`: the page a requester reads their own ticket on (the portal's);
+- `SearchProvider`: what the global search box finds besides tickets, people and services (articles, ...).
 
 The core renders every registered item in `order`; an app that is not installed simply adds nothing.
 """
@@ -103,6 +104,23 @@ class RequesterPage:
     url_name: str  # takes the ticket key
 
 
+@dataclass(frozen=True)
+class SearchHit:
+    kind: str  # what it is, as the results say it: "Ticket", "Article", "Person", "Service"
+    title: str
+    url: str
+    detail: str = ""
+    score: int = 0  # higher first; an exact ticket key scores 100
+    icon: str = ""
+
+
+@dataclass(frozen=True)
+class SearchProvider:
+    slug: str
+    search: Callable[..., list]  # (user=, text=, limit=) -> list[SearchHit]
+    order: int = 100
+
+
 @dataclass
 class Registry:
     panels: list[Panel] = field(default_factory=list)
@@ -116,6 +134,7 @@ class Registry:
     homes: dict[str, Home] = field(default_factory=dict)
     prefetches: list[Callable[[Any], Any]] = field(default_factory=list)
     requester_page: RequesterPage | None = None
+    search: list[SearchProvider] = field(default_factory=list)
 
 
 registry = Registry()
@@ -144,6 +163,8 @@ def register(*items) -> None:
             registry.homes[item.role] = item
         elif isinstance(item, RequesterPage):
             registry.requester_page = item
+        elif isinstance(item, SearchProvider):
+            _add(registry.search, item)
         elif callable(item):
             if item not in registry.prefetches:
                 registry.prefetches.append(item)

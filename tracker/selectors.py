@@ -10,13 +10,14 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.db.models import Case, F, Prefetch, Q, QuerySet, When, prefetch_related_objects
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from . import access, extensions
 from .choices import LINK_INVERSE_LABEL, OPEN_STATUSES, Role, Tier
 from .errors import NotFound
-from .models import Link, Ticket, TicketEvent
+from .models import Link, Service, Ticket, TicketEvent
 
 LIST_RELATED = ("requester", "group", "assignee", "service", "category")
 
@@ -294,3 +295,74 @@ def requester_search(*, user, text: str, limit: int = 10) -> list:
     people = get_user_model().objects.filter(cond, is_active=True)
     requester_first = Case(When(role=Role.REQUESTER, then=0), default=1)
     return list(people.order_by(requester_first, "first_name", "last_name", "username")[:limit])
+
+
+# --- global search ------------------------------------------------------------------------------------
+
+KEY_PATTERN = re.compile(r"^\s*([A-Za-z]{3})-(\d{1,9})\s*$")
+
+
+def _ticket_hits(*, user, text: str, limit: int) -> list:
+    """Tickets by exact key (100), then title words (60 when the title starts with the text, else 40), then
+    description (20); newest first within a score. Requesters find only their own."""
+    hits: list = []
+    visible = access.visible(user, Ticket.objects.all())
+    key = KEY_PATTERN.match(text)
+    if key:
+        exact = visible.filter(key=f"{key.group(1).upper()}-{int(key.group(2))}").first()
+        if exact is not None:
+            hits.append(_ticket_hit(user, exact, 100))
+    words = text.split()[:4]
+    if words:
+        in_title = Q()
+        for word in words:
+            in_title &= Q(title__icontains=word)
+        for t in visible.filter(in_title).order_by("-created_at")[:limit]:
+            hits.append(_ticket_hit(user, t, 60 if t.title.lower().startswith(text.lower()) else 40))
+        if len(hits) < limit:
+            seen = [h.url for h in hits]
+            for t in visible.filter(description__icontains=text).exclude(in_title).order_by("-created_at")[:limit]:
+                hit = _ticket_hit(user, t, 20)
+                if hit.url not in seen:
+                    hits.append(hit)
+    unique = {h.url: h for h in reversed(hits)}  # an exact key also found by title keeps its higher score
+    return sorted(unique.values(), key=lambda h: -h.score)[:limit]
+
+
+def _ticket_hit(user, ticket: Ticket, score: int):
+    return extensions.SearchHit(
+        kind="Ticket", title=f"{ticket.key} {ticket.title}", url=extensions.ticket_url(user, ticket.key),
+        detail=f"{ticket.get_kind_display()} · {ticket.get_status_display()}", score=score, icon="inbox")
+
+
+def _people_hits(*, user, text: str, limit: int) -> list:
+    queue = reverse("tracker:queue")
+    return [extensions.SearchHit(kind="Person", title=p.display_name, url=f"{queue}?view=all&requester={p.pk}",
+                                 detail=f"{p.username} · {p.get_role_display()}" + (f" · {p.email}" if p.email else ""),
+                                 score=50 if p.username.lower() == text.lower() else 30, icon="user")
+            for p in requester_search(user=user, text=text, limit=limit)]
+
+
+def _service_hits(*, user, text: str, limit: int) -> list:
+    if not access.is_staff_member(user):
+        return []
+    services = Service.objects.filter(name__icontains=text).order_by("name")[:limit]
+    queue = reverse("tracker:queue")
+    return [extensions.SearchHit(kind="Service", title=s.name, url=f"{queue}?view=open&service={s.pk}",
+                                 detail="open tickets on this service" + ("" if s.active else " · not live"),
+                                 score=45 if s.name.lower() == text.lower() else 25, icon="layers")
+            for s in services]
+
+
+CORE_SEARCH = (_ticket_hits, _people_hits, _service_hits)
+
+
+def global_search(*, user, text: str, limit: int = 8) -> list:
+    """One box for everything: tickets, people, services and what the apps register (articles, ...),
+    ranked by score. At most `limit` of each kind; nothing for fewer than two characters (or a key)."""
+    text = (text or "").strip()[:100]
+    if len(text) < 2:
+        return []
+    finders = [*CORE_SEARCH, *(p.search for p in extensions.registry.search)]
+    hits = [hit for find in finders for hit in find(user=user, text=text, limit=limit)]
+    return sorted(hits, key=lambda h: -h.score)

@@ -8,6 +8,7 @@ K = "<str:key>"
 
 # The pages every kind shares (namespace "tracker"); the apps mount theirs below.
 pages = [
+    path("search/", views.search, name="search"),
     path("queue/", views.queue, name="queue"),
     path("queue/bulk/", views.queue_bulk, name="queue-bulk"),
     path("tickets/new/", views.ticket_new, name="ticket-new"),

@@ -598,3 +598,19 @@ def similar_tickets(request):
     return render(request, "tracker/ticket_new.html#similar", {"similar": rows})
 
 
+
+
+# --- global search ------------------------------------------------------------------------------------
+
+
+@require_GET
+def search(request):
+    """One box for tickets, people, services and knowledge articles (the palette on Ctrl-K, or this page
+    without JavaScript); a ticket key that matches opens that ticket."""
+    text = request.GET.get("q", "")
+    hits = selectors.global_search(user=request.user, text=text)
+    if request.htmx:
+        return render(request, "tracker/search.html#results", {"hits": hits, "q": text})
+    if hits and hits[0].score >= 100 and request.GET.get("jump", "1") == "1":
+        return redirect(hits[0].url)  # jump to the key
+    return render(request, "tracker/search.html", {"hits": hits, "q": text, "nav": "search"})

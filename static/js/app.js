@@ -82,16 +82,18 @@
     }
     if (editing && evt.key === "Enter" && (evt.ctrlKey || evt.metaKey) && evt.target.tagName === "TEXTAREA") {
       evt.preventDefault();
-      editing.requestSubmit();
+      submitInline(editing);
       return;
     }
+    if ((evt.ctrlKey || evt.metaKey) && (evt.key === "k" || evt.key === "K")) { evt.preventDefault(); openPalette(); return; }
     if (evt.ctrlKey || evt.metaKey || evt.altKey) { return; }
     if (evt.key === "Escape" && typing(evt)) { evt.target.blur(); return; }
     if (typing(evt)) { return; }
     var search = document.querySelector("[data-search]");
     switch (evt.key) {
       case "/":
-        if (search) { evt.preventDefault(); search.focus(); search.select(); }
+        evt.preventDefault();
+        if (search) { search.focus(); search.select(); } else { openPalette(); }
         break;
       case "j": setCursor(cursor + 1); break;
       case "k": setCursor(cursor - 1); break;
@@ -255,6 +257,13 @@
     });
   });
   // --- Inline editing: a click on a value opens its editor in place, focused; a choice saves at once ----
+  // Straight through htmx.ajax: a fast hand (or a test) may save before htmx has bound the fresh editor,
+  // and a plain submit would leave the page on the editor's own URL.
+  function submitInline(form) {
+    var values = {};
+    new FormData(form).forEach(function (value, name) { values[name] = value; });
+    htmx.ajax("POST", form.getAttribute("hx-post"), {target: "#workspace", swap: "outerHTML", values: values});
+  }
   document.addEventListener("click", function (evt) {
     var value = evt.target.closest(".editable[data-edit-button]");
     // not a link in the value, not a selection being made, not the editor itself (it lives inside the value)
@@ -270,6 +279,43 @@
   });
   document.addEventListener("change", function (evt) {
     var form = evt.target.closest(".inline-edit");
-    if (form && evt.target.tagName === "SELECT") { form.requestSubmit(); }
+    if (form && evt.target.tagName === "SELECT") { submitInline(form); }
+  });
+  // --- The command palette: Ctrl+K (or / where the page has no search box) anywhere --------------------
+  function openPalette() {
+    var dialog = document.getElementById("palette");
+    if (!dialog || dialog.open) { return; }
+    dialog.showModal();
+    var input = dialog.querySelector("input[type=search]");
+    input.focus();
+    input.select();
+  }
+  document.addEventListener("click", function (evt) {
+    if (evt.target.closest("[data-palette]")) { openPalette(); }
+  });
+  function paletteOptions() {
+    return Array.prototype.slice.call(document.querySelectorAll("#palette-results [data-hit]"));
+  }
+  function choose(index) {
+    var options = paletteOptions();
+    options.forEach(function (o, n) { o.setAttribute("aria-selected", n === index ? "true" : "false"); });
+    if (options[index]) { options[index].scrollIntoView({ block: "nearest" }); }
+  }
+  document.addEventListener("htmx:afterSwap", function (evt) {
+    if (evt.detail.target && evt.detail.target.id === "palette-results") { choose(0); }
+  });
+  document.addEventListener("keydown", function (evt) {
+    var dialog = document.getElementById("palette");
+    if (!dialog || !dialog.open) { return; }
+    var options = paletteOptions();
+    var current = options.findIndex(function (o) { return o.getAttribute("aria-selected") === "true"; });
+    if (evt.key === "ArrowDown" || evt.key === "ArrowUp") {
+      evt.preventDefault();
+      var step = evt.key === "ArrowDown" ? 1 : -1;
+      choose(Math.max(0, Math.min(options.length - 1, current + step)));
+    } else if (evt.key === "Enter" && options.length && evt.target.id === "palette-q") {
+      evt.preventDefault();  // open the chosen hit; with nothing listed yet the form searches (and jumps to a key)
+      window.location = options[Math.max(current, 0)].href;
+    }
   });
 })();

@@ -34,6 +34,7 @@ def test_a_choice_saves_at_once(cast, ticket, signed_in):
     select = page.get_by_label("Urgency")
     expect(select).to_be_focused()
     select.select_option(label="High")
+    expect(page.locator("#id_edit_urgency")).to_have_count(0)  # saved: the editor closed
     expect(page.locator("#f-urgency")).to_contain_text("High")
     assert Ticket.objects.get(pk=ticket.pk).urgency == 1
 
