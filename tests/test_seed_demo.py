@@ -41,6 +41,8 @@ def test_seed_demo_creates_a_login_per_role_and_tickets_of_every_kind_with_histo
     assert TicketEvent.objects.filter(kind="escalation", actor__isnull=True).exists()  # by the SLA worker
     assert TicketEvent.objects.filter(kind="comment").exists() and TicketEvent.objects.filter(kind="release").exists()
     assert Link.objects.filter(type="instance_of").exists() and Link.objects.filter(type="fixed_by").exists()
+    desk = AssignmentGroup.objects.get(name="Service Desk")
+    assert desk.macros.count() >= 3 and desk.macros.exclude(to_status="").exists()  # the desk's canned replies
     count = Ticket.objects.count()
 
     call_command("seed_demo", stdout=StringIO())  # a second run changes nothing

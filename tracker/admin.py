@@ -15,6 +15,7 @@ from .models import (
     IdempotencyRecord,
     KeyCounter,
     Link,
+    Macro,
     Organisation,
     PriorityRule,
     Service,
@@ -82,6 +83,16 @@ class AssignmentGroupAdmin(admin.ModelAdmin):
     search_fields = ("name",)
     filter_horizontal = ("services", "members")
     autocomplete_fields = ("manager", "escalates_to")
+
+
+@admin.register(Macro)
+class MacroAdmin(admin.ModelAdmin):
+    """Canned replies are configuration: personal (owner) or shared with a team (group)."""
+
+    list_display = ("name", "group", "owner", "to_status", "to_group", "internal")
+    list_filter = ("group", "internal")
+    search_fields = ("name", "body")
+    autocomplete_fields = ("owner", "group", "to_group")
 
 
 @admin.register(PriorityRule)

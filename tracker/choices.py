@@ -140,3 +140,4 @@ class EventKind(models.TextChoices):
     WATCHER = "watcher", _("Watcher")
     SLA = "sla", _("SLA")
     RELEASE = "release", _("Release")
+    MACRO = "macro", _("Macro")

@@ -28,7 +28,7 @@ from django.utils.module_loading import import_string
 from . import services
 from .choices import ChangeType, ImplementationResult, Kind, LinkType, Risk, Role, Severity, Status, Tier
 from .errors import DomainError
-from .models import AssignmentGroup, Category, Organisation, Service, Ticket, User
+from .models import AssignmentGroup, Category, Macro, Organisation, Service, Ticket, User
 
 # Demo-only password for every demo login (named as such in README.md). Never used outside the demo seed.
 DEMO_PASSWORD = "demo"
@@ -239,8 +239,28 @@ def seed_people_and_groups(*, rng: random.Random, now: datetime) -> DemoContext:
     web_dev = group("Web Dev", Tier.L3, ["Web shop", "Email", "VPN"], ["dana"], support_share=20)
     l2 = group("Application Support", Tier.L2, SERVICES, ["liam"], escalates_to=None)
     l1 = group("Service Desk", Tier.L1, SERVICES, ["lena"], escalates_to=l2)
+    seed_macros(l1=l1, l2=l2, users=users)
     return DemoContext(rng=rng, now=now, users=users, services=svc, l1=l1, l2=l2, l3=[payroll_dev, web_dev],
                        categories=list(Category.objects.order_by("name")))
+
+
+def seed_macros(*, l1: AssignmentGroup, l2: AssignmentGroup, users: dict) -> None:
+    """The desk's canned replies (team macros) and one personal macro of lena's."""
+    team = [
+        ("Ask which office", l1, "Hi {requester_first_name}, thanks for reporting {key}. Which office are you in, "
+         "and does it happen to colleagues next to you too?", Status.PENDING, None, False),
+        ("Password reset done", l1, "Hi {requester_first_name}, your password is reset; you will be asked to "
+         "choose a new one at the next sign-in. — {agent}, Service Desk", Status.RESOLVED, None, False),
+        ("Hand to application support", l1, "Checked the basics (sign-in, network, cache). Handing {key} to "
+         "application support with the logs attached.", "", l2, True),
+        ("Fix shipped, please check", l2, "Hi {requester_first_name}, the fix for {key} is live. Could you try "
+         "again and tell us if it works?", Status.PENDING, None, False),
+    ]
+    for name, group, body, status, to_group, internal in team:
+        Macro.objects.get_or_create(name=name, group=group, defaults={
+            "body": body, "to_status": status, "to_group": to_group, "internal": internal})
+    Macro.objects.get_or_create(name="Still on it", owner=users["lena"], defaults={
+        "body": "Hi {requester_first_name}, still working on {key}; next update within the hour. — {agent}"})
 
 
 def demo_steps() -> list[Callable[[DemoContext], None]]:

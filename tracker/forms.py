@@ -60,6 +60,7 @@ class CommentForm(forms.Form):
         error_messages={"required": "Write something before sending: a comment cannot be empty."},
     )
     internal = forms.BooleanField(label="Internal note (hidden from the requester)", required=False)
+    macro = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
 
 class LinkForm(forms.Form):

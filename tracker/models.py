@@ -304,3 +304,35 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self):
         return f"{self.user_id}:{self.key}"
+
+
+class Macro(models.Model):
+    """A canned reply: text with variables, optionally moving the ticket on and handing it to a group, in one
+    step. Personal (`owner`) or shared with a team (`group`); exactly one of the two."""
+
+    VARIABLES = ("requester", "requester_first_name", "key", "title", "agent", "group")
+
+    name = models.CharField(max_length=80)
+    body = models.TextField(help_text="Variables: {requester}, {requester_first_name}, {key}, {title}, {agent}, "
+                                      "{group}.")
+    internal = models.BooleanField(default=False, help_text="Post as an internal note.")
+    to_status = models.CharField(max_length=20, blank=True, help_text="Also move the ticket to this status.")
+    to_group = models.ForeignKey(AssignmentGroup, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+", help_text="Also hand the ticket to this group.")
+    owner = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE, related_name="macros")
+    group = models.ForeignKey(AssignmentGroup, null=True, blank=True, on_delete=models.CASCADE,
+                              related_name="macros", help_text="Shared with this team.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(owner__isnull=False, group__isnull=True)
+                           | models.Q(owner__isnull=True, group__isnull=False)),
+                name="tracker_macro_personal_or_team",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name

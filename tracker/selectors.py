@@ -17,7 +17,7 @@ from django.utils.dateparse import parse_datetime
 from . import access, extensions
 from .choices import LINK_INVERSE_LABEL, OPEN_STATUSES, Role, Tier
 from .errors import NotFound
-from .models import Link, Service, Ticket, TicketEvent
+from .models import Link, Macro, Service, Ticket, TicketEvent
 
 LIST_RELATED = ("requester", "group", "assignee", "service", "category")
 
@@ -366,3 +366,11 @@ def global_search(*, user, text: str, limit: int = 8) -> list:
     finders = [*CORE_SEARCH, *(p.search for p in extensions.registry.search)]
     hits = [hit for find in finders for hit in find(user=user, text=text, limit=limit)]
     return sorted(hits, key=lambda h: -h.score)
+
+
+def macros_for(user) -> list:
+    """The macros this agent may use: their own, then their teams', by name."""
+    if not access.is_staff_member(user):
+        return []
+    mine = Q(owner=user) | Q(group__in=user.assignment_groups.values("pk"))
+    return list(Macro.objects.filter(mine).select_related("group", "to_group").order_by("group_id", "name"))

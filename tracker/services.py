@@ -36,7 +36,7 @@ from .errors import (
     field_label,
     with_article,
 )
-from .models import AssignmentGroup, Comment, KeyCounter, Link, PriorityRule, Ticket, TicketEvent
+from .models import AssignmentGroup, Comment, KeyCounter, Link, Macro, PriorityRule, Ticket, TicketEvent
 from .workflows import ALL_KIND_FIELDS, KIND_FIELDS, WORKFLOWS, editable_fields
 
 _CHOICE_FIELDS = {
@@ -584,3 +584,55 @@ def ticket_unlink(*, link: Link, actor, now: datetime | None = None) -> None:
             event_record(ticket=ticket, actor=actor, kind=EventKind.LINK, now=now, field=link.type, old=other.key,
                          note=f"removed: {link.source.key} {label} {link.target.key}")
         link.delete()
+
+
+# --- macros: a canned reply that may also move the ticket on --------------------------------------------
+
+# Fields a move may need that a reply can fill: resolving with a macro's reply makes it the resolution note.
+NOTE_FIELDS = frozenset({"resolution_note", "decision_note", "review_notes", "workaround"})
+
+
+class _Blank(dict):
+    def __missing__(self, name):  # an unknown {variable} stays as written, so a typo shows instead of failing
+        return "{" + name + "}"
+
+
+def macro_render(*, macro: Macro, ticket: Ticket, actor) -> str:
+    """The macro's text with its variables filled in for this ticket and agent."""
+    values = _Blank(
+        requester=ticket.requester.display_name if ticket.requester_id else "",
+        requester_first_name=(ticket.requester.first_name or ticket.requester.display_name) if ticket.requester_id
+        else "",
+        key=ticket.key, title=ticket.title, agent=actor.display_name if actor else "Crossline",
+        group=ticket.group.name if ticket.group_id else "",
+    )
+    return macro.body.format_map(values)
+
+
+def _require_macro_use(macro: Macro, actor) -> None:
+    if macro.owner_id == actor.pk or (macro.group_id and macro.group.members.filter(pk=actor.pk).exists()):
+        return
+    raise AccessDenied(f"The macro “{macro.name}” is not one of yours or your team's.")
+
+
+def ticket_reply_with_macro(*, ticket: Ticket, actor, macro: Macro, body: str, now: datetime | None = None) -> Comment:
+    """Post the (possibly edited) reply of a macro and apply what the macro also does, all or nothing:
+    hand the ticket to the macro's group, move it to the macro's status (a note the move needs is the reply),
+    and record the macro's use on the timeline. Raises what the comment, escalation or move would."""
+    now = now or timezone.now()
+    _require_macro_use(macro, actor)
+    with transaction.atomic():
+        comment = ticket_comment(ticket=ticket, actor=actor, body=body, internal=macro.internal, now=now)
+        done = []
+        if macro.to_group_id and macro.to_group_id != ticket.group_id:
+            ticket_escalate(ticket=ticket, actor=actor, to_group=macro.to_group, now=now,
+                            note=f"macro “{macro.name}”")
+            done.append(f"handed to {macro.to_group.name}")
+        if macro.to_status and macro.to_status != ticket.status:
+            move = WORKFLOWS[ticket.kind].move(ticket, macro.to_status)
+            values = {name: comment.body for name in move.requires if name in NOTE_FIELDS}
+            ticket_transition(ticket=ticket, to=macro.to_status, actor=actor, values=values, now=now)
+            done.append(f"moved to {Status(macro.to_status).label}")
+        event_record(ticket=ticket, actor=actor, kind=EventKind.MACRO, now=now, field="macro", new=macro.name,
+                     note=f"Used the macro “{macro.name}”" + (f": {', '.join(done)}" if done else ""), internal=True)
+    return comment

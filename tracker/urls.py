@@ -19,6 +19,7 @@ pages = [
     path(f"tickets/{K}/transition/", views.ticket_transition, name="ticket-transition"),
     path(f"tickets/{K}/fields/<str:name>/", views.ticket_field, name="ticket-field"),
     path(f"tickets/{K}/comment/", views.ticket_comment, name="ticket-comment"),
+    path(f"tickets/{K}/macro/", views.ticket_macro, name="ticket-macro"),
     path(f"tickets/{K}/link/", views.ticket_link, name="ticket-link"),
     path(f"tickets/{K}/links/<int:link_id>/delete/", views.ticket_unlink, name="ticket-unlink"),
     path(f"tickets/{K}/assign-me/", views.ticket_assign_me, name="ticket-assign-me"),

@@ -254,6 +254,7 @@ def workspace_context(request, ticket, **extra):
         "escalation_groups": AssignmentGroup.objects.exclude(pk=ticket.group_id),
         "escalation_target": services.escalation_target(ticket) if ticket.is_open else None,
         "poll_seconds": settings.CROSSLINE_CHANGES_POLL_SECONDS,
+        "macros": selectors.macros_for(user),
         "panels": _extras(extensions.registry.panels, request, ticket, now),
         "actions": _extras(extensions.registry.actions, request, ticket, now),
     }
@@ -399,16 +400,23 @@ def ticket_comment(request, key):
     staff = access.is_staff_member(request.user)
     if form.is_valid():
         try:
-            services.ticket_comment(
-                ticket=ticket,
-                actor=request.user,
-                body=form.cleaned_data["body"],
-                internal=form.cleaned_data["internal"],
-            )
+            macro = _macro(request.user, form.cleaned_data["macro"]) if staff else None
+            if macro is not None:
+                services.ticket_reply_with_macro(
+                    ticket=ticket, actor=request.user, macro=macro, body=form.cleaned_data["body"]
+                )
+            else:
+                services.ticket_comment(
+                    ticket=ticket,
+                    actor=request.user,
+                    body=form.cleaned_data["body"],
+                    internal=form.cleaned_data["internal"],
+                )
         except DomainError as exc:
             _form_errors(form, exc)
             if staff:
-                return _refused(request, ticket, "comment-form", exc.status, comment_form=form)
+                return _refused(request, ticket, "comment-form", exc.status, comment_form=form,
+                                macro=_macro(request.user, form.cleaned_data["macro"]))
         else:
             if not staff:
                 messages.success(request, "Your comment was added.")
@@ -614,3 +622,29 @@ def search(request):
     if hits and hits[0].score >= 100 and request.GET.get("jump", "1") == "1":
         return redirect(hits[0].url)  # jump to the key
     return render(request, "tracker/search.html", {"hits": hits, "q": text, "nav": "search"})
+
+
+# --- macros ---------------------------------------------------------------------------------------------
+
+
+def _macro(user, macro_id):
+    if not macro_id:
+        return None
+    return next((m for m in selectors.macros_for(user) if m.pk == macro_id), None)
+
+
+@staff_only
+@require_GET
+def ticket_macro(request, key):
+    """The comment box filled from a macro (its variables filled in), ready to edit and send."""
+    ticket = ticket_or_404(request.user, key)
+    raw = request.GET.get("macro", "")
+    macro = _macro(request.user, int(raw)) if raw.isdigit() else None
+    initial = {"body": request.GET.get("body", "")}  # back to no macro: what was typed stays
+    if macro is not None:
+        initial = {"body": services.macro_render(macro=macro, ticket=ticket, actor=request.user), "macro": macro.pk,
+                   "internal": macro.internal}
+    form = CommentForm(initial=initial)
+    ctx = {"ticket": ticket, "comment_form": form, "macro": macro, "macros": selectors.macros_for(request.user),
+           "can": {"internal_note": access.may(request.user, "internal_note", ticket)}}
+    return render(request, f"{WORKSPACE}#comment-form", ctx)
