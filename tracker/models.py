@@ -306,6 +306,14 @@ class IdempotencyRecord(models.Model):
         return f"{self.user_id}:{self.key}"
 
 
+def personal_or_team(name: str) -> models.CheckConstraint:
+    """Something an agent keeps for themselves (`owner`) or shares with a team (`group`): exactly one."""
+    return models.CheckConstraint(
+        condition=models.Q(owner__isnull=False, group__isnull=True) | models.Q(owner__isnull=True, group__isnull=False),
+        name=name,
+    )
+
+
 class Macro(models.Model):
     """A canned reply: text with variables, optionally moving the ticket on and handing it to a group, in one
     step. Personal (`owner`) or shared with a team (`group`); exactly one of the two."""
@@ -327,11 +335,31 @@ class Macro(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.CheckConstraint(
-                condition=(models.Q(owner__isnull=False, group__isnull=True)
-                           | models.Q(owner__isnull=True, group__isnull=False)),
-                name="tracker_macro_personal_or_team",
-            ),
+            personal_or_team("tracker_macro_personal_or_team"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class QueueView(models.Model):
+    """A queue view someone saved: a name for a query (base view, filters, sort). Personal (`owner`) or
+    shared with a team (`group`); exactly one of the two."""
+
+    name = models.CharField(max_length=60)
+    query = models.CharField(max_length=1000, help_text="The queue's query string: view, filters and sort.")
+    owner = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE, related_name="queue_views")
+    group = models.ForeignKey(AssignmentGroup, null=True, blank=True, on_delete=models.CASCADE,
+                              related_name="queue_views")
+    created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            personal_or_team("tracker_queueview_personal_or_team"),
+            models.UniqueConstraint(fields=["owner", "name"], name="tracker_queueview_unique_personal_name"),
+            models.UniqueConstraint(fields=["group", "name"], name="tracker_queueview_unique_team_name"),
         ]
 
     def __str__(self):

@@ -17,7 +17,7 @@ from django.utils.dateparse import parse_datetime
 from . import access, extensions
 from .choices import LINK_INVERSE_LABEL, OPEN_STATUSES, Role, Tier
 from .errors import NotFound
-from .models import Link, Macro, Service, Ticket, TicketEvent
+from .models import Link, Macro, QueueView, Service, Ticket, TicketEvent
 
 LIST_RELATED = ("requester", "group", "assignee", "service", "category")
 
@@ -374,3 +374,30 @@ def macros_for(user) -> list:
         return []
     mine = Q(owner=user) | Q(group__in=user.assignment_groups.values("pk"))
     return list(Macro.objects.filter(mine).select_related("group", "to_group").order_by("group_id", "name"))
+
+
+# --- saved queue views and their counts -------------------------------------------------------------------
+
+
+def queue_views_for(user) -> list:
+    """The views this agent saved, then those of their teams, by name (one query)."""
+    if not access.is_staff_member(user):
+        return []
+    mine = Q(owner=user) | Q(group__in=user.assignment_groups.values("pk"))
+    return list(QueueView.objects.filter(mine).select_related("group").order_by("group_id", "name"))
+
+
+def view_counts(*, user, now: datetime, saved: list, filterset_class) -> dict:
+    """Open tickets per view, each a bounded count ("1,000+"): the built-in views by slug, saved ones by id.
+    Served apart from the queue page (its own request), so the page's queries stay constant."""
+    from django.http import QueryDict
+
+    counts = {}
+    for view in saved_views():
+        counts[view.slug] = count_hint(queue(user=user, view=view, now=now))
+    for stored in saved:
+        params = QueryDict(stored.query)
+        base = saved_view(params.get("view"))
+        filterset = filterset_class(params, queryset=queue(user=user, view=base, now=now))
+        counts[f"saved-{stored.pk}"] = count_hint(filterset.qs) if filterset.is_valid() else "?"
+    return counts

@@ -5,6 +5,7 @@ history rows in it, and raises a `tracker.errors.DomainError` with a message tha
 """
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
@@ -36,7 +37,17 @@ from .errors import (
     field_label,
     with_article,
 )
-from .models import AssignmentGroup, Comment, KeyCounter, Link, Macro, PriorityRule, Ticket, TicketEvent
+from .models import (
+    AssignmentGroup,
+    Comment,
+    KeyCounter,
+    Link,
+    Macro,
+    PriorityRule,
+    QueueView,
+    Ticket,
+    TicketEvent,
+)
 from .workflows import ALL_KIND_FIELDS, KIND_FIELDS, WORKFLOWS, editable_fields
 
 _CHOICE_FIELDS = {
@@ -636,3 +647,42 @@ def ticket_reply_with_macro(*, ticket: Ticket, actor, macro: Macro, body: str, n
         event_record(ticket=ticket, actor=actor, kind=EventKind.MACRO, now=now, field="macro", new=macro.name,
                      note=f"Used the macro “{macro.name}”" + (f": {', '.join(done)}" if done else ""), internal=True)
     return comment
+
+
+# --- saved queue views ------------------------------------------------------------------------------------
+
+QUEUE_QUERY_KEYS = ("view", "sort", "q", "kind", "status", "priority", "group", "tier", "assignee", "service",
+                    "requester")
+
+
+def queue_view_save(*, actor, name: str, query, group: AssignmentGroup | None = None) -> QueueView:
+    """Save the queue's current query (a QueryDict) under a name, for the actor alone or for one of their
+    teams. Only the queue's own parameters are kept; a name already used there is refused."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed("Give the view a name.", fields={"name": ["Required."]})
+    if len(name) > 60:
+        raise ValidationFailed("Keep the name to 60 characters.", fields={"name": ["Too long."]})
+    access.require(actor, "edit")
+    if group is not None and not (group.members.filter(pk=actor.pk).exists()
+                                  or access.role_of(actor) in (Role.MANAGER, Role.ADMIN)):
+        raise AccessDenied(f"You can share views only with your own teams; you are not in {group.name}.")
+    kept = [(key, value) for key in QUEUE_QUERY_KEYS for value in query.getlist(key) if value != ""]
+    encoded = urlencode(kept)
+    if len(encoded) > 1000:
+        raise ValidationFailed("That view has too many filters to save; remove a few.")
+    scope = {"group": group} if group is not None else {"owner": actor}
+    if QueueView.objects.filter(name=name, **scope).exists():
+        where = group.name if group is not None else "your views"
+        raise Conflict(f"A view called “{name}” is already in {where}; choose another name.",
+                       fields={"name": ["Already used."]})
+    return QueueView.objects.create(name=name, query=encoded, created_by=actor, **scope)
+
+
+def queue_view_delete(*, actor, view: QueueView) -> None:
+    """Delete a saved view: one's own, or a team's by a member (or a manager or admin)."""
+    allowed = view.owner_id == actor.pk or (view.group_id and (
+        view.group.members.filter(pk=actor.pk).exists() or access.role_of(actor) in (Role.MANAGER, Role.ADMIN)))
+    if not allowed:
+        raise AccessDenied(f"“{view.name}” is not yours or your team's to delete.")
+    view.delete()

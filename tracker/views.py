@@ -33,7 +33,7 @@ from .forms import (
     humanize_blanks,
 )
 from .markdown import render_markdown
-from .models import AssignmentGroup, Link, Ticket
+from .models import AssignmentGroup, Link, QueueView, Ticket
 from .workflows import WORKFLOWS, editable_fields, primary_move
 
 QUEUE = "tracker/queue.html"
@@ -87,6 +87,7 @@ def _queue_context(request, *, flash=None, flash_tone="ok"):
         "nav": "queue",
         "now": now,
         "views": selectors.saved_views(),
+        "my_views": selectors.queue_views_for(request.user),
         "view": view,
         "filterset": filterset,
         "page": page,
@@ -648,3 +649,55 @@ def ticket_macro(request, key):
     ctx = {"ticket": ticket, "comment_form": form, "macro": macro, "macros": selectors.macros_for(request.user),
            "can": {"internal_note": access.may(request.user, "internal_note", ticket)}}
     return render(request, f"{WORKSPACE}#comment-form", ctx)
+
+
+# --- saved queue views ------------------------------------------------------------------------------------
+
+
+def _views_nav(request, status=200, **extra):
+    ctx = {"views": selectors.saved_views(), "my_views": selectors.queue_views_for(request.user),
+           "view": selectors.saved_view(request.GET.get("view")), **extra}
+    return render(request, f"{QUEUE}#views-nav", ctx, status=status)
+
+
+@staff_only
+@require_GET
+def queue_counts(request):
+    """The views' pills with their counts (loaded after the page, so the queue itself stays fast)."""
+    my_views = selectors.queue_views_for(request.user)
+    counts = selectors.view_counts(user=request.user, now=timezone.now(), saved=my_views,
+                                   filterset_class=TicketFilterSet)
+    return _views_nav(request, counts=counts)
+
+
+@staff_only
+@require_POST
+def queue_view_new(request):
+    """Save the queue's current query as a named view, for me or one of my teams."""
+    from django.http import QueryDict
+
+    group_id = request.POST.get("share", "")
+    group = AssignmentGroup.objects.filter(pk=group_id).first() if group_id.isdigit() else None
+    try:
+        saved = services.queue_view_save(actor=request.user, name=request.POST.get("name", ""),
+                                         query=QueryDict(request.POST.get("query", "")), group=group)
+    except DomainError as exc:
+        ctx = {"save_error": exc.message, "save_name": request.POST.get("name", ""),
+               "save_query": request.POST.get("query", ""), "groups": request.user.assignment_groups.all()}
+        return render(request, f"{QUEUE}#save-view", ctx, status=exc.status)
+    response = _views_nav(request, notice=f"Saved the view “{saved.name}”" + (
+        f", shared with {saved.group.name}." if saved.group_id else "."))
+    retarget(response, "#views-nav")
+    reswap(response, "outerHTML")
+    return response
+
+
+@staff_only
+@require_POST
+def queue_view_remove(request, view_id):
+    view = get_object_or_404(QueueView.objects.select_related("group"), pk=view_id)
+    try:
+        services.queue_view_delete(actor=request.user, view=view)
+    except DomainError as exc:
+        return _views_nav(request, notice=exc.message, status=exc.status)
+    return _views_nav(request, notice=f"Deleted the view “{view.name}”.")

@@ -318,4 +318,13 @@
       window.location = options[Math.max(current, 0)].href;
     }
   });
+  // A menu closes once what was done from it succeeded (its form starts empty next time).
+  document.addEventListener("htmx:afterRequest", function (evt) {
+    var elt = evt.detail.elt;
+    var menu = elt && elt.closest && elt.closest("details.menu");
+    if (menu && evt.detail.xhr && evt.detail.xhr.status < 400) {  // (4xx are swapped in as messages)
+      menu.open = false;
+      if (elt.tagName === "FORM") { elt.reset(); }
+    }
+  });
 })();

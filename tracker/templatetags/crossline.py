@@ -172,3 +172,10 @@ def link_reading(event):
     inbound = (event.note or "").removeprefix("removed: ").startswith(f"{other} ")
     label = LINK_INVERSE_LABEL[kind] if inbound else kind.label
     return f"{'Linked' if event.new else 'Unlinked'}: {label} {other}"
+
+
+@register.filter
+def count_for(counts, view):
+    """A queue view's count from `tracker.selectors.view_counts`: built-in views by slug, saved ones by id."""
+    key = view.slug if hasattr(view, "slug") else f"saved-{view.pk}"
+    return (counts or {}).get(key, "")
