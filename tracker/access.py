@@ -6,7 +6,7 @@ table (`tracker.workflows`).
 """
 from functools import wraps
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.shortcuts import redirect
 
 from . import extensions
@@ -99,6 +99,11 @@ def writable_fields(user, fields: set[str]) -> None:
         if refused:
             raise AccessDenied(f"Requesters may not set the {', '.join(field_label(n) for n in refused)}.",
                                fields={n: ["Staff only."] for n in refused})
+
+
+def own_or_team(user) -> Q:
+    """What an agent keeps (`owner`) or shares with a team they are in (`group`): macros, saved views."""
+    return Q(owner=user) | Q(group__in=user.assignment_groups.values("pk"))
 
 
 def staff_only(view):

@@ -21,6 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.urls import reverse
+
 # (request, ticket, now) -> the template's context, or None to leave the item out for this ticket/user
 ContextFn = Callable[..., dict | None]
 
@@ -60,7 +62,7 @@ class TimelineRenderer:
 class QueueView:
     slug: str
     label: str
-    apply: Callable[..., Any]  # (qs, user=, now=) -> qs
+    apply: Callable[..., Any] | None = None  # (qs, user=, now=) -> qs; None: every open ticket
     sort: str = "-created"
     order: int = 100
     empty: str = ""  # what the empty queue says
@@ -70,9 +72,9 @@ class QueueView:
 class QueueSort:
     slug: str
     label: str
-    column: str  # the annotated attribute the keyset pages on
-    annotate: Callable[[Any], Any]  # qs -> qs with `column`
-    nullable: bool = True
+    column: str  # the column (or annotated attribute) the keyset pages on
+    annotate: Callable[[Any], Any] | None = None  # qs -> qs with `column`, when it is not a field
+    nullable: bool = False  # rows without a value go last either way
 
 
 @dataclass(frozen=True)
@@ -140,31 +142,23 @@ class Registry:
 registry = Registry()
 
 
+# Where each kind of item goes: ordered lists (by `order`, one per slug), or maps by a key.
+_LISTS = {Panel: "panels", Action: "actions", Badge: "badges", QueueView: "queue_views", NavLink: "nav",
+          TopbarItem: "topbar", SearchProvider: "search"}
+_MAPS = {TimelineRenderer: ("timeline", "kind"), QueueSort: ("queue_sorts", "slug"), Home: ("homes", "role")}
+
+
 def register(*items) -> None:
     """Add items of any of the kinds above; registering the same item twice is harmless."""
     for item in items:
-        if isinstance(item, Panel):
-            _add(registry.panels, item)
-        elif isinstance(item, Action):
-            _add(registry.actions, item)
-        elif isinstance(item, Badge):
-            _add(registry.badges, item)
-        elif isinstance(item, TimelineRenderer):
-            registry.timeline[item.kind] = item
-        elif isinstance(item, QueueView):
-            _add(registry.queue_views, item)
-        elif isinstance(item, QueueSort):
-            registry.queue_sorts[item.slug] = item
-        elif isinstance(item, NavLink):
-            _add(registry.nav, item)
-        elif isinstance(item, TopbarItem):
-            _add(registry.topbar, item)
-        elif isinstance(item, Home):
-            registry.homes[item.role] = item
-        elif isinstance(item, RequesterPage):
+        kind = type(item)
+        if kind in _LISTS:
+            _add(getattr(registry, _LISTS[kind]), item)
+        elif kind in _MAPS:
+            name, key = _MAPS[kind]
+            getattr(registry, name)[getattr(item, key)] = item
+        elif kind is RequesterPage:
             registry.requester_page = item
-        elif isinstance(item, SearchProvider):
-            _add(registry.search, item)
         elif callable(item):
             if item not in registry.prefetches:
                 registry.prefetches.append(item)
@@ -188,9 +182,7 @@ def prefetch(qs):
 
 def home_url(user) -> str:
     """Where this user's work is: the Home registered for their role, else the queue (staff) or the sign-in."""
-    from django.urls import reverse
-
-    from .access import is_staff_member, role_of
+    from .access import is_staff_member, role_of  # access imports this module: read it when called
 
     home = registry.homes.get(role_of(user))
     if home is not None:
@@ -200,8 +192,6 @@ def home_url(user) -> str:
 
 def ticket_url(user, key: str) -> str:
     """Where this user reads a ticket: the ticket page for staff, the requester's own page for requesters."""
-    from django.urls import reverse
-
     from .access import is_staff_member
 
     page = registry.requester_page

@@ -4,12 +4,12 @@
 import base64
 import binascii
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.db.models import Case, F, Prefetch, Q, QuerySet, When, prefetch_related_objects
+from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -17,6 +17,7 @@ from django.utils.dateparse import parse_datetime
 from . import access, extensions
 from .choices import LINK_INVERSE_LABEL, OPEN_STATUSES, Role, Tier
 from .errors import NotFound
+from .filtersets import TicketFilterSet
 from .models import Link, Macro, QueueView, Service, Ticket, TicketEvent
 
 LIST_RELATED = ("requester", "group", "assignee", "service", "category")
@@ -40,9 +41,12 @@ def ticket_with_clocks(ticket: Ticket) -> Ticket:
     return ticket
 
 
-def ticket_for_user(user, key: str, *, for_update: bool = False) -> Ticket:
-    """The ticket by its human key, or NotFound (also when it exists but is not visible: keys do not leak)."""
+def ticket_for_user(user, key: str, *, for_update: bool = False, page: bool = False) -> Ticket:
+    """The ticket by its human key, or NotFound (also when it exists but is not visible: keys do not leak).
+    `page=True` also fetches what the apps' badges and panels read (`tracker.extensions.prefetch`)."""
     qs = access.visible(user, Ticket.objects.select_related(*LIST_RELATED, "group__escalates_to"))
+    if page:
+        qs = extensions.prefetch(qs)
     try:
         return qs.get(key=key.upper())
     except Ticket.DoesNotExist:
@@ -78,70 +82,41 @@ def ticket_with_watchers(ticket: Ticket) -> Ticket:
 # Saved views and sort keys of the core; apps add theirs through `tracker.extensions` (e.g. SLA views).
 
 
-@dataclass(frozen=True)
-class SavedView:
-    slug: str
-    label: str
-    sort: str = "-created"
-    apply: Callable[..., QuerySet] | None = None
-    empty: str = ""
-
-
-def _core_view(qs: QuerySet, *, view: str, user, now: datetime) -> QuerySet:
-    if view == "mine":
-        return qs.filter(assignee=user)
-    if view == "my-group":
-        return qs.filter(group__in=user.assignment_groups.values("pk"))
-    if view == "unassigned-l1":
-        return qs.filter(group__tier=Tier.L1, assignee__isnull=True)
-    return qs
-
-
+# The core's views and sorts are the same types the apps register (tracker.extensions.QueueView/QueueSort).
 CORE_VIEWS = (
-    SavedView("open", "All open"),
-    SavedView("mine", "My open", "priority"),
-    SavedView("my-group", "My group"),
-    SavedView("unassigned-l1", "Unassigned L1", "created"),
+    extensions.QueueView("open", "All open"),
+    extensions.QueueView("mine", "My open", lambda qs, *, user, now: qs.filter(assignee=user), sort="priority"),
+    extensions.QueueView("my-group", "My group",
+                         lambda qs, *, user, now: qs.filter(group__in=user.assignment_groups.values("pk"))),
+    extensions.QueueView("unassigned-l1", "Unassigned L1",
+                         lambda qs, *, user, now: qs.filter(group__tier=Tier.L1, assignee__isnull=True),
+                         sort="created"),
 )
-ALL_VIEW = SavedView("all", "Everything")
+ALL_VIEW = extensions.QueueView("all", "Everything")
 
 
-def saved_views() -> list[SavedView]:
-    """The queue's saved views: the core's, then the apps' (e.g. "Breaching soon"), then Everything."""
-    added = [SavedView(v.slug, v.label, v.sort, v.apply, v.empty) for v in extensions.registry.queue_views]
-    return [*CORE_VIEWS, *added, ALL_VIEW]
+def saved_views() -> list:
+    """The queue's views: the core's, then the apps' (e.g. "Breaching soon"), then Everything."""
+    return [*CORE_VIEWS, *extensions.registry.queue_views, ALL_VIEW]
 
 
-def saved_view(slug: str | None) -> SavedView:
+def saved_view(slug: str | None):
     views = {v.slug: v for v in saved_views()}
     return views.get(slug or "open", views["open"])
 
 
-@dataclass(frozen=True)
-class Sort:
-    slug: str
-    label: str
-    column: str
-    annotate: Callable[[QuerySet], QuerySet] | None = None
-    nullable: bool = False
-
-
 CORE_SORTS = {
-    "created": Sort("created", "Created", "created_at"),
-    "updated": Sort("updated", "Updated", "updated_at"),
-    "priority": Sort("priority", "Priority", "priority"),
+    "created": extensions.QueueSort("created", "Created", "created_at"),
+    "updated": extensions.QueueSort("updated", "Updated", "updated_at"),
+    "priority": extensions.QueueSort("priority", "Priority", "priority"),
 }
 
 
-def sorts() -> dict[str, Sort]:
-    added = {
-        s.slug: Sort(s.slug, s.label, s.column, s.annotate, s.nullable)
-        for s in extensions.registry.queue_sorts.values()
-    }
-    return {**CORE_SORTS, **added}
+def sorts() -> dict:
+    return {**CORE_SORTS, **extensions.registry.queue_sorts}
 
 
-def parse_sort(raw: str | None, default: str) -> tuple[Sort, bool]:
+def parse_sort(raw: str | None, default: str) -> tuple[extensions.QueueSort, bool]:
     known = sorts()
     raw = (raw or default).strip()
     desc = raw.startswith("-")
@@ -156,7 +131,7 @@ def _encode(value, pk: int) -> str:
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-def _decode(cursor: str, sort: Sort):
+def _decode(cursor: str, sort: extensions.QueueSort):
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         raw, pk = text.rsplit("|", 1)
@@ -173,11 +148,11 @@ def _decode(cursor: str, sort: Sort):
 class Page:
     rows: list
     next_cursor: str | None
-    sort: Sort
+    sort: extensions.QueueSort
     desc: bool
 
 
-def paginate(qs: QuerySet, *, sort: Sort, desc: bool, after: str | None, size: int = 50) -> Page:
+def paginate(qs: QuerySet, *, sort: extensions.QueueSort, desc: bool, after: str | None, size: int = 50) -> Page:
     """Keyset pagination on (sort column, id): page 20,000 costs what page 1 costs; no OFFSET, no COUNT(*)."""
     column = sort.column
     if sort.annotate:
@@ -228,26 +203,18 @@ def queue_row(*, user, pk: int) -> Ticket:
     return extensions.prefetch(qs).get()
 
 
-def queue(*, user, view: SavedView, now: datetime | None = None) -> QuerySet:
+def queue(*, user, view: extensions.QueueView, now: datetime | None = None) -> QuerySet:
     """The queue's base queryset: visible tickets of a saved view, with what a row shows."""
     now = now or timezone.now()
     qs = access.visible(user, Ticket.objects.all()).select_related(*QUEUE_RELATED)
     if view.slug != "all":
         qs = qs.filter(status__in=OPEN_STATUSES)
-    qs = view.apply(qs, user=user, now=now) if view.apply else _core_view(qs, view=view.slug, user=user, now=now)
+    if view.apply is not None:
+        qs = view.apply(qs, user=user, now=now)
     return extensions.prefetch(qs)
 
 
 # --- the ticket page and the new-ticket form ----------------------------------------------------------
-
-
-def ticket_page(user, key: str) -> Ticket:
-    """A ticket as its page shows it: the row with its people and groups, plus what the badges read."""
-    qs = access.visible(user, Ticket.objects.select_related(*LIST_RELATED, "group__escalates_to"))
-    try:
-        return extensions.prefetch(qs).get(key=key.upper())
-    except Ticket.DoesNotExist:
-        raise NotFound(f"No ticket {key} that you can see.") from None
 
 
 def requester_open_count(ticket: Ticket, user) -> str:
@@ -372,8 +339,8 @@ def macros_for(user) -> list:
     """The macros this agent may use: their own, then their teams', by name."""
     if not access.is_staff_member(user):
         return []
-    mine = Q(owner=user) | Q(group__in=user.assignment_groups.values("pk"))
-    return list(Macro.objects.filter(mine).select_related("group", "to_group").order_by("group_id", "name"))
+    mine = Macro.objects.filter(access.own_or_team(user)).select_related("group", "to_group")
+    return list(mine.order_by("group_id", "name"))
 
 
 # --- saved queue views and their counts -------------------------------------------------------------------
@@ -383,21 +350,18 @@ def queue_views_for(user) -> list:
     """The views this agent saved, then those of their teams, by name (one query)."""
     if not access.is_staff_member(user):
         return []
-    mine = Q(owner=user) | Q(group__in=user.assignment_groups.values("pk"))
-    return list(QueueView.objects.filter(mine).select_related("group").order_by("group_id", "name"))
+    return list(QueueView.objects.filter(access.own_or_team(user)).select_related("group").order_by("group_id", "name"))
 
 
-def view_counts(*, user, now: datetime, saved: list, filterset_class) -> dict:
+def view_counts(*, user, now: datetime, saved: list) -> dict:
     """Open tickets per view, each a bounded count ("1,000+"): the built-in views by slug, saved ones by id.
     Served apart from the queue page (its own request), so the page's queries stay constant."""
-    from django.http import QueryDict
-
     counts = {}
     for view in saved_views():
         counts[view.slug] = count_hint(queue(user=user, view=view, now=now))
     for stored in saved:
         params = QueryDict(stored.query)
         base = saved_view(params.get("view"))
-        filterset = filterset_class(params, queryset=queue(user=user, view=base, now=now))
+        filterset = TicketFilterSet(params, queryset=queue(user=user, view=base, now=now))
         counts[f"saved-{stored.pk}"] = count_hint(filterset.qs) if filterset.is_valid() else "?"
     return counts

@@ -3,6 +3,7 @@
 Each function is keyword-only, takes `actor` (None for the system), owns its transaction, writes the
 history rows in it, and raises a `tracker.errors.DomainError` with a message that says what to fix.
 """
+import re
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -603,25 +604,24 @@ def ticket_unlink(*, link: Link, actor, now: datetime | None = None) -> None:
 NOTE_FIELDS = frozenset({"resolution_note", "decision_note", "review_notes", "workaround"})
 
 
-class _Blank(dict):
-    def __missing__(self, name):  # an unknown {variable} stays as written, so a typo shows instead of failing
-        return "{" + name + "}"
+_VARIABLE = re.compile(r"\{(\w+)\}")
 
 
 def macro_render(*, macro: Macro, ticket: Ticket, actor) -> str:
     """The macro's text with its variables filled in for this ticket and agent."""
-    values = _Blank(
+    values = dict(
         requester=ticket.requester.display_name if ticket.requester_id else "",
         requester_first_name=(ticket.requester.first_name or ticket.requester.display_name) if ticket.requester_id
         else "",
         key=ticket.key, title=ticket.title, agent=actor.display_name if actor else "Crossline",
         group=ticket.group.name if ticket.group_id else "",
     )
-    return macro.body.format_map(values)
+    # Only known names are filled; anything else in braces (a typo, "{0}", a lone "{") stays as written.
+    return _VARIABLE.sub(lambda m: str(values.get(m.group(1), m.group(0))), macro.body)
 
 
 def _require_macro_use(macro: Macro, actor) -> None:
-    if macro.owner_id == actor.pk or (macro.group_id and macro.group.members.filter(pk=actor.pk).exists()):
+    if Macro.objects.filter(access.own_or_team(actor), pk=macro.pk).exists():
         return
     raise AccessDenied(f"The macro “{macro.name}” is not one of yours or your team's.")
 
@@ -681,8 +681,8 @@ def queue_view_save(*, actor, name: str, query, group: AssignmentGroup | None = 
 
 def queue_view_delete(*, actor, view: QueueView) -> None:
     """Delete a saved view: one's own, or a team's by a member (or a manager or admin)."""
-    allowed = view.owner_id == actor.pk or (view.group_id and (
-        view.group.members.filter(pk=actor.pk).exists() or access.role_of(actor) in (Role.MANAGER, Role.ADMIN)))
+    allowed = QueueView.objects.filter(access.own_or_team(actor), pk=view.pk).exists() or (
+        view.group_id and access.role_of(actor) in (Role.MANAGER, Role.ADMIN))
     if not allowed:
         raise AccessDenied(f"“{view.name}” is not yours or your team's to delete.")
     view.delete()

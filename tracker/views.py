@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.db.models import DateTimeField, Q
 from django.forms import modelform_factory
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -59,7 +59,7 @@ def ticket_or_404(user, key) -> Ticket:
 
 def _page_ticket(user, key) -> Ticket:
     try:
-        return selectors.ticket_page(user, key)
+        return selectors.ticket_for_user(user, key, page=True)
     except NotFound:
         raise Http404(f"No ticket {key} that you can see.") from None
 
@@ -415,9 +415,11 @@ def ticket_comment(request, key):
                 )
         except DomainError as exc:
             _form_errors(form, exc)
-            if staff:
-                return _refused(request, ticket, "comment-form", exc.status, comment_form=form,
-                                macro=_macro(request.user, form.cleaned_data["macro"]))
+            if not staff:
+                messages.error(request, exc.message)
+                return redirect(extensions.ticket_url(request.user, ticket.key))
+            return _refused(request, ticket, "comment-form", exc.status, comment_form=form,
+                            macro=_macro(request.user, form.cleaned_data["macro"]))
         else:
             if not staff:
                 messages.success(request, "Your comment was added.")
@@ -665,8 +667,7 @@ def _views_nav(request, status=200, **extra):
 def queue_counts(request):
     """The views' pills with their counts (loaded after the page, so the queue itself stays fast)."""
     my_views = selectors.queue_views_for(request.user)
-    counts = selectors.view_counts(user=request.user, now=timezone.now(), saved=my_views,
-                                   filterset_class=TicketFilterSet)
+    counts = selectors.view_counts(user=request.user, now=timezone.now(), saved=my_views)
     return _views_nav(request, counts=counts)
 
 
@@ -674,8 +675,6 @@ def queue_counts(request):
 @require_POST
 def queue_view_new(request):
     """Save the queue's current query as a named view, for me or one of my teams."""
-    from django.http import QueryDict
-
     group_id = request.POST.get("share", "")
     group = AssignmentGroup.objects.filter(pk=group_id).first() if group_id.isdigit() else None
     try:

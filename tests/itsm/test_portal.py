@@ -97,3 +97,11 @@ def test_a_requester_following_a_ticket_link_lands_on_their_ticket(cast, alice):
     assert response.status_code == 302 and response["Location"] == f"/portal/tickets/{ticket.key}/"
     other = services.ticket_create(actor=cast.other_requester, kind=Kind.INCIDENT, title="Not hers")
     assert alice.get(f"/tickets/{other.key}/").status_code == 404
+
+
+def test_a_requesters_refused_comment_says_why(cast, alice):
+    ticket = services.ticket_create(actor=cast.requester, kind=Kind.INCIDENT, title="Printer jams")
+    response = alice.post(f"/tickets/{ticket.key}/comment/", {"body": "psst", "internal": "on"}, follow=True)
+    page = response.content.decode()
+    assert "may not internal note" in page and "Write something" not in page
+    assert not ticket.comments.exists()

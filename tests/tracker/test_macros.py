@@ -67,3 +67,9 @@ def test_the_comment_box_fills_from_a_macro_and_sends_with_it(cast, ticket, clie
     ticket.refresh_from_db()
     assert ticket.status == Status.PENDING
     assert Comment.objects.get(ticket=ticket).body == "Hi Alice, which site are you at?"
+
+
+def test_braces_that_are_not_variables_stay_as_written(cast, ticket):
+    macro = Macro(name="Odd", body="Use {0} or { or {} or {key.__class__} for {key}", owner=cast.agent1)
+    text = services.macro_render(macro=macro, ticket=ticket, actor=cast.agent1)
+    assert text == f"Use {{0}} or {{ or {{}} or {{key.__class__}} for {ticket.key}"
