@@ -1,9 +1,16 @@
-"""The one extension point of the core: apps above `tracker` react to ticket changes in the same transaction.
+"""How apps above `tracker` take part in ticket changes, in the same transaction.
 
-Imports point one way (`sla` -> `tracker`), so the core cannot call the SLA engine by name. Instead
-`sla.apps.SlaConfig.ready()` registers its reaction here, and every domain function of
-`tracker.services` calls `ticket_changed()` inside its atomic block: a clock is started, paused or
-re-planned in the very transaction that changed the ticket, or not at all.
+Imports point one way (`itsm`, `devflow` -> `sla` -> `tracker`), so the core cannot call the apps by name.
+Instead each app registers here in its `AppConfig.ready()`:
+
+- an *observer* (`register`) reacts to a change that is being written: every domain function of
+  `tracker.services` calls `ticket_changed()` inside its atomic block, so a clock is started, paused or
+  re-planned in the very transaction that changed the ticket, or not at all;
+- a *guard* (`register_guard`) may refuse a change before it is written: `ticket_create`, `ticket_update`
+  and `ticket_transition` call `ticket_changing()` inside their atomic block, before the write (for a
+  create, right after the row exists); a guard raises a `tracker.errors.DomainError` with a message that
+  says what to fix, and nothing of the change is kept. This is how an app's rule (the CAB's votes, a
+  blackout window) holds for the UI and the API alike.
 """
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +27,7 @@ class TicketChange:
 
 
 _observers: list[Callable[[TicketChange], None]] = []
+_guards: list[Callable[[TicketChange], None]] = []
 
 
 def register(observer: Callable[[TicketChange], None]) -> None:
@@ -30,3 +38,17 @@ def register(observer: Callable[[TicketChange], None]) -> None:
 def ticket_changed(change: TicketChange) -> None:
     for observer in _observers:
         observer(change)
+
+
+def register_guard(guard: Callable[[TicketChange], None]) -> None:
+    if guard not in _guards:
+        _guards.append(guard)
+
+
+def ticket_changing(change: TicketChange) -> None:
+    """Ask every guard about a change before it is written; the first refusal (a DomainError) stops it.
+
+    `change.ticket` still holds the old values (for "created": the new row); `change.changes` maps each
+    field to (old, new)."""
+    for guard in _guards:
+        guard(change)

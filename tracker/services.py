@@ -200,6 +200,8 @@ def ticket_create(*, actor, kind: str, title: str, requester=None, now: datetime
             priority=priority, status=WORKFLOWS[kind].initial,
             created_at=now, updated_at=now, **values,
         )
+        hooks.ticket_changing(hooks.TicketChange(ticket, actor, now, "created",
+                                                 {name: (None, getattr(ticket, name)) for name in values}))
         event_record(ticket=ticket, actor=actor, kind=EventKind.CREATED, now=now, new=ticket.key,
                      note=f"{Kind(kind).label} raised by {requester.display_name}")
         if ticket.assignee_id:
@@ -256,6 +258,7 @@ def ticket_update(*, ticket: Ticket, actor, version: int, changes: dict[str, Any
             raise StaleVersion(ticket.key, ticket.version)
         return ticket
     with transaction.atomic():
+        hooks.ticket_changing(hooks.TicketChange(ticket, actor, now, "updated", diff))
         _cas_update(ticket, version=version, now=now, **{k: new for k, (_, new) in diff.items()})
         _field_events(ticket, actor, diff, now)
         hooks.ticket_changed(hooks.TicketChange(ticket, actor, now, "updated", diff))
@@ -333,12 +336,13 @@ def ticket_transition(*, ticket: Ticket, to: str, actor, version: int | None = N
     with transaction.atomic():
         diff = {name: (getattr(ticket, name), value) for name, value in fields.items()
                 if name != "status" and name not in ("resolved_at", "closed_at", "first_response_at")}
+        change = hooks.TicketChange(ticket, actor, now, "transition", {"status": (old_status, to), **diff})
+        hooks.ticket_changing(change)
         _cas_update(ticket, version=version, now=now, **fields)
         event_record(ticket=ticket, actor=actor, kind=EventKind.STATUS, now=now, field="status",
                      old=old_status, new=to, note=move.label)
         _field_events(ticket, actor, diff, now)
-        hooks.ticket_changed(hooks.TicketChange(ticket, actor, now, "transition",
-                                                {"status": (old_status, to), **diff}))
+        hooks.ticket_changed(change)
     return ticket
 
 
