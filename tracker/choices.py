@@ -141,3 +141,6 @@ class EventKind(models.TextChoices):
     SLA = "sla", _("SLA")
     RELEASE = "release", _("Release")
     MACRO = "macro", _("Macro")
+    APPROVAL = "approval", _("Approval")  # a CAB round: request, vote, decision
+    TASK = "task", _("Change task")  # a task of a change: hand-off, result
+    SCHEDULE = "schedule", _("Schedule")  # a change window set, a blackout overridden, a collision
