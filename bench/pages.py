@@ -2,9 +2,10 @@
 """Server time of the main pages on PostgreSQL with 1,000,000 seeded tickets (and their SLA clocks).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/crossline .venv/bin/python bench/pages.py \
-        [--tickets 1000000] [--requests 200] [--reuse]
+        [--tickets 1000000] [--requests 200] [--reuse] [--database crossline_bench_pages]
 
-Builds a throwaway database `crossline_bench_pages` (kept with --reuse), seeds it with
+Builds a throwaway database `crossline_bench_pages` (kept with --reuse; --database names another, so two
+checkouts on one server do not drop each other's), seeds it with
 `manage.py seed_demo --tickets N`, then adds two SLA clocks per bulk ticket (response and resolution;
 met, breached or running, spread over the past year) with one INSERT ... SELECT, and backfills the
 dashboard roll-up (`manage.py sla_rollup`) as beat keeps it in production. Then, in-process with
@@ -93,14 +94,14 @@ def measure(client, url: str, n: int) -> tuple[list[float], int, int]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    client.get(url)  # warm caches and the connection
+    client.get(url, secure=True)  # warm caches and the connection (https, as production serves it)
     times = []
     with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url)
+        response = client.get(url, secure=True)
     queries = len(ctx.captured_queries)
     for _ in range(n):
         started = time.perf_counter()
-        response = client.get(url)
+        response = client.get(url, secure=True)
         times.append((time.perf_counter() - started) * 1000)
     assert response.status_code == 200, (url, response.status_code)
     return times, queries, response.status_code
@@ -111,8 +112,9 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--reuse", action="store_true", help="Keep an already seeded bench database.")
+    parser.add_argument("--database", default=DB_NAME, help="Name of the throwaway database.")
     args = parser.parse_args()
-    url = bench_database_url(DB_NAME)
+    url = bench_database_url(args.database)
     if not args.reuse:
         seed(url, args.tickets)
     else:  # a kept database may predate the latest migrations (indexes, roll-up tables)
