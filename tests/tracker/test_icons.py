@@ -20,7 +20,8 @@ NEEDED = """
     arrow-up-right bell user users user-check clock alarm-clock triangle-alert circle-alert info circle-check loader
     link unlink message-square lock funnel sliders-horizontal settings log-out moon sun monitor book-open life-buoy
     wrench git-branch git-pull-request package rocket shield-check chart-column calendar external-link keyboard
-    columns-2 rows-3 refresh-cw trash copy star eye house layers bug zap file-text
+    columns-2 rows-3 refresh-cw trash copy star eye house layers bug zap file-text pin pin-off grip-vertical
+    panel-right columns-3
 """.split()
 SHAPES = {"path", "circle", "ellipse", "line", "polyline", "polygon", "rect"}
 GEOMETRY = {"d", "cx", "cy", "r", "rx", "ry", "x", "y", "x1", "y1", "x2", "y2", "width", "height", "points"}
