@@ -97,3 +97,19 @@ def test_what_an_app_registers_shows_in_the_queue(cast, client_for, extension):
     page = client_for(cast.agent1).get("/queue/?view=pretend").content.decode()
     assert "Pretend view" in page and '<th scope="col">Pretend</th>' in page
     assert f"<i>pretend {shown.key}</i>" in page and hidden.key not in page
+
+
+def test_a_registered_badge_is_a_queue_column_chosen_like_the_cores(cast, client_for, extension):
+    """`Badge.default_column` says whether people see the column before they choose their own columns; either
+    way it is in the column picker and can be shown, hidden and moved."""
+    ext.register(ext.Badge("quiet", "Quiet", lambda ticket, now: format_html("<i>quiet {}</i>", ticket.key),
+                           default_column=False))
+    ticket = services.ticket_create(actor=cast.agent1, kind=Kind.INCIDENT, title="Pretend outage")
+    client = client_for(cast.agent1)
+    page = client.get("/queue/?view=open").content.decode()
+    assert f"<i>pretend {ticket.key}</i>" in page and f"<i>quiet {ticket.key}</i>" not in page
+    assert 'name="columns" value="quiet"> Quiet' in page  # offered in the picker
+    client.post("/queue/columns/", {"columns": ["quiet", "title"]}, HTTP_HX_REQUEST="true")
+    page = client.get("/queue/?view=open").content.decode()
+    assert f"<i>quiet {ticket.key}</i>" in page and f"<i>pretend {ticket.key}</i>" not in page
+    assert page.index('<th scope="col">Quiet</th>') < page.index('<th scope="col">Title</th>')

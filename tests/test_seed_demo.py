@@ -43,6 +43,11 @@ def test_seed_demo_creates_a_login_per_role_and_tickets_of_every_kind_with_histo
     assert Link.objects.filter(type="instance_of").exists() and Link.objects.filter(type="fixed_by").exists()
     desk = AssignmentGroup.objects.get(name="Service Desk")
     assert desk.macros.count() >= 3 and desk.macros.exclude(to_status="").exists()  # the desk's canned replies
+    # saved views with their own columns, a personal one, pins in the top bar, the split view
+    assert desk.queue_views.exclude(columns=[]).exists()
+    lena = Ticket.requester.field.related_model.objects.get(username="lena")
+    assert lena.queue_views.exists() and len(lena.queue_pins) == 3 and lena.queue_columns
+    assert Ticket.requester.field.related_model.objects.get(username="liam").queue_split
     count = Ticket.objects.count()
 
     call_command("seed_demo", stdout=StringIO())  # a second run changes nothing

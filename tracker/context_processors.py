@@ -22,4 +22,5 @@ def top_bar(request) -> dict:
         "topbar_items": extensions.registry.topbar,
         "time_zone_name": timezone.get_current_timezone_name(),
         "public_links": public,
+        "show_pins": access.is_staff_member(user),  # the pinned views, with counts loaded after the page
     }

@@ -28,7 +28,7 @@ from django.utils.module_loading import import_string
 from . import services
 from .choices import ChangeType, ImplementationResult, Kind, LinkType, Risk, Role, Severity, Status, Tier
 from .errors import DomainError
-from .models import AssignmentGroup, Category, Macro, Organisation, Service, Ticket, User
+from .models import AssignmentGroup, Category, Macro, Organisation, QueueView, Service, Ticket, User
 
 # Demo-only password for every demo login (named as such in README.md). Never used outside the demo seed.
 DEMO_PASSWORD = "demo"
@@ -240,6 +240,7 @@ def seed_people_and_groups(*, rng: random.Random, now: datetime) -> DemoContext:
     l2 = group("Application Support", Tier.L2, SERVICES, ["liam"], escalates_to=None)
     l1 = group("Service Desk", Tier.L1, SERVICES, ["lena"], escalates_to=l2)
     seed_macros(l1=l1, l2=l2, users=users)
+    seed_queue_views(l1=l1, l2=l2, users=users, services=svc)
     return DemoContext(rng=rng, now=now, users=users, services=svc, l1=l1, l2=l2, l3=[payroll_dev, web_dev],
                        categories=list(Category.objects.order_by("name")))
 
@@ -261,6 +262,29 @@ def seed_macros(*, l1: AssignmentGroup, l2: AssignmentGroup, users: dict) -> Non
             "body": body, "to_status": status, "to_group": to_group, "internal": internal})
     Macro.objects.get_or_create(name="Still on it", owner=users["lena"], defaults={
         "body": "Hi {requester_first_name}, still working on {key}; next update within the hour. — {agent}"})
+
+
+def seed_queue_views(*, l1: AssignmentGroup, l2: AssignmentGroup, users: dict, services: dict) -> None:
+    """Saved queue views as a desk would keep them: the desk's and application support's shared views with
+    their own columns, a personal one of lena's, her pins in the top bar; liam works in the split view."""
+    payroll = services["Payroll"].pk
+    views = [
+        ("Unassigned incidents, oldest first", {"group": l1}, "view=unassigned-l1&kind=incident&sort=created",
+         ["title", "requester", "service", "priority", "sla", "created"]),
+        ("Payroll at L2", {"group": l2}, f"view=my-group&service={payroll}&sort=-priority",
+         ["title", "status", "priority", "sla", "assignee", "updated"]),
+        ("My P1 and P2", {"owner": users["lena"]}, "view=mine&priority=1&priority=2", []),
+    ]
+    saved = {}
+    for name, scope, query, columns in views:
+        saved[name], _ = QueueView.objects.get_or_create(name=name, **scope, defaults={
+            "query": query, "columns": columns, "created_by": users["lena"] if "owner" in scope else None})
+    lena, liam = users["lena"], users["liam"]
+    lena.queue_pins = ["mine", "breaching", f"saved-{saved['Unassigned incidents, oldest first'].pk}"]
+    lena.queue_columns = ["title", "status", "priority", "sla", "requester", "assignee", "updated"]
+    lena.save(update_fields=["queue_pins", "queue_columns"])
+    liam.queue_split = True
+    liam.save(update_fields=["queue_split"])
 
 
 def demo_steps() -> list[Callable[[DemoContext], None]]:

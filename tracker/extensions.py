@@ -5,7 +5,8 @@ bar cannot name what the apps add. Each app registers its contributions once, in
 
 - `Panel`: a card in the ticket page's side column (the SLA clocks, releases on the service, ...);
 - `Action`: a button with its form in the ticket page's action bar ("Create defect", ...);
-- `Badge`: a badge in the ticket header and a cell of the queue (the SLA badges);
+- `Badge`: a badge in the ticket header and a column of the queue that people may show, hide and move like
+  the core's columns (the SLA badges); its `slug` names the column;
 - `TimelineRenderer`: how an event kind of the app reads on the timeline ("sla", "release", ...);
 - `QueueView`: a saved view of the queue ("Breaching soon"), `QueueSort`: a sort key ("SLA due");
 - `NavLink`: an entry of the top bar (the portal, the 3rd-line queue, the dashboard), `TopbarItem`: a
@@ -50,6 +51,7 @@ class Badge:
     render: Callable[[Any, Any], str]  # (ticket, now) -> safe HTML, from prefetched data only
     sort: str | None = None  # a QueueSort slug the column heading sorts by
     order: int = 100
+    default_column: bool = True  # among the queue's columns of someone who has not chosen their own
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,13 @@ class User(AbstractUser):
     organisation = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.SET_NULL)
     site = models.CharField(max_length=80, blank=True)
     time_zone = models.CharField(max_length=64, default="UTC")
+    # How this person works the queue (kept with the person, so no page spends a query on it).
+    queue_columns = models.JSONField(
+        default=list, blank=True, help_text="The queue's columns this person chose, in order; empty: the defaults.")
+    queue_split = models.BooleanField(default=False, help_text="Show the queue as a list with a ticket preview.")
+    queue_pins = models.JSONField(
+        null=True, blank=True, help_text="Views shown with their counts in the top bar (\"mine\", \"saved-12\"); "
+        "empty: My open and the views this person or their teams saved.")
 
     @property
     def display_name(self) -> str:
@@ -343,11 +350,13 @@ class Macro(models.Model):
 
 
 class QueueView(models.Model):
-    """A queue view someone saved: a name for a query (base view, filters, sort). Personal (`owner`) or
-    shared with a team (`group`); exactly one of the two."""
+    """A queue view someone saved: a name for a query (base view, filters, sort) and, optionally, the columns
+    it shows. Personal (`owner`) or shared with a team (`group`); exactly one of the two."""
 
     name = models.CharField(max_length=60)
     query = models.CharField(max_length=1000, help_text="The queue's query string: view, filters and sort.")
+    columns = models.JSONField(default=list, blank=True,
+                               help_text="The view's columns, in order; empty: each viewer's own columns.")
     owner = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE, related_name="queue_views")
     group = models.ForeignKey(AssignmentGroup, null=True, blank=True, on_delete=models.CASCADE,
                               related_name="queue_views")

@@ -197,16 +197,17 @@ def count_hint(qs: QuerySet, cap: int = 1000) -> str:
 QUEUE_RELATED = ("group", "assignee")  # what a queue row shows; fewer joins to plan and rows to build
 
 
-def queue_row(*, user, pk: int) -> Ticket:
+def queue_row(*, user, pk: int, related: tuple = ()) -> Ticket:
     """One queue row as the queue shows it (after a row action): same joins, same prefetches."""
-    qs = access.visible(user, Ticket.objects.filter(pk=pk)).select_related(*QUEUE_RELATED)
+    qs = access.visible(user, Ticket.objects.filter(pk=pk)).select_related(*QUEUE_RELATED, *related)
     return extensions.prefetch(qs).get()
 
 
-def queue(*, user, view: extensions.QueueView, now: datetime | None = None) -> QuerySet:
-    """The queue's base queryset: visible tickets of a saved view, with what a row shows."""
+def queue(*, user, view: extensions.QueueView, now: datetime | None = None, related: tuple = ()) -> QuerySet:
+    """The queue's base queryset: visible tickets of a saved view, with what a row shows (`related`: what the
+    chosen columns read besides the group and the assignee, joined in the same query)."""
     now = now or timezone.now()
-    qs = access.visible(user, Ticket.objects.all()).select_related(*QUEUE_RELATED)
+    qs = access.visible(user, Ticket.objects.all()).select_related(*QUEUE_RELATED, *related)
     if view.slug != "all":
         qs = qs.filter(status__in=OPEN_STATUSES)
     if view.apply is not None:
@@ -353,15 +354,123 @@ def queue_views_for(user) -> list:
     return list(QueueView.objects.filter(access.own_or_team(user)).select_related("group").order_by("group_id", "name"))
 
 
-def view_counts(*, user, now: datetime, saved: list) -> dict:
-    """Open tickets per view, each a bounded count ("1,000+"): the built-in views by slug, saved ones by id.
-    Served apart from the queue page (its own request), so the page's queries stay constant."""
+def view_ref(view) -> str:
+    """How a view is named in counts and pins: a built-in view by its slug, a saved one as "saved-<id>"."""
+    return view.slug if isinstance(view, extensions.QueueView) else f"saved-{view.pk}"
+
+
+def view_counts(*, user, now: datetime, saved: list, only: set | None = None) -> dict:
+    """Open tickets per view (by `view_ref`), each a bounded count ("1,000+"); `only` limits it to some views.
+    Served apart from the pages (their own request), so a page's queries stay constant."""
     counts = {}
     for view in saved_views():
-        counts[view.slug] = count_hint(queue(user=user, view=view, now=now))
+        if only is None or view.slug in only:
+            counts[view.slug] = count_hint(queue(user=user, view=view, now=now))
     for stored in saved:
+        if only is not None and view_ref(stored) not in only:
+            continue
         params = QueryDict(stored.query)
         base = saved_view(params.get("view"))
         filterset = TicketFilterSet(params, queryset=queue(user=user, view=base, now=now))
         counts[f"saved-{stored.pk}"] = count_hint(filterset.qs) if filterset.is_valid() else "?"
     return counts
+
+
+# --- pinned views: the top bar's views with their counts ----------------------------------------------------
+
+PIN_LIMIT = 6
+
+
+def pinned_refs(user, saved: list) -> list[str]:
+    """The views this person pinned to the top bar; until they choose, My open and the views they or their
+    teams saved (up to PIN_LIMIT)."""
+    if user.queue_pins is None:
+        return ["mine", *(view_ref(q) for q in saved)][:PIN_LIMIT]
+    return list(user.queue_pins)
+
+
+def pinned_views(user, saved: list) -> list[dict]:
+    """The pinned views that still exist, each with its label and link (a deleted saved view drops out)."""
+    queue_url = reverse("tracker:queue")
+    known = {v.slug: (v.label, f"{queue_url}?view={v.slug}", False) for v in saved_views()}
+    known.update({view_ref(q): (q.name, f"{queue_url}?{q.query}&saved={q.pk}", bool(q.group_id)) for q in saved})
+    return [{"ref": ref, "label": known[ref][0], "url": known[ref][1], "shared": known[ref][2]}
+            for ref in pinned_refs(user, saved) if ref in known]
+
+
+# --- the queue's columns --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of the queue: one of the core's, or a badge an app registered (`tracker.extensions.Badge`)."""
+
+    slug: str
+    label: str
+    sort: str | None = None  # the QueueSort its heading sorts by
+    default: bool = True  # shown to someone who has not chosen their own columns
+    related: str | None = None  # the relation its cells read, joined only while the column is shown
+    wide: bool = False  # left out on narrow screens and in the split view's narrow list
+    badge: extensions.Badge | None = None
+
+
+KEY_COLUMN = "key"  # always shown, first: the row's link and the keyboard's focus
+CORE_COLUMNS = (
+    Column("title", "Title"),
+    Column("status", "Status"),
+    Column("priority", "Priority", sort="priority"),
+    # the apps' badge columns come here (the SLA badges)
+    Column("kind", "Kind", default=False),
+    Column("group", "Group", wide=True),
+    Column("assignee", "Assignee", wide=True),
+    Column("requester", "Requester", default=False, related="requester", wide=True),
+    Column("service", "Service", default=False, related="service", wide=True),
+    Column("category", "Category", default=False, related="category", wide=True),
+    Column("created", "Created", sort="created", wide=True),
+    Column("updated", "Updated", sort="updated"),
+)
+
+
+def queue_columns() -> list[Column]:
+    """Every column the queue can show, in their default order: the core's, with the badges after priority."""
+    core = {c.slug for c in CORE_COLUMNS} | {KEY_COLUMN}
+    badges = [Column(b.slug, b.label, sort=b.sort, default=b.default_column, badge=b)
+              for b in extensions.registry.badges if b.slug not in core]
+    return [*CORE_COLUMNS[:3], *badges, *CORE_COLUMNS[3:]]
+
+
+def default_columns() -> list[str]:
+    return [c.slug for c in queue_columns() if c.default]
+
+
+def columns_for(user, saved=None) -> list[Column]:
+    """The columns the queue shows this person, in order: a saved view's own columns while it is open, else
+    their choice, else the defaults. Names no longer known (an app removed) are left out."""
+    known = {c.slug: c for c in queue_columns()}
+    names = (saved.columns if saved is not None else None) or user.queue_columns or default_columns()
+    return [known[n] for n in names if n in known] or [known[n] for n in default_columns()]
+
+
+def column_choices(shown: list[Column]) -> list[dict]:
+    """The column picker's list: the shown columns in their order, then the others in the default order."""
+    slugs = [c.slug for c in shown]
+    rest = [c for c in queue_columns() if c.slug not in slugs]
+    return [{"column": c, "shown": True} for c in shown] + [{"column": c, "shown": False} for c in rest]
+
+
+def columns_related(columns: list[Column]) -> tuple:
+    return tuple(c.related for c in columns if c.related)
+
+
+def saved_in_use(saved: list, raw_id) -> QueueView | None:
+    """The saved view the queue was opened from (`?saved=<id>`), among the viewer's own and their teams'."""
+    return next((q for q in saved if str(q.pk) == str(raw_id or "")), None)
+
+
+# --- the queue's ticket preview (split view) ------------------------------------------------------------------
+
+
+def ticket_latest_events(*, ticket: Ticket, user, limit: int = 5) -> list:
+    """The latest entries of the ticket's timeline, oldest of them first, in one query however long it is."""
+    latest = ticket_timeline(ticket=ticket, user=user).order_by("-created_at", "-id")[:limit]
+    return list(reversed(latest))

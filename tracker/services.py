@@ -12,7 +12,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from . import access, hooks
+from . import access, hooks, selectors
 from .choices import (
     DEFAULT_PRIORITY_MATRIX,
     KEY_PREFIX,
@@ -48,6 +48,7 @@ from .models import (
     QueueView,
     Ticket,
     TicketEvent,
+    User,
 )
 from .workflows import ALL_KIND_FIELDS, KIND_FIELDS, WORKFLOWS, editable_fields
 
@@ -659,9 +660,11 @@ QUEUE_QUERY_KEYS = ("view", "sort", "q", "kind", "status", "priority", "group", 
                     "requester")
 
 
-def queue_view_save(*, actor, name: str, query, group: AssignmentGroup | None = None) -> QueueView:
+def queue_view_save(*, actor, name: str, query, group: AssignmentGroup | None = None,
+                    columns: list[str] | None = None) -> QueueView:
     """Save the queue's current query (a QueryDict) under a name, for the actor alone or for one of their
-    teams. Only the queue's own parameters are kept; a name already used there is refused."""
+    teams, with the columns it shows when `columns` names them. Only the queue's own parameters are kept; a
+    name already used there, or an unknown column, is refused."""
     name = (name or "").strip()
     if not name:
         raise ValidationFailed("Give the view a name.", fields={"name": ["Required."]})
@@ -675,18 +678,92 @@ def queue_view_save(*, actor, name: str, query, group: AssignmentGroup | None = 
     encoded = urlencode(kept)
     if len(encoded) > 1000:
         raise ValidationFailed("That view has too many filters to save; remove a few.")
+    kept_columns = queue_columns_check(columns) if columns else []
     scope = {"group": group} if group is not None else {"owner": actor}
     if QueueView.objects.filter(name=name, **scope).exists():
         where = group.name if group is not None else "your views"
         raise Conflict(f"A view called “{name}” is already in {where}; choose another name.",
                        fields={"name": ["Already used."]})
-    return QueueView.objects.create(name=name, query=encoded, created_by=actor, **scope)
+    return QueueView.objects.create(name=name, query=encoded, columns=kept_columns, created_by=actor, **scope)
+
+
+def _require_view_manager(actor, view: QueueView, what: str) -> None:
+    """A saved view is changed by its owner, by a member of its team, or (a team's) by a manager or admin."""
+    allowed = QueueView.objects.filter(access.own_or_team(actor), pk=view.pk).exists() or (
+        view.group_id and access.role_of(actor) in (Role.MANAGER, Role.ADMIN))
+    if not allowed:
+        raise AccessDenied(f"“{view.name}” is not yours or your team's to {what}.")
 
 
 def queue_view_delete(*, actor, view: QueueView) -> None:
     """Delete a saved view: one's own, or a team's by a member (or a manager or admin)."""
-    allowed = QueueView.objects.filter(access.own_or_team(actor), pk=view.pk).exists() or (
-        view.group_id and access.role_of(actor) in (Role.MANAGER, Role.ADMIN))
-    if not allowed:
-        raise AccessDenied(f"“{view.name}” is not yours or your team's to delete.")
+    _require_view_manager(actor, view, "delete")
     view.delete()
+
+
+# --- how a person works the queue: columns, split view, pinned views --------------------------------------
+
+
+def queue_columns_check(names) -> list[str]:
+    """The queue columns named, in order, or a refusal that names what is wrong and the columns there are.
+    The key column is always shown first, so naming it changes nothing."""
+    known = {c.slug: c.label for c in selectors.queue_columns()}
+    names = [n.strip() for n in names if n.strip() and n.strip() != selectors.KEY_COLUMN]
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        listed = ", ".join(f"“{n[:40]}”" for n in unknown[:3])
+        raise ValidationFailed(f"The queue has no column {listed}; choose from {', '.join(known)}.",
+                               fields={"columns": ["Unknown column."]})
+    twice = [n for i, n in enumerate(names) if n in names[:i]]
+    if twice:
+        raise ValidationFailed(f"{known[twice[0]]} is listed twice; show each column once.",
+                               fields={"columns": ["Listed twice."]})
+    if not names:
+        raise ValidationFailed("Show at least one column besides the key.", fields={"columns": ["Required."]})
+    return names
+
+
+def queue_columns_save(*, actor, columns: list[str] | None, view: QueueView | None = None) -> list[str]:
+    """Keep the queue's columns (in order) for the actor, or, with `view`, for everyone who opens that saved
+    view. `columns=None` goes back to the defaults (for a view: each viewer's own columns). Refuses unknown
+    columns, and a view that is not the actor's or their team's."""
+    access.require(actor, "edit")
+    kept = queue_columns_check(columns) if columns is not None else []
+    if view is not None:
+        _require_view_manager(actor, view, "change")
+        QueueView.objects.filter(pk=view.pk).update(columns=kept)
+        view.columns = kept
+    else:
+        User.objects.filter(pk=actor.pk).update(queue_columns=kept)
+        actor.queue_columns = kept
+    return kept
+
+
+def queue_layout_save(*, actor, split: bool) -> None:
+    """Remember whether the actor works the queue as a list with a ticket preview beside it."""
+    access.require(actor, "edit")
+    User.objects.filter(pk=actor.pk).update(queue_split=split)
+    actor.queue_split = split
+
+
+def queue_pin(*, actor, ref: str, pinned: bool) -> list[str]:
+    """Pin a view to the actor's top bar (with its count) or unpin it. `ref` is a built-in view's slug or
+    "saved-<id>" of a view the actor or their team saved; at most `selectors.PIN_LIMIT` are pinned."""
+    access.require(actor, "edit")
+    saved = selectors.queue_views_for(actor)
+    known = {v.slug: v.label for v in selectors.saved_views()} | {selectors.view_ref(q): q.name for q in saved}
+    if ref not in known:
+        raise ValidationFailed("There is no such view to pin; open the view, then pin it.")
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=actor.pk)
+        pins = [p for p in selectors.pinned_refs(user, saved) if p in known]
+        if pinned and ref not in pins:
+            if len(pins) >= selectors.PIN_LIMIT:
+                raise Conflict(f"{selectors.PIN_LIMIT} views are pinned already; unpin one before you pin "
+                               f"“{known[ref]}”.")
+            pins.append(ref)
+        elif not pinned:
+            pins = [p for p in pins if p != ref]
+        User.objects.filter(pk=actor.pk).update(queue_pins=pins)
+    actor.queue_pins = pins
+    return pins

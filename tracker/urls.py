@@ -12,6 +12,9 @@ pages = [
     path("queue/", views.queue, name="queue"),
     path("queue/bulk/", views.queue_bulk, name="queue-bulk"),
     path("queue/counts/", views.queue_counts, name="queue-counts"),
+    path("queue/pins/", views.queue_pins, name="queue-pins"),
+    path("queue/columns/", views.queue_columns, name="queue-columns"),
+    path("queue/layout/", views.queue_layout, name="queue-layout"),
     path("queue/views/", views.queue_view_new, name="queue-view-new"),
     path("queue/views/<int:view_id>/delete/", views.queue_view_remove, name="queue-view-delete"),
     path("tickets/new/", views.ticket_new, name="ticket-new"),
@@ -28,6 +31,7 @@ pages = [
     path(f"tickets/{K}/assign-me/", views.ticket_assign_me, name="ticket-assign-me"),
     path(f"tickets/{K}/escalate/", views.ticket_escalate, name="ticket-escalate"),
     path(f"tickets/{K}/changes/", views.ticket_changes, name="ticket-changes"),
+    path(f"tickets/{K}/preview/", views.ticket_preview, name="ticket-preview"),
 ]
 
 urlpatterns = [

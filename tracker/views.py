@@ -8,13 +8,17 @@ is refused exactly as the API refuses a stale `If-Match`. The apps above add sid
 timeline rows and queue views through `tracker.extensions`; this module never names them.
 """
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.contrib import messages
 from django.db.models import DateTimeField, Q
 from django.forms import modelform_factory
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget
 
@@ -76,9 +80,11 @@ def posted_version(request) -> int | None:
 def _queue_context(request, *, flash=None, flash_tone="ok"):
     now = timezone.now()
     view = selectors.saved_view(request.GET.get("view"))
-    filterset = TicketFilterSet(
-        request.GET, queryset=selectors.queue(user=request.user, now=now, view=view), request=request
-    )
+    my_views = selectors.queue_views_for(request.user)
+    saved = selectors.saved_in_use(my_views, request.GET.get("saved"))
+    columns = selectors.columns_for(request.user, saved)
+    base = selectors.queue(user=request.user, now=now, view=view, related=selectors.columns_related(columns))
+    filterset = TicketFilterSet(request.GET, queryset=base, request=request)
     qs = filterset.qs if filterset.is_valid() else filterset.queryset.none()
     sort, desc = selectors.parse_sort(request.GET.get("sort"), view.sort)
     after = request.GET.get("after")
@@ -87,12 +93,18 @@ def _queue_context(request, *, flash=None, flash_tone="ok"):
         "nav": "queue",
         "now": now,
         "views": selectors.saved_views(),
-        "my_views": selectors.queue_views_for(request.user),
+        "my_views": my_views,
         "view": view,
+        "saved": saved,
+        "current_ref": selectors.view_ref(saved or view),
+        "pinned": set(selectors.pinned_refs(request.user, my_views)),
+        "columns": columns,
+        "column_choices": selectors.column_choices(columns),
+        "split": request.user.queue_split,
+        "pins_by_queue": True,  # the views' counts request brings the top bar's pinned views along
         "filterset": filterset,
         "page": page,
         "total": selectors.page_total(qs, page, first=not after),
-        "badges": extensions.registry.badges,
         "sort": sort.slug,
         "desc": desc,
         "bulk_form": BulkForm(),
@@ -101,13 +113,23 @@ def _queue_context(request, *, flash=None, flash_tone="ok"):
     }
 
 
+# Events a response sends the queue page (htmx `HX-Trigger`): its list reloads itself on LIST_CHANGED, and
+# the views' counts (and the top bar's) reload on COUNTS_CHANGED, which every reload of the list sends.
+LIST_CHANGED, COUNTS_CHANGED = "refresh", "queue-refreshed"
+
+
+def _tell(response, event: str):
+    response["HX-Trigger"] = event
+    return response
+
+
 @staff_only
 @require_GET
 def queue(request):
     ctx = _queue_context(request)
     status = 200 if ctx["filterset"].is_valid() else 400  # the page shows what to fix in the filters
     if request.htmx and request.htmx.target == "results":
-        return render(request, f"{QUEUE}#results", ctx, status=status)
+        return _tell(render(request, f"{QUEUE}#results", ctx, status=status), COUNTS_CHANGED)
     return render(request, QUEUE, ctx, status=status)
 
 
@@ -149,18 +171,27 @@ def queue_bulk(request):
         refused.append("Tick at least one ticket, then choose an action.")
     flash = (f"Done: {', '.join(done)}. " if done else "") + " ".join(refused)
     ctx = _queue_context(request, flash=flash, flash_tone="warn" if refused else "ok")
-    return render(request, f"{QUEUE}#results", ctx, status=200 if done or not refused else 400)
+    return _tell(render(request, f"{QUEUE}#results", ctx, status=200 if done or not refused else 400), COUNTS_CHANGED)
+
+
+def _page_query(request) -> QueryDict:
+    """The query of the queue page a request came from (htmx names the page's URL)."""
+    current = request.htmx.current_url if request.htmx else None
+    return QueryDict(urlsplit(current).query if current else "")
 
 
 def _row_response(request, ticket, error=None, notice=None, take_over=False):
-    row = selectors.queue_row(user=request.user, pk=ticket.pk)
-    return render(
+    saved = selectors.saved_in_use(selectors.queue_views_for(request.user), _page_query(request).get("saved"))
+    columns = selectors.columns_for(request.user, saved)
+    row = selectors.queue_row(user=request.user, pk=ticket.pk, related=selectors.columns_related(columns))
+    response = render(
         request,
         f"{QUEUE}#row",
         {"t": row, "now": timezone.now(), "row_error": error, "row_notice": notice, "row_take_over": take_over,
-         "badges": extensions.registry.badges},
+         "columns": columns},
         status=error.status if error else 200,
     )
+    return response if error else _tell(response, COUNTS_CHANGED)
 
 
 # --- the ticket workspace -----------------------------------------------------------------------------
@@ -289,6 +320,7 @@ def _refused(request, ticket, partial: str, status: int, **ctx):
     """A refused form: with htmx just that form again (message, typed values); without, the whole page."""
     if request.htmx:
         return render(request, f"{WORKSPACE}#{partial}", {"ticket": ticket, **ctx}, status=status)
+    ctx.pop("preview", None)
     response = _workspace(request, ticket, **ctx)
     response.status_code = status
     return response
@@ -328,12 +360,16 @@ def ticket_transition(request, key):
             ticket=ticket, to=to, actor=request.user, version=posted_version(request), values=values
         )
     except DomainError as exc:
-        if form is None:  # a plain button: nothing typed to keep; the message shows above the page
-            return _workspace(request, ticket, error=exc)
+        in_preview = _from_preview(request)
+        if form is None:  # a plain button: nothing typed to keep; the message shows above the page (or preview)
+            return _preview(request, ticket, error=exc) if in_preview else _workspace(request, ticket, error=exc)
         refused = {"target": move.target, "form": form, "error": exc.message}
         m = {"move": move, **refused, "open": True}
-        return _refused(request, ticket, "move-form", exc.status, m=m, refused_move=refused)
-    return _workspace(request, ticket, notice=f"{ticket.key} is now “{Status(to).label}”.")
+        return _refused(request, ticket, "move-form", exc.status, m=m, refused_move=refused, preview=in_preview)
+    notice = f"{ticket.key} is now “{Status(to).label}”."
+    if _from_preview(request):
+        return _tell(_preview(request, ticket, notice=notice), LIST_CHANGED)
+    return _workspace(request, ticket, notice=notice)
 
 
 @staff_only
@@ -657,8 +693,15 @@ def ticket_macro(request, key):
 
 
 def _views_nav(request, status=200, **extra):
-    ctx = {"views": selectors.saved_views(), "my_views": selectors.queue_views_for(request.user),
-           "view": selectors.saved_view(request.GET.get("view")), **extra}
+    """The queue's views with their counts, and the top bar's pinned views with theirs (out of band)."""
+    my_views = selectors.queue_views_for(request.user)
+    counts = selectors.view_counts(user=request.user, now=timezone.now(), saved=my_views)
+    pins = selectors.pinned_views(request.user, my_views)
+    view = selectors.saved_view(request.GET.get("view"))
+    saved = selectors.saved_in_use(my_views, request.GET.get("saved"))
+    ctx = {"views": selectors.saved_views(), "my_views": my_views, "counts": counts, "pins": pins,
+           "pinned": {p["ref"] for p in pins}, "view": view, "saved": saved,
+           "current_ref": selectors.view_ref(saved or view), "pins_by_queue": True, **extra}
     return render(request, f"{QUEUE}#views-nav", ctx, status=status)
 
 
@@ -666,9 +709,135 @@ def _views_nav(request, status=200, **extra):
 @require_GET
 def queue_counts(request):
     """The views' pills with their counts (loaded after the page, so the queue itself stays fast)."""
+    return _views_nav(request)
+
+
+@staff_only
+def queue_pins(request):
+    """GET: the top bar's pinned views with their counts (loaded after any page, then polled).
+    POST: pin the view named by `ref` (or unpin it with `pinned=0`); the queue's views answer."""
+    if request.method == "POST":
+        ref, pinned = request.POST.get("ref", ""), request.POST.get("pinned", "1") == "1"
+        try:
+            services.queue_pin(actor=request.user, ref=ref, pinned=pinned)
+        except DomainError as exc:
+            if not request.htmx:
+                messages.error(request, exc.message)
+                return _back_to_queue(request)
+            return _views_nav(request, status=exc.status, pin_error=exc.message)
+        notice = "Pinned to the top bar." if pinned else "Unpinned from the top bar."
+        if not request.htmx:
+            messages.success(request, notice)
+            return _back_to_queue(request)
+        return _views_nav(request, notice=notice)
     my_views = selectors.queue_views_for(request.user)
-    counts = selectors.view_counts(user=request.user, now=timezone.now(), saved=my_views)
-    return _views_nav(request, counts=counts)
+    pins = selectors.pinned_views(request.user, my_views)
+    counts = selectors.view_counts(user=request.user, now=timezone.now(), saved=my_views,
+                                   only={p["ref"] for p in pins})
+    return render(request, f"{QUEUE}#pins", {"pins": pins, "counts": counts})
+
+
+def _back_to_queue(request):
+    """Without JavaScript, a queue form goes back to the page it was sent from (`next`, on this site only)."""
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        target = reverse("tracker:queue")
+    return redirect(target)
+
+
+@staff_only
+@require_POST
+def queue_columns(request):
+    """Keep the columns the picker sends (`columns`, in the order of `order`) for me, or with `target=view`
+    for the saved view `view` and everyone who opens it; `reset` goes back to the defaults. Without
+    JavaScript, `move=<column>:up|down` moves one column and saves."""
+    my_views = selectors.queue_views_for(request.user)
+    saved = selectors.saved_in_use(my_views, request.POST.get("view"))
+    for_view = saved if request.POST.get("target") == "view" else None
+    order = request.POST.getlist("order")
+    chosen = set(request.POST.getlist("columns"))
+    move = request.POST.get("move", "")
+    if ":" in move:  # the picker's up/down buttons, without JavaScript
+        name, way = move.rsplit(":", 1)
+        if name in order:
+            i = order.index(name)
+            j = i - 1 if way == "up" else i + 1
+            if 0 <= j < len(order):
+                order[i], order[j] = order[j], order[i]
+    columns = [n for n in order if n in chosen] + [n for n in request.POST.getlist("columns") if n not in order]
+    try:
+        kept = services.queue_columns_save(actor=request.user, view=for_view,
+                                           columns=None if request.POST.get("reset") else columns)
+    except DomainError as exc:
+        if not request.htmx:
+            messages.error(request, exc.message)
+            return _back_to_queue(request)
+        shown = [c for c in selectors.queue_columns() if c.slug in chosen]
+        return _picker(request, saved, shown, status=exc.status, picker_error=exc.message)
+    if for_view is not None:
+        notice = (f"The view “{saved.name}” shows these columns to everyone who opens it." if kept else
+                  f"The view “{saved.name}” shows each person their own columns.")
+    else:
+        notice = "Your columns are saved." if kept else "Your columns are back to the defaults."
+    if not request.htmx:
+        messages.success(request, notice)
+        return _back_to_queue(request)
+    shown = selectors.columns_for(request.user, saved)
+    return _tell(_picker(request, saved, shown, notice=notice), LIST_CHANGED)
+
+
+def _picker(request, saved, shown, status=200, **extra):
+    ctx = {"saved": saved, "columns": shown, "column_choices": selectors.column_choices(shown),
+           "next": request.POST.get("next", ""), **extra}
+    return render(request, f"{QUEUE}#column-picker", ctx, status=status)
+
+
+@staff_only
+@require_POST
+def queue_layout(request):
+    """Switch the split view (list and ticket preview side by side) on or off, remembered for the person."""
+    services.queue_layout_save(actor=request.user, split=request.POST.get("split") == "1")
+    if not request.htmx:
+        return _back_to_queue(request)
+    return render(request, f"{QUEUE}#split-toggle", {"split": request.user.queue_split,
+                                                      "next": request.POST.get("next", "")})
+
+
+def _from_preview(request) -> bool:
+    return request.POST.get("preview") == "1"
+
+
+def _preview(request, ticket, *, status=200, **extra):
+    """The split view's preview of a ticket: header, properties, description, the latest timeline entries and
+    the workflow's next step; read in a constant number of queries."""
+    ticket = _page_ticket(request.user, ticket.key)
+    user = request.user
+    moves = move_forms(ticket, user)
+    ctx = {"ticket": ticket, "now": timezone.now(), "preview": True,
+           "latest": selectors.ticket_latest_events(ticket=ticket, user=user),
+           "primary": next((m for m in moves if m["primary"]), None), "more_moves": len(moves) > 1,
+           "can": {"assign": access.may(user, "assign", ticket)}, **extra}
+    error = extra.get("error")
+    response = render(request, f"{QUEUE}#preview", ctx, status=error.status if error else status)
+    # a move's form targets itself; what changed is the whole preview
+    return _swapped(response, "#preview", "innerHTML") if request.htmx else response
+
+
+def _swapped(response, target: str, swap: str = "outerHTML"):
+    """Send an htmx answer somewhere else than where its form asked (`target`, swapped by `swap`)."""
+    retarget(response, target)
+    reswap(response, swap)
+    return response
+
+
+@staff_only
+@require_GET
+def ticket_preview(request, key):
+    ticket = ticket_or_404(request.user, key)
+    if not request.htmx:  # the preview lives in the queue's split view; on its own, the ticket page is better
+        return redirect("tracker:ticket", key=ticket.key)
+    return _preview(request, ticket)
 
 
 @staff_only
@@ -677,18 +846,24 @@ def queue_view_new(request):
     """Save the queue's current query as a named view, for me or one of my teams."""
     group_id = request.POST.get("share", "")
     group = AssignmentGroup.objects.filter(pk=group_id).first() if group_id.isdigit() else None
+    query = QueryDict(request.POST.get("query", ""))
+    columns = None
+    if request.POST.get("with_columns"):  # the columns the queue shows now (its saved view's, or mine)
+        in_use = selectors.saved_in_use(selectors.queue_views_for(request.user), query.get("saved"))
+        columns = [c.slug for c in selectors.columns_for(request.user, in_use)]
     try:
         saved = services.queue_view_save(actor=request.user, name=request.POST.get("name", ""),
-                                         query=QueryDict(request.POST.get("query", "")), group=group)
+                                         query=query, group=group, columns=columns)
     except DomainError as exc:
         ctx = {"save_error": exc.message, "save_name": request.POST.get("name", ""),
-               "save_query": request.POST.get("query", ""), "groups": request.user.assignment_groups.all()}
+               "save_query": request.POST.get("query", ""), "groups": request.user.assignment_groups.all(),
+               "save_with_columns": bool(request.POST.get("with_columns"))}
         return render(request, f"{QUEUE}#save-view", ctx, status=exc.status)
+    if not request.htmx:
+        return redirect(f"{reverse('tracker:queue')}?{saved.query}&saved={saved.pk}")
     response = _views_nav(request, notice=f"Saved the view “{saved.name}”" + (
         f", shared with {saved.group.name}." if saved.group_id else "."))
-    retarget(response, "#views-nav")
-    reswap(response, "outerHTML")
-    return response
+    return _swapped(response, "#views-nav")
 
 
 @staff_only

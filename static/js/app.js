@@ -67,7 +67,41 @@
     var link = list[cursor].querySelector("a[data-open]");
     if (link) { link.focus({ preventScroll: true }); }
     list[cursor].scrollIntoView({ block: "nearest" });
+    followInPreview(list[cursor]);
   }
+
+  // --- Split view: the preview beside the list follows the cursor (j/k, arrows, a click on a row) -------
+  var previewTimer = null, previewShown = null;
+  function previewPane() {
+    var pane = document.getElementById("preview");
+    // hidden when the split view is off, or on a narrow screen where the list stands alone
+    return pane && !pane.hidden && pane.offsetParent !== null ? pane : null;
+  }
+  function followInPreview(row) {
+    var pane = previewPane();
+    if (!pane || !row || !row.dataset.preview || row.dataset.preview === previewShown) { return; }
+    previewShown = row.dataset.preview;
+    clearTimeout(previewTimer);  // a held j asks only for the row it stops on
+    previewTimer = setTimeout(function () {
+      htmx.ajax("GET", row.dataset.preview, {target: "#preview", swap: "innerHTML"});
+    }, 90);
+  }
+  document.addEventListener("click", function (evt) {
+    var row = evt.target.closest("[data-row]");
+    if (!row || !previewPane() || evt.target.closest("a, button, input, label, select, textarea, summary")) { return; }
+    setCursor(rows().indexOf(row));
+  });
+  // The split view's button: the layout follows the choice the server kept.
+  document.addEventListener("htmx:afterSwap", function (evt) {
+    var toggle = evt.detail.elt && evt.detail.elt.id === "split-toggle" ? evt.detail.elt : null;
+    if (!toggle) { return; }
+    var on = toggle.querySelector("[data-split-toggle]").getAttribute("aria-pressed") === "true";
+    var panes = document.getElementById("queue-panes"), pane = document.getElementById("preview");
+    if (on) { panes.setAttribute("data-split", ""); } else { panes.removeAttribute("data-split"); }
+    pane.hidden = !on;
+    previewShown = null;
+    if (on && current()) { followInPreview(current()); }
+  });
   function current() { var list = rows(); return cursor >= 0 ? list[cursor] : null; }
   function clickIn(row, sel) { var b = row && row.querySelector(sel); if (b) { b.click(); return true; } return false; }
 
@@ -90,6 +124,25 @@
     if (evt.key === "Escape" && typing(evt)) { evt.target.blur(); return; }
     if (typing(evt)) { return; }
     var search = document.querySelector("[data-search]");
+    var inList = evt.target.closest && evt.target.closest("[data-ticket-list]");
+    if (inList && (evt.key === "ArrowDown" || evt.key === "ArrowUp")) {  // arrows move while the list has focus
+      evt.preventDefault();
+      var at = cursor >= 0 ? cursor : rows().indexOf(evt.target.closest("[data-row]"));
+      setCursor(at + (evt.key === "ArrowDown" ? 1 : -1));
+      return;
+    }
+    // Split view: ArrowRight goes from the list into the preview, ArrowLeft back to the chosen row.
+    var pane = previewPane();
+    if (pane && inList && evt.key === "ArrowRight") {
+      var first = pane.querySelector("a[href], button, summary");
+      if (first) { evt.preventDefault(); first.focus(); }
+      return;
+    }
+    if (pane && evt.key === "ArrowLeft" && pane.contains(evt.target) && current()) {
+      evt.preventDefault();
+      current().querySelector("a[data-open]").focus();
+      return;
+    }
     switch (evt.key) {
       case "/":
         evt.preventDefault();
@@ -98,6 +151,8 @@
       case "j": setCursor(cursor + 1); break;
       case "k": setCursor(cursor - 1); break;
       case "Enter": {
+        // a focused button, link or menu elsewhere (the preview's move, a menu) does its own thing
+        if (evt.target.closest("button, a, summary") && !evt.target.closest("[data-row]")) { return; }
         var row = current();
         if (row && row.dataset.href) { evt.preventDefault(); window.location = row.dataset.href; }
         break;
@@ -130,10 +185,15 @@
     }
   });
 
-  // Keep the cursor after the list is refreshed by htmx (same row index).
+  // Keep the cursor after the list is refreshed by htmx (same row index); the preview follows if that row
+  // is now another ticket. A row swapped on its own (after Take) keeps the cursor mark.
   document.addEventListener("htmx:afterSwap", function (evt) {
     if (evt.target && evt.target.querySelector && evt.target.querySelector("[data-row]") && cursor >= 0) {
+      var focused = document.activeElement;
       setCursor(cursor);
+      if (focused && focused !== document.body && !focused.closest("[data-ticket-list]") && document.contains(focused)) {
+        focused.focus({ preventScroll: true });  // a refresh does not pull the focus out of the preview
+      }
     }
   });
 
@@ -318,6 +378,71 @@
       window.location = options[Math.max(current, 0)].href;
     }
   });
+  // --- The column picker: arrow buttons, Alt+Up/Down and drag order the columns; ticks show them -------
+  function announceColumn(item) {
+    var list = item.parentNode, items = Array.prototype.slice.call(list.children);
+    var status = list.closest("form").querySelector("[data-column-status]");
+    var name = item.querySelector("label").textContent.trim();
+    if (status) { status.textContent = name + ": position " + (items.indexOf(item) + 1) + " of " + items.length; }
+  }
+  function moveColumn(item, way) {
+    var sibling = way === "up" ? item.previousElementSibling : item.nextElementSibling;
+    if (!sibling) { return false; }
+    item.parentNode.insertBefore(item, way === "up" ? sibling : sibling.nextElementSibling);
+    announceColumn(item);
+    return true;
+  }
+  document.addEventListener("click", function (evt) {
+    var button = evt.target.closest("[data-column-move]");
+    if (!button) { return; }
+    evt.preventDefault();  // with JavaScript the order changes here and is kept with Apply
+    moveColumn(button.closest("li"), button.dataset.columnMove);
+    button.focus();
+  });
+  document.addEventListener("keydown", function (evt) {
+    var item = evt.target.closest && evt.target.closest("ol.column-list > li");
+    if (!item || !evt.altKey || (evt.key !== "ArrowUp" && evt.key !== "ArrowDown")) { return; }
+    evt.preventDefault();
+    moveColumn(item, evt.key === "ArrowUp" ? "up" : "down");
+    evt.target.focus();
+  });
+  var dragged = null;
+  document.addEventListener("dragstart", function (evt) {
+    var item = evt.target.closest && evt.target.closest("ol.column-list > li");
+    if (!item) { return; }
+    dragged = item;
+    item.classList.add("dragging");
+    evt.dataTransfer.effectAllowed = "move";
+    evt.dataTransfer.setData("text/plain", item.dataset.column);
+  });
+  function dropPlace(evt, item) {
+    var box = item.getBoundingClientRect();
+    return evt.clientY < box.top + box.height / 2 ? "before" : "after";
+  }
+  function clearDropMarks(list) {
+    list.querySelectorAll(".drop-before, .drop-after").forEach(function (li) { li.classList.remove("drop-before", "drop-after"); });
+  }
+  document.addEventListener("dragover", function (evt) {
+    var item = dragged && evt.target.closest && evt.target.closest("ol.column-list > li");
+    if (!item || item.parentNode !== dragged.parentNode) { return; }
+    evt.preventDefault();
+    clearDropMarks(item.parentNode);
+    if (item !== dragged) { item.classList.add("drop-" + dropPlace(evt, item)); }
+  });
+  document.addEventListener("drop", function (evt) {
+    var item = dragged && evt.target.closest && evt.target.closest("ol.column-list > li");
+    if (!item || item.parentNode !== dragged.parentNode) { return; }
+    evt.preventDefault();
+    if (item !== dragged) {
+      item.parentNode.insertBefore(dragged, dropPlace(evt, item) === "before" ? item : item.nextElementSibling);
+    }
+    clearDropMarks(item.parentNode);
+    announceColumn(dragged);
+  });
+  document.addEventListener("dragend", function () {
+    if (dragged) { dragged.classList.remove("dragging"); clearDropMarks(dragged.parentNode); dragged = null; }
+  });
+
   // A menu closes once what was done from it succeeded (its form starts empty next time).
   document.addEventListener("htmx:afterRequest", function (evt) {
     var elt = evt.detail.elt;

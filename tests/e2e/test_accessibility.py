@@ -1,10 +1,12 @@
 """Accessibility basics on the main pages, in the light and the dark theme: named inputs, landmarks, a skip
 link, visible focus, contrast; and of the components that open on demand (the command palette, the moves
-menu, an inline editor, toasts)."""
+menu, an inline editor, toasts, the queue's column picker, split view and pinned views)."""
 
 import pytest
+from django.http import QueryDict
 from playwright.sync_api import expect
 
+from tests.factories import TicketFactory
 from tracker import services
 from tracker.choices import Kind
 
@@ -38,7 +40,8 @@ AUDIT = """() => {
     return [255, 255, 255];
   };
   for (const el of document.querySelectorAll(
-      ".badge, .bell, .alert, .muted, .help, .toast, .empty, .editable, .search-results a, .menu-items button")) {
+      ".badge, .bell, .alert, .muted, .help, .toast, .empty, .editable, .search-results a, .menu-items button, " +
+      ".count, .pins a, .column-list label, .preview-pane .key, .preview-pane dt")) {
     if (!visible(el) || !el.textContent.trim()) continue;
     const [a, b] = [lum(rgb(getComputedStyle(el).color)), lum(background(el))];
     const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
@@ -111,4 +114,62 @@ def test_components_that_open_on_demand_are_named_focusable_and_legible(cast, si
     box.press_sequentially("payslips")
     expect(page.locator("#palette-results").get_by_role("option").first).to_be_visible()
     problems += [f"palette: {p}" for p in page.evaluate(AUDIT) if "skip link" not in p]
+    assert problems == [], "\n".join(problems)
+
+
+FOCUSED = """() => { const el = document.activeElement; const s = getComputedStyle(el);
+  const name = el.getAttribute("aria-label") || el.labels?.[0]?.textContent.trim() || el.textContent.trim();
+  return [name, s.outlineStyle]; }"""
+
+
+def tab_names(page, count):
+    """What the next `count` presses of Tab focus, by name; each must show a focus ring."""
+    names = []
+    for _ in range(count):
+        page.keyboard.press("Tab")
+        name, outline = page.evaluate(FOCUSED)
+        assert outline != "none", f"no visible focus on {name}"
+        names.append(name)
+    return names
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_queues_column_picker_split_view_and_pins_are_named_in_order_and_legible(cast, signed_in, scheme):
+    ticket = services.ticket_create(actor=cast.requester, kind=Kind.INCIDENT, title="Payslips are blank",
+                                    service=cast.services["payroll"], description="All of **finance**.")
+    services.ticket_comment(ticket=ticket, actor=cast.agent1, body="Looking at the export.")
+    TicketFactory(requester=cast.requester, group=cast.l1, title="Printer jams")
+    services.queue_view_save(actor=cast.agent1, name="Desk P1", query=QueryDict("view=open&priority=1"),
+                             group=cast.l1)
+    page = signed_in(cast.agent1, scheme=scheme, viewport={"width": 1440, "height": 900})
+    page.goto("/queue/?view=open&sort=created")
+    expect(page.get_by_role("navigation", name="Pinned views").locator(".count").first).to_be_visible()
+    expect(page.get_by_role("navigation", name="Saved views").locator(".count").first).to_be_visible()
+    problems = [f"queue: {p}" for p in page.evaluate(AUDIT)]
+
+    # the column picker: named controls, in a sensible focus order, each with a visible focus
+    summary = page.locator("#column-picker summary")
+    summary.focus()
+    page.keyboard.press("Enter")
+    assert tab_names(page, 6) == ["Apply", "Reset to defaults", "Title", "Move Title up", "Move Title down",
+                                  "Status"]
+    problems += [f"picker: {p}" for p in page.evaluate(AUDIT)]
+    page.keyboard.press("Escape")
+    summary.click()  # closed again
+
+    # the split view: a pressed toggle, the preview as a named region, its next step reachable by Tab
+    toggle = page.get_by_role("button", name="Split view")
+    toggle.focus()
+    page.keyboard.press("Enter")
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    page.keyboard.press("j")
+    preview = page.get_by_role("complementary", name="Ticket preview")
+    expect(preview.get_by_role("heading", name="Payslips are blank")).to_be_visible()
+    expect(page.locator(f"#row-{ticket.key} a[data-open]")).to_be_focused()
+    page.keyboard.press("ArrowRight")  # into the preview, and back with ArrowLeft
+    assert page.evaluate(FOCUSED) == ["Payslips are blank", "solid"]
+    assert tab_names(page, 2) == ["Start work", "Open for more moves Enter"]
+    page.keyboard.press("ArrowLeft")
+    expect(page.locator(f"#row-{ticket.key} a[data-open]")).to_be_focused()
+    problems += [f"split view: {p}" for p in page.evaluate(AUDIT)]
     assert problems == [], "\n".join(problems)

@@ -176,6 +176,21 @@ def link_reading(event):
 
 @register.filter
 def count_for(counts, view):
-    """A queue view's count from `tracker.selectors.view_counts`: built-in views by slug, saved ones by id."""
-    key = view.slug if hasattr(view, "slug") else f"saved-{view.pk}"
+    """A queue view's count from `tracker.selectors.view_counts`: built-in views by slug, saved ones by id (or
+    the view's name there, "saved-12", as pins keep it)."""
+    if isinstance(view, str):
+        key = view
+    else:
+        key = view.slug if hasattr(view, "slug") else f"saved-{view.pk}"
     return (counts or {}).get(key, "")
+
+
+@register.filter
+def is_in(value, container):
+    return value in (container or ())
+
+
+@register.filter
+def has_column(columns, slug):
+    """Whether the queue shows the column `slug` (`columns`: tracker.selectors.Column list)."""
+    return any(c.slug == slug for c in columns or ())
