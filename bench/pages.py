@@ -90,18 +90,19 @@ def _django():
     import tracker.wsgi  # noqa: F401 - the server's own start-up (django.setup, then the GC freeze)
 
 
-def measure(client, url: str, n: int) -> tuple[list[float], int, int]:
+def measure(client, url: str, n: int, headers: dict | None = None) -> tuple[list[float], int, int]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    client.get(url, secure=True)  # warm caches and the connection (https, as production serves it)
+    headers = headers or {}
+    client.get(url, secure=True, headers=headers)  # warm caches and the connection (https, as production serves it)
     times = []
     with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url, secure=True)
+        response = client.get(url, secure=True, headers=headers)
     queries = len(ctx.captured_queries)
     for _ in range(n):
         started = time.perf_counter()
-        response = client.get(url, secure=True)
+        response = client.get(url, secure=True, headers=headers)
         times.append((time.perf_counter() - started) * 1000)
     assert response.status_code == 200, (url, response.status_code)
     return times, queries, response.status_code
@@ -143,6 +144,9 @@ def main() -> None:
         ("queue: my group, kind=incident, 50 rows", lena, "/queue/?view=my-group&kind=incident"),
         ("queue: text search 'VPN', 50 rows", lena, "/queue/?view=open&q=VPN"),
         ("queue: breaching soon (SLA sort)", lena, "/queue/?view=breaching"),
+        ("queue: the views' counts (after the page)", lena, "/queue/counts/?view=open"),
+        ("top bar: pinned views' counts (after a page)", lena, "/queue/pins/"),
+        (f"queue: split-view preview of {busy_key}", lena, f"/tickets/{busy_key}/preview/"),
         (f"workspace: {busy_key} (busiest history)", lena, f"/tickets/{busy_key}/"),
         (f"workspace: {random_key} (bulk ticket)", lena, f"/tickets/{random_key}/"),
         ("3rd-line queue", devon, "/dev/"),
@@ -156,7 +160,9 @@ def main() -> None:
         client = Client()
         client.force_login(user)
         n = args.requests if "dashboard" not in label else max(20, args.requests // 4)
-        times, queries, _ = measure(client, url, n)
+        # the fragments a page loads after itself come through htmx
+        headers = {"HX-Request": "true"} if "after" in label or "preview" in label else None
+        times, queries, _ = measure(client, url, n, headers)
         print(f"{label:52} {pct(times, 50):8.1f} {pct(times, 95):8.1f} {queries:8d}", flush=True)
 
 

@@ -362,13 +362,13 @@ def ticket_transition(request, key):
     except DomainError as exc:
         in_preview = _from_preview(request)
         if form is None:  # a plain button: nothing typed to keep; the message shows above the page (or preview)
-            return _preview(request, ticket, error=exc) if in_preview else _workspace(request, ticket, error=exc)
+            return _preview(request, ticket.key, error=exc) if in_preview else _workspace(request, ticket, error=exc)
         refused = {"target": move.target, "form": form, "error": exc.message}
         m = {"move": move, **refused, "open": True}
         return _refused(request, ticket, "move-form", exc.status, m=m, refused_move=refused, preview=in_preview)
     notice = f"{ticket.key} is now “{Status(to).label}”."
     if _from_preview(request):
-        return _tell(_preview(request, ticket, notice=notice), LIST_CHANGED)
+        return _tell(_preview(request, ticket.key, notice=notice), LIST_CHANGED)
     return _workspace(request, ticket, notice=notice)
 
 
@@ -773,7 +773,8 @@ def queue_columns(request):
         if not request.htmx:
             messages.error(request, exc.message)
             return _back_to_queue(request)
-        shown = [c for c in selectors.queue_columns() if c.slug in chosen]
+        known = {c.slug: c for c in selectors.queue_columns()}
+        shown = [known[n] for n in columns if n in known]  # what was ticked stays ticked, in its order
         return _picker(request, saved, shown, status=exc.status, picker_error=exc.message)
     if for_view is not None:
         notice = (f"The view “{saved.name}” shows these columns to everyone who opens it." if kept else
@@ -797,7 +798,11 @@ def _picker(request, saved, shown, status=200, **extra):
 @require_POST
 def queue_layout(request):
     """Switch the split view (list and ticket preview side by side) on or off, remembered for the person."""
-    services.queue_layout_save(actor=request.user, split=request.POST.get("split") == "1")
+    try:
+        services.queue_layout_save(actor=request.user, split=request.POST.get("split") == "1")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return _back_to_queue(request)
     if not request.htmx:
         return _back_to_queue(request)
     return render(request, f"{QUEUE}#split-toggle", {"split": request.user.queue_split,
@@ -808,10 +813,10 @@ def _from_preview(request) -> bool:
     return request.POST.get("preview") == "1"
 
 
-def _preview(request, ticket, *, status=200, **extra):
+def _preview(request, key: str, *, status=200, **extra):
     """The split view's preview of a ticket: header, properties, description, the latest timeline entries and
-    the workflow's next step; read in a constant number of queries."""
-    ticket = _page_ticket(request.user, ticket.key)
+    the workflow's next step; read (as it is now) in a constant number of queries."""
+    ticket = _page_ticket(request.user, key)
     user = request.user
     moves = move_forms(ticket, user)
     ctx = {"ticket": ticket, "now": timezone.now(), "preview": True,
@@ -834,10 +839,9 @@ def _swapped(response, target: str, swap: str = "outerHTML"):
 @staff_only
 @require_GET
 def ticket_preview(request, key):
-    ticket = ticket_or_404(request.user, key)
     if not request.htmx:  # the preview lives in the queue's split view; on its own, the ticket page is better
-        return redirect("tracker:ticket", key=ticket.key)
-    return _preview(request, ticket)
+        return redirect("tracker:ticket", key=ticket_or_404(request.user, key).key)
+    return _preview(request, key)
 
 
 @staff_only

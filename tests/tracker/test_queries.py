@@ -74,4 +74,4 @@ def test_the_preview_costs_the_same_queries_however_long_the_timeline(cast, clie
         seen[comments] = len(ctx.captured_queries)
     page = response.content.decode()
     assert "note 29" in page and "note 24" not in page  # the latest five entries
-    assert seen[1] == seen[30] <= 6, seen  # session, user, ticket, SLA clocks, latest entries, the bell
+    assert seen[1] == seen[30] <= 5, seen  # session, user, the ticket, its SLA clocks, the latest entries
