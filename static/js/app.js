@@ -119,6 +119,13 @@
       submitInline(editing);
       return;
     }
+    var menu = evt.key === "Escape" && evt.target.closest && evt.target.closest("details.menu[open], details.multi[open]");
+    if (menu) {  // Esc closes the open menu (column picker, Save view…, moves) and goes back to its button
+      evt.preventDefault();
+      menu.open = false;
+      menu.querySelector("summary").focus();
+      return;
+    }
     if ((evt.ctrlKey || evt.metaKey) && (evt.key === "k" || evt.key === "K")) { evt.preventDefault(); openPalette(); return; }
     if (evt.ctrlKey || evt.metaKey || evt.altKey) { return; }
     if (evt.key === "Escape" && typing(evt)) { evt.target.blur(); return; }
