@@ -821,8 +821,7 @@ def _preview(request, key: str, *, status=200, **extra):
     moves = move_forms(ticket, user)
     ctx = {"ticket": ticket, "now": timezone.now(), "preview": True,
            "latest": selectors.ticket_latest_events(ticket=ticket, user=user),
-           "primary": next((m for m in moves if m["primary"]), None), "more_moves": len(moves) > 1,
-           "can": {"assign": access.may(user, "assign", ticket)}, **extra}
+           "primary": next((m for m in moves if m["primary"]), None), "more_moves": len(moves) > 1, **extra}
     error = extra.get("error")
     response = render(request, f"{QUEUE}#preview", ctx, status=error.status if error else status)
     # a move's form targets itself; what changed is the whole preview
