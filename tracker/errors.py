@@ -17,6 +17,7 @@ FIELD_LABELS = {
     "change_type": "change type",
     "group": "assignment group",
     "review_notes": "post-implementation review",
+    "emergency_justification": "emergency justification",
 }
 
 

@@ -12,7 +12,9 @@ bar cannot name what the apps add. Each app registers its contributions once, in
   widget of the top bar (the notifications bell), `Home`: where a role lands after signing in;
 - `Prefetch`: what a page of tickets needs fetched once for the badges above (no query per row);
 - `RequesterPage`: the page a requester reads their own ticket on (the portal's);
-- `SearchProvider`: what the global search box finds besides tickets, people and services (articles, ...).
+- `SearchProvider`: what the global search box finds besides tickets, people and services (articles, ...);
+- `CreateShortcut`: another way to raise a ticket of a kind, offered on the new-ticket form for that kind
+  (a standard change from a change manager's template).
 
 The core renders every registered item in `order`; an app that is not installed simply adds nothing.
 """
@@ -123,6 +125,17 @@ class SearchProvider:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class CreateShortcut:
+    slug: str
+    kind: str  # the kind the new-ticket form shows it for
+    label: str
+    url_name: str  # takes no arguments
+    hint: str = ""
+    icon: str = ""
+    order: int = 100
+
+
 @dataclass
 class Registry:
     panels: list[Panel] = field(default_factory=list)
@@ -137,6 +150,7 @@ class Registry:
     prefetches: list[Callable[[Any], Any]] = field(default_factory=list)
     requester_page: RequesterPage | None = None
     search: list[SearchProvider] = field(default_factory=list)
+    create_shortcuts: list[CreateShortcut] = field(default_factory=list)
 
 
 registry = Registry()
@@ -144,7 +158,7 @@ registry = Registry()
 
 # Where each kind of item goes: ordered lists (by `order`, one per slug), or maps by a key.
 _LISTS = {Panel: "panels", Action: "actions", Badge: "badges", QueueView: "queue_views", NavLink: "nav",
-          TopbarItem: "topbar", SearchProvider: "search"}
+          TopbarItem: "topbar", SearchProvider: "search", CreateShortcut: "create_shortcuts"}
 _MAPS = {TimelineRenderer: ("timeline", "kind"), QueueSort: ("queue_sorts", "slug"), Home: ("homes", "role")}
 
 

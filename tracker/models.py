@@ -169,7 +169,9 @@ class Ticket(models.Model):
     backout_plan = models.TextField(blank=True)
     window_start = models.DateTimeField(null=True, blank=True)
     window_end = models.DateTimeField(null=True, blank=True)
-    decision_note = models.TextField(blank=True, help_text="The CAB's reason to approve or reject.")
+    decision_note = models.TextField(blank=True, help_text="The CAB's decision: who approved or rejected, and why.")
+    emergency_justification = models.TextField(
+        blank=True, help_text="Emergency changes: why the change cannot wait for its approval.")
     implementation_result = models.CharField(max_length=12, choices=ImplementationResult.choices, blank=True)
     review_notes = models.TextField(blank=True, help_text="Post-implementation review.")
     # Problem

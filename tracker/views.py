@@ -34,7 +34,7 @@ from .forms import (
 )
 from .markdown import render_markdown
 from .models import AssignmentGroup, Link, QueueView, Ticket
-from .workflows import WORKFLOWS, editable_fields, primary_move
+from .workflows import WORKFLOWS, editable_fields, field_lock, needs_reapproval, primary_move, stage_allows
 
 QUEUE = "tracker/queue.html"
 WORKSPACE = "tracker/ticket.html"
@@ -194,7 +194,8 @@ def _display_fields(ticket, user):
                 "name": name,
                 "label": field.verbose_name.capitalize(),
                 "value": value,
-                "editable": can_edit and name in editable_fields(ticket.kind),
+                "editable": can_edit and name in editable_fields(ticket.kind)
+                and stage_allows(ticket.kind, ticket.status, name),
                 "long": name in TEXT_FIELDS,
                 "moment": isinstance(field, DateTimeField),
             }
@@ -285,6 +286,12 @@ def _workspace(request, ticket, *, status=200, error=None, notice=None, **extra)
     return response
 
 
+def workspace_response(request, ticket, *, status=200, error=None, notice=None, **extra):
+    """The ticket page after an app's action on it (an `extensions.Action` form): the workspace re-rendered,
+    with the refusal or the confirmation; `extra` reaches the page's templates (an action's refused form)."""
+    return _workspace(request, ticket, status=status, error=error, notice=notice, **extra)
+
+
 def _refused(request, ticket, partial: str, status: int, **ctx):
     """A refused form: with htmx just that form again (message, typed values); without, the whole page."""
     if request.htmx:
@@ -343,7 +350,8 @@ def ticket_field(request, key, name):
     if name not in editable_fields(ticket.kind):
         raise Http404("Not an editable field of this kind.")
     form_class = field_form_class(name)
-    editor = {"ticket": ticket, "name": name, "multiline": name in TEXT_FIELDS}
+    editor = {"ticket": ticket, "name": name, "multiline": name in TEXT_FIELDS,
+              "reapproval": _reapproval_text(ticket, name)}
     if request.method == "GET":
         form = form_class(initial={name: getattr(ticket, name)}, auto_id="id_edit_%s")
         return render(request, f"{WORKSPACE}#field-form", {**editor, "form": form})
@@ -384,6 +392,16 @@ def ticket_field(request, key, name):
             reswap(response, "innerHTML")
         return response
     return _workspace(request, ticket, notice=f"{form[name].label} saved.")
+
+
+def _reapproval_text(ticket, name) -> str:
+    """What saving this field costs in the ticket's state: a new approval (said before the agent saves)."""
+    if not needs_reapproval(ticket.kind, ticket.status, [name]):
+        return ""
+    back_to = field_lock(ticket.kind, name).back_to
+    if back_to == ticket.status:
+        return "Saving starts a new approval round: the votes so far no longer count."
+    return f"Saving sends {ticket.key} back to “{Status(back_to).label}” for a new approval."
 
 
 def _shown(field, value) -> str:
@@ -566,7 +584,8 @@ def ticket_new(request):
     else:
         form = TicketCreateForm(kind=kind, initial={"kind": kind})
         status = 200
-    ctx = {"nav": "new", "form": form, "priority": _priority_text(form)}
+    shortcuts = [s for s in extensions.registry.create_shortcuts if s.kind == form.kind]
+    ctx = {"nav": "new", "form": form, "priority": _priority_text(form), "shortcuts": shortcuts}
     if request.htmx and request.htmx.target == "kind-fields":
         return render(request, "tracker/ticket_new.html#kind-fields", ctx)
     return render(request, "tracker/ticket_new.html", ctx, status=status)

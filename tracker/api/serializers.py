@@ -197,6 +197,7 @@ class _TicketWriteFields(FieldsBuiltOnce, serializers.Serializer):
     window_start = serializers.DateTimeField(required=False, allow_null=True)
     window_end = serializers.DateTimeField(required=False, allow_null=True)
     decision_note = serializers.CharField(required=False, allow_blank=True)
+    emergency_justification = serializers.CharField(required=False, allow_blank=True)
     implementation_result = serializers.ChoiceField(choices=ImplementationResult.choices, required=False,
                                                     allow_blank=True)
     review_notes = serializers.CharField(required=False, allow_blank=True)
@@ -233,6 +234,7 @@ class TransitionSerializer(serializers.Serializer):
     implementation_plan = serializers.CharField(required=False, allow_blank=True)
     backout_plan = serializers.CharField(required=False, allow_blank=True)
     risk = serializers.ChoiceField(choices=Risk.choices, required=False, allow_blank=True)
+    emergency_justification = serializers.CharField(required=False, allow_blank=True)
     implementation_result = serializers.ChoiceField(choices=ImplementationResult.choices, required=False,
                                                     allow_blank=True)
     review_notes = serializers.CharField(required=False, allow_blank=True)
