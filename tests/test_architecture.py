@@ -97,3 +97,20 @@ def test_what_an_app_registers_shows_in_the_queue(cast, client_for, extension):
     page = client_for(cast.agent1).get("/queue/?view=pretend").content.decode()
     assert "Pretend view" in page and '<th scope="col">Pretend</th>' in page
     assert f"<i>pretend {shown.key}</i>" in page and hidden.key not in page
+
+
+@pytest.fixture
+def shortcut():
+    """A pretend app's other way to raise a problem, registered for the new-ticket form."""
+    before = list(ext.registry.create_shortcuts)
+    ext.register(ext.CreateShortcut("pretend", Kind.PROBLEM, "Pretend problem from a checklist", "tracker:queue",
+                                    hint="pretend hint", icon="layers"))
+    yield
+    ext.registry.create_shortcuts[:] = before
+
+
+def test_a_create_shortcut_shows_on_the_new_ticket_form_for_its_kind_only(cast, client_for, shortcut):
+    client = client_for(cast.agent1)
+    problem = client.get("/tickets/new/?kind=problem").content.decode()
+    assert 'href="/queue/">Pretend problem from a checklist</a> — pretend hint' in problem
+    assert "Pretend problem from a checklist" not in client.get("/tickets/new/?kind=incident").content.decode()

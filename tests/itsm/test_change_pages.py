@@ -223,3 +223,14 @@ def test_the_top_bar_counts_the_changes_waiting_for_my_vote(cast, submitted, cli
     assert 'id="my-approvals" hx-swap-oob="true"></span>' in voted.content.decode()  # the count follows the vote
     assert "Approvals" not in client.get("/changes/approvals/mine/").content.decode()
     assert "Approvals <span" not in client_for(cast.agent1).get("/changes/approvals/mine/").content.decode()
+
+
+def test_the_admin_reads_cabs_templates_and_rounds_but_does_not_edit_them(cast, submitted, template, client_for):
+    client = client_for(cast.admin)
+    submitted()
+    for name in ("cab", "changetemplate", "approvalround"):
+        listing = client.get(f"/admin/itsm/{name}/")
+        assert listing.status_code == 200, name
+        assert client.get(f"/admin/itsm/{name}/add/").status_code == 403, name
+    round_page = client.get(f"/admin/itsm/approvalround/{ApprovalRound.objects.get().pk}/change/").content.decode()
+    assert "carl" in round_page and "pending" in round_page
