@@ -72,6 +72,7 @@ class CabForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["members"].queryset = _staff()
+        self.fields["members"].label_from_instance = lambda user: f"{user.display_name} ({user.get_role_display()})"
 
 
 class TemplateForm(forms.Form):

@@ -24,8 +24,11 @@ def test_submitting_asks_each_approver_of_the_cab_once_and_tells_them(cast, subm
     assert _votes(change) == {"carl": Vote.PENDING, "maria": Vote.PENDING, "devon": Vote.PENDING}
     approval_round = ApprovalRound.objects.get(ticket=change)
     assert (approval_round.number, approval_round.cab.name, approval_round.required) == (1, "Change Advisory Board", 2)
-    asked = Notification.objects.filter(ticket=change, kind="approval").values_list("recipient__username", flat=True)
-    assert sorted(asked) == ["carl", "devon", "maria"]
+    asked = Notification.objects.filter(ticket=change, kind="approval")
+    assert sorted(asked.values_list("recipient__username", flat=True)) == ["carl", "devon", "maria"]
+    note = asked.first()
+    assert note.title == f"[{change.key}] Your approval is requested: Move the payroll batch to 02:00"
+    assert "member of Change Advisory Board: round 1, decided by a majority: 2 of 3" in note.body
     row = change.events.get(kind="approval", field="round")
     assert "Round 1 opened with Change Advisory Board" in row.note and "a majority: 2 of 3" in row.note
 
@@ -93,8 +96,9 @@ def test_one_rejection_decides_a_round_that_needs_everyone(cast, submitted):
                        comment="Clashes with the bank upload at 02:00")
     change.refresh_from_db()
     assert change.status == Status.REJECTED
-    assert "Maria" in change.decision_note or "maria" in change.decision_note
-    assert "Clashes with the bank upload" in change.decision_note
+    assert "maria: “Clashes with the bank upload at 02:00”" in change.decision_note
+    told = Notification.objects.get(recipient=cast.agent2, ticket=change, kind="update")  # the requester hears why
+    assert "moved from in cab review to rejected" in told.body and "Clashes with the bank upload" in told.body
 
 
 def test_a_majority_round_survives_one_rejection_until_the_rule_cannot_be_met(cast, submitted):
