@@ -12,7 +12,7 @@ from tracker.models import Service, Ticket, User
 
 from . import services
 from .choices import CabRule, RoundStatus, Vote
-from .models import ApprovalRound, ChangeTemplate, KnowledgeArticle
+from .models import ApprovalRound, Cab, ChangeTemplate, KnowledgeArticle
 
 ARTICLES = [
     (
@@ -101,7 +101,7 @@ def seed_change_setup(ctx: DemoContext) -> None:
         ("Emergency CAB", None, True, CabRule.ANY, 1, ["carl", "maria"]),
     ]
     for name, service, emergency, rule, quorum, members in boards:
-        existing = services.Cab.objects.filter(name=name).first()
+        existing = Cab.objects.filter(name=name).first()
         services.cab_save(actor=u["carl"], cab=existing, name=name, service=service, emergency=emergency, rule=rule,
                           quorum=quorum, members=[u[m] for m in members], now=at)
     for title, service, risk, plan, backout, description, later in TEMPLATES:

@@ -124,10 +124,11 @@ def cab_save(*, actor, name: str, members, service=None, emergency: bool = False
     return cab
 
 
-def cab_for_change(ticket: Ticket) -> Cab | None:
+def cab_for_change(ticket: Ticket, *, change_type: str | None = None) -> Cab | None:
     """The board that decides this change: the live CAB of its service, else the global one; emergency
-    changes go to the emergency CAB the same way."""
-    boards = Cab.objects.filter(active=True, emergency=ticket.change_type == ChangeType.EMERGENCY)
+    changes (or `change_type`, the type it is being given) go to the emergency CAB the same way."""
+    emergency = (change_type or ticket.change_type) == ChangeType.EMERGENCY
+    boards = Cab.objects.filter(active=True, emergency=emergency)
     if ticket.service_id:
         own = boards.filter(service_id=ticket.service_id).first()
         if own is not None:
@@ -138,12 +139,9 @@ def cab_for_change(ticket: Ticket) -> Cab | None:
 def _board_for(ticket: Ticket, *, change_type: str | None = None) -> tuple[Cab, list, int]:
     """The CAB, the approvers who may vote on this change (never its requester) and the approvals needed;
     refuses a submission no CAB can decide."""
-    probe = ticket if change_type is None else Ticket(pk=ticket.pk, key=ticket.key, service_id=ticket.service_id,
-                                                     requester_id=ticket.requester_id, change_type=change_type)
-    cab = cab_for_change(probe)
-    emergency = probe.change_type == ChangeType.EMERGENCY
+    cab = cab_for_change(ticket, change_type=change_type)
     if cab is None:
-        board = "emergency CAB" if emergency else "CAB"
+        board = "emergency CAB" if (change_type or ticket.change_type) == ChangeType.EMERGENCY else "CAB"
         where = f"{ticket.service.name} or " if ticket.service_id else ""
         raise ValidationFailed(
             f"No {board} decides {ticket.key}: there is none for {where}every service. Ask the change manager to "
@@ -495,9 +493,9 @@ def change_observer(change: hooks.TicketChange) -> None:
             if approval_round is not None:
                 core.event_record(ticket=ticket, actor=change.actor, kind=EventKind.APPROVAL, now=change.now,
                                   field="emergency", new=str(approval_round.number),
-                                  note=f"Emergency: implementation started before round {approval_round.number} was "
-                                       f"decided, because “{ticket.emergency_justification}”; the CAB's votes still "
-                                       "count and are recorded")
+                                  note=f"Implementation started before round {approval_round.number} was decided. "
+                                       f"Justification: “{ticket.emergency_justification}” The emergency CAB's "
+                                       "votes still count and are recorded.")
         elif old == Status.REVIEW and new == Status.CANCELLED:
             approval_round = ApprovalRound.objects.filter(ticket=ticket, status=RoundStatus.OPEN).first()
             if approval_round is not None:

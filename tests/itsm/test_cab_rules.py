@@ -224,7 +224,7 @@ def test_an_emergency_change_starts_before_approval_only_with_a_justification(ca
     change.refresh_from_db()
     assert change.status == Status.IN_PROGRESS
     row = change.events.filter(kind="approval", field="emergency").get()
-    assert "before round 1 was decided" in row.note and "Payroll run fails tonight" in row.note
+    assert "before round 1 was decided" in row.note and "Justification: “Payroll run fails tonight" in row.note
     # the ECAB's vote still counts, and is recorded without moving the change back
     itsm.approval_vote(ticket=change, actor=cast.change_manager, decision=Vote.APPROVED)
     assert ApprovalRound.objects.get(ticket=change).status == RoundStatus.APPROVED
