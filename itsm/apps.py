@@ -9,6 +9,11 @@ class ItsmConfig(AppConfig):
     demo_order = 10
 
     def ready(self):
-        from . import ui
+        from tracker import hooks
+
+        from . import services, ui
 
         ui.register()
+        # A change's go-live and close obey its tasks, rollback and review, whichever front end moves it.
+        hooks.register_guard(services.change_guard)
+        hooks.register(services.tasks_cancel_with_change)

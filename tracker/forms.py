@@ -18,6 +18,8 @@ TEXT_FIELDS = {
     "backout_plan",
     "decision_note",
     "review_notes",
+    "review_cause",
+    "review_actions",
     "root_cause",
     "workaround",
 }

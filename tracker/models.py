@@ -171,7 +171,10 @@ class Ticket(models.Model):
     window_end = models.DateTimeField(null=True, blank=True)
     decision_note = models.TextField(blank=True, help_text="The CAB's reason to approve or reject.")
     implementation_result = models.CharField(max_length=12, choices=ImplementationResult.choices, blank=True)
-    review_notes = models.TextField(blank=True, help_text="Post-implementation review.")
+    # Post-implementation review: what happened, its cause, and the actions agreed.
+    review_notes = models.TextField("review: what happened", blank=True, help_text="Post-implementation review.")
+    review_cause = models.TextField("review: cause", blank=True)
+    review_actions = models.TextField("review: actions", blank=True, help_text="Follow-up actions, with owners.")
     # Problem
     root_cause = models.TextField(blank=True)
     workaround = models.TextField(blank=True)

@@ -203,8 +203,9 @@ def _display_fields(ticket, user):
 
 
 def _move_form(move, ticket, data=None):
-    form_class = modelform_factory(Ticket, fields=list(move.requires))
-    initial = {f: getattr(ticket, f) for f in move.requires}
+    names = [*move.requires, *move.offers]
+    form_class = modelform_factory(Ticket, fields=names)
+    initial = {f: getattr(ticket, f) for f in names}
     form = form_class(data, initial=initial, auto_id=f"id_{move.target}_%s")
     humanize_blanks(form.fields)
     return form
@@ -218,7 +219,7 @@ def move_forms(ticket, user, refused: dict | None = None):
         if refused and refused["target"] == move.target:
             out.append({"move": move, "form": refused["form"], "error": refused["error"], "open": True})
             continue
-        out.append({"move": move, "form": _move_form(move, ticket) if move.requires else None})
+        out.append({"move": move, "form": _move_form(move, ticket) if move.requires or move.offers else None})
     main = primary_move(ticket.kind, [m["move"] for m in out])
     for m in out:
         m["primary"] = m["move"] == main
@@ -231,7 +232,8 @@ def _extras(items, request, ticket, now) -> list[dict]:
     for item in items:
         ctx = item.context(request=request, ticket=ticket, now=now)
         if ctx is not None:
-            out.append({"template": item.template, "slug": item.slug, "ctx": ctx})
+            out.append({"template": item.template, "slug": item.slug, "ctx": ctx,
+                        "column": getattr(item, "column", "side")})
     return out
 
 
@@ -319,7 +321,7 @@ def ticket_transition(request, key):
     to = request.POST.get("to", "")
     move = next((m for m in WORKFLOWS[ticket.kind].moves_from(ticket.status) if m.target == to), None)
     values, form = {}, None
-    if move and move.requires:
+    if move and (move.requires or move.offers):
         form = _move_form(move, ticket, request.POST)
         form.is_valid()
         values = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}

@@ -25,6 +25,7 @@ class Move:
     label: str = ""
     when: Callable | None = None  # extra condition on the ticket, e.g. only standard changes
     when_text: str = ""
+    offers: tuple[str, ...] = ()  # fields the move's form also offers, not required by the move itself
 
     def check_required(self, ticket, values: dict) -> None:
         missing = [f for f in self.requires if not (values.get(f) or getattr(ticket, f, None))]
@@ -86,8 +87,8 @@ def _label(status: str) -> str:
         return status
 
 
-def _m(source, target, roles, label, requires=(), when=None, when_text=""):
-    return Move(source, target, frozenset(roles), tuple(requires), label, when, when_text)
+def _m(source, target, roles, label, requires=(), when=None, when_text="", offers=()):
+    return Move(source, target, frozenset(roles), tuple(requires), label, when, when_text, tuple(offers))
 
 
 REOPENERS = AGENTS | {OWN_REQUESTER}
@@ -138,7 +139,9 @@ CHANGE = Workflow(Kind.CHANGE, S.NEW, (
     _m(S.REJECTED, S.NEW, AGENTS | {OWN_REQUESTER}, "Revisit"),
     _m(S.APPROVED, S.IN_PROGRESS, AGENTS, "Start implementation"),
     _m(S.IN_PROGRESS, S.RESOLVED, AGENTS, "Record implementation", ["implementation_result"]),
-    _m(S.RESOLVED, S.CLOSED, CAB | {Role.MANAGER}, "Close after review", ["review_notes"]),
+    # The post-implementation review is offered on close; an app's guard may require it (failed go-lives).
+    _m(S.RESOLVED, S.CLOSED, CAB | {Role.MANAGER}, "Close after review",
+       offers=["review_notes", "review_cause", "review_actions"]),
     _m(S.NEW, S.CANCELLED, AGENTS | {OWN_REQUESTER}, "Withdraw", ["resolution_note"]),
     _m(S.REJECTED, S.CANCELLED, AGENTS | {OWN_REQUESTER}, "Withdraw", ["resolution_note"]),
 ))
@@ -161,7 +164,7 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {
     Kind.REQUEST: (),
     Kind.PROBLEM: ("root_cause", "workaround", "known_error"),
     Kind.CHANGE: ("change_type", "risk", "implementation_plan", "backout_plan", "window_start", "window_end",
-                  "decision_note", "implementation_result", "review_notes"),
+                  "decision_note", "implementation_result", "review_notes", "review_cause", "review_actions"),
     Kind.DEFECT: ("severity", "affected_version", "fix_version"),
 }
 ALL_KIND_FIELDS = frozenset(f for fields in KIND_FIELDS.values() for f in fields)
