@@ -5,6 +5,7 @@ change's tasks and rollbacks, and the change success and failure rates. Every ti
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from urllib.parse import urlencode
 
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, TruncMonth
@@ -12,7 +13,8 @@ from django.utils import timezone
 
 from tracker import access
 from tracker.choices import ImplementationResult, Kind, LinkType
-from tracker.models import Link, Ticket
+from tracker.forms import staff_users
+from tracker.models import AssignmentGroup, Link, Ticket
 
 from .choices import OPEN_TASK_STATES, ChangeOutcome
 from .models import ChangeRollback, ChangeTask, KnowledgeArticle
@@ -72,6 +74,11 @@ def change_task(*, user, key: str, number: int) -> ChangeTask | None:
     visible = access.visible(user, Ticket.objects.filter(key=key.upper(), kind=Kind.CHANGE))
     return (ChangeTask.objects.filter(change__in=visible, number=number)
             .select_related("change", "assignee", "group").first())
+
+
+def handoff_choices() -> dict:
+    """The people and groups a task can be handed to, read once for every row's hand-off form."""
+    return {"staff": list(staff_users()), "groups": list(AssignmentGroup.objects.order_by("tier", "name"))}
 
 
 def change_rollbacks(*, change: Ticket) -> list[ChangeRollback]:
@@ -136,6 +143,10 @@ class RateRow:
     params: dict  # what the list behind the figures filters by (service, group or month)
     total: int = 0
     failed: int = 0
+
+    @property
+    def query(self) -> str:
+        return urlencode(self.params)
 
     @property
     def successful(self) -> int:

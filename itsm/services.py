@@ -347,7 +347,7 @@ def rollback_record(*, change: Ticket, actor, run_by, ran_at: datetime, outcome:
         errors["ran_at"] = ["When did the backout finish?"]
     elif ran_at > now + timedelta(minutes=5):
         errors["ran_at"] = ["That is in the future; record a rollback once it has run."]
-    elif ran_at < change.created_at:
+    elif ran_at < change.created_at.replace(second=0, microsecond=0):  # forms give minutes
         errors["ran_at"] = [f"That is before {change.key} was raised."]
     if errors:
         raise ValidationFailed(f"Check the rollback: {next(iter(errors.values()))[0]}", fields=errors)

@@ -287,6 +287,12 @@ def _workspace(request, ticket, *, status=200, error=None, notice=None, **extra)
     return response
 
 
+def workspace_response(request, ticket, *, status: int = 200, notice=None, error=None, **extra):
+    """The ticket page after an app's action on it: the workspace fragment for htmx (swapped in whole), else
+    the page; `extra` reaches the apps' panels (e.g. a refused form to show again with what was typed)."""
+    return _workspace(request, ticket, status=status, notice=notice, error=error, **extra)
+
+
 def _refused(request, ticket, partial: str, status: int, **ctx):
     """A refused form: with htmx just that form again (message, typed values); without, the whole page."""
     if request.htmx:
@@ -296,7 +302,7 @@ def _refused(request, ticket, partial: str, status: int, **ctx):
     return response
 
 
-def _form_errors(form, exc: DomainError) -> None:
+def form_errors(form, exc: DomainError) -> None:
     """A refusal's message goes above the form; its per-field messages next to the fields it names."""
     form.add_error(None, exc.message)
     for name, errors in exc.fields.items():
@@ -416,7 +422,7 @@ def ticket_comment(request, key):
                     internal=form.cleaned_data["internal"],
                 )
         except DomainError as exc:
-            _form_errors(form, exc)
+            form_errors(form, exc)
             if not staff:
                 messages.error(request, exc.message)
                 return redirect(extensions.ticket_url(request.user, ticket.key))
@@ -446,7 +452,7 @@ def ticket_link(request, key):
             source=ticket, target=target, type=form.cleaned_data["type"], actor=request.user
         )
     except DomainError as exc:
-        _form_errors(form, exc)
+        form_errors(form, exc)
         return _refused(request, ticket, "link-form", exc.status, link_form=form)
     return _workspace(request, ticket, notice=f"Linked: {ticket.key} {link.get_type_display().lower()} {target.key}.")
 
