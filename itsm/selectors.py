@@ -16,7 +16,7 @@ from tracker.choices import ImplementationResult, Kind, LinkType
 from tracker.forms import staff_users
 from tracker.models import AssignmentGroup, Link, Ticket
 
-from .choices import OPEN_TASK_STATES, ChangeOutcome
+from .choices import OPEN_TASK_STATES, ChangeOutcome, TaskState
 from .models import ChangeRollback, ChangeTask, KnowledgeArticle
 
 _WORD = re.compile(r"[\w-]{4,}")
@@ -98,6 +98,9 @@ def my_tasks(*, user, scope: str = "mine", limit: int = 200) -> list[ChangeTask]
     recent = Q(finished_at__gte=timezone.now() - timedelta(days=7))
     rows = list(qs.filter(mine).filter(Q(state__in=OPEN_TASK_STATES) | recent).order_by("planned_start", "id")[:limit])
     return [t for t in rows if t.is_open] + [t for t in rows if not t.is_open]
+
+
+TASK_STATES = tuple(TaskState.values)
 
 
 def task_list(*, user, owner: str = "", state: str = "", change: str = "") -> QuerySet:
