@@ -84,7 +84,7 @@ class TaskForm(forms.Form):
                                    label="Group")
 
     def __init__(self, *args, prefix="task", **kwargs):
-        super().__init__(*args, prefix=prefix, **kwargs)
+        super().__init__(*args, prefix=prefix, label_suffix="", **kwargs)
         self.fields["assignee"].queryset = staff_users()
 
 
@@ -115,6 +115,6 @@ class RollbackForm(forms.Form):
     note = forms.CharField(required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, label_suffix="", **kwargs)
         self.fields["run_by"].queryset = staff_users()
         self.fields["ran_at"].help_text = f"In your time zone, {timezone.get_current_timezone_name()}."
