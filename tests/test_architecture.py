@@ -104,7 +104,8 @@ def test_a_main_column_panel_and_a_dashboard_section_show_where_they_belong(cast
     `DashboardSection` renders on the manager dashboard with the period looked at."""
     (tmp_path / "pretend").mkdir()
     (tmp_path / "pretend" / "wide.html").write_text('<section class="card" id="wide">wide {{ panel.n }}</section>')
-    (tmp_path / "pretend" / "section.html").write_text('<section id="pretend-section">{{ section.days }} days</section>')
+    (tmp_path / "pretend" / "section.html").write_text(
+        '<section id="pretend-section">{{ section.days }} days</section>')
     settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [*settings.TEMPLATES[0]["DIRS"], tmp_path]}]
     before = (list(ext.registry.panels), list(ext.registry.dashboard))
     ext.register(
