@@ -1,18 +1,24 @@
 """Demo data of service management (the app's demo step, `ItsmConfig.demo_seed`): knowledge-base articles and
 FAQ entries; the CABs and standard-change templates of change enablement, and the changes of the history
-decided by their CAB's votes, with a handful of recent ones left in every approval state."""
+decided by their CAB's votes, with a handful of recent ones left in every approval state; and changes rolled
+out site by site across Berlin, Singapore, New York and London: go-lives that went well, one in progress now,
+one planned for the coming days, and the change from hell (a task handed off, a failed go-live in Singapore,
+the rollback, incidents raised by users and linked as caused by it, and the change manager's review)."""
 
 import random
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from tracker import services as core
 from tracker.choices import ChangeType, ImplementationResult, Kind, LinkType, Risk, Status
 from tracker.demo import LONDON, TITLES, DemoContext, Life, _values, desk_life, office_after
 from tracker.models import Service, Ticket, User
 
-from . import services
-from .choices import CabRule, RoundStatus, Vote
-from .models import ApprovalRound, Cab, ChangeTemplate, KnowledgeArticle
+from . import services as itsm
+from .choices import CabRule, RollbackOutcome, RoundStatus, TaskState, Vote
+from .models import ApprovalRound, Cab, ChangeTask, ChangeTemplate, KnowledgeArticle
 
 ARTICLES = [
     (
@@ -55,7 +61,7 @@ ARTICLES = [
 
 def seed(ctx: DemoContext) -> None:
     """The published articles the portal's search and FAQ show (idempotent, by title); the CABs, templates and
-    change stories of change enablement."""
+    change stories of change enablement, and the changes rolled out site by site."""
     by_name = {s.name: s for s in Service.objects.all()}
     for title, service, body in ARTICLES:
         KnowledgeArticle.objects.update_or_create(
@@ -66,6 +72,9 @@ def seed(ctx: DemoContext) -> None:
     ctx.lives[Kind.CHANGE] = change_life
     for at, life in recent_changes(ctx):
         ctx.story(at, life)
+    for rollout in ROLLOUTS:
+        raised = ctx.now - timedelta(days=rollout.days_ago, hours=3)
+        ctx.story(raised, rollout_life(ctx, raised, rollout))
 
 
 # --- change enablement --------------------------------------------------------------------------------------
@@ -102,19 +111,19 @@ def seed_change_setup(ctx: DemoContext) -> None:
     ]
     for name, service, emergency, rule, quorum, members in boards:
         existing = Cab.objects.filter(name=name).first()
-        services.cab_save(actor=u["carl"], cab=existing, name=name, service=service, emergency=emergency, rule=rule,
-                          quorum=quorum, members=[u[m] for m in members], now=at)
+        itsm.cab_save(actor=u["carl"], cab=existing, name=name, service=service, emergency=emergency, rule=rule,
+                      quorum=quorum, members=[u[m] for m in members], now=at)
     for title, service, risk, plan, backout, description, later in TEMPLATES:
         if ChangeTemplate.objects.filter(title=title).exists():
             continue
-        template = services.template_create(actor=u["carl"], title=title, service=ctx.services[service], risk=risk,
-                                            implementation_plan=plan, backout_plan=backout, description=description,
-                                            now=at)
+        template = itsm.template_create(actor=u["carl"], title=title, service=ctx.services[service], risk=risk,
+                                        implementation_plan=plan, backout_plan=backout, description=description,
+                                        now=at)
         for i, (changes, note) in enumerate(later, start=1):
-            services.template_update(actor=u["carl"], template=template, changes=changes, note=note,
-                                     now=at + timedelta(days=10 * i))
+            itsm.template_update(actor=u["carl"], template=template, changes=changes, note=note,
+                                 now=at + timedelta(days=10 * i))
         if title in RETIRED:
-            services.template_retire(actor=u["carl"], template=template, now=ctx.now - timedelta(days=20))
+            itsm.template_retire(actor=u["carl"], template=template, now=ctx.now - timedelta(days=20))
 
 
 PLAN = {"implementation_plan": "1. Announce in the service channel\n2. Deploy\n3. Verify with the smoke tests",
@@ -139,7 +148,7 @@ def _vote(ticket: Ticket, user: User, decision: str, comment: str, at: datetime)
     """Vote when the round still waits on this person (a story never votes twice or after the decision)."""
     if user not in _members(ticket):
         return False
-    services.approval_vote(ticket=ticket, actor=user, decision=decision, comment=comment, now=at)
+    itsm.approval_vote(ticket=ticket, actor=user, decision=decision, comment=comment, now=at)
     ticket.refresh_from_db()
     return True
 
@@ -175,8 +184,8 @@ def change_life(ctx: DemoContext, rng: random.Random, at: datetime, *, kind: str
     requester = rng.choice([u["liam"], u["liam"], u["devon"]])
     if change_type == ChangeType.STANDARD:
         template = rng.choice(list(ChangeTemplate.objects.filter(retired_at__isnull=True).order_by("title")))
-        ticket = services.standard_change_create(template=template, actor=requester, now=at, window_start=start,
-                                                 window_end=end)
+        ticket = itsm.standard_change_create(template=template, actor=requester, now=at, window_start=start,
+                                             window_end=end)
     else:
         service = rng.choice(list(ctx.services.values()))
         ticket = core.ticket_create(actor=requester, kind=Kind.CHANGE, title=rng.choice(TITLES[Kind.CHANGE]), now=at,
@@ -232,12 +241,19 @@ def change_life(ctx: DemoContext, rng: random.Random, at: datetime, *, kind: str
         own = random.Random(rng.getrandbits(64))
         ctx.story(morning, desk_life(ctx, own, morning, kind=Kind.INCIDENT, service=ticket.service, caused_by=ticket,
                                      title=f"{ticket.service.name if ticket.service else 'Service'} not working "
-                                           "since last night"))
+                                     "since last night"))
     t = office_after(t, rng.uniform(1, 2) * 8.5 * 60)
     yield t, ticket
-    core.ticket_transition(ticket=ticket, to=Status.CLOSED, actor=u["carl"], now=t, values={
-        "review_notes": "Went as planned." if result == ImplementationResult.SUCCESSFUL
-        else "Rolled back; retry after the vendor patch. Users were told through the desk."})
+    review = {"review_notes": "Went as planned."}
+    if result != ImplementationResult.SUCCESSFUL:  # a failed go-live closes only after its full review
+        review = {"review_notes": "Rolled back after the smoke tests failed; users saw errors until the backout.",
+                  "review_cause": "A configuration difference between staging and production.",
+                  "review_actions": "Retry after the vendor patch; compare staging and production configuration "
+                                    "before every deploy (liam). Users were told through the desk."}
+    elif emergency:  # so does an emergency change
+        review.update(review_cause="None: the emergency fix did what it should.",
+                      review_actions="Plan the permanent fix as a normal change (liam).")
+    core.ticket_transition(ticket=ticket, to=Status.CLOSED, actor=u["carl"], now=t, values=review)
 
 
 def recent_changes(ctx: DemoContext) -> list:
@@ -327,8 +343,8 @@ def recent_changes(ctx: DemoContext) -> list:
     def standard(at):
         template = ChangeTemplate.objects.get(title="Rotate VPN certificates")
         start, end = _window(at, timedelta(days=1))
-        ticket = services.standard_change_create(template=template, actor=u["liam"], now=at, window_start=start,
-                                                 window_end=end)
+        ticket = itsm.standard_change_create(template=template, actor=u["liam"], now=at, window_start=start,
+                                             window_end=end)
         yield at + timedelta(minutes=5), ticket
         core.ticket_transition(ticket=ticket, to=Status.APPROVED, actor=u["liam"], now=at + timedelta(minutes=5))
         incidents = [i for i in ctx.tickets[Kind.INCIDENT] if i.service_id == svc["VPN"].pk][-1:]
@@ -339,3 +355,145 @@ def recent_changes(ctx: DemoContext) -> list:
     stories = [(26, waiting_for_carl), (30, rejected), (20, changes_requested), (50, second_round),
                (3, emergency_started), (28, replanned), (6, draft), (8, standard)]
     return [(now - timedelta(hours=hours), make(now - timedelta(hours=hours))) for hours, make in stories]
+    for rollout in ROLLOUTS:
+        raised = ctx.now - timedelta(days=rollout.days_ago, hours=3)
+        ctx.story(raised, rollout_life(ctx, raised, rollout))
+
+
+# --- changes rolled out site by site -------------------------------------------------------------------
+
+# site: (business unit, country, IANA zone)
+SITES = {
+    "London": ("UK Head Office", "GB", "Europe/London"),
+    "Berlin": ("Retail DACH", "DE", "Europe/Berlin"),
+    "Singapore": ("APAC Finance", "SG", "Asia/Singapore"),
+    "New York": ("Americas Finance", "US", "America/New_York"),
+}
+
+
+@dataclass(frozen=True)
+class Rollout:
+    days_ago: float  # when the change was raised; it goes live two days later, at 20:00 on each site's clock
+    service: str
+    title: str
+    sites: tuple[tuple[str, str], ...]  # (site, owner: a username, or "team" for Application Support)
+    fate: str = "ok"  # ok | hell | live (the go-live is under way now) | planned (the go-live is still ahead)
+
+
+ROLLOUTS = (
+    Rollout(25, "Email", "Mail gateway 11.2 in every region",
+            (("London", "liam"), ("Berlin", "devon"), ("Singapore", "dana"))),
+    Rollout(18, "VPN", "VPN client 5.0 per office", (("Berlin", "devon"), ("New York", "team"), ("London", "liam"))),
+    Rollout(12, "Payroll", "Payroll 4.8 go-live in Berlin, Singapore and New York",
+            (("Berlin", "devon"), ("Singapore", "devon"), ("New York", "team")), fate="hell"),
+    Rollout(7, "HR portal", "HR portal single sign-on cut-over", (("London", "liam"), ("Berlin", "dana"))),
+    Rollout(2.1, "Web shop", "Web shop EU VAT rates per storefront",
+            (("London", "liam"), ("Berlin", "devon"), ("New York", "team")), fate="live"),
+    Rollout(1, "Payroll", "Payroll 4.8.1 go-live (retry with the SG tax tables)",
+            (("Singapore", "dana"), ("Berlin", "devon"), ("New York", "team")), fate="planned"),
+)
+
+
+def _go_live(day, site: str) -> tuple[datetime, datetime]:
+    zone = ZoneInfo(SITES[site][2])
+    start = datetime.combine(day, time(20), zone)
+    return start, start + timedelta(hours=2)
+
+
+def rollout_life(ctx: DemoContext, at: datetime, plan: Rollout) -> Life:
+    """A normal change rolled out site by site: planned with a task per site, through today's CAB, started at
+    the first site's window, each task reported by its owner; "hell" fails in Singapore and is rolled back."""
+    u = ctx.users
+    service = ctx.services[plan.service]
+    day = (at + timedelta(days=2)).date()
+    if plan.fate == "live":  # under way now: the first sites' windows have just passed
+        day = (ctx.now - timedelta(hours=5)).astimezone(ZoneInfo("Europe/London")).date()
+    windows = {site: _go_live(day, site) for site, _ in plan.sites}
+    change = core.ticket_create(
+        actor=u["liam"], kind=Kind.CHANGE, title=plan.title, now=at, service=service, group=ctx.l2,
+        change_type=ChangeType.NORMAL, risk=Risk.HIGH, impact=2, urgency=2,
+        description=f"Roll-out of {plan.service} site by site: " + ", ".join(s for s, _ in plan.sites) + ".",
+        implementation_plan="One task per site at 20:00 site time; each site signs off before the next starts.",
+        backout_plan="Redeploy the previous version from the release share; restore the database snapshot.",
+        window_start=min(w[0] for w in windows.values()), window_end=max(w[1] for w in windows.values()))
+    for site, owner in plan.sites:
+        unit, country, zone = SITES[site]
+        start, end = windows[site]
+        itsm.task_add(change=change, actor=u["liam"], title=f"Cut over {site}", business_unit=unit, site=site,
+                      country=country, time_zone=zone, planned_start=start, planned_end=end, now=at,
+                      assignee=None if owner == "team" else u[owner], group=ctx.l2 if owner == "team" else None)
+    t = at + timedelta(hours=2)
+    yield t, change
+    core.ticket_transition(ticket=change, to=Status.REVIEW, actor=u["liam"], now=t)
+    t += timedelta(hours=20)
+    yield t, change
+    # The service's CAB votes; every approver is for it (each site signs off before the next starts).
+    yield from _round_votes(change, random.Random(plan.title), t)
+    order = sorted(plan.sites, key=lambda s: windows[s[0]][0])
+    t = windows[order[0][0]][0] - timedelta(minutes=15)
+    yield t, change
+    core.ticket_transition(ticket=change, to=Status.IN_PROGRESS, actor=u["liam"], now=t)
+
+    def task(site: str) -> ChangeTask:
+        return ChangeTask.objects.select_related("change", "assignee", "group").get(change=change, site=site)
+
+    def owner(site: str):
+        held = task(site)
+        return held.assignee or u["liam"]
+
+    if plan.fate == "hell":  # devon hands Singapore to dana, who is on site that week
+        itsm.task_handoff(task=task("Singapore"), actor=u["devon"], assignee=u["dana"], now=t,
+                          note="Dana is in the Singapore office this week.")
+    for site, _ in order:
+        start, end = windows[site]
+        yield start, change
+        itsm.task_report(task=task(site), actor=owner(site), state=TaskState.IN_PROGRESS, now=start)
+        finish = end - timedelta(minutes=25)
+        yield finish, change
+        if plan.fate == "hell" and site == "Singapore":
+            yield from _hell(ctx, change, finish, task, service)
+            return
+        itsm.task_report(task=task(site), actor=owner(site), state=TaskState.DONE, now=finish,
+                         note=f"{site} signed off: smoke tests green.")
+    t = max(w[1] for w in windows.values()) + timedelta(minutes=30)
+    yield t, change
+    core.ticket_transition(ticket=change, to=Status.RESOLVED, actor=u["liam"], now=t,
+                           values={"implementation_result": ImplementationResult.SUCCESSFUL})
+    t += timedelta(days=1)
+    yield t, change
+    core.ticket_transition(ticket=change, to=Status.CLOSED, actor=u["carl"], now=t)
+
+
+def _hell(ctx: DemoContext, change: Ticket, at: datetime, task: Callable[[str], ChangeTask], service) -> Life:
+    """Singapore (first: east of the others) fails, Berlin and New York are called off, devon runs the backout
+    plan, users raise incidents the next morning that the desk links as caused by the change, and carl writes
+    the review before closing it."""
+    u = ctx.users
+    itsm.task_report(task=task("Singapore"), actor=u["dana"], state=TaskState.FAILED, now=at,
+                     note="Payroll runs failed: the SG tax tables were not in the 4.8 package.")
+    t = at + timedelta(minutes=10)
+    yield t, change
+    for site in ("Berlin", "New York"):
+        itsm.task_report(task=task(site), actor=u["carl"], state=TaskState.CANCELLED, now=t,
+                         note="Called off after the Singapore failure.")
+    t += timedelta(minutes=50)
+    yield t, change
+    itsm.rollback_record(change=change, actor=u["devon"], run_by=u["devon"], ran_at=t, now=t,
+                         outcome=RollbackOutcome.RESTORED, note="4.7 redeployed in Singapore; the "
+                         "database snapshot taken before the window restored.")
+    core.ticket_transition(ticket=change, to=Status.RESOLVED, actor=u["liam"], now=t,
+                           values={"implementation_result": ImplementationResult.ROLLED_BACK})
+    for requester, minutes in ((u["alice"], 9 * 60), (u["bob"], 9 * 60 + 25)):
+        morning = t + timedelta(minutes=minutes)
+        ctx.story(morning, desk_life(ctx, ctx.fork(), morning, kind=Kind.INCIDENT, requester=requester,
+                                     service=service, caused_by=change,
+                                     title="Payslip preview shows last month's figures"))
+    t += timedelta(days=2)
+    yield t, change
+    core.ticket_transition(ticket=change, to=Status.CLOSED, actor=u["carl"], now=t, values={
+        "review_notes": "Singapore went first; its payroll runs failed at 21:35 SGT, Berlin and New York were called "
+                        "off, and the backout plan restored 4.7 within the hour. Two users saw stale payslip "
+                        "previews the next morning.",
+        "review_cause": "The 4.8 package was built without the SG tax tables; the pre-checks did not look for them.",
+        "review_actions": "Add a tax-table check to the package pipeline (devon); Singapore pre-checks run the day "
+                          "before (dana); retry as 4.8.1 with the tables."})

@@ -22,4 +22,11 @@ urlpatterns = [
     path("changes/templates/<int:pk>/new-change/", views.standard_change_new, name="standard-change-new"),
     path(f"tickets/{K}/vote/", views.change_vote, name="change-vote"),
     path("changes/approvals/mine/", views.my_approvals, name="my-approvals"),
+    # A change's tasks and rollback (forms of the ticket page's Tasks panel), and the pages of change enablement.
+    path(f"tickets/{K}/tasks/", views.task_add, name="task-add"),
+    path(f"tickets/{K}/tasks/<int:number>/report/", views.task_report, name="task-report"),
+    path(f"tickets/{K}/tasks/<int:number>/handoff/", views.task_handoff, name="task-handoff"),
+    path(f"tickets/{K}/rollback/", views.rollback_add, name="rollback-add"),
+    path("changes/tasks/", views.my_tasks, name="my-tasks"),
+    path("changes/outcomes/", views.change_outcomes, name="change-outcomes"),
 ]

@@ -2,7 +2,7 @@
 
 Each reads as the story it tells; steps go through the same API and domain functions the UI uses.
 """
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.utils import timezone
 
@@ -94,35 +94,49 @@ def test_the_change_from_hell_keeps_every_hand_off_on_one_timeline(cast, api):
     _cab(cast, rule="any", quorum=1)
     change = services.ticket_create(actor=agent, kind="change", title="Payroll 4.8 go-live", change_type="normal",
                                     service=cast.services["payroll"])
-    start = timezone.now() + timedelta(days=1)
-    subtasks = []
-    for site, offset in (("London", 0), ("Berlin", 1), ("Singapore", 8)):
-        sub = services.ticket_create(actor=agent, kind="change", title=f"Go-live {site}", change_type="normal",
-                                     window_start=start + timedelta(hours=offset),
-                                     window_end=start + timedelta(hours=offset + 2))
-        services.ticket_link(source=change, target=sub, type="parent_of", actor=agent)
-        subtasks.append(sub)
+    day = (timezone.now() + timedelta(days=1)).date()
+    tasks = [itsm.task_add(change=change, actor=agent, title=f"Go-live {site}", business_unit=unit, site=site,
+                           country=country, time_zone=zone, planned_start=datetime.combine(day, time(9)),
+                           planned_end=datetime.combine(day, time(11)), assignee=owner)
+             for site, unit, country, zone, owner in (
+                 ("Berlin", "Retail DACH", "DE", "Europe/Berlin", cast.engineer),
+                 ("Singapore", "APAC Finance", "SG", "Asia/Singapore", cast.engineer),
+                 ("New York", "Americas Finance", "US", "America/New_York", agent))]
     services.ticket_transition(ticket=change, to=Status.REVIEW, actor=agent, values={
         "implementation_plan": "Site by site", "backout_plan": "Restore 4.7 images", "risk": "high"})
     itsm.approval_vote(ticket=change, actor=cab, decision="approved", comment="Go")
     change.refresh_from_db()
     services.ticket_transition(ticket=change, to=Status.IN_PROGRESS, actor=agent)
+    berlin, singapore, new_york = tasks
+    itsm.task_handoff(task=singapore, actor=cast.engineer, assignee=cast.engineer2, note="Dana is on site")
+    for task, owner in ((berlin, cast.engineer), (singapore, cast.engineer2)):
+        itsm.task_report(task=task, actor=owner, state="in_progress")
+    itsm.task_report(task=berlin, actor=cast.engineer, state="done")
+    itsm.task_report(task=singapore, actor=cast.engineer2, state="failed", note="SG tax tables did not load")
+    itsm.task_report(task=new_york, actor=cab, state="cancelled")
+    itsm.rollback_record(change=change, actor=cast.engineer, run_by=cast.engineer, ran_at=timezone.now(),
+                         outcome="restored")
     incidents = [services.ticket_create(actor=user, kind="incident", title="Payslips empty after go-live",
                                         service=cast.services["payroll"])
                  for user in (cast.requester, cast.other_requester)]
     for incident in incidents:
         services.ticket_link(source=incident, target=change, type="caused_by", actor=cast.agent1)
+    change.refresh_from_db()
     services.ticket_transition(ticket=change, to=Status.RESOLVED, actor=agent,
                                values={"implementation_result": "rolled_back"})
     services.ticket_comment(ticket=change, actor=cab, body="Rolled back at 02:40; PIR on Monday.", internal=True)
-    services.ticket_transition(ticket=change, to=Status.CLOSED, actor=cab,
-                               values={"review_notes": "Berlin cut-over ran before the data sync finished."})
+    services.ticket_transition(ticket=change, to=Status.CLOSED, actor=cab, values={
+        "review_notes": "Berlin cut-over ran before the data sync finished.", "review_cause": "No sync check",
+        "review_actions": "Add a sync check to the plan"})
 
     kinds = list(TicketEvent.objects.filter(ticket=change).values_list("kind", flat=True))
-    assert {"created", "link", "status", "comment", "field"} <= set(kinds)
-    assert kinds.count("link") == 5  # three sub-tasks, two incidents caused by it
+    assert {"created", "link", "status", "comment", "field", "task"} <= set(kinds)
+    steps = list(TicketEvent.objects.filter(ticket=change, kind="task").values_list("field", flat=True))
+    assert steps == ["added", "added", "added", "handoff", "in_progress", "in_progress", "done", "failed",
+                     "cancelled", "rollback"]
     links = api(cast.agent1).get(f"/api/v1/tickets/{change.key}/links/").json()
-    assert sorted(row["type"] for row in links) == ["caused_by", "caused_by", "parent_of", "parent_of", "parent_of"]
+    assert sorted(row["type"] for row in links) == ["caused_by", "caused_by"]
+    assert itsm_selectors.change_rates(user=cab, start=change.created_at, end=timezone.now()).overall.failed == 1
     change.refresh_from_db()
     assert change.implementation_result == "rolled_back" and change.status == Status.CLOSED
 

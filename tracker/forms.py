@@ -19,6 +19,8 @@ TEXT_FIELDS = {
     "decision_note",
     "emergency_justification",
     "review_notes",
+    "review_cause",
+    "review_actions",
     "root_cause",
     "workaround",
 }

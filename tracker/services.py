@@ -403,7 +403,7 @@ def _require_move_values(ticket: Ticket, move, fields: dict[str, Any]) -> None:
     """A move sets what it requires (and its optional fields) in its own stage; anything else it carries must
     be editable in the state it leaves, without a new approval: a plan changed in the same move as the
     CAB's decision or an emergency start would skip the CAB."""
-    extra = [n for n in fields if n in ALL_KIND_FIELDS and n not in move.requires and n not in move.optional]
+    extra = [n for n in fields if n in ALL_KIND_FIELDS and n not in move.requires and n not in move.offers]
     check_stage(ticket, extra)
     again = needs_reapproval(ticket.kind, ticket.status, extra)
     if again:

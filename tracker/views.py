@@ -204,8 +204,9 @@ def _display_fields(ticket, user):
 
 
 def _move_form(move, ticket, data=None):
-    form_class = modelform_factory(Ticket, fields=list(move.requires))
-    initial = {f: getattr(ticket, f) for f in move.requires}
+    names = [*move.requires, *move.offers]
+    form_class = modelform_factory(Ticket, fields=names)
+    initial = {f: getattr(ticket, f) for f in names}
     form = form_class(data, initial=initial, auto_id=f"id_{move.target}_%s")
     humanize_blanks(form.fields)
     return form
@@ -219,7 +220,7 @@ def move_forms(ticket, user, refused: dict | None = None):
         if refused and refused["target"] == move.target:
             out.append({"move": move, "form": refused["form"], "error": refused["error"], "open": True})
             continue
-        out.append({"move": move, "form": _move_form(move, ticket) if move.requires else None})
+        out.append({"move": move, "form": _move_form(move, ticket) if move.requires or move.offers else None})
     main = primary_move(ticket.kind, [m["move"] for m in out])
     for m in out:
         m["primary"] = m["move"] == main
@@ -232,7 +233,8 @@ def _extras(items, request, ticket, now) -> list[dict]:
     for item in items:
         ctx = item.context(request=request, ticket=ticket, now=now)
         if ctx is not None:
-            out.append({"template": item.template, "slug": item.slug, "ctx": ctx})
+            out.append({"template": item.template, "slug": item.slug, "ctx": ctx,
+                        "column": getattr(item, "column", "side")})
     return out
 
 
@@ -286,10 +288,10 @@ def _workspace(request, ticket, *, status=200, error=None, notice=None, **extra)
     return response
 
 
-def workspace_response(request, ticket, *, status=200, error=None, notice=None, **extra):
-    """The ticket page after an app's action on it (an `extensions.Action` form): the workspace re-rendered,
-    with the refusal or the confirmation; `extra` reaches the page's templates (an action's refused form)."""
-    return _workspace(request, ticket, status=status, error=error, notice=notice, **extra)
+def workspace_response(request, ticket, *, status: int = 200, notice=None, error=None, **extra):
+    """The ticket page after an app's action on it: the workspace fragment for htmx (swapped in whole), else
+    the page; `extra` reaches the apps' panels (e.g. a refused form to show again with what was typed)."""
+    return _workspace(request, ticket, status=status, notice=notice, error=error, **extra)
 
 
 def _refused(request, ticket, partial: str, status: int, **ctx):
@@ -301,7 +303,7 @@ def _refused(request, ticket, partial: str, status: int, **ctx):
     return response
 
 
-def _form_errors(form, exc: DomainError) -> None:
+def form_errors(form, exc: DomainError) -> None:
     """A refusal's message goes above the form; its per-field messages next to the fields it names."""
     form.add_error(None, exc.message)
     for name, errors in exc.fields.items():
@@ -326,7 +328,7 @@ def ticket_transition(request, key):
     to = request.POST.get("to", "")
     move = next((m for m in WORKFLOWS[ticket.kind].moves_from(ticket.status) if m.target == to), None)
     values, form = {}, None
-    if move and move.requires:
+    if move and (move.requires or move.offers):
         form = _move_form(move, ticket, request.POST)
         form.is_valid()
         values = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
@@ -432,7 +434,7 @@ def ticket_comment(request, key):
                     internal=form.cleaned_data["internal"],
                 )
         except DomainError as exc:
-            _form_errors(form, exc)
+            form_errors(form, exc)
             if not staff:
                 messages.error(request, exc.message)
                 return redirect(extensions.ticket_url(request.user, ticket.key))
@@ -462,7 +464,7 @@ def ticket_link(request, key):
             source=ticket, target=target, type=form.cleaned_data["type"], actor=request.user
         )
     except DomainError as exc:
-        _form_errors(form, exc)
+        form_errors(form, exc)
         return _refused(request, ticket, "link-form", exc.status, link_form=form)
     return _workspace(request, ticket, notice=f"Linked: {ticket.key} {link.get_type_display().lower()} {target.key}.")
 

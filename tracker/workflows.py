@@ -25,7 +25,7 @@ class Move:
     label: str = ""
     when: Callable | None = None  # extra condition on the ticket, e.g. only standard changes
     when_text: str = ""
-    optional: tuple[str, ...] = ()  # fields the move may also set (the CAB's decision note)
+    offers: tuple[str, ...] = ()  # fields the move may also set, not required by it (the CAB's decision note)
     # False: a move an app takes through its own domain function (the CAB's votes decide a change), never a
     # button of the ticket page nor an entry of the API's `transitions`; the app's guard refuses it otherwise.
     offered: bool = True
@@ -90,8 +90,8 @@ def _label(status: str) -> str:
         return status
 
 
-def _m(source, target, roles, label, requires=(), when=None, when_text="", optional=(), offered=True):
-    return Move(source, target, frozenset(roles), tuple(requires), label, when, when_text, tuple(optional), offered)
+def _m(source, target, roles, label, requires=(), when=None, when_text="", offers=(), offered=True):
+    return Move(source, target, frozenset(roles), tuple(requires), label, when, when_text, tuple(offers), offered)
 
 
 REOPENERS = AGENTS | {OWN_REQUESTER}
@@ -150,9 +150,9 @@ CHANGE = Workflow(Kind.CHANGE, S.NEW, (
     # A standard change's plan is its template's (the app that makes them from templates guards that).
     _m(S.NEW, S.APPROVED, AGENTS, "Approve (standard change)",
        when=_is_standard, when_text="only a standard (pre-approved) change skips the CAB"),
-    _m(S.REVIEW, S.APPROVED, AGENTS, "Approved by the CAB", optional=CAB_OUTCOME, offered=False),
-    _m(S.REVIEW, S.REJECTED, AGENTS, "Rejected by the CAB", optional=CAB_OUTCOME, offered=False),
-    _m(S.REVIEW, S.NEW, AGENTS, "Changes requested by the CAB", optional=CAB_OUTCOME, offered=False),
+    _m(S.REVIEW, S.APPROVED, AGENTS, "Approved by the CAB", offers=CAB_OUTCOME, offered=False),
+    _m(S.REVIEW, S.REJECTED, AGENTS, "Rejected by the CAB", offers=CAB_OUTCOME, offered=False),
+    _m(S.REVIEW, S.NEW, AGENTS, "Changes requested by the CAB", offers=CAB_OUTCOME, offered=False),
     _m(S.REVIEW, S.IN_PROGRESS, AGENTS, "Start before approval (emergency)", ["emergency_justification"],
        when=_is_emergency, when_text="only an emergency change may start before its approval"),
     _m(S.REVIEW, S.CANCELLED, AGENTS | {OWN_REQUESTER}, "Withdraw", ["resolution_note"]),
@@ -162,7 +162,9 @@ CHANGE = Workflow(Kind.CHANGE, S.NEW, (
        when_text="a standard change is approved once, as its template says", offered=False),
     _m(S.APPROVED, S.IN_PROGRESS, AGENTS, "Start implementation"),
     _m(S.IN_PROGRESS, S.RESOLVED, AGENTS, "Record implementation", ["implementation_result"]),
-    _m(S.RESOLVED, S.CLOSED, CAB | {Role.MANAGER}, "Close after review", ["review_notes"]),
+    # The post-implementation review is offered on close; an app's guard may require it (failed go-lives).
+    _m(S.RESOLVED, S.CLOSED, CAB | {Role.MANAGER}, "Close after review",
+       offers=["review_notes", "review_cause", "review_actions"]),
     _m(S.NEW, S.CANCELLED, AGENTS | {OWN_REQUESTER}, "Withdraw", ["resolution_note"]),
     _m(S.REJECTED, S.CANCELLED, AGENTS | {OWN_REQUESTER}, "Withdraw", ["resolution_note"]),
 ))
@@ -185,7 +187,8 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {
     Kind.REQUEST: (),
     Kind.PROBLEM: ("root_cause", "workaround", "known_error"),
     Kind.CHANGE: ("change_type", "risk", "implementation_plan", "backout_plan", "window_start", "window_end",
-                  "decision_note", "emergency_justification", "implementation_result", "review_notes"),
+                  "decision_note", "emergency_justification", "implementation_result", "review_notes",
+                  "review_cause", "review_actions"),
     Kind.DEFECT: ("severity", "affected_version", "fix_version"),
 }
 # Choices the shared new-ticket form does not offer: an app makes such tickets its own way, and its guard

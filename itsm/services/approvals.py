@@ -25,8 +25,8 @@ from tracker.errors import AccessDenied, Conflict, TransitionRefused, Validation
 from tracker.models import Ticket
 from tracker.workflows import CHANGE_PLAN, needs_reapproval
 
-from .choices import CAST_VOTES, CabRule, RoundStatus, Vote
-from .models import Approval, ApprovalRound, Cab, ChangeTemplate, ChangeTemplateVersion, StandardChange
+from ..choices import CAST_VOTES, CabRule, RoundStatus, Vote
+from ..models import Approval, ApprovalRound, Cab, ChangeTemplate, ChangeTemplateVersion, StandardChange
 
 CHANGE_MANAGERS = frozenset({Role.CHANGE_MANAGER, Role.ADMIN})
 TEMPLATE_FIELDS = ("title", "description", "service", "implementation_plan", "backout_plan", "risk")

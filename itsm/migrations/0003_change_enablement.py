@@ -8,8 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('itsm', '0001_knowledge_article'),
-        ('tracker', '0010_ticket_emergency_justification'),
+        ('itsm', '0002_change_tasks_and_rollbacks'),
+        ('tracker', '0011_ticket_emergency_justification'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
