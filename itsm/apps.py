@@ -9,6 +9,7 @@ class ItsmConfig(AppConfig):
     demo_order = 10
 
     def ready(self):
-        from . import ui
+        from . import services, ui
 
         ui.register()
+        services.register()

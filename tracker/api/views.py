@@ -40,7 +40,8 @@ IDEMPOTENCY_KEY = OpenApiParameter(
                 "instead of creating a second ticket (kept 24 h).")
 
 
-def _if_match(request, *, required: bool) -> int | None:
+def if_match(request, *, required: bool) -> int | None:
+    """The version an `If-Match` header names (None when absent and not required); 428 or 400 otherwise."""
     header = request.headers.get("If-Match")
     if not header:
         if required:
@@ -110,7 +111,7 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(request=TicketUpdateSerializer, responses={200: TicketSerializer}, parameters=[IF_MATCH])
     def partial_update(self, request, key=None):
         ticket = self.get_object()
-        version = _if_match(request, required=True)
+        version = if_match(request, required=True)
         serializer = TicketUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         services.ticket_update(ticket=ticket, actor=request.user, version=version,
@@ -126,7 +127,7 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         serializer.is_valid(raise_exception=True)
         values = dict(serializer.validated_data)
         services.ticket_transition(ticket=ticket, to=values.pop("to"), actor=request.user,
-                                   version=_if_match(request, required=False), values=values)
+                                   version=if_match(request, required=False), values=values)
         return self._ticket_response(selectors.ticket_for_user(request.user, key))
 
     @extend_schema(request=EscalateSerializer, responses={200: TicketSerializer})
@@ -138,7 +139,7 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         serializer.is_valid(raise_exception=True)
         services.ticket_escalate(ticket=ticket, actor=request.user, to_group=serializer.validated_data.get("group"),
                                  note=serializer.validated_data.get("note", ""),
-                                 version=_if_match(request, required=False))
+                                 version=if_match(request, required=False))
         return self._ticket_response(selectors.ticket_for_user(request.user, key))
 
     @extend_schema(request=AssignSerializer, responses={200: TicketSerializer})
@@ -150,7 +151,7 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         serializer.is_valid(raise_exception=True)
         services.ticket_assign(ticket=ticket, actor=request.user, assignee=serializer.validated_data["assignee"],
                                take_over=serializer.validated_data["take_over"],
-                               version=_if_match(request, required=False))
+                               version=if_match(request, required=False))
         return self._ticket_response(selectors.ticket_for_user(request.user, key))
 
     @extend_schema(request=None, responses={200: TicketSerializer})

@@ -102,6 +102,18 @@ def field_label(name):
         return name.replace("_", " ")
 
 
+@register.filter
+def field_value(value, name):
+    """A recorded value as people read it: the label of a choice ("rolled_back" -> "Rolled back")."""
+    from tracker.models import Ticket
+
+    try:
+        choices = dict(Ticket._meta.get_field(name).flatchoices)
+    except Exception:  # noqa: BLE001 - a field recorded by an older schema
+        return value
+    return choices.get(value, value) if value not in ("", None) else value
+
+
 # --- Times in the viewer's zone (activated per request by tracker.timezones.UserTimeZoneMiddleware) ---------
 WHEN_FORMATS = {"full": "j M Y H:i", "short": "j M H:i", "date": "j M Y"}
 
