@@ -9,6 +9,11 @@ class ItsmConfig(AppConfig):
     demo_order = 10
 
     def ready(self):
-        from . import ui
+        from tracker import hooks
+
+        from . import services, ui
 
         ui.register()
+        # The change calendar's rules hold for every write of a change window (UI, API, other apps).
+        hooks.register_guard(services.schedule_guard)
+        hooks.register(services.schedule_observer)

@@ -40,7 +40,9 @@ IDEMPOTENCY_KEY = OpenApiParameter(
                 "instead of creating a second ticket (kept 24 h).")
 
 
-def _if_match(request, *, required: bool) -> int | None:
+def if_match(request, *, required: bool) -> int | None:
+    """The ticket version an `If-Match` header names: None when it is absent and not `required` (428 when it is),
+    400 when it is not an ETag. The apps' endpoints on a ticket read it the same way."""
     header = request.headers.get("If-Match")
     if not header:
         if required:
@@ -110,7 +112,7 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(request=TicketUpdateSerializer, responses={200: TicketSerializer}, parameters=[IF_MATCH])
     def partial_update(self, request, key=None):
         ticket = self.get_object()
-        version = _if_match(request, required=True)
+        version = if_match(request, required=True)
         serializer = TicketUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         services.ticket_update(ticket=ticket, actor=request.user, version=version,
@@ -126,7 +128,7 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         serializer.is_valid(raise_exception=True)
         values = dict(serializer.validated_data)
         services.ticket_transition(ticket=ticket, to=values.pop("to"), actor=request.user,
-                                   version=_if_match(request, required=False), values=values)
+                                   version=if_match(request, required=False), values=values)
         return self._ticket_response(selectors.ticket_for_user(request.user, key))
 
     @extend_schema(request=EscalateSerializer, responses={200: TicketSerializer})
@@ -138,7 +140,7 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         serializer.is_valid(raise_exception=True)
         services.ticket_escalate(ticket=ticket, actor=request.user, to_group=serializer.validated_data.get("group"),
                                  note=serializer.validated_data.get("note", ""),
-                                 version=_if_match(request, required=False))
+                                 version=if_match(request, required=False))
         return self._ticket_response(selectors.ticket_for_user(request.user, key))
 
     @extend_schema(request=AssignSerializer, responses={200: TicketSerializer})
@@ -150,7 +152,7 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         serializer.is_valid(raise_exception=True)
         services.ticket_assign(ticket=ticket, actor=request.user, assignee=serializer.validated_data["assignee"],
                                take_over=serializer.validated_data["take_over"],
-                               version=_if_match(request, required=False))
+                               version=if_match(request, required=False))
         return self._ticket_response(selectors.ticket_for_user(request.user, key))
 
     @extend_schema(request=None, responses={200: TicketSerializer})

@@ -1,5 +1,6 @@
 """Display helpers shared by every page: times in the viewer's zone, durations, priorities, Markdown, and
 what the apps registered in `tracker.extensions` (badges, timeline rows)."""
+import re
 from datetime import timedelta
 from functools import lru_cache
 from urllib.parse import quote
@@ -132,6 +133,23 @@ def when_time(value, style="full"):
         return ""
     utc = value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return format_html('<time datetime="{}">{}</time>', utc, _when_text(value, style))
+
+
+_ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$")
+
+
+@register.filter
+def event_value(value):
+    """A value a timeline row recorded, as people read it: a date-time (kept as ISO 8601, UTC) in the viewer's
+    zone, named; anything else as it was written."""
+    from datetime import datetime
+
+    if value and _ISO_MOMENT.match(value):
+        try:
+            return _when_text(datetime.fromisoformat(value), "full")
+        except ValueError:
+            return value
+    return value
 
 
 @register.simple_tag
