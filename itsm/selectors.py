@@ -95,8 +95,8 @@ class Entry:
 
     @property
     def blocked(self) -> bool:
-        """It falls into a blackout that nobody overrode (a blackout added after it was scheduled)."""
-        return any(h.override is None for h in self.hits)
+        """It is still to run and falls into a blackout that nobody overrode (one added after it was scheduled)."""
+        return self.ticket.is_open and any(h.override is None for h in self.hits)
 
 
 @dataclass
@@ -163,11 +163,12 @@ def blackouts_hit(*, service_id: int | None, start: datetime, end: datetime | No
             and overlaps(start, end, o.start, o.end)]
 
 
-def change_collisions(*, ticket: Ticket, user=None, start: datetime | None = None, end: datetime | None = None,
-                      service_id: int | None = None) -> list[Ticket]:
-    """The other changes on the same service whose windows overlap this change's window (or the window given),
-    cancelled changes left out. A change without a service or a window collides with nothing."""
-    if start is None:
+def change_collisions(*, ticket: Ticket | None, user=None, start: datetime | None = None,
+                      end: datetime | None = None, service_id: int | None = None) -> list[Ticket]:
+    """The other changes on the same service whose windows overlap this change's window (or the window and service
+    given: `ticket=None` asks about a window being planned), cancelled changes left out. A change without a service
+    or a window collides with nothing."""
+    if start is None and ticket is not None:
         start, end = window_of(ticket)
         service_id = ticket.service_id
     end = end or start
@@ -175,7 +176,9 @@ def change_collisions(*, ticket: Ticket, user=None, start: datetime | None = Non
         return []
     qs = Ticket.objects.filter(kind=Kind.CHANGE, window_start__isnull=False, service_id=service_id,
                                window_start__lte=end).alias(window_until=Coalesce("window_end", "window_start"))
-    qs = qs.filter(window_until__gte=start).exclude(pk=ticket.pk).exclude(status=Status.CANCELLED)
+    qs = qs.filter(window_until__gte=start).exclude(status=Status.CANCELLED)
+    if ticket is not None:
+        qs = qs.exclude(pk=ticket.pk)
     if user is not None:
         qs = access.visible(user, qs)
     return [t for t in qs.select_related("service").order_by("window_start", "id")

@@ -41,10 +41,10 @@ def schedule_row(event) -> str:
         if "/" in event.old:
             start, end = (datetime.fromisoformat(part) for part in event.old.split("/", 1))
             when = f" ({span(start, end)})"
-        return format_html("{}<strong>Blackout overridden</strong> · “{}”{}: {}", icon("shield-check"), event.new,
+        return format_html("{} <strong>Blackout overridden</strong> · “{}”{}: {}", icon("shield-check"), event.new,
                            when, event.note)
     if event.field == "collision":
-        return format_html('{}<strong>Collision</strong> · the window overlaps <a class="key" href="{}">{}</a> {} '
+        return format_html('{} <strong>Collision</strong> · the window overlaps <a class="key" href="{}">{}</a> {} '
                            "on the same service", icon("triangle-alert"),
                            reverse("tracker:ticket", args=[event.new]), event.new, event.note)
     return format_html("<strong>Schedule</strong> · {}", event.note or event.new)
