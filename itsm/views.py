@@ -405,7 +405,7 @@ def _subscription(request, token: str = "", notice: str = "", status: int = 200)
     if request.htmx:
         return render(request, f"{CALENDAR}#subscription", ctx, status=status)
     ctx.pop("ics_url")  # the page's own, which keeps its service filter
-    page, _ = _calendar_context(request, **ctx, subscription_open=True)
+    page, _ = _calendar_context(request, **ctx)
     return render(request, CALENDAR, page, status=status)
 
 
