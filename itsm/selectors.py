@@ -224,14 +224,19 @@ def change_schedule(*, ticket: Ticket, user) -> Schedule:
                     overrides)
 
 
+# What the calendar, its feed and the API read of each change (not its plans and notes: a month holds 1,000).
+CALENDAR_COLUMNS = ("kind", "key", "title", "status", "risk", "change_type", "requester_id", "service_id",
+                    "service__name", "window_start", "window_end", "version", "updated_at")
+
+
 def calendar(*, user, start: datetime, end: datetime, service_id: int | None = None) -> Calendar:
     """The scheduled changes whose windows overlap [start, end), each with its collisions and the blackouts it
     falls into, and the blackout occurrences of the period. At most four queries, whatever the number of
     changes: the changes, the changes just outside the period that collide with them, the blackouts, the
     overrides."""
     only = [service_id] if service_id else None
-    rows = list(_scheduled(user, start, end, service_ids=only).select_related("service").order_by("window_start",
-                                                                                                   "id"))
+    rows = list(_scheduled(user, start, end, service_ids=only).select_related("service").only(*CALENDAR_COLUMNS)
+                .order_by("window_start", "id"))
     entries = [Entry(t, *window_of(t)) for t in rows]
     entries = [e for e in entries if overlaps(e.start, e.end, start, end)]
     lo = min([start, *(e.start for e in entries)])
@@ -241,7 +246,7 @@ def calendar(*, user, start: datetime, end: datetime, service_id: int | None = N
         shown = {e.ticket.pk for e in entries}
         services = {e.ticket.service_id for e in entries if e.ticket.service_id}
         others = [t for t in _scheduled(user, lo, hi, service_ids=services).select_related("service")
-                  if t.pk not in shown]
+                  .only(*CALENDAR_COLUMNS) if t.pk not in shown]
     blackouts = blackout_list(service_id=service_id) if service_id else blackout_list()
     occurrences = blackout_occurrences(blackouts, lo, hi)
     overrides = list(BlackoutOverride.objects.filter(window_start__gte=lo, window_start__lte=hi)) if entries else []

@@ -3,6 +3,10 @@
 from django import template
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+
+from tracker.templatetags.crossline import key_url, status_label
+from tracker.templatetags.icons import icon
 
 register = template.Library()
 
@@ -83,3 +87,34 @@ def rule_text(blackout):
         when = f"Every year, {first:%-d %b %H:%M} → {last:%-d %b %H:%M}"
     until = f" until {blackout.repeat_until:%-d %b %Y}" if blackout.repeat_until else ""
     return f"{when} ({blackout.time_zone}), from {first:%-d %b %Y}{until}"
+
+
+@register.simple_tag
+def calendar_event(item, service=None):
+    """One change on a day of the calendar: its part of the window, key and title (a link), then its service
+    (unless the calendar shows one service), risk, state, collision and blackout badges. Built here rather than by
+    a sub-template: a month shows a few hundred of them."""
+    entry = item.thing
+    ticket = entry.ticket
+    others = " ".join(t.key for t in entry.collisions)
+    badges = []
+    if entry.collisions:
+        badges.append(format_html('<span class="badge warn">{}Collision<span class="sr-only"> with {}</span></span>',
+                                  icon("triangle-alert"), others))
+    for hit in entry.hits:
+        if hit.override is not None:
+            badges.append(format_html('<span class="badge status" title="{}: {}">{}Override</span>',
+                                      hit.blackout.name, hit.override.reason, icon("shield-check")))
+        elif ticket.is_open:
+            badges.append(format_html('<span class="badge bad" title="{}">{}Blackout</span>', hit.blackout.name,
+                                      icon("calendar-x")))
+    where = "" if service else format_html('<span class="muted">{}</span> ', ticket.service.name if
+                                           ticket.service_id else "no service")
+    return format_html(
+        '<li class="cal-event risk-{}{}"><a href="{}" title="{}{}"><span class="cal-time">{}</span> '
+        '<span class="key">{}</span><span class="cal-name">{}</span></a><span class="cal-meta small">{}'
+        '<span class="badge {}">{}</span> <span class="badge status">{}</span> {}</span></li>',
+        ticket.risk or "none", " collides" if entry.collisions else "", key_url("tracker:ticket", ticket.key),
+        ticket.title, f" · overlaps {others}" if others else "", item.label, ticket.key, ticket.title, where,
+        risk_tone(ticket.risk), risk_label(ticket.risk), status_label(ticket.status),
+        format_html_join("", "{}", ((b,) for b in badges)))

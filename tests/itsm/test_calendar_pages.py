@@ -132,6 +132,7 @@ def test_the_schedule_panel_shows_the_window_collisions_and_blackouts(cast, clie
     assert "Tue 2 Feb 2027 19:00–22:00 UTC" in html
     assert "Collides with 1 change" in html and february[1].key in html
     assert "Override a blackout" not in html  # not a change manager
+    assert "<strong>Collision</strong> · the window overlaps" in html and f">{february[1].key}</a>" in html
     incident = core.ticket_create(actor=cast.agent1, kind=Kind.INCIDENT, title="Payslips blank")
     assert 'id="h-schedule"' not in client_for(cast.agent1).get(f"/tickets/{incident.key}/").content.decode()
 
