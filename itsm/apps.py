@@ -9,11 +9,7 @@ class ItsmConfig(AppConfig):
     demo_order = 10
 
     def ready(self):
-        from tracker import hooks
-
         from . import services, ui
 
         ui.register()
-        # The change calendar's rules hold for every write of a change window (UI, API, other apps).
-        hooks.register_guard(services.schedule_guard)
-        hooks.register(services.schedule_observer)
+        services.register()

@@ -1,17 +1,28 @@
-"""Demo data of service management (the app's demo step, `ItsmConfig.demo_seed`): knowledge-base articles and FAQ
-entries, and the change calendar's month ahead."""
+"""Demo data of service management (the app's demo step, `ItsmConfig.demo_seed`): knowledge-base articles and
+FAQ entries; the CABs and standard-change templates of change enablement, and the changes of the history
+decided by their CAB's votes, with a handful of recent ones left in every approval state; and changes rolled
+out site by site across Berlin, Singapore, New York and London: go-lives that went well, one in progress now,
+one planned for the coming days, and the change from hell (a task handed off, a failed go-live in Singapore,
+the rollback, incidents raised by users and linked as caused by it, and the change manager's review).
+After the history: the change calendar's month ahead, planned around a year-end freeze, a data-centre power
+test, the monthly payroll run and the web shop's trading weekends."""
 
+import random
+from collections.abc import Callable
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from tracker import services as core
-from tracker.choices import ChangeType, Kind, Risk, Status
-from tracker.demo import LONDON, DemoContext
+from tracker.choices import ChangeType, ImplementationResult, Kind, LinkType, Risk, Status
+from tracker.demo import LONDON, TITLES, DemoContext, Life, _values, desk_life, office_after
 from tracker.errors import DomainError
-from tracker.models import Service
+from tracker.models import Service, Ticket, User
 
-from .choices import Repeat
-from .models import Blackout, KnowledgeArticle
+from . import services as itsm
+from .choices import CabRule, Repeat, RollbackOutcome, RoundStatus, TaskState, Vote
+from .models import ApprovalRound, Blackout, Cab, ChangeTask, ChangeTemplate, KnowledgeArticle
 from .selectors import blackouts_hit, change_collisions
 from .services import blackout_create, change_schedule
 
@@ -55,15 +66,445 @@ ARTICLES = [
 
 
 def seed(ctx: DemoContext) -> None:
-    """The published articles the portal's search and FAQ show (idempotent, by title); after the history, the
-    change calendar's month ahead."""
+    """The published articles the portal's search and FAQ show (idempotent, by title); the CABs, templates and
+    change stories of change enablement, and the changes rolled out site by site; after the history, the change
+    calendar's month ahead."""
     ctx.at_end(lambda: seed_change_calendar(ctx))
-    services = {s.name: s for s in Service.objects.all()}
+    by_name = {s.name: s for s in Service.objects.all()}
     for title, service, body in ARTICLES:
         KnowledgeArticle.objects.update_or_create(
             title=title,
-            defaults={"body": body, "service": services.get(service), "faq": True, "published": True},
+            defaults={"body": body, "service": by_name.get(service), "faq": True, "published": True},
         )
+    seed_change_setup(ctx)
+    ctx.lives[Kind.CHANGE] = change_life
+    for at, life in recent_changes(ctx):
+        ctx.story(at, life)
+    for rollout in ROLLOUTS:
+        raised = ctx.now - timedelta(days=rollout.days_ago, hours=3)
+        ctx.story(raised, rollout_life(ctx, raised, rollout))
+
+
+# --- change enablement --------------------------------------------------------------------------------------
+
+TEMPLATES = [
+    # title, service, risk, plan, backout, description, later versions (changes, note)
+    ("Rotate VPN certificates", "VPN", Risk.LOW,
+     "1. Issue the new pair from the internal CA\n2. Load it on the standby gateway, fail over\n3. Load it on the "
+     "primary, fail back\n4. Check a client connects from outside", "Fail back to the gateway with the old pair "
+     "(kept for 30 days)", "Quarterly rotation of the VPN gateway certificates.",
+     [({"implementation_plan": "1. Issue the new pair from the internal CA\n2. Load it on the standby gateway, fail "
+        "over\n3. Load it on the primary, fail back\n4. Check a client connects from outside and from a hotel "
+        "Wi-Fi (TCP mode)"}, "Also check TCP mode after the hotel Wi-Fi incidents.")]),
+    ("Add a mailbox quota tier", "Email", Risk.LOW,
+     "1. Create the quota policy\n2. Assign it to the requested mailboxes\n3. Confirm the new limit in the "
+     "admin centre", "Assign the previous policy again", "For teams that keep large attachments.", []),
+    ("Restart web shop cache nodes", "Web shop", Risk.MEDIUM,
+     "1. Drain one node from the load balancer\n2. Restart it, wait for warm-up\n3. Put it back; repeat per "
+     "node", "None needed: a node rejoins on restart; stop after the first node if errors rise",
+     "Outside 11:00-14:00 and 18:00-21:00 (peak hours).", []),
+    ("Renew payroll TLS certificate by hand", "Payroll", Risk.MEDIUM, "Replace the certificate file on both nodes",
+     "Put the old file back", "Replaced by the automatic renewal in May.", []),
+]
+RETIRED = {"Renew payroll TLS certificate by hand"}
+
+
+def seed_change_setup(ctx: DemoContext) -> None:
+    """The CABs carl chairs and the standard-change templates he wrote (idempotent, by name)."""
+    u, at = ctx.users, ctx.now - timedelta(days=45)
+    boards = [
+        ("Change Advisory Board", None, False, CabRule.MAJORITY, 1, ["carl", "maria", "dana", "liam"]),
+        ("Payroll CAB", ctx.services["Payroll"], False, CabRule.ALL, 1, ["carl", "devon", "maria"]),
+        ("Emergency CAB", None, True, CabRule.ANY, 1, ["carl", "maria"]),
+    ]
+    for name, service, emergency, rule, quorum, members in boards:
+        existing = Cab.objects.filter(name=name).first()
+        itsm.cab_save(actor=u["carl"], cab=existing, name=name, service=service, emergency=emergency, rule=rule,
+                      quorum=quorum, members=[u[m] for m in members], now=at)
+    for title, service, risk, plan, backout, description, later in TEMPLATES:
+        if ChangeTemplate.objects.filter(title=title).exists():
+            continue
+        template = itsm.template_create(actor=u["carl"], title=title, service=ctx.services[service], risk=risk,
+                                        implementation_plan=plan, backout_plan=backout, description=description,
+                                        now=at)
+        for i, (changes, note) in enumerate(later, start=1):
+            itsm.template_update(actor=u["carl"], template=template, changes=changes, note=note,
+                                 now=at + timedelta(days=10 * i))
+        if title in RETIRED:
+            itsm.template_retire(actor=u["carl"], template=template, now=ctx.now - timedelta(days=20))
+
+
+PLAN = {"implementation_plan": "1. Announce in the service channel\n2. Deploy\n3. Verify with the smoke tests",
+        "backout_plan": "Redeploy the previous build (about 10 minutes)"}
+APPROVALS = ["Fine for the planned window.", "OK; the desk knows.", "", "Go.", "Low risk, approved."]
+REJECTIONS = ["The backout plan is not tested.", "Clashes with the month-end payroll run.",
+              "No rollback owner named for the night."]
+CHANGE_REQUESTS = ["Name who runs the backout, and how long it takes.", "Add the smoke tests you will run.",
+                   "Move the window out of the bank upload (02:00-03:00)."]
+
+
+def _members(ticket: Ticket) -> list[User]:
+    """Who the open round still waits on, in the order of the board's list."""
+    approval_round = ApprovalRound.objects.filter(ticket=ticket, status=RoundStatus.OPEN).first()
+    if approval_round is None:
+        return []
+    return [a.approver for a in approval_round.approvals.select_related("approver").order_by("approver__username")
+            if a.decision == Vote.PENDING]
+
+
+def _vote(ticket: Ticket, user: User, decision: str, comment: str, at: datetime) -> bool:
+    """Vote when the round still waits on this person (a story never votes twice or after the decision)."""
+    if user not in _members(ticket):
+        return False
+    itsm.approval_vote(ticket=ticket, actor=user, decision=decision, comment=comment, now=at)
+    ticket.refresh_from_db()
+    return True
+
+
+def _round_votes(ticket: Ticket, rng: random.Random, at: datetime, *, against: str = "", emergency: bool = False):
+    """Each approver votes after a while, until the round is decided; one of them against, if `against`."""
+    voted_against = False
+    for user in list(_members(ticket)):
+        at = office_after(at, rng.uniform(20, 300), emergency)
+        yield at, ticket
+        if not voted_against and against:
+            voted_against = _vote(ticket, user, against, rng.choice(
+                REJECTIONS if against == Vote.REJECTED else CHANGE_REQUESTS), at)
+        else:
+            _vote(ticket, user, Vote.APPROVED, rng.choice(APPROVALS), at)
+        if not ApprovalRound.objects.filter(ticket=ticket, status=RoundStatus.OPEN).exists():
+            return
+
+
+def _window(at: datetime, lead: timedelta) -> tuple[datetime, datetime]:
+    start = datetime.combine((at + lead).astimezone(LONDON).date(), time(19), LONDON)
+    return start, start + timedelta(hours=2)
+
+
+def change_life(ctx: DemoContext, rng: random.Random, at: datetime, *, kind: str = Kind.CHANGE) -> Life:
+    """A change of the history: a standard one from a template, or a normal or emergency one decided by its CAB's
+    votes (sometimes rejected or sent back for changes, then revised and approved); then implemented and
+    reviewed."""
+    u = ctx.users
+    change_type = rng.choice([ChangeType.STANDARD, ChangeType.NORMAL, ChangeType.NORMAL, ChangeType.EMERGENCY])
+    emergency = change_type == ChangeType.EMERGENCY
+    start, end = _window(at, timedelta(hours=rng.uniform(4, 12)) if emergency else timedelta(days=rng.randint(2, 6)))
+    requester = rng.choice([u["liam"], u["liam"], u["devon"]])
+    if change_type == ChangeType.STANDARD:
+        template = rng.choice(list(ChangeTemplate.objects.filter(retired_at__isnull=True).order_by("title")))
+        ticket = itsm.standard_change_create(template=template, actor=requester, now=at, window_start=start,
+                                             window_end=end)
+    else:
+        service = rng.choice(list(ctx.services.values()))
+        ticket = core.ticket_create(actor=requester, kind=Kind.CHANGE, title=rng.choice(TITLES[Kind.CHANGE]), now=at,
+                                    **_values(ctx, rng, service, change_type=change_type, risk=rng.choice(Risk.values),
+                                              window_start=start, window_end=end))
+    ctx.tickets[Kind.CHANGE].append(ticket)
+    t = office_after(at, rng.uniform(30, 240), emergency)
+    yield t, ticket
+    if change_type == ChangeType.STANDARD:
+        core.ticket_transition(ticket=ticket, to=Status.APPROVED, actor=requester, now=t)
+    else:
+        core.ticket_transition(ticket=ticket, to=Status.REVIEW, actor=requester, now=t,
+                               values={**PLAN, "risk": ticket.risk or Risk.LOW})
+        route = rng.random()
+        if emergency and route < 0.3:  # the outage cannot wait for the ECAB
+            t = office_after(t, rng.uniform(5, 30), True)
+            yield t, ticket
+            core.ticket_transition(ticket=ticket, to=Status.IN_PROGRESS, actor=requester, now=t, values={
+                "emergency_justification": "Users cannot work until it is fixed; the ECAB is asked in parallel."})
+        against = "" if emergency or route >= 0.3 else Vote.REJECTED if route < 0.18 else Vote.CHANGES_REQUESTED
+        for step in _round_votes(ticket, rng, t, against=against, emergency=emergency):
+            t = step[0]
+            yield step
+        if ticket.status in (Status.REJECTED, Status.NEW):  # revisit, revise, resubmit: round 2 approves
+            t = office_after(t, rng.uniform(60, 300))
+            yield t, ticket
+            if ticket.status == Status.REJECTED:
+                core.ticket_transition(ticket=ticket, to=Status.NEW, actor=requester, now=t)
+            core.ticket_update(ticket=ticket, actor=requester, version=ticket.version, now=t, changes={
+                "backout_plan": "Redeploy the previous build; rehearsed on staging (12 minutes), run by the on-call "
+                                "engineer"})
+            core.ticket_comment(ticket=ticket, actor=requester, now=t, body="Backout rehearsed on staging: 12 minutes "
+                                "end to end; the on-call engineer runs it.")
+            core.ticket_transition(ticket=ticket, to=Status.REVIEW, actor=requester, now=t)
+            for step in _round_votes(ticket, rng, t):
+                t = step[0]
+                yield step
+    if ticket.status == Status.APPROVED:
+        t = max(t, ticket.window_start or t)
+        yield t, ticket
+        core.ticket_transition(ticket=ticket, to=Status.IN_PROGRESS, actor=requester, now=t)
+    if ticket.status != Status.IN_PROGRESS:
+        return
+    t += timedelta(minutes=rng.uniform(40, 110))
+    yield t, ticket
+    roll = rng.random()
+    result = (ImplementationResult.SUCCESSFUL if roll < 0.8 else ImplementationResult.FAILED if roll < 0.9
+              else ImplementationResult.ROLLED_BACK)
+    core.ticket_transition(ticket=ticket, to=Status.RESOLVED, actor=requester, now=t,
+                           values={"implementation_result": result})
+    if result != ImplementationResult.SUCCESSFUL:  # users notice the next morning
+        morning = office_after(t, rng.uniform(5, 40))
+        own = random.Random(rng.getrandbits(64))
+        ctx.story(morning, desk_life(ctx, own, morning, kind=Kind.INCIDENT, service=ticket.service, caused_by=ticket,
+                                     title=f"{ticket.service.name if ticket.service else 'Service'} not working "
+                                     "since last night"))
+    t = office_after(t, rng.uniform(1, 2) * 8.5 * 60)
+    yield t, ticket
+    review = {"review_notes": "Went as planned."}
+    if result != ImplementationResult.SUCCESSFUL:  # a failed go-live closes only after its full review
+        review = {"review_notes": "Rolled back after the smoke tests failed; users saw errors until the backout.",
+                  "review_cause": "A configuration difference between staging and production.",
+                  "review_actions": "Retry after the vendor patch; compare staging and production configuration "
+                                    "before every deploy (liam). Users were told through the desk."}
+    elif emergency:  # so does an emergency change
+        review.update(review_cause="None: the emergency fix did what it should.",
+                      review_actions="Plan the permanent fix as a normal change (liam).")
+    core.ticket_transition(ticket=ticket, to=Status.CLOSED, actor=u["carl"], now=t, values=review)
+
+
+def recent_changes(ctx: DemoContext) -> list:
+    """Changes of the last days left in every approval state at the present, for people to open: one waiting on
+    carl's vote, one rejected, one back with its requester for changes, one in its second round, an emergency
+    change started before its approval, a plan changed after approval, a draft and a standard change."""
+    u, now = ctx.users, ctx.now
+    svc = ctx.services
+
+    def raise_change(at, title, service, *, requester="liam", change_type=ChangeType.NORMAL, days=3):
+        start, end = _window(at, timedelta(days=days))
+        return core.ticket_create(actor=u[requester], kind=Kind.CHANGE, title=title, now=at, service=svc[service],
+                                  change_type=change_type, risk=Risk.MEDIUM, window_start=start, window_end=end,
+                                  description=f"Planned change on {service}.")
+
+    def submit(ticket, at, requester="liam"):
+        core.ticket_transition(ticket=ticket, to=Status.REVIEW, actor=u[requester], now=at,
+                               values={**PLAN, "risk": Risk.MEDIUM})
+
+    def waiting_for_carl(at):  # round 1: maria approved, dana asked for nothing yet, carl still to vote
+        ticket = raise_change(at, "Upgrade mail gateway to 11.2", "Email")
+        yield at + timedelta(minutes=20), ticket
+        submit(ticket, at + timedelta(minutes=20))
+        yield at + timedelta(hours=2), ticket
+        _vote(ticket, u["maria"], Vote.APPROVED, "Fine for Thursday night.", at + timedelta(hours=2))
+
+    def rejected(at):  # the requester has not revisited it yet
+        ticket = raise_change(at, "Patch HR portal database", "HR portal")
+        yield at + timedelta(minutes=30), ticket
+        submit(ticket, at + timedelta(minutes=30))
+        yield at + timedelta(hours=1), ticket
+        _vote(ticket, u["carl"], Vote.REJECTED, "The backout plan is not tested.", at + timedelta(hours=1))
+        yield at + timedelta(hours=3), ticket
+        _vote(ticket, u["maria"], Vote.REJECTED, "No rollback owner named for the night.", at + timedelta(hours=3))
+
+    def changes_requested(at):  # Payroll CAB: devon asks for changes; with liam to revise
+        ticket = raise_change(at, "Move payroll batch to 02:00", "Payroll")
+        yield at + timedelta(minutes=15), ticket
+        submit(ticket, at + timedelta(minutes=15))
+        yield at + timedelta(hours=1), ticket
+        _vote(ticket, u["devon"], Vote.CHANGES_REQUESTED, "Move the window out of the bank upload (02:00-03:00).",
+              at + timedelta(hours=1))
+
+    def second_round(at):  # scenario 2: rejected, revisited, resubmitted; round 2 waits on carl
+        ticket = raise_change(at, "Add EU VAT rates to web shop", "Web shop")
+        yield at + timedelta(minutes=10), ticket
+        submit(ticket, at + timedelta(minutes=10))
+        yield at + timedelta(hours=1), ticket
+        _vote(ticket, u["maria"], Vote.REJECTED, "Clashes with the price import at 20:00.", at + timedelta(hours=1))
+        _vote(ticket, u["dana"], Vote.REJECTED, "Agree with Maria: move it.", at + timedelta(hours=1, minutes=30))
+        t = at + timedelta(hours=3)
+        yield t, ticket
+        core.ticket_transition(ticket=ticket, to=Status.NEW, actor=u["liam"], now=t)
+        start, end = _window(t, timedelta(days=4))
+        core.ticket_update(ticket=ticket, actor=u["liam"], version=ticket.version, now=t,
+                           changes={"window_start": start + timedelta(hours=2), "window_end": end + timedelta(hours=2)})
+        core.ticket_comment(ticket=ticket, actor=u["liam"], now=t, body="Moved to 21:00, after the price import.")
+        core.ticket_transition(ticket=ticket, to=Status.REVIEW, actor=u["liam"], now=t)
+        yield t + timedelta(hours=1), ticket
+        _vote(ticket, u["maria"], Vote.APPROVED, "Thanks, fine now.", t + timedelta(hours=1))
+
+    def emergency_started(at):  # the ECAB has not voted yet; implementation runs on a recorded justification
+        ticket = raise_change(at, "Hotfix payroll tax table import", "Payroll", change_type=ChangeType.EMERGENCY,
+                              days=0)
+        yield at + timedelta(minutes=5), ticket
+        submit(ticket, at + timedelta(minutes=5))
+        yield at + timedelta(minutes=20), ticket
+        core.ticket_transition(ticket=ticket, to=Status.IN_PROGRESS, actor=u["liam"], now=at + timedelta(minutes=20),
+                               values={"emergency_justification": "Tonight's payroll run fails on the Z tax codes "
+                                                                  "without the fixed import; the run starts at 22:00."})
+
+    def replanned(at):  # approved, then the plan changed: back to the CAB, round 2 open
+        ticket = raise_change(at, "Rotate database credentials for the web shop", "Web shop", days=5)
+        yield at + timedelta(minutes=10), ticket
+        submit(ticket, at + timedelta(minutes=10))
+        for i, user in enumerate(("carl", "maria")):
+            _vote(ticket, u[user], Vote.APPROVED, "Fine.", at + timedelta(hours=1 + i))
+        yield at + timedelta(hours=6), ticket
+        core.ticket_update(ticket=ticket, actor=u["liam"], version=ticket.version, now=at + timedelta(hours=6),
+                           changes={"implementation_plan": PLAN["implementation_plan"] + "\n4. Rotate the read "
+                                                                                          "replica's user too"})
+
+    def draft(at):
+        ticket = raise_change(at, "Deploy payroll release 4.9", "Payroll", requester="devon", days=9)
+        yield at, ticket
+
+    def standard(at):
+        template = ChangeTemplate.objects.get(title="Rotate VPN certificates")
+        start, end = _window(at, timedelta(days=1))
+        ticket = itsm.standard_change_create(template=template, actor=u["liam"], now=at, window_start=start,
+                                             window_end=end)
+        yield at + timedelta(minutes=5), ticket
+        core.ticket_transition(ticket=ticket, to=Status.APPROVED, actor=u["liam"], now=at + timedelta(minutes=5))
+        incidents = [i for i in ctx.tickets[Kind.INCIDENT] if i.service_id == svc["VPN"].pk][-1:]
+        for incident in incidents:
+            core.ticket_link(source=ticket, target=incident, type=LinkType.RELATES_TO, actor=u["liam"],
+                             now=at + timedelta(minutes=5))
+
+    stories = [(26, waiting_for_carl), (30, rejected), (20, changes_requested), (50, second_round),
+               (3, emergency_started), (28, replanned), (6, draft), (8, standard)]
+    return [(now - timedelta(hours=hours), make(now - timedelta(hours=hours))) for hours, make in stories]
+    for rollout in ROLLOUTS:
+        raised = ctx.now - timedelta(days=rollout.days_ago, hours=3)
+        ctx.story(raised, rollout_life(ctx, raised, rollout))
+
+
+# --- changes rolled out site by site -------------------------------------------------------------------
+
+# site: (business unit, country, IANA zone)
+SITES = {
+    "London": ("UK Head Office", "GB", "Europe/London"),
+    "Berlin": ("Retail DACH", "DE", "Europe/Berlin"),
+    "Singapore": ("APAC Finance", "SG", "Asia/Singapore"),
+    "New York": ("Americas Finance", "US", "America/New_York"),
+}
+
+
+@dataclass(frozen=True)
+class Rollout:
+    days_ago: float  # when the change was raised; it goes live two days later, at 20:00 on each site's clock
+    service: str
+    title: str
+    sites: tuple[tuple[str, str], ...]  # (site, owner: a username, or "team" for Application Support)
+    fate: str = "ok"  # ok | hell | live (the go-live is under way now) | planned (the go-live is still ahead)
+
+
+ROLLOUTS = (
+    Rollout(25, "Email", "Mail gateway 11.2 in every region",
+            (("London", "liam"), ("Berlin", "devon"), ("Singapore", "dana"))),
+    Rollout(18, "VPN", "VPN client 5.0 per office", (("Berlin", "devon"), ("New York", "team"), ("London", "liam"))),
+    Rollout(12, "Payroll", "Payroll 4.8 go-live in Berlin, Singapore and New York",
+            (("Berlin", "devon"), ("Singapore", "devon"), ("New York", "team")), fate="hell"),
+    Rollout(7, "HR portal", "HR portal single sign-on cut-over", (("London", "liam"), ("Berlin", "dana"))),
+    Rollout(2.1, "Web shop", "Web shop EU VAT rates per storefront",
+            (("London", "liam"), ("Berlin", "devon"), ("New York", "team")), fate="live"),
+    Rollout(1, "Payroll", "Payroll 4.8.1 go-live (retry with the SG tax tables)",
+            (("Singapore", "dana"), ("Berlin", "devon"), ("New York", "team")), fate="planned"),
+)
+
+
+def _go_live(day, site: str) -> tuple[datetime, datetime]:
+    zone = ZoneInfo(SITES[site][2])
+    start = datetime.combine(day, time(20), zone)
+    return start, start + timedelta(hours=2)
+
+
+def rollout_life(ctx: DemoContext, at: datetime, plan: Rollout) -> Life:
+    """A normal change rolled out site by site: planned with a task per site, through today's CAB, started at
+    the first site's window, each task reported by its owner; "hell" fails in Singapore and is rolled back."""
+    u = ctx.users
+    service = ctx.services[plan.service]
+    day = (at + timedelta(days=2)).date()
+    if plan.fate == "live":  # under way now: the first sites' windows have just passed
+        day = (ctx.now - timedelta(hours=5)).astimezone(ZoneInfo("Europe/London")).date()
+    windows = {site: _go_live(day, site) for site, _ in plan.sites}
+    change = core.ticket_create(
+        actor=u["liam"], kind=Kind.CHANGE, title=plan.title, now=at, service=service, group=ctx.l2,
+        change_type=ChangeType.NORMAL, risk=Risk.HIGH, impact=2, urgency=2,
+        description=f"Roll-out of {plan.service} site by site: " + ", ".join(s for s, _ in plan.sites) + ".",
+        implementation_plan="One task per site at 20:00 site time; each site signs off before the next starts.",
+        backout_plan="Redeploy the previous version from the release share; restore the database snapshot.",
+        window_start=min(w[0] for w in windows.values()), window_end=max(w[1] for w in windows.values()))
+    for site, owner in plan.sites:
+        unit, country, zone = SITES[site]
+        start, end = windows[site]
+        itsm.task_add(change=change, actor=u["liam"], title=f"Cut over {site}", business_unit=unit, site=site,
+                      country=country, time_zone=zone, planned_start=start, planned_end=end, now=at,
+                      assignee=None if owner == "team" else u[owner], group=ctx.l2 if owner == "team" else None)
+    t = at + timedelta(hours=2)
+    yield t, change
+    core.ticket_transition(ticket=change, to=Status.REVIEW, actor=u["liam"], now=t)
+    t += timedelta(hours=20)
+    yield t, change
+    # The service's CAB votes; every approver is for it (each site signs off before the next starts).
+    yield from _round_votes(change, random.Random(plan.title), t)
+    order = sorted(plan.sites, key=lambda s: windows[s[0]][0])
+    t = windows[order[0][0]][0] - timedelta(minutes=15)
+    yield t, change
+    core.ticket_transition(ticket=change, to=Status.IN_PROGRESS, actor=u["liam"], now=t)
+
+    def task(site: str) -> ChangeTask:
+        return ChangeTask.objects.select_related("change", "assignee", "group").get(change=change, site=site)
+
+    def owner(site: str):
+        held = task(site)
+        return held.assignee or u["liam"]
+
+    if plan.fate == "hell":  # devon hands Singapore to dana, who is on site that week
+        itsm.task_handoff(task=task("Singapore"), actor=u["devon"], assignee=u["dana"], now=t,
+                          note="Dana is in the Singapore office this week.")
+    for site, _ in order:
+        start, end = windows[site]
+        yield start, change
+        itsm.task_report(task=task(site), actor=owner(site), state=TaskState.IN_PROGRESS, now=start)
+        finish = end - timedelta(minutes=25)
+        yield finish, change
+        if plan.fate == "hell" and site == "Singapore":
+            yield from _hell(ctx, change, finish, task, service)
+            return
+        itsm.task_report(task=task(site), actor=owner(site), state=TaskState.DONE, now=finish,
+                         note=f"{site} signed off: smoke tests green.")
+    t = max(w[1] for w in windows.values()) + timedelta(minutes=30)
+    yield t, change
+    core.ticket_transition(ticket=change, to=Status.RESOLVED, actor=u["liam"], now=t,
+                           values={"implementation_result": ImplementationResult.SUCCESSFUL})
+    t += timedelta(days=1)
+    yield t, change
+    core.ticket_transition(ticket=change, to=Status.CLOSED, actor=u["carl"], now=t)
+
+
+def _hell(ctx: DemoContext, change: Ticket, at: datetime, task: Callable[[str], ChangeTask], service) -> Life:
+    """Singapore (first: east of the others) fails, Berlin and New York are called off, devon runs the backout
+    plan, users raise incidents the next morning that the desk links as caused by the change, and carl writes
+    the review before closing it."""
+    u = ctx.users
+    itsm.task_report(task=task("Singapore"), actor=u["dana"], state=TaskState.FAILED, now=at,
+                     note="Payroll runs failed: the SG tax tables were not in the 4.8 package.")
+    t = at + timedelta(minutes=10)
+    yield t, change
+    for site in ("Berlin", "New York"):
+        itsm.task_report(task=task(site), actor=u["carl"], state=TaskState.CANCELLED, now=t,
+                         note="Called off after the Singapore failure.")
+    t += timedelta(minutes=50)
+    yield t, change
+    itsm.rollback_record(change=change, actor=u["devon"], run_by=u["devon"], ran_at=t, now=t,
+                         outcome=RollbackOutcome.RESTORED, note="4.7 redeployed in Singapore; the "
+                         "database snapshot taken before the window restored.")
+    core.ticket_transition(ticket=change, to=Status.RESOLVED, actor=u["liam"], now=t,
+                           values={"implementation_result": ImplementationResult.ROLLED_BACK})
+    for requester, minutes in ((u["alice"], 9 * 60), (u["bob"], 9 * 60 + 25)):
+        morning = t + timedelta(minutes=minutes)
+        ctx.story(morning, desk_life(ctx, ctx.fork(), morning, kind=Kind.INCIDENT, requester=requester,
+                                     service=service, caused_by=change,
+                                     title="Payslip preview shows last month's figures"))
+    t += timedelta(days=2)
+    yield t, change
+    core.ticket_transition(ticket=change, to=Status.CLOSED, actor=u["carl"], now=t, values={
+        "review_notes": "Singapore went first; its payroll runs failed at 21:35 SGT, Berlin and New York were called "
+                        "off, and the backout plan restored 4.7 within the hour. Two users saw stale payslip "
+                        "previews the next morning.",
+        "review_cause": "The 4.8 package was built without the SG tax tables; the pre-checks did not look for them.",
+        "review_actions": "Add a tax-table check to the package pipeline (devon); Singapore pre-checks run the day "
+                          "before (dana); retry as 4.8.1 with the tables."})
 
 
 # --- the change calendar ------------------------------------------------------------------------------------
@@ -71,17 +512,17 @@ def seed(ctx: DemoContext) -> None:
 # The month ahead as the change manager plans it: (days from today, service, title, risk, start hour, hours,
 # submitted to the CAB). Two pairs overlap on purpose (Email, HR portal): the calendar flags them.
 PLANNED = [
-    (1, "VPN", "Rotate VPN certificates", Risk.MEDIUM, 19, 2, True),
-    (2, "Email", "Upgrade mail gateway to 11.2", Risk.HIGH, 19, 3, True),
+    (1, "VPN", "Renew the VPN gateway licence", Risk.MEDIUM, 19, 2, True),
+    (2, "Email", "Upgrade mail gateway to 11.4", Risk.HIGH, 19, 3, True),
     (2, "Email", "Rotate mail TLS certificates", Risk.LOW, 21, 2, False),
-    (3, "HR portal", "Patch HR portal database", Risk.MEDIUM, 20, 2, True),
-    (5, "Web shop", "Add EU VAT rates to web shop", Risk.MEDIUM, 19, 2, True),
+    (3, "HR portal", "Apply the HR portal database security patch", Risk.MEDIUM, 20, 2, True),
+    (5, "Web shop", "Add Swiss VAT rates to the web shop", Risk.MEDIUM, 19, 2, True),
     (6, "Payroll", "Deploy payroll release 26.12", Risk.HIGH, 19, 3, True),
     (8, "HR portal", "Deploy HR portal release", Risk.MEDIUM, 19, 3, True),
     (8, "HR portal", "Move HR portal search index", Risk.LOW, 21, 1, False),
     (9, "VPN", "Upgrade VPN concentrator firmware", Risk.HIGH, 20, 3, False),
     (10, "Email", "Enable DMARC reject policy", Risk.MEDIUM, 19, 1, True),
-    (12, "Payroll", "Move payroll batch to 02:00", Risk.LOW, 19, 2, False),
+    (12, "Payroll", "Split the payroll batch by country", Risk.LOW, 19, 2, False),
     (13, "Web shop", "Switch web shop CDN provider", Risk.HIGH, 20, 3, True),
     (15, "HR portal", "Rotate HR portal signing keys", Risk.LOW, 19, 1, False),
     (16, "Email", "Retire the old SMTP relay", Risk.MEDIUM, 20, 2, False),
@@ -132,26 +573,31 @@ def seed_change_calendar(ctx: DemoContext) -> None:
                               starts_at=local(friday, 18), ends_at=local(friday + timedelta(days=3), 6),
                               repeat=Repeat.WEEKLY, time_zone="Europe/London")
 
-    def free(service, day, hour, hours, overlap):
+    def free(service, day, hour, hours):
         """The planned day, or the nearest one before it (a rush before a freeze), else after it, that is in no
-        blackout and, unless the overlap is meant, collides with nothing planned."""
+        blackout and collides with nothing planned."""
         days = [day - timedelta(days=n) for n in range(8)] + [day + timedelta(days=n) for n in range(1, 40)]
         for d in days:
             start = local(d, hour)
             end = start + timedelta(hours=hours)
             if d > today and not blackouts_hit(service_id=service.pk, start=start, end=end) and (
-                    overlap or not change_collisions(ticket=None, start=start, end=end, service_id=service.pk)):
+                    not change_collisions(ticket=None, start=start, end=end, service_id=service.pk)):
                 return start, end
         raise AssertionError(f"No free window for {service} near {day}")
 
+    previous = None
     for n, (days, service_name, title, risk, hour, hours, submit) in enumerate(PLANNED):
         service = ctx.services[service_name]
-        overlap = n in OVERLAPPING
-        start, end = free(service, today + timedelta(days=days), hour, hours, overlap)
+        if n in OVERLAPPING:  # meant to overlap the change planned just before it, on the same service
+            start = previous.window_start + timedelta(hours=hour - previous.window_start.astimezone(LONDON).hour)
+            end = start + timedelta(hours=hours)
+        else:
+            start, end = free(service, today + timedelta(days=days), hour, hours)
         created = now - timedelta(days=ctx.rng.uniform(1, 12), hours=ctx.rng.uniform(0, 6))
         change = core.ticket_create(actor=liam, kind=Kind.CHANGE, title=title, now=created, service=service,
                                     change_type=ChangeType.NORMAL, risk=risk, window_start=start, window_end=end,
                                     description="Planned in the weekly change meeting.", **PLAN)
+        previous = change
         if submit:
             with suppress(DomainError):  # a CAB that refuses the submission leaves it planned
                 core.ticket_transition(ticket=change, to=Status.REVIEW, actor=liam, now=created + timedelta(hours=1),

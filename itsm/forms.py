@@ -1,14 +1,18 @@
-"""Forms of the self-service portal and the change calendar. They check shape only; the domain functions
-decide."""
+"""Forms of the self-service portal, of change enablement (CABs, templates, votes, a change's tasks and
+rollback) and of the change calendar. They check shape only; the domain functions decide."""
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from tracker.choices import Kind, Level
-from tracker.models import Service
+from tracker.choices import Kind, Level, Risk
+from tracker.forms import staff_users
+from tracker.models import AssignmentGroup, Service
 from tracker.workflows import REQUESTER_KINDS
 
-from .choices import Repeat
+from .choices import CAST_VOTES, CabRule, Repeat, RollbackOutcome, TaskState, Vote
+
+User = get_user_model()
 
 
 class PortalTicketForm(forms.Form):
@@ -43,6 +47,144 @@ class PortalTicketForm(forms.Form):
         label="How urgent is it?",
         help_text="High: you cannot work at all.",
     )
+
+
+# --- change enablement ----------------------------------------------------------------------------------
+
+
+class CabForm(forms.Form):
+    name = forms.CharField(max_length=120, widget=forms.TextInput(attrs={"size": 40, "autocomplete": "off"}))
+    service = forms.ModelChoiceField(queryset=Service.objects.filter(active=True), required=False,
+                                     empty_label="Every service without a CAB of its own",
+                                     help_text="A CAB for one service decides its changes; a global one the rest.")
+    emergency = forms.BooleanField(required=False, label="Emergency CAB (decides emergency changes)")
+    rule = forms.ChoiceField(choices=CabRule.choices, initial=CabRule.MAJORITY, label="Decision rule",
+                             widget=forms.RadioSelect)
+    quorum = forms.IntegerField(min_value=1, max_value=100, initial=1, label="N (for “any N approvers”)")
+    members = forms.ModelMultipleChoiceField(queryset=User.objects.none(), label="Approvers",
+                                             widget=forms.CheckboxSelectMultiple,
+                                             help_text="Staff only. A change's requester is never asked about it.")
+    active = forms.BooleanField(required=False, initial=True, label="Live (decides new rounds)")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["members"].queryset = staff_users()
+        self.fields["members"].label_from_instance = lambda user: f"{user.display_name} ({user.get_role_display()})"
+
+
+class TemplateForm(forms.Form):
+    title = forms.CharField(max_length=200, widget=forms.TextInput(attrs={"size": 60, "autocomplete": "off"}),
+                            help_text="Also the title of the changes made from it (editable when raising one).")
+    service = forms.ModelChoiceField(queryset=Service.objects.filter(active=True), required=False,
+                                     empty_label="No service")
+    risk = forms.ChoiceField(choices=Risk.choices, initial=Risk.LOW, label="Risk level")
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="Markdown.")
+    implementation_plan = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}))
+    backout_plan = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+    note = forms.CharField(required=False, max_length=2000, label="What changed (for the version history)",
+                           widget=forms.TextInput(attrs={"size": 60}))
+
+    def values(self) -> dict:
+        data = dict(self.cleaned_data)
+        data.pop("note", None)
+        return data
+
+
+class StandardChangeForm(forms.Form):
+    title = forms.CharField(max_length=200, widget=forms.TextInput(attrs={"size": 60, "autocomplete": "off"}))
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="Markdown.")
+    window_start = forms.DateTimeField(required=False, label="Window start",
+                                       widget=forms.DateTimeInput(attrs={"type": "datetime-local"},
+                                                                  format="%Y-%m-%dT%H:%M"))
+    window_end = forms.DateTimeField(required=False, label="Window end",
+                                     widget=forms.DateTimeInput(attrs={"type": "datetime-local"},
+                                                                format="%Y-%m-%dT%H:%M"))
+    assignee = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Nobody yet")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = staff_users()
+        zone = f"In your time zone, {timezone.get_current_timezone_name()}."
+        self.fields["window_start"].help_text = zone
+        self.fields["window_end"].help_text = zone
+
+
+class VoteForm(forms.Form):
+    decision = forms.ChoiceField(choices=[(v, {Vote.APPROVED: "Approve", Vote.REJECTED: "Reject",
+                                               Vote.CHANGES_REQUESTED: "Request changes"}[v]) for v in CAST_VOTES],
+                                 widget=forms.RadioSelect, label="Your vote",
+                                 error_messages={"required": "Choose approve, reject or request changes."})
+    comment = forms.CharField(required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3}),
+                              label="Comment", help_text="Required to reject or to request changes.")
+# --- change tasks and rollbacks -------------------------------------------------------------------------
+
+
+class SiteMomentField(forms.DateTimeField):
+    """A date-time typed as the site's wall clock: left naive here, read in the task's zone by the domain."""
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return timezone.make_naive(value) if value is not None and timezone.is_aware(value) else value
+
+
+# Offered as suggestions in the time-zone box (any IANA name is accepted).
+COMMON_ZONES = ("Europe/London", "Europe/Berlin", "Europe/Paris", "Europe/Lisbon", "America/New_York",
+                "America/Chicago", "America/Los_Angeles", "America/Sao_Paulo", "Asia/Singapore", "Asia/Tokyo",
+                "Asia/Kolkata", "Asia/Dubai", "Australia/Sydney", "UTC")
+
+
+class TaskForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    business_unit = forms.CharField(max_length=120, label="Business unit")
+    site = forms.CharField(max_length=120)
+    country = forms.CharField(max_length=2, help_text="Two-letter ISO code: DE, SG, US.",
+                              widget=forms.TextInput(attrs={"size": 3, "autocomplete": "off"}))
+    time_zone = forms.CharField(max_length=64, label="Time zone", help_text="The site's zone, e.g. Asia/Singapore.",
+                                widget=forms.TextInput(attrs={"list": "task-zones", "autocomplete": "off"}))
+    planned_start = SiteMomentField(label="Starts (site time)")
+    planned_end = SiteMomentField(label="Ends (site time)")
+    assignee = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Nobody yet",
+                                      label="Owner")
+    group = forms.ModelChoiceField(queryset=AssignmentGroup.objects.all(), required=False, empty_label="No group",
+                                   label="Group")
+
+    def __init__(self, *args, prefix="task", **kwargs):
+        super().__init__(*args, prefix=prefix, label_suffix="", **kwargs)
+        self.fields["assignee"].queryset = staff_users()
+
+
+class HandoffForm(forms.Form):
+    assignee = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Nobody (the group)",
+                                      label="To")
+    group = forms.ModelChoiceField(queryset=AssignmentGroup.objects.all(), required=False,
+                                   empty_label="Keep the group", label="Group")
+    note = forms.CharField(required=False, max_length=2000, label="Why")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = staff_users()
+
+
+class ReportForm(forms.Form):
+    state = forms.ChoiceField(choices=TaskState.choices)
+    note = forms.CharField(required=False, max_length=4000, label="Result note",
+                           widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class RollbackForm(forms.Form):
+    run_by = forms.ModelChoiceField(queryset=User.objects.none(), label="Run by",
+                                    help_text="Who ran the backout plan.")
+    ran_at = forms.DateTimeField(label="Finished at", widget=forms.DateTimeInput(
+        attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))
+    outcome = forms.ChoiceField(choices=RollbackOutcome.choices)
+    note = forms.CharField(required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, label_suffix="", **kwargs)
+        self.fields["run_by"].queryset = staff_users()
+        self.fields["ran_at"].help_text = f"In your time zone, {timezone.get_current_timezone_name()}."
 
 
 # --- the change calendar ------------------------------------------------------------------------------------

@@ -1,5 +1,7 @@
-"""Service-management records beyond the ticket itself: the knowledge base the portal searches, and the change
-calendar's blackout windows, their recorded overrides and the personal calendar feeds."""
+"""Service-management records beyond the ticket itself: the knowledge base the portal searches, change
+enablement (CABs and their approval rounds, standard-change templates), the tasks of a change at each site,
+the rollbacks of changes whose backout plan ran, and the change calendar's blackout windows, their recorded
+overrides and the personal calendar feeds."""
 
 import hashlib
 from datetime import UTC, datetime, time, timedelta
@@ -9,10 +11,11 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from tracker.models import Service, Ticket
+from tracker.choices import Risk
+from tracker.models import AssignmentGroup, Service, Ticket
 from tracker.timezones import zone_named
 
-from .choices import Repeat
+from .choices import OPEN_TASK_STATES, CabRule, Repeat, RollbackOutcome, RoundStatus, TaskState, Vote
 
 
 class KnowledgeArticle(models.Model):
@@ -37,6 +40,229 @@ class KnowledgeArticle(models.Model):
 
     def __str__(self):
         return self.title
+
+
+# --- change enablement: CABs, their approval rounds, standard-change templates --------------------------
+
+
+class Cab(models.Model):
+    """A change advisory board: named approvers who decide the changes of one service, or of every service
+    without a CAB of its own (`service` empty); an emergency CAB decides emergency changes the same way."""
+
+    name = models.CharField(max_length=120, unique=True)
+    service = models.ForeignKey(
+        Service, null=True, blank=True, on_delete=models.PROTECT, related_name="cabs",
+        help_text="Empty: every service without a CAB of its own.")
+    emergency = models.BooleanField(default=False, help_text="Decides emergency changes (a smaller board).")
+    rule = models.CharField(max_length=12, choices=CabRule.choices, default=CabRule.MAJORITY)
+    quorum = models.PositiveSmallIntegerField(default=1, help_text="With 'any N approvers': how many approvals decide.")
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="cabs", blank=True)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["emergency", "name"]
+        constraints = [
+            # One live board per service and kind of change, and one global board of each kind.
+            models.UniqueConstraint(fields=["service", "emergency"], condition=Q(active=True, service__isnull=False),
+                                    name="itsm_cab_one_per_service"),
+            models.UniqueConstraint(fields=["emergency"], condition=Q(active=True, service__isnull=True),
+                                    name="itsm_cab_one_global"),
+            models.CheckConstraint(condition=Q(quorum__gte=1), name="itsm_cab_quorum_positive"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class ApprovalRound(models.Model):
+    """One submission of a change to its CAB: the approvers asked, the rule that decides, and the outcome.
+    The approvers and the rule are copied when the round opens, so a later edit of the CAB changes no round."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="approval_rounds")
+    number = models.PositiveSmallIntegerField()
+    cab = models.ForeignKey(Cab, on_delete=models.PROTECT, related_name="rounds")
+    rule = models.CharField(max_length=12, choices=CabRule.choices)
+    required = models.PositiveSmallIntegerField(help_text="Approvals that decide the round.")
+    status = models.CharField(max_length=20, choices=RoundStatus.choices, default=RoundStatus.OPEN)
+    reason = models.TextField(blank=True, help_text="Why the round opened (a resubmission, a plan changed).")
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    opened_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["ticket", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "number"], name="itsm_round_number"),
+            # A change waits on one round at a time.
+            models.UniqueConstraint(fields=["ticket"], condition=Q(status="open"), name="itsm_round_one_open"),
+        ]
+
+    def __str__(self):
+        return f"round {self.number} of {self.ticket_id} ({self.status})"
+
+
+class Approval(models.Model):
+    """One approver's request in a round, and their vote (approve, reject with a reason, or ask for changes)."""
+
+    round = models.ForeignKey(ApprovalRound, on_delete=models.CASCADE, related_name="approvals")
+    approver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="approvals")
+    decision = models.CharField(max_length=20, choices=Vote.choices, default=Vote.PENDING)
+    comment = models.TextField(blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["round", "id"]
+        constraints = [models.UniqueConstraint(fields=["round", "approver"], name="itsm_approval_once")]
+        indexes = [
+            # "My approvals": the votes a person still owes (the queue view and its count).
+            models.Index(fields=["approver", "round"], name="itsm_approval_pending",
+                         condition=Q(decision="pending")),
+        ]
+
+    def __str__(self):
+        return f"{self.approver_id} on {self.round_id}: {self.decision}"
+
+
+class ChangeTemplate(models.Model):
+    """A standard change the change manager pre-approved: what it does, on which service, how it is backed
+    out and its risk. Every edit makes a new version (`ChangeTemplateVersion`); a retired template makes no
+    new change, while the changes made from it keep the version they came from."""
+
+    title = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True, help_text="Markdown; copied to each change made from it.")
+    service = models.ForeignKey(Service, null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="change_templates")
+    implementation_plan = models.TextField()
+    backout_plan = models.TextField()
+    risk = models.CharField(max_length=8, choices=Risk.choices, default=Risk.LOW)
+    version = models.PositiveIntegerField(default=1, help_text="The current version's number.")
+    retired_at = models.DateTimeField(null=True, blank=True)
+    retired_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def retired(self) -> bool:
+        return self.retired_at is not None
+
+
+class ChangeTemplateVersion(models.Model):
+    """What a template said at one version: a standard change records the version it was made from."""
+
+    template = models.ForeignKey(ChangeTemplate, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    service = models.ForeignKey(Service, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    implementation_plan = models.TextField()
+    backout_plan = models.TextField()
+    risk = models.CharField(max_length=8, choices=Risk.choices)
+    note = models.TextField(blank=True, help_text="What changed in this version.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["template", "-number"]
+        constraints = [models.UniqueConstraint(fields=["template", "number"], name="itsm_template_version_number")]
+
+    def __str__(self):
+        return f"{self.title} v{self.number}"
+
+
+class StandardChange(models.Model):
+    """A standard change and the template version it was made from."""
+
+    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="standard_origin")
+    template_version = models.ForeignKey(ChangeTemplateVersion, on_delete=models.PROTECT, related_name="changes")
+
+    def __str__(self):
+        return f"{self.ticket_id} from {self.template_version_id}"
+
+
+# --- change tasks and rollbacks ---------------------------------------------------------------------------
+
+
+class ChangeTask(models.Model):
+    """One implementation step of a change at one business unit / site, worked in that site's time zone.
+
+    Its planned window is stored in UTC and entered and shown in `time_zone` (and in the viewer's zone)."""
+
+    change = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="change_tasks")
+    number = models.PositiveSmallIntegerField(help_text="T1, T2, ... within the change.")
+    title = models.CharField(max_length=200)
+    business_unit = models.CharField(max_length=120)
+    site = models.CharField(max_length=120)
+    country = models.CharField(max_length=2, help_text="ISO 3166 code, e.g. DE, SG, US.")
+    time_zone = models.CharField(max_length=64, help_text="IANA name of the site's zone, e.g. Asia/Singapore.")
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="change_tasks")
+    group = models.ForeignKey(AssignmentGroup, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="change_tasks")
+    planned_start = models.DateTimeField()
+    planned_end = models.DateTimeField()
+    state = models.CharField(max_length=12, choices=TaskState.choices, default=TaskState.PLANNED)
+    result_note = models.TextField(blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    version = models.PositiveIntegerField(default=1, help_text="Optimistic lock of hand-offs and reports.")
+
+    class Meta:
+        ordering = ["change", "planned_start", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["change", "number"], name="itsm_changetask_number"),
+            models.CheckConstraint(condition=Q(planned_end__gt=models.F("planned_start")),
+                                   name="itsm_changetask_window_order"),
+            models.CheckConstraint(condition=Q(assignee__isnull=False) | Q(group__isnull=False),
+                                   name="itsm_changetask_has_owner"),
+        ]
+        indexes = [
+            # "My change tasks": a person's open tasks by window.
+            models.Index(fields=["assignee", "state", "planned_start"], name="itsm_changetask_assignee"),
+            # ... and the unassigned tasks of their groups.
+            models.Index(fields=["group", "state", "planned_start"], name="itsm_changetask_group"),
+        ]
+
+    def __str__(self):
+        return f"T{self.number} {self.title}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_TASK_STATES
+
+    @property
+    def label(self) -> str:
+        return f"T{self.number} {self.site}"
+
+
+class ChangeRollback(models.Model):
+    """The backout plan of a change, run: who ran it, when, and how it ended."""
+
+    change = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="rollbacks")
+    run_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                               help_text="Who ran the backout plan.")
+    ran_at = models.DateTimeField(help_text="When the backout finished.")
+    outcome = models.CharField(max_length=12, choices=RollbackOutcome.choices)
+    note = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["change", "ran_at", "id"]
+
+    def __str__(self):
+        return f"rollback of {self.change_id} ({self.outcome})"
 
 
 # How each repeat rule runs (dateutil's rrule, RFC 5545), and the longest a repeating window may last so that

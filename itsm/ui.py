@@ -1,7 +1,11 @@
 """What service management adds to the core's pages, through `tracker.extensions`: the portal and knowledge
 base in the top bar, the requester's landing page and ticket page, the side panel of recent changes on the
-ticket's service, and the change calendar: its top-bar link, a change's Schedule panel and the timeline's
-schedule rows (overrides, collisions)."""
+ticket's service, and change enablement: the Approvals panel and the vote of a change's page, the approval
+rows of its timeline, the "My approvals" queue view and its count in the top bar (on every landing page),
+change setup in the top bar and the standard change on the new-ticket form; a change's Tasks panel (tasks
+per site, rollback, what its close needs), the timeline rows of its tasks, "My change tasks", and the change
+success and failure rates on the manager dashboard; the change calendar: its top-bar link, a change's Schedule
+panel and the timeline's schedule rows (overrides, collisions)."""
 
 from datetime import datetime
 
@@ -10,12 +14,19 @@ from django.utils.html import format_html
 
 from tracker import access
 from tracker import extensions as ext
-from tracker.choices import Kind, Role
+from tracker.choices import Kind, Role, Status
+from tracker.templatetags.crossline import when
 from tracker.templatetags.icons import icon
 
-from . import selectors, services
-from .forms import ScheduleForm
+from . import selectors
+from . import services as itsm
+from .choices import RollbackOutcome, RoundStatus, TaskState, Vote
+from .forms import COMMON_ZONES, RollbackForm, ScheduleForm, TaskForm, VoteForm
+from .services import cab_for_change, rule_text
 from .templatetags.itsm_ui import span
+
+TONE = {Vote.APPROVED: "ok", Vote.REJECTED: "bad", Vote.CHANGES_REQUESTED: "warn",
+        RoundStatus.SUPERSEDED: "status", RoundStatus.WITHDRAWN: "status", Vote.PENDING: "status"}
 
 
 def recent_changes_panel(*, request, ticket, now):
@@ -30,7 +41,7 @@ def schedule_panel(*, request, ticket, now):
         "schedule": selectors.change_schedule(ticket=ticket, user=request.user),
         "form": ScheduleForm(initial={"window_start": ticket.window_start, "window_end": ticket.window_end}),
         "can_edit": access.may(request.user, "edit", ticket),
-        "can_override": services.is_change_manager(request.user),
+        "can_override": itsm.may_manage_changes(request.user),
     }
 
 
@@ -58,6 +69,143 @@ def article_hits(*, user, text, limit):
             for a in selectors.article_search(text=text, limit=limit)]
 
 
+# --- change enablement --------------------------------------------------------------------------------
+
+
+def _rounds(ticket) -> list:
+    """The change's rounds, read once per page (the panel and the vote action share them)."""
+    cached = getattr(ticket, "_approval_rounds", None)
+    if cached is None:
+        cached = ticket._approval_rounds = selectors.change_rounds(ticket)
+    return cached
+
+
+def vote_state(ticket, user) -> dict:
+    """The open round this user is asked to vote in, with its rule as people say it (empty: nothing to vote)."""
+    rounds = _rounds(ticket)
+    current = rounds[0] if rounds and rounds[0].status == RoundStatus.OPEN else None
+    if current is None:
+        return {}
+    mine = next((a for a in current.approvals.all() if a.approver_id == user.pk), None)
+    if mine is None or mine.decision != Vote.PENDING:
+        return {}
+    approvals = list(current.approvals.all())
+    return {"round": current, "rule": rule_text(current.rule, current.required, len(approvals))}
+
+
+def approvals_panel(*, request, ticket, now):
+    if ticket.kind != Kind.CHANGE:
+        return None
+    rows = []
+    for approval_round in _rounds(ticket):
+        approvals = list(approval_round.approvals.all())
+        rows.append({"round": approval_round, "approvals": approvals,
+                     "approved": sum(a.decision == Vote.APPROVED for a in approvals),
+                     "rule": rule_text(approval_round.rule, approval_round.required, len(approvals)),
+                     "tone": TONE.get(approval_round.status, "status")})
+    ctx = {"rounds": rows, "origin": None, "next_cab": None}
+    if not rows:
+        if ticket.change_type == "standard":
+            origin = getattr(ticket, "standard_origin", None)  # None: no row (a reverse one-to-one)
+            ctx["origin"] = origin.template_version if origin is not None else None
+        elif ticket.status == Status.NEW:
+            ctx["next_cab"] = cab_for_change(ticket)
+    return ctx
+
+
+def vote_action(*, request, ticket, now):
+    if ticket.kind != Kind.CHANGE:
+        return None
+    state = vote_state(ticket, request.user)
+    return {"vote": {**state, "form": VoteForm()}} if state else None
+
+
+_HEADINGS = {"round": "Approval round", "vote": "Vote", "outcome": "CAB decision", "template": "Standard change",
+             "emergency": "Emergency start"}
+
+
+def approval_row(event) -> str:
+    heading = _HEADINGS.get(event.field, "Approval")
+    if event.field in ("vote", "outcome") and event.new in TONE:
+        label = Vote(event.new).label if event.field == "vote" else RoundStatus(event.new).label
+        return format_html('<strong>{}</strong> <span class="badge {}">{}</span> · {}', heading, TONE[event.new],
+                           label, event.note)
+    return format_html("<strong>{}</strong> · {}", heading, event.note)
+
+
+def tasks_panel(*, request, ticket, now):
+    """A change's tasks with what this viewer may do on each, its rollbacks, and the forms to add a task and
+    to record a rollback (for those who may); None on other kinds."""
+    if ticket.kind != Kind.CHANGE:
+        return None
+    user = request.user
+    group_ids = set(user.assignment_groups.values_list("pk", flat=True))
+    coordinator = itsm.may_coordinate(user, ticket, group_ids=group_ids)
+    tasks = selectors.change_tasks(change=ticket)
+    for task in tasks:
+        task.change = ticket  # the page's copy: no query per row
+        task.can_report = itsm.owns_task(user, task, group_ids=group_ids)
+        task.can_coordinate = coordinator
+    failed = [t for t in tasks if t.state == TaskState.FAILED]
+    rollbacks = selectors.change_rollbacks(change=ticket)
+    live = ticket.status in (Status.IN_PROGRESS, Status.RESOLVED)
+    counts = {s: sum(1 for t in tasks if t.state == s) for s in TaskState.values}
+    summary = ", ".join(f"{n} {TaskState(s).label.lower()}" for s, n in counts.items() if n)
+    rolled_back = any(r.outcome != RollbackOutcome.FAILED for r in rollbacks)
+    return {
+        "tasks": tasks, "failed": failed, "rollbacks": rollbacks, "summary": summary, "zones": COMMON_ZONES,
+        "offer_rollback": live and ticket.implementation_result == "failed" and not rolled_back,
+        "add_form": TaskForm() if coordinator and ticket.status in itsm.PLANNABLE else None,
+        "rollback_form": RollbackForm(initial={"run_by": user, "ran_at": now}) if live else None,
+        "review_reason": itsm.review_reason(ticket, ticket.implementation_result)
+        if ticket.status == Status.RESOLVED else "",
+        **(selectors.handoff_choices() if tasks else {}),
+    }
+
+
+TASK_VERBS = {"added": "added", "edited": "re-planned", "handoff": "handed off", TaskState.IN_PROGRESS: "started",
+              TaskState.DONE: "done", TaskState.FAILED: "failed", TaskState.CANCELLED: "cancelled"}
+
+
+def task_row(event) -> str:
+    """A task's step on its change's timeline: "Task T2 Singapore (SG) · … failed — what went wrong"."""
+    if event.field == "rollback":
+        ran_at, _, note = (event.note or "").partition("\n")
+        try:
+            outcome = RollbackOutcome(event.new).label
+        except ValueError:
+            outcome = event.new
+        try:
+            finished = when(datetime.fromisoformat(ran_at))
+        except ValueError:
+            finished = ran_at
+        return format_html("<strong>Rollback</strong>: backout plan run by <strong>{}</strong>, finished {} — "
+                           "<strong>{}</strong>{}", event.old, finished, outcome, f". {note}" if note else "")
+    head, _, note = (event.note or "").partition("\n")
+    verb = TASK_VERBS.get(event.field, event.field)
+    if event.field == "handoff":
+        detail = format_html(" from <strong>{}</strong> to <strong>{}</strong>", event.old, event.new)
+    elif event.field == "added":
+        detail = format_html(" for <strong>{}</strong>", event.new)
+    else:
+        detail = ""
+    tone = "bad" if event.field == TaskState.FAILED else "ok" if event.field == TaskState.DONE else "status"
+    return format_html('<span class="badge {}">Task {}</span> {}{}{}', tone, verb, head, detail,
+                       format_html(" — {}", note) if note else "")
+
+
+def rates_section(*, request, period, now):
+    rates = selectors.change_rates(user=request.user, start=period.start, end=period.end)
+    tables = [("By service", rates.by_service, "Service"), ("By team", rates.by_team, "Team"),
+              ("By month", rates.by_month, "Month")]
+    return {"rates": rates, "tables": tables, "period_query": _period_query(request)}
+
+
+def _period_query(request) -> str:
+    keep = {k: v for k, v in request.GET.items() if k in ("days", "start", "end") and v}
+    return "&".join(f"{k}={v}" for k, v in keep.items())
+
+
 def register() -> None:
     ext.register(
         ext.Panel("recent-changes", "itsm/panel_changes.html", recent_changes_panel, order=40),
@@ -65,10 +213,23 @@ def register() -> None:
         ext.TimelineRenderer("schedule", schedule_row),
         ext.NavLink("portal", "My tickets", "itsm:portal", audience="requester", order=10, icon="inbox"),
         ext.NavLink("calendar", "Change calendar", "itsm:calendar", order=35, icon="calendar-days"),
+        ext.Panel("approvals", "itsm/panel_approvals.html", approvals_panel, order=15),
+        ext.Action("vote", "itsm/action_vote.html", vote_action, order=10),
+        ext.TimelineRenderer("approval", approval_row),
+        ext.QueueView("approvals", "My approvals", selectors.awaiting_vote, order=5,
+                      empty="No change is waiting for your vote."),
+        ext.TopbarItem("itsm/approvals_chip.html", order=5),
+        ext.NavLink("change-setup", "Change setup", "itsm:cabs", order=35, icon="shield-check"),
+        ext.Panel("change-tasks", "itsm/panel_tasks.html", tasks_panel, order=10, column="main"),
+        ext.TimelineRenderer("task", task_row),
+        ext.NavLink("my-tasks", "Change tasks", "itsm:my-tasks", order=35, icon="layout-list"),
         ext.NavLink("kb", "Knowledge base", "itsm:kb", audience="public", order=50, icon="book-open"),
         ext.NavLink("portal-new", "Report a problem", "itsm:portal-new", audience="requester",
                     query="?kind=incident", order=60, icon="life-buoy"),
+        ext.CreateShortcut("standard-change", Kind.CHANGE, "New standard change from a template",
+                           "itsm:change-templates", hint="pre-approved by the change manager, no CAB", icon="layers"),
         ext.Home(Role.REQUESTER, "itsm:portal"),
         ext.RequesterPage("itsm:portal-ticket"),
         ext.SearchProvider("articles", article_hits, order=10),
+        ext.DashboardSection("change-rates", "itsm/dashboard_changes.html", rates_section, order=10),
     )

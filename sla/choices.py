@@ -23,6 +23,7 @@ class NotificationKind(models.TextChoices):
     ESCALATION = "escalation", _("Escalation")
     ASSIGNMENT = "assignment", _("Assignment")
     UPDATE = "update", _("Ticket update")  # public replies and status changes, for requester and watchers
+    APPROVAL = "approval", _("Approval request")  # a change waits for your vote as a CAB member
 
 
 class Channel(models.TextChoices):

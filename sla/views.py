@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from tracker import access
+from tracker import access, extensions
 from tracker.access import staff_only
 
 from . import dashboard as reports
@@ -46,6 +46,7 @@ def dashboard(request):
     return render(request, "sla/dashboard.html", {
         "nav": "dashboard", "period": period, "periods": PERIODS, "query": query.urlencode(),
         "days": request.GET.get("days", "" if request.GET.get("start") else "30"), "error": error, **data,
+        "sections": extensions.dashboard_sections(request=request, period=period, now=now),
     }, status=400 if error else 200)
 
 

@@ -97,3 +97,45 @@ def test_what_an_app_registers_shows_in_the_queue(cast, client_for, extension):
     page = client_for(cast.agent1).get("/queue/?view=pretend").content.decode()
     assert "Pretend view" in page and '<th scope="col">Pretend</th>' in page
     assert f"<i>pretend {shown.key}</i>" in page and hidden.key not in page
+
+
+@pytest.fixture
+def shortcut():
+    """A pretend app's other way to raise a problem, registered for the new-ticket form."""
+    before = list(ext.registry.create_shortcuts)
+    ext.register(ext.CreateShortcut("pretend", Kind.PROBLEM, "Pretend problem from a checklist", "tracker:queue",
+                                    hint="pretend hint", icon="layers"))
+    yield
+    ext.registry.create_shortcuts[:] = before
+
+
+def test_a_create_shortcut_shows_on_the_new_ticket_form_for_its_kind_only(cast, client_for, shortcut):
+    client = client_for(cast.agent1)
+    problem = client.get("/tickets/new/?kind=problem").content.decode()
+    assert 'href="/queue/">Pretend problem from a checklist</a> — pretend hint' in problem
+    assert "Pretend problem from a checklist" not in client.get("/tickets/new/?kind=incident").content.decode()
+
+
+def test_a_main_column_panel_and_a_dashboard_section_show_where_they_belong(cast, client_for, settings, tmp_path):
+    """`Panel(column="main")` is a wide card under the ticket's details (not in the side column), and a
+    `DashboardSection` renders on the manager dashboard with the period looked at."""
+    (tmp_path / "pretend").mkdir()
+    (tmp_path / "pretend" / "wide.html").write_text('<section class="card" id="wide">wide {{ panel.n }}</section>')
+    (tmp_path / "pretend" / "section.html").write_text(
+        '<section id="pretend-section">{{ section.days }} days</section>')
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [*settings.TEMPLATES[0]["DIRS"], tmp_path]}]
+    before = (list(ext.registry.panels), list(ext.registry.dashboard))
+    ext.register(
+        ext.Panel("pretend-wide", "pretend/wide.html", lambda **kw: {"n": 7}, column="main"),
+        ext.DashboardSection("pretend", "pretend/section.html",
+                             lambda *, request, period, now: {"days": period.days}),
+    )
+    try:
+        incident = services.ticket_create(actor=cast.agent1, kind=Kind.INCIDENT, title="Wide panel")
+        page = client_for(cast.agent1).get(f"/tickets/{incident.key}/").content.decode()
+        main, _, side = page.partition("<aside")
+        assert '<section class="card" id="wide">wide 7</section>' in main and "wide 7" not in side
+        dashboard = client_for(cast.manager).get("/dashboard/?days=7").content.decode()
+        assert '<section id="pretend-section">7 days</section>' in dashboard
+    finally:
+        ext.registry.panels[:], ext.registry.dashboard[:] = before

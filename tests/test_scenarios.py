@@ -2,7 +2,7 @@
 
 Each reads as the story it tells; steps go through the same API and domain functions the UI uses.
 """
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.utils import timezone
 
@@ -10,6 +10,7 @@ from devflow import selectors as dev_selectors
 from devflow.models import Release
 from devflow.services import defect_from_incident, release_ship
 from itsm import selectors as itsm_selectors
+from itsm import services as itsm
 from itsm.models import KnowledgeArticle
 from sla import services as sla
 from sla.models import Calendar, Clock, Notification, Policy, TierTarget
@@ -26,71 +27,116 @@ def _p1_policy():
     return policy
 
 
-def test_routine_standard_change_is_asked_and_approved_with_no_drama(cast, api):
+def _cab(cast, **extra):
+    """The CAB of the change scenarios: carl chairs it, maria and devon sit on it."""
+    return itsm.cab_save(actor=cast.change_manager, name="Change Advisory Board",
+                         members=[cast.change_manager, cast.manager, cast.engineer], **extra)
+
+
+def test_routine_change_is_asked_and_approved_with_no_drama(cast, api):
+    _cab(cast)
     client = api(cast.agent2)
-    key = client.post("/api/v1/tickets/", {"kind": "change", "title": "Rotate VPN certificates",
-                                          "change_type": "standard", "risk": "low"}, format="json").json()["key"]
-    for body in ({"to": "approved", "implementation_plan": "Run the rotation playbook"}, {"to": "in_progress"},
-                 {"to": "resolved", "implementation_result": "successful"}):
-        assert client.post(f"/api/v1/tickets/{key}/transition/", body, format="json").status_code == 200
-    done = api(cast.change_manager).post(f"/api/v1/tickets/{key}/transition/",
-                                         {"to": "closed", "review_notes": "No incidents after the rotation."},
+    key = client.post("/api/v1/tickets/", {"kind": "change", "title": "Add EU VAT rates to the web shop",
+                                          "change_type": "normal"}, format="json").json()["key"]
+    url = f"/api/v1/tickets/{key}/transition/"
+    assert client.post(url, {"to": "review", "implementation_plan": "Import the rate table", "risk": "low",
+                             "backout_plan": "Restore yesterday's table"}, format="json").status_code == 200
+    for member in (cast.change_manager, cast.manager):  # a majority of three
+        vote = api(member).post(f"/api/v1/changes/{key}/approvals/vote/", {"decision": "approved"}, format="json")
+        assert vote.status_code == 200
+    assert vote.json()["status"] == "approved"
+    for body in ({"to": "in_progress"}, {"to": "resolved", "implementation_result": "successful"}):
+        assert client.post(url, body, format="json").status_code == 200
+    done = api(cast.change_manager).post(url, {"to": "closed", "review_notes": "Rates live; no incidents."},
                                          format="json")
     assert done.status_code == 200 and done.json()["status"] == "closed"
 
 
+def test_routine_standard_change_comes_from_a_template_and_needs_no_cab(cast, api):
+    template = itsm.template_create(actor=cast.change_manager, title="Rotate VPN certificates", risk="low",
+                                    implementation_plan="Run the rotation playbook", backout_plan="Restore the pair")
+    client = api(cast.agent2)
+    key = client.post(f"/api/v1/changes/templates/{template.pk}/changes/", {}, format="json").json()["key"]
+    for body in ({"to": "approved"}, {"to": "in_progress"}, {"to": "resolved", "implementation_result": "successful"}):
+        assert client.post(f"/api/v1/tickets/{key}/transition/", body, format="json").status_code == 200
+    assert client.get(f"/api/v1/changes/{key}/approvals/").json() == []  # no CAB round at all
+
+
 def test_cab_rejects_the_requester_revisits_and_the_cab_approves(cast, api):
-    requester, cab = api(cast.agent2), api(cast.change_manager)
+    _cab(cast, rule="all")
+    requester = api(cast.agent2)
     key = requester.post("/api/v1/tickets/", {"kind": "change", "title": "Move payroll batch to 02:00",
                                              "change_type": "normal"}, format="json").json()["key"]
     url = f"/api/v1/tickets/{key}/transition/"
+    vote = f"/api/v1/changes/{key}/approvals/vote/"
     submit = {"to": "review", "implementation_plan": "Edit cron", "backout_plan": "Revert cron", "risk": "medium"}
     assert requester.post(url, submit, format="json").status_code == 200
-    assert requester.post(url, {"to": "approved", "decision_note": "self"}, format="json").status_code == 403
-    assert cab.post(url, {"to": "rejected", "decision_note": "Clashes with the bank upload"},
-                    format="json").status_code == 200
+    assert requester.post(vote, {"decision": "approved"}, format="json").status_code == 403  # not theirs to approve
+    assert api(cast.change_manager).post(vote, {"decision": "approved"}, format="json").status_code == 200
+    assert api(cast.manager).post(vote, {"decision": "rejected", "comment": "Clashes with the bank upload"},
+                                  format="json").json()["status"] == "rejected"
     assert requester.post(url, {"to": "new"}, format="json").status_code == 200
     patch = requester.patch(f"/api/v1/tickets/{key}/", {"implementation_plan": "Edit cron after upload"},
                             format="json", HTTP_IF_MATCH=requester.get(f"/api/v1/tickets/{key}/")["ETag"])
     assert patch.status_code == 200
     assert requester.post(url, {"to": "review"}, format="json").status_code == 200
-    assert cab.post(url, {"to": "approved", "decision_note": "Now after the upload"}, format="json").status_code == 200
+    for member in (cast.change_manager, cast.manager, cast.engineer):
+        answer = api(member).post(vote, {"decision": "approved", "comment": "After the upload: fine"}, format="json")
+    assert answer.json()["status"] == "approved"
     history = [(e["kind"], e["new"]) for e in requester.get(f"/api/v1/tickets/{key}/history/").json()]
     assert [n for k, n in history if k == "status"] == ["review", "rejected", "new", "review", "approved"]
+    rounds = requester.get(f"/api/v1/changes/{key}/approvals/").json()
+    assert [(r["number"], r["status"]) for r in rounds] == [(2, "approved"), (1, "rejected")]
 
 
 def test_the_change_from_hell_keeps_every_hand_off_on_one_timeline(cast, api):
     agent, cab = cast.agent2, cast.change_manager
+    _cab(cast, rule="any", quorum=1)
     change = services.ticket_create(actor=agent, kind="change", title="Payroll 4.8 go-live", change_type="normal",
                                     service=cast.services["payroll"])
-    start = timezone.now() + timedelta(days=1)
-    subtasks = []
-    for site, offset in (("London", 0), ("Berlin", 1), ("Singapore", 8)):
-        sub = services.ticket_create(actor=agent, kind="change", title=f"Go-live {site}", change_type="normal",
-                                     window_start=start + timedelta(hours=offset),
-                                     window_end=start + timedelta(hours=offset + 2))
-        services.ticket_link(source=change, target=sub, type="parent_of", actor=agent)
-        subtasks.append(sub)
+    day = (timezone.now() + timedelta(days=1)).date()
+    tasks = [itsm.task_add(change=change, actor=agent, title=f"Go-live {site}", business_unit=unit, site=site,
+                           country=country, time_zone=zone, planned_start=datetime.combine(day, time(9)),
+                           planned_end=datetime.combine(day, time(11)), assignee=owner)
+             for site, unit, country, zone, owner in (
+                 ("Berlin", "Retail DACH", "DE", "Europe/Berlin", cast.engineer),
+                 ("Singapore", "APAC Finance", "SG", "Asia/Singapore", cast.engineer),
+                 ("New York", "Americas Finance", "US", "America/New_York", agent))]
     services.ticket_transition(ticket=change, to=Status.REVIEW, actor=agent, values={
         "implementation_plan": "Site by site", "backout_plan": "Restore 4.7 images", "risk": "high"})
-    services.ticket_transition(ticket=change, to=Status.APPROVED, actor=cab, values={"decision_note": "Go"})
+    itsm.approval_vote(ticket=change, actor=cab, decision="approved", comment="Go")
+    change.refresh_from_db()
     services.ticket_transition(ticket=change, to=Status.IN_PROGRESS, actor=agent)
+    berlin, singapore, new_york = tasks
+    itsm.task_handoff(task=singapore, actor=cast.engineer, assignee=cast.engineer2, note="Dana is on site")
+    for task, owner in ((berlin, cast.engineer), (singapore, cast.engineer2)):
+        itsm.task_report(task=task, actor=owner, state="in_progress")
+    itsm.task_report(task=berlin, actor=cast.engineer, state="done")
+    itsm.task_report(task=singapore, actor=cast.engineer2, state="failed", note="SG tax tables did not load")
+    itsm.task_report(task=new_york, actor=cab, state="cancelled")
+    itsm.rollback_record(change=change, actor=cast.engineer, run_by=cast.engineer, ran_at=timezone.now(),
+                         outcome="restored")
     incidents = [services.ticket_create(actor=user, kind="incident", title="Payslips empty after go-live",
                                         service=cast.services["payroll"])
                  for user in (cast.requester, cast.other_requester)]
     for incident in incidents:
         services.ticket_link(source=incident, target=change, type="caused_by", actor=cast.agent1)
+    change.refresh_from_db()
     services.ticket_transition(ticket=change, to=Status.RESOLVED, actor=agent,
                                values={"implementation_result": "rolled_back"})
     services.ticket_comment(ticket=change, actor=cab, body="Rolled back at 02:40; PIR on Monday.", internal=True)
-    services.ticket_transition(ticket=change, to=Status.CLOSED, actor=cab,
-                               values={"review_notes": "Berlin cut-over ran before the data sync finished."})
+    services.ticket_transition(ticket=change, to=Status.CLOSED, actor=cab, values={
+        "review_notes": "Berlin cut-over ran before the data sync finished.", "review_cause": "No sync check",
+        "review_actions": "Add a sync check to the plan"})
 
     kinds = list(TicketEvent.objects.filter(ticket=change).values_list("kind", flat=True))
-    assert {"created", "link", "status", "comment", "field"} <= set(kinds)
-    assert kinds.count("link") == 5  # three sub-tasks, two incidents caused by it
+    assert {"created", "link", "status", "comment", "field", "task"} <= set(kinds)
+    steps = list(TicketEvent.objects.filter(ticket=change, kind="task").values_list("field", flat=True))
+    assert steps == ["added", "added", "added", "handoff", "in_progress", "in_progress", "done", "failed",
+                     "cancelled", "rollback"]
     links = api(cast.agent1).get(f"/api/v1/tickets/{change.key}/links/").json()
-    assert sorted(row["type"] for row in links) == ["caused_by", "caused_by", "parent_of", "parent_of", "parent_of"]
+    assert sorted(row["type"] for row in links) == ["caused_by", "caused_by"]
+    assert itsm_selectors.change_rates(user=cab, start=change.created_at, end=timezone.now()).overall.failed == 1
     change.refresh_from_db()
     assert change.implementation_result == "rolled_back" and change.status == Status.CLOSED
 

@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.db.models import Count
 from django.utils import timezone
 
+from itsm.models import ChangeRollback, ChangeTask
 from sla import services as sla_services
 from sla.choices import ClockState, Metric
 from sla.models import Clock, ClockEffect, ClockRollup, Notification, OutboxMessage
@@ -43,6 +44,14 @@ def test_seed_demo_creates_a_login_per_role_and_tickets_of_every_kind_with_histo
     assert Link.objects.filter(type="instance_of").exists() and Link.objects.filter(type="fixed_by").exists()
     desk = AssignmentGroup.objects.get(name="Service Desk")
     assert desk.macros.count() >= 3 and desk.macros.exclude(to_status="").exists()  # the desk's canned replies
+    # Changes rolled out site by site; the change from hell failed in Singapore, was rolled back, caused
+    # incidents and was closed after its review.
+    assert set(ChangeTask.objects.values_list("country", flat=True)) >= {"DE", "SG", "US"}
+    hell = ChangeRollback.objects.get().change
+    assert hell.status == "closed" and hell.implementation_result == "rolled_back" and hell.review_actions
+    assert Link.objects.filter(target=hell, type="caused_by").count() == 2
+    assert ChangeTask.objects.filter(state="failed").exists() and ChangeTask.objects.filter(state="planned").exists()
+    assert hell.events.filter(kind="task", field="handoff").exists()
     count = Ticket.objects.count()
 
     call_command("seed_demo", stdout=StringIO())  # a second run changes nothing

@@ -16,7 +16,10 @@ FIELD_LABELS = {
     "affected_version": "affected version",
     "change_type": "change type",
     "group": "assignment group",
-    "review_notes": "post-implementation review",
+    "review_notes": "what happened (post-implementation review)",
+    "review_cause": "cause (post-implementation review)",
+    "review_actions": "follow-up actions (post-implementation review)",
+    "emergency_justification": "emergency justification",
 }
 
 

@@ -3,7 +3,8 @@
 Imports point one way (`itsm`, `devflow` -> `sla` -> `tracker`), so the ticket page, the queue and the top
 bar cannot name what the apps add. Each app registers its contributions once, in `AppConfig.ready()`:
 
-- `Panel`: a card in the ticket page's side column (the SLA clocks, releases on the service, ...);
+- `Panel`: a card in the ticket page's side column (the SLA clocks, releases on the service, ...), or with
+  `column="main"` a wide card in the main column, under the details (a change's tasks);
 - `Action`: a button with its form in the ticket page's action bar ("Create defect", ...);
 - `Badge`: a badge in the ticket header and a cell of the queue (the SLA badges);
 - `TimelineRenderer`: how an event kind of the app reads on the timeline ("sla", "release", ...);
@@ -12,7 +13,11 @@ bar cannot name what the apps add. Each app registers its contributions once, in
   widget of the top bar (the notifications bell), `Home`: where a role lands after signing in;
 - `Prefetch`: what a page of tickets needs fetched once for the badges above (no query per row);
 - `RequesterPage`: the page a requester reads their own ticket on (the portal's);
-- `SearchProvider`: what the global search box finds besides tickets, people and services (articles, ...).
+- `SearchProvider`: what the global search box finds besides tickets, people and services (articles, ...);
+- `CreateShortcut`: another way to raise a ticket of a kind, offered on the new-ticket form for that kind
+  (a standard change from a change manager's template).
+- `DashboardSection`: a section of the manager dashboard under its key figures (change success rates, ...);
+  the page that shows the dashboard renders every registered section with the period being looked at.
 
 The core renders every registered item in `order`; an app that is not installed simply adds nothing.
 """
@@ -33,6 +38,7 @@ class Panel:
     template: str  # rendered with the page's context plus `panel` (what `context` returned)
     context: ContextFn
     order: int = 100
+    column: str = "side"  # side | main (wide content: a table)
 
 
 @dataclass(frozen=True)
@@ -123,6 +129,25 @@ class SearchProvider:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class CreateShortcut:
+    slug: str
+    kind: str  # the kind the new-ticket form shows it for
+    label: str
+    url_name: str  # takes no arguments
+    hint: str = ""
+    icon: str = ""
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class DashboardSection:
+    slug: str
+    template: str  # rendered with the dashboard's context plus `section` (what `context` returned)
+    context: Callable[..., dict | None]  # (request=, period=, now=) -> context, or None to leave it out
+    order: int = 100
+
+
 @dataclass
 class Registry:
     panels: list[Panel] = field(default_factory=list)
@@ -137,6 +162,8 @@ class Registry:
     prefetches: list[Callable[[Any], Any]] = field(default_factory=list)
     requester_page: RequesterPage | None = None
     search: list[SearchProvider] = field(default_factory=list)
+    create_shortcuts: list[CreateShortcut] = field(default_factory=list)
+    dashboard: list[DashboardSection] = field(default_factory=list)
 
 
 registry = Registry()
@@ -144,7 +171,8 @@ registry = Registry()
 
 # Where each kind of item goes: ordered lists (by `order`, one per slug), or maps by a key.
 _LISTS = {Panel: "panels", Action: "actions", Badge: "badges", QueueView: "queue_views", NavLink: "nav",
-          TopbarItem: "topbar", SearchProvider: "search"}
+          TopbarItem: "topbar", SearchProvider: "search", CreateShortcut: "create_shortcuts",
+          DashboardSection: "dashboard"}
 _MAPS = {TimelineRenderer: ("timeline", "kind"), QueueSort: ("queue_sorts", "slug"), Home: ("homes", "role")}
 
 
@@ -178,6 +206,16 @@ def prefetch(qs):
     for fn in registry.prefetches:
         qs = fn(qs)
     return qs
+
+
+def dashboard_sections(*, request, period, now) -> list[dict]:
+    """The registered dashboard sections that apply, each with its template and context (`section`)."""
+    out = []
+    for item in registry.dashboard:
+        ctx = item.context(request=request, period=period, now=now)
+        if ctx is not None:
+            out.append({"slug": item.slug, "template": item.template, "ctx": ctx})
+    return out
 
 
 def home_url(user) -> str:

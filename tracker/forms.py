@@ -8,7 +8,7 @@ from django.utils import timezone
 from .choices import Kind, Level, LinkType, Role, Status
 from .filtersets import ListedChoices
 from .models import AssignmentGroup, Category, Service, Ticket
-from .workflows import KIND_FIELDS
+from .workflows import APP_MADE_CHOICES, KIND_FIELDS, creatable_fields
 
 User = get_user_model()
 TEXT_FIELDS = {
@@ -17,7 +17,10 @@ TEXT_FIELDS = {
     "implementation_plan",
     "backout_plan",
     "decision_note",
+    "emergency_justification",
     "review_notes",
+    "review_cause",
+    "review_actions",
     "root_cause",
     "workaround",
 }
@@ -120,6 +123,9 @@ def field_form_class(name: str):
     form_class = forms.modelform_factory(Ticket, fields=[name], widgets=widgets)
     if name in WINDOW_FIELDS:
         form_class.base_fields[name].help_text = _zone_help()
+    if name in APP_MADE_CHOICES:
+        field = form_class.base_fields[name]
+        field.choices = [(v, lbl) for v, lbl in field.choices if v not in APP_MADE_CHOICES[name]]
     if name == "assignee":
         form_class.base_fields["assignee"].queryset = staff_users()
         form_class.base_fields["assignee"].empty_label = "Nobody"
@@ -155,10 +161,13 @@ class TicketCreateForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = staff_users()
         self.kind = kind if kind in Kind.values else Kind.INCIDENT
+        creatable = creatable_fields(self.kind)  # no decision or result fields on a new ticket
         for name in KIND_FIELDS[self.kind]:
-            if name == "known_error":
+            if name == "known_error" or name not in creatable:
                 continue
             field = Ticket._meta.get_field(name).formfield(required=False)
+            if name in APP_MADE_CHOICES:
+                field.choices = [(v, lbl) for v, lbl in field.choices if v not in APP_MADE_CHOICES[name]]
             if name in TEXT_FIELDS:
                 field.widget = forms.Textarea(attrs={"rows": 3})
             elif name in WINDOW_FIELDS:

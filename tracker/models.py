@@ -170,9 +170,14 @@ class Ticket(models.Model):
     backout_plan = models.TextField(blank=True)
     window_start = models.DateTimeField(null=True, blank=True)
     window_end = models.DateTimeField(null=True, blank=True)
-    decision_note = models.TextField(blank=True, help_text="The CAB's reason to approve or reject.")
+    decision_note = models.TextField(blank=True, help_text="The CAB's decision: who approved or rejected, and why.")
+    emergency_justification = models.TextField(
+        blank=True, help_text="Emergency changes: why the change cannot wait for its approval.")
     implementation_result = models.CharField(max_length=12, choices=ImplementationResult.choices, blank=True)
-    review_notes = models.TextField(blank=True, help_text="Post-implementation review.")
+    # Post-implementation review: what happened, its cause, and the actions agreed.
+    review_notes = models.TextField("review: what happened", blank=True, help_text="Post-implementation review.")
+    review_cause = models.TextField("review: cause", blank=True)
+    review_actions = models.TextField("review: actions", blank=True, help_text="Follow-up actions, with owners.")
     # Problem
     root_cause = models.TextField(blank=True)
     workaround = models.TextField(blank=True)

@@ -36,6 +36,7 @@ from .errors import (
     TransitionRefused,
     ValidationFailed,
     field_label,
+    field_phrase,
     with_article,
 )
 from .models import (
@@ -49,7 +50,16 @@ from .models import (
     Ticket,
     TicketEvent,
 )
-from .workflows import ALL_KIND_FIELDS, KIND_FIELDS, WORKFLOWS, editable_fields
+from .workflows import (
+    ALL_KIND_FIELDS,
+    KIND_FIELDS,
+    WORKFLOWS,
+    check_stage,
+    creatable_fields,
+    editable_fields,
+    field_lock,
+    needs_reapproval,
+)
 
 _CHOICE_FIELDS = {
     "change_type": ChangeType, "risk": Risk, "implementation_result": ImplementationResult, "severity": Severity,
@@ -84,6 +94,12 @@ def event_record(*, ticket: Ticket, actor, kind: str, now: datetime, field: str 
         ticket=ticket, actor=actor, kind=kind, field=field, old=_display(old), new=_display(new), note=note,
         internal=internal, comment=comment, created_at=now,
     )
+
+
+def _one_newline(values: dict[str, Any]) -> dict[str, Any]:
+    """Text with one kind of line break: a plain form posts CRLF and htmx posts LF, so the same plan sent back
+    unchanged would otherwise read as an edit (a history row; for a change in review, a new approval round)."""
+    return {k: v.replace("\r\n", "\n").replace("\r", "\n") if isinstance(v, str) else v for k, v in values.items()}
 
 
 def _validate_values(kind: str, values: dict[str, Any]) -> None:
@@ -180,10 +196,11 @@ def ticket_create(*, actor, kind: str, title: str, requester=None, now: datetime
     # An empty value of another kind's field (a blank form input, an unchecked box) is the column's default,
     # not an attempt to set it: only a real value of a field this kind does not own is refused.
     own = set(KIND_FIELDS[kind]) if kind in KIND_FIELDS else set()
-    values = {k: v for k, v in values.items()
+    values = {k: v for k, v in _one_newline(values).items()
               if v is not None and not (k in ALL_KIND_FIELDS and k not in own and v in ("", False))}
     access.writable_fields(actor, set(values))
     _validate_values(kind, {"title": title, **values})
+    _require_creatable(kind, values)
     _require_live_service(values.get("service"))
     impact = values.pop("impact", Level.MEDIUM)
     urgency = values.pop("urgency", Level.MEDIUM)
@@ -211,6 +228,18 @@ def ticket_create(*, actor, kind: str, title: str, requester=None, now: datetime
     return ticket
 
 
+def _require_creatable(kind: str, values: dict[str, Any]) -> None:
+    """A new ticket carries no value of a field its first state has not reached (a change's decision note,
+    implementation result or review): those are written later, in their stage (`workflows.STAGE_LOCKS`)."""
+    allowed = set(creatable_fields(kind))
+    later = [n for n, v in values.items() if n in ALL_KIND_FIELDS and n not in allowed and v not in ("", None, False)]
+    if later:
+        kind_label = str(Kind(kind).label).lower()
+        raise ValidationFailed(
+            f"A new {kind_label} cannot have {field_phrase(later)} yet: {field_lock(kind, later[0]).reason}.",
+            fields={n: [f"Set later, in its stage: {field_lock(kind, n).reason}."] for n in later})
+
+
 def _default_group(kind: str, service) -> AssignmentGroup | None:
     """New incidents and requests land at the service desk (L1) that covers the service, or any L1 group."""
     if kind not in (Kind.INCIDENT, Kind.REQUEST):
@@ -230,6 +259,7 @@ def ticket_update(*, ticket: Ticket, actor, version: int, changes: dict[str, Any
     Raises StaleVersion when `version` is not the ticket's current one (HTTP 412).
     """
     now = now or timezone.now()
+    changes = _one_newline(changes)
     if not access.may_see(actor, ticket):
         raise AccessDenied(f"You may not edit {ticket.key}.")
     if access.role_of(actor) == Role.REQUESTER:
@@ -248,6 +278,10 @@ def ticket_update(*, ticket: Ticket, actor, version: int, changes: dict[str, Any
     diff = {name: (getattr(ticket, name), value) for name, value in changes.items() if getattr(ticket, name) != value}
     if "change_type" in diff:
         _require_change_type_open(ticket)
+    reapprove = check_stage(ticket, list(diff))  # a frozen field is refused here, for every front end
+    back_to = field_lock(ticket.kind, reapprove[0]).back_to if reapprove else ""
+    if back_to and back_to != ticket.status:
+        _require_back_move(ticket, actor, back_to, reapprove)
     if "impact" in diff or "urgency" in diff:
         priority = priority_for(impact=changes.get("impact", ticket.impact),
                                 urgency=changes.get("urgency", ticket.urgency))
@@ -262,7 +296,23 @@ def ticket_update(*, ticket: Ticket, actor, version: int, changes: dict[str, Any
         _cas_update(ticket, version=version, now=now, **{k: new for k, (_, new) in diff.items()})
         _field_events(ticket, actor, diff, now)
         hooks.ticket_changed(hooks.TicketChange(ticket, actor, now, "updated", diff))
+        if back_to and back_to != ticket.status:
+            what = ", ".join(field_label(n) for n in reapprove)
+            ticket_transition(ticket=ticket, to=back_to, actor=actor, now=now,
+                              note=f"the {what} changed after approval, so the change needs a new approval")
     return ticket
+
+
+def _require_back_move(ticket: Ticket, actor, back_to: str, fields: list[str]) -> None:
+    """An edit that needs a new approval takes the ticket back (an approved change to the CAB): refused as a
+    whole, before anything is written, when that move is not open to this ticket or this actor."""
+    move = next((m for m in WORKFLOWS[ticket.kind].moves_from(ticket.status) if m.target == back_to), None)
+    if move is None or (move.when is not None and not move.when(ticket)):
+        reason = move.when_text if move is not None else "it cannot go back for a new approval from here"
+        names = ", ".join(field_label(n) for n in fields)
+        raise Conflict(f"{ticket.key} is '{Status(ticket.status).label}', so its {names} can no longer change: "
+                       f"{reason}.", fields={n: ["Frozen once approved."] for n in fields})
+    access.require_move(actor, move, ticket)
 
 
 def _require_change_type_open(ticket: Ticket) -> None:
@@ -297,13 +347,15 @@ def _require_assignable(user) -> None:
 # --- workflow ---------------------------------------------------------------------------------------
 
 def ticket_transition(*, ticket: Ticket, to: str, actor, version: int | None = None,
-                      values: dict[str, Any] | None = None, now: datetime | None = None) -> Ticket:
-    """Apply one workflow move with its required fields; atomic, optimistic-locked, recorded.
+                      values: dict[str, Any] | None = None, now: datetime | None = None, note: str = "") -> Ticket:
+    """Apply one workflow move with its required fields; atomic, optimistic-locked, recorded (with `note`, or
+    the move's label, on the timeline).
 
-    Raises TransitionRefused (409), AccessDenied (403), MissingField (400) or StaleVersion (412).
+    Raises TransitionRefused (409), AccessDenied (403), MissingField (400), Conflict (409, a field the
+    state has frozen) or StaleVersion (412); an app's guard may refuse it too.
     """
     now = now or timezone.now()
-    values = {k: v for k, v in (values or {}).items() if v not in (None, "")}
+    values = {k: v for k, v in _one_newline(values or {}).items() if v not in (None, "")}
     if not access.may_see(actor, ticket):
         raise AccessDenied(f"You may not change {ticket.key}.")
     if to not in Status.values:
@@ -318,6 +370,7 @@ def ticket_transition(*, ticket: Ticket, to: str, actor, version: int | None = N
     fields: dict[str, Any] = {k: v for k, v in values.items() if getattr(ticket, k) != v}
     if "change_type" in fields:
         _require_change_type_open(ticket)
+    _require_move_values(ticket, move, fields)
     fields["status"] = to
     if to == Status.RESOLVED:
         fields["resolved_at"] = now
@@ -340,16 +393,30 @@ def ticket_transition(*, ticket: Ticket, to: str, actor, version: int | None = N
         hooks.ticket_changing(change)
         _cas_update(ticket, version=version, now=now, **fields)
         event_record(ticket=ticket, actor=actor, kind=EventKind.STATUS, now=now, field="status",
-                     old=old_status, new=to, note=move.label)
+                     old=old_status, new=to, note=f"{move.label}: {note}" if note else move.label)
         _field_events(ticket, actor, diff, now)
         hooks.ticket_changed(change)
     return ticket
 
 
+def _require_move_values(ticket: Ticket, move, fields: dict[str, Any]) -> None:
+    """A move sets what it requires (and its optional fields) in its own stage; anything else it carries must
+    be editable in the state it leaves, without a new approval: a plan changed in the same move as the
+    CAB's decision or an emergency start would skip the CAB."""
+    extra = [n for n in fields if n in ALL_KIND_FIELDS and n not in move.requires and n not in move.offers]
+    check_stage(ticket, extra)
+    again = needs_reapproval(ticket.kind, ticket.status, extra)
+    if again:
+        names = ", ".join(field_label(n) for n in again)
+        raise Conflict(f"Save the {names} of {ticket.key} on its own first (it needs a new approval), then move it.",
+                       fields={n: ["Change it on its own first."] for n in again})
+
+
 def available_moves(*, ticket: Ticket, actor) -> list:
-    """The moves this actor may take now (the UI's buttons, the API's `transitions`)."""
+    """The moves this actor may take now (the UI's buttons, the API's `transitions`); the moves an app takes
+    itself (`offered=False`, such as the CAB's decision) are never offered."""
     return [m for m in WORKFLOWS[ticket.kind].moves_from(ticket.status)
-            if access.may_take(actor, m, ticket) and (m.when is None or m.when(ticket))]
+            if m.offered and access.may_take(actor, m, ticket) and (m.when is None or m.when(ticket))]
 
 
 # --- ownership: assign, escalate, pick, watch -------------------------------------------------------

@@ -34,7 +34,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("tracker.api.urls")),
     path("api/v1/sla/", include("sla.api.urls")),
-    path("api/v1/itsm/", include("itsm.api.urls")),
+    path("api/v1/", include("itsm.api.urls")),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", views.home, name="home"),

@@ -34,7 +34,7 @@ from .forms import (
 )
 from .markdown import render_markdown
 from .models import AssignmentGroup, Link, QueueView, Ticket
-from .workflows import WORKFLOWS, editable_fields, primary_move
+from .workflows import WORKFLOWS, editable_fields, field_lock, needs_reapproval, primary_move, stage_allows
 
 QUEUE = "tracker/queue.html"
 WORKSPACE = "tracker/ticket.html"
@@ -194,7 +194,8 @@ def _display_fields(ticket, user):
                 "name": name,
                 "label": field.verbose_name.capitalize(),
                 "value": value,
-                "editable": can_edit and name in editable_fields(ticket.kind),
+                "editable": can_edit and name in editable_fields(ticket.kind)
+                and stage_allows(ticket.kind, ticket.status, name),
                 "long": name in TEXT_FIELDS,
                 "moment": isinstance(field, DateTimeField),
             }
@@ -203,8 +204,9 @@ def _display_fields(ticket, user):
 
 
 def _move_form(move, ticket, data=None):
-    form_class = modelform_factory(Ticket, fields=list(move.requires))
-    initial = {f: getattr(ticket, f) for f in move.requires}
+    names = [*move.requires, *move.offers]
+    form_class = modelform_factory(Ticket, fields=names)
+    initial = {f: getattr(ticket, f) for f in names}
     form = form_class(data, initial=initial, auto_id=f"id_{move.target}_%s")
     humanize_blanks(form.fields)
     return form
@@ -218,7 +220,7 @@ def move_forms(ticket, user, refused: dict | None = None):
         if refused and refused["target"] == move.target:
             out.append({"move": move, "form": refused["form"], "error": refused["error"], "open": True})
             continue
-        out.append({"move": move, "form": _move_form(move, ticket) if move.requires else None})
+        out.append({"move": move, "form": _move_form(move, ticket) if move.requires or move.offers else None})
     main = primary_move(ticket.kind, [m["move"] for m in out])
     for m in out:
         m["primary"] = m["move"] == main
@@ -231,7 +233,8 @@ def _extras(items, request, ticket, now) -> list[dict]:
     for item in items:
         ctx = item.context(request=request, ticket=ticket, now=now)
         if ctx is not None:
-            out.append({"template": item.template, "slug": item.slug, "ctx": ctx})
+            out.append({"template": item.template, "slug": item.slug, "ctx": ctx,
+                        "column": getattr(item, "column", "side")})
     return out
 
 
@@ -285,6 +288,12 @@ def _workspace(request, ticket, *, status=200, error=None, notice=None, **extra)
     return response
 
 
+def workspace_response(request, ticket, *, status: int = 200, notice=None, error=None, **extra):
+    """The ticket page after an app's action on it: the workspace fragment for htmx (swapped in whole), else
+    the page; `extra` reaches the apps' panels (e.g. a refused form to show again with what was typed)."""
+    return _workspace(request, ticket, status=status, notice=notice, error=error, **extra)
+
+
 def _refused(request, ticket, partial: str, status: int, **ctx):
     """A refused form: with htmx just that form again (message, typed values); without, the whole page."""
     if request.htmx:
@@ -294,7 +303,7 @@ def _refused(request, ticket, partial: str, status: int, **ctx):
     return response
 
 
-def _form_errors(form, exc: DomainError) -> None:
+def form_errors(form, exc: DomainError) -> None:
     """A refusal's message goes above the form; its per-field messages next to the fields it names."""
     form.add_error(None, exc.message)
     for name, errors in exc.fields.items():
@@ -319,7 +328,7 @@ def ticket_transition(request, key):
     to = request.POST.get("to", "")
     move = next((m for m in WORKFLOWS[ticket.kind].moves_from(ticket.status) if m.target == to), None)
     values, form = {}, None
-    if move and move.requires:
+    if move and (move.requires or move.offers):
         form = _move_form(move, ticket, request.POST)
         form.is_valid()
         values = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
@@ -343,7 +352,8 @@ def ticket_field(request, key, name):
     if name not in editable_fields(ticket.kind):
         raise Http404("Not an editable field of this kind.")
     form_class = field_form_class(name)
-    editor = {"ticket": ticket, "name": name, "multiline": name in TEXT_FIELDS}
+    editor = {"ticket": ticket, "name": name, "multiline": name in TEXT_FIELDS,
+              "reapproval": _reapproval_text(ticket, name)}
     if request.method == "GET":
         form = form_class(initial={name: getattr(ticket, name)}, auto_id="id_edit_%s")
         return render(request, f"{WORKSPACE}#field-form", {**editor, "form": form})
@@ -386,6 +396,16 @@ def ticket_field(request, key, name):
     return _workspace(request, ticket, notice=f"{form[name].label} saved.")
 
 
+def _reapproval_text(ticket, name) -> str:
+    """What saving this field costs in the ticket's state: a new approval (said before the agent saves)."""
+    if not needs_reapproval(ticket.kind, ticket.status, [name]):
+        return ""
+    back_to = field_lock(ticket.kind, name).back_to
+    if back_to == ticket.status:
+        return "Saving starts a new approval round: the votes so far no longer count."
+    return f"Saving sends {ticket.key} back to “{Status(back_to).label}” for a new approval."
+
+
 def _shown(field, value) -> str:
     """A field's value as the user chose it: the label of a choice, the name of a related row."""
     if value in (None, ""):
@@ -414,7 +434,7 @@ def ticket_comment(request, key):
                     internal=form.cleaned_data["internal"],
                 )
         except DomainError as exc:
-            _form_errors(form, exc)
+            form_errors(form, exc)
             if not staff:
                 messages.error(request, exc.message)
                 return redirect(extensions.ticket_url(request.user, ticket.key))
@@ -444,7 +464,7 @@ def ticket_link(request, key):
             source=ticket, target=target, type=form.cleaned_data["type"], actor=request.user
         )
     except DomainError as exc:
-        _form_errors(form, exc)
+        form_errors(form, exc)
         return _refused(request, ticket, "link-form", exc.status, link_form=form)
     return _workspace(request, ticket, notice=f"Linked: {ticket.key} {link.get_type_display().lower()} {target.key}.")
 
@@ -566,7 +586,8 @@ def ticket_new(request):
     else:
         form = TicketCreateForm(kind=kind, initial={"kind": kind})
         status = 200
-    ctx = {"nav": "new", "form": form, "priority": _priority_text(form)}
+    shortcuts = [s for s in extensions.registry.create_shortcuts if s.kind == form.kind]
+    ctx = {"nav": "new", "form": form, "priority": _priority_text(form), "shortcuts": shortcuts}
     if request.htmx and request.htmx.target == "kind-fields":
         return render(request, "tracker/ticket_new.html#kind-fields", ctx)
     return render(request, "tracker/ticket_new.html", ctx, status=status)

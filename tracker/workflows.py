@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .choices import Kind, Role, Status
-from .errors import MissingField, TransitionRefused, field_label, field_phrase
+from .errors import Conflict, MissingField, TransitionRefused, field_label, field_phrase
 
 S = Status
 OWN_REQUESTER = "own_requester"  # the ticket's own requester, whatever their role
@@ -25,6 +25,10 @@ class Move:
     label: str = ""
     when: Callable | None = None  # extra condition on the ticket, e.g. only standard changes
     when_text: str = ""
+    offers: tuple[str, ...] = ()  # fields the move may also set, not required by it (the CAB's decision note)
+    # False: a move an app takes through its own domain function (the CAB's votes decide a change), never a
+    # button of the ticket page nor an entry of the API's `transitions`; the app's guard refuses it otherwise.
+    offered: bool = True
 
     def check_required(self, ticket, values: dict) -> None:
         missing = [f for f in self.requires if not (values.get(f) or getattr(ticket, f, None))]
@@ -86,8 +90,8 @@ def _label(status: str) -> str:
         return status
 
 
-def _m(source, target, roles, label, requires=(), when=None, when_text=""):
-    return Move(source, target, frozenset(roles), tuple(requires), label, when, when_text)
+def _m(source, target, roles, label, requires=(), when=None, when_text="", offers=(), offered=True):
+    return Move(source, target, frozenset(roles), tuple(requires), label, when, when_text, tuple(offers), offered)
 
 
 REOPENERS = AGENTS | {OWN_REQUESTER}
@@ -128,17 +132,39 @@ def _is_standard(ticket) -> bool:
     return ticket.change_type == "standard"
 
 
+def _needs_cab(ticket) -> bool:
+    return ticket.change_type != "standard"
+
+
+def _is_emergency(ticket) -> bool:
+    return ticket.change_type == "emergency"
+
+
+# A change's approval is decided by the votes of its CAB (an app counts them and takes the `offered=False`
+# moves out of review, refusing them through a guard otherwise); the moves below only say where it goes.
+CAB_OUTCOME = ("decision_note",)
 CHANGE = Workflow(Kind.CHANGE, S.NEW, (
     _m(S.NEW, S.REVIEW, AGENTS | {OWN_REQUESTER}, "Submit to CAB",
-       ["implementation_plan", "backout_plan", "risk"]),
-    _m(S.NEW, S.APPROVED, AGENTS, "Approve (standard change)", ["implementation_plan"],
+       ["implementation_plan", "backout_plan", "risk"],
+       when=_needs_cab, when_text="a standard change is pre-approved and never goes to the CAB"),
+    # A standard change's plan is its template's (the app that makes them from templates guards that).
+    _m(S.NEW, S.APPROVED, AGENTS, "Approve (standard change)",
        when=_is_standard, when_text="only a standard (pre-approved) change skips the CAB"),
-    _m(S.REVIEW, S.APPROVED, CAB, "Approve", ["decision_note"]),
-    _m(S.REVIEW, S.REJECTED, CAB, "Reject", ["decision_note"]),
+    _m(S.REVIEW, S.APPROVED, AGENTS, "Approved by the CAB", offers=CAB_OUTCOME, offered=False),
+    _m(S.REVIEW, S.REJECTED, AGENTS, "Rejected by the CAB", offers=CAB_OUTCOME, offered=False),
+    _m(S.REVIEW, S.NEW, AGENTS, "Changes requested by the CAB", offers=CAB_OUTCOME, offered=False),
+    _m(S.REVIEW, S.IN_PROGRESS, AGENTS, "Start before approval (emergency)", ["emergency_justification"],
+       when=_is_emergency, when_text="only an emergency change may start before its approval"),
+    _m(S.REVIEW, S.CANCELLED, AGENTS | {OWN_REQUESTER}, "Withdraw", ["resolution_note"]),
     _m(S.REJECTED, S.NEW, AGENTS | {OWN_REQUESTER}, "Revisit"),
+    # Taken by `ticket_update` when a field frozen by approval changes (see STAGE_LOCKS).
+    _m(S.APPROVED, S.REVIEW, AGENTS | {OWN_REQUESTER}, "Back to the CAB", when=_needs_cab,
+       when_text="a standard change is approved once, as its template says", offered=False),
     _m(S.APPROVED, S.IN_PROGRESS, AGENTS, "Start implementation"),
     _m(S.IN_PROGRESS, S.RESOLVED, AGENTS, "Record implementation", ["implementation_result"]),
-    _m(S.RESOLVED, S.CLOSED, CAB | {Role.MANAGER}, "Close after review", ["review_notes"]),
+    # The post-implementation review is offered on close; an app's guard may require it (failed go-lives).
+    _m(S.RESOLVED, S.CLOSED, CAB | {Role.MANAGER}, "Close after review",
+       offers=["review_notes", "review_cause", "review_actions"]),
     _m(S.NEW, S.CANCELLED, AGENTS | {OWN_REQUESTER}, "Withdraw", ["resolution_note"]),
     _m(S.REJECTED, S.CANCELLED, AGENTS | {OWN_REQUESTER}, "Withdraw", ["resolution_note"]),
 ))
@@ -161,9 +187,13 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {
     Kind.REQUEST: (),
     Kind.PROBLEM: ("root_cause", "workaround", "known_error"),
     Kind.CHANGE: ("change_type", "risk", "implementation_plan", "backout_plan", "window_start", "window_end",
-                  "decision_note", "implementation_result", "review_notes"),
+                  "decision_note", "emergency_justification", "implementation_result", "review_notes",
+                  "review_cause", "review_actions"),
     Kind.DEFECT: ("severity", "affected_version", "fix_version"),
 }
+# Choices the shared new-ticket form does not offer: an app makes such tickets its own way, and its guard
+# refuses them on the generic path (a standard change comes from a change manager's template).
+APP_MADE_CHOICES = {"change_type": frozenset({"standard"})}
 ALL_KIND_FIELDS = frozenset(f for fields in KIND_FIELDS.values() for f in fields)
 # What a requester may set on their own ticket (through the portal or the API).
 REQUESTER_FIELDS = frozenset({"title", "description", "impact", "urgency", "service", "category"})
@@ -172,3 +202,77 @@ REQUESTER_KINDS = frozenset({Kind.INCIDENT, Kind.REQUEST})
 
 def editable_fields(kind: str) -> tuple[str, ...]:
     return COMMON_FIELDS + KIND_FIELDS[kind]
+
+
+# --- stage locks: which fields may change in which state, one declaration per kind ----------------------
+
+@dataclass(frozen=True)
+class FieldLock:
+    """When some of a kind's fields may change. In `editable` states an edit is simply saved; in `reapprove`
+    states it is saved and needs a new approval: the ticket goes back to `back_to` (a change approved as
+    planned goes back to the CAB; one already in review starts a new round there). Elsewhere it is refused,
+    with `reason`. Enforced by `tracker.services` for the pages and the API alike; a move may still set the
+    fields it requires or declares optional (the implementation result as the implementation is recorded)."""
+
+    fields: tuple[str, ...]
+    editable: frozenset
+    reason: str
+    reapprove: frozenset = frozenset()
+    back_to: str = ""
+
+
+CHANGE_PLAN = ("implementation_plan", "backout_plan", "risk", "window_start", "window_end")
+STAGE_LOCKS: dict[str, tuple[FieldLock, ...]] = {
+    Kind.CHANGE: (
+        FieldLock(CHANGE_PLAN, frozenset({S.NEW, S.REJECTED}), reapprove=frozenset({S.REVIEW, S.APPROVED}),
+                  back_to=S.REVIEW, reason="the CAB approved the change as planned and its implementation has "
+                  "begun; raise a new change for a new plan"),
+        # Also fixed once the change has been submitted at all (`tracker.services._require_change_type_open`).
+        FieldLock(("change_type",), frozenset({S.NEW}), reason="the type decides who approves the change"),
+        FieldLock(("decision_note",), frozenset(), reason="it is written by the CAB's decision"),
+        FieldLock(("emergency_justification",), frozenset({S.NEW, S.REVIEW}),
+                  reason="it records why the change started before its approval"),
+        FieldLock(("implementation_result",), frozenset({S.IN_PROGRESS}),
+                  reason="it records how the implementation went, while it runs"),
+        FieldLock(("review_notes",), frozenset({S.IN_PROGRESS, S.RESOLVED}),
+                  reason="the review follows the implementation"),
+    ),
+}
+
+
+def field_lock(kind: str, name: str) -> FieldLock | None:
+    return next((lock for lock in STAGE_LOCKS.get(kind, ()) if name in lock.fields), None)
+
+
+def stage_allows(kind: str, status: str, name: str) -> bool:
+    """May this field be edited in this state at all (perhaps at the price of a new approval)?"""
+    lock = field_lock(kind, name)
+    return lock is None or status in lock.editable or status in lock.reapprove
+
+
+def needs_reapproval(kind: str, status: str, names) -> list[str]:
+    """The fields among `names` whose edit in this state needs a new approval."""
+    return [n for n in names if (lock := field_lock(kind, n)) is not None and status in lock.reapprove]
+
+
+def creatable_fields(kind: str) -> tuple[str, ...]:
+    """The fields a new ticket of this kind may be raised with (the result and decision fields come later)."""
+    initial = WORKFLOWS[kind].initial
+    return tuple(n for n in editable_fields(kind) if (lock := field_lock(kind, n)) is None or initial in lock.editable)
+
+
+def check_stage(ticket, names, *, allowed=()) -> list[str]:
+    """Refuse (Conflict) an edit of a field that the ticket's state has frozen; return the fields whose edit
+    needs a new approval. `allowed`: fields the move being taken sets itself."""
+    status = ticket.status
+    frozen = [n for n in names if n not in allowed and not stage_allows(ticket.kind, status, n)]
+    if frozen:
+        lock = field_lock(ticket.kind, frozen[0])
+        states = [s for s in WORKFLOWS[ticket.kind].states if s in lock.editable or s in lock.reapprove]
+        where = (f"It can change only while {ticket.key} is " + " or ".join(f"'{_label(s)}'" for s in states)
+                 if states else "Nobody sets it by hand")
+        names_text = ", ".join(field_label(n) for n in frozen)
+        raise Conflict(
+            f"{ticket.key} is '{_label(status)}', so its {names_text} can no longer change: {lock.reason}. {where}.",
+            fields={n: [f"Frozen while {ticket.key} is '{_label(status)}'."] for n in frozen})
+    return needs_reapproval(ticket.kind, status, [n for n in names if n not in allowed])

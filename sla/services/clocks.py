@@ -468,7 +468,7 @@ def on_ticket_change(change) -> None:
                 kind=NotificationKind.UPDATE,
                 now=change.now,
                 key=f"status:{ticket.pk}:v{ticket.version}",
-                context={"actor": change.actor, "status": new, "status_label": Status(new).label,
+                context={"actor": change.actor, "status": new, "old": old, "status_label": Status(new).label,
                          "old_label": Status(old).label},
             )
     elif change.reason == "escalated":

@@ -122,6 +122,14 @@ def _notify(*, ticket, users, kind: str, now: datetime, key: str, context: dict)
     out.flush()
 
 
+def notification_send(*, ticket, users, kind: str, now: datetime, key: str, context: dict | None = None) -> None:
+    """Notify `users` about `ticket` in the app and by e-mail (each by their preferences), in the caller's
+    transaction; `key` makes a repeat a no-op. For the apps above: a CAB member asked to vote, say."""
+    if kind not in NotificationKind.values:
+        raise ValidationFailed(f"Unknown notification kind {kind!r}.", fields={"kind": ["Unknown kind."]})
+    _notify(ticket=ticket, users=list(users), kind=kind, now=now, key=key, context=context or {})
+
+
 def notification_mark_read(*, user, ids: list[int] | None = None, now: datetime | None = None) -> int:
     """Mark the user's notifications read (all unread ones when `ids` is None); returns how many changed."""
     now = now or timezone.now()

@@ -42,11 +42,11 @@ def test_a_patch_into_a_blackout_is_a_409_that_names_it(api, cast, freeze, chg):
 
 
 def test_scheduling_into_a_blackout_through_the_endpoint(api, cast, freeze, chg):
-    url = f"/api/v1/itsm/changes/{chg.key}/schedule/"
+    url = f"/api/v1/changes/{chg.key}/schedule/"
     refused = api(cast.agent2).post(url, INSIDE, format="json")
     assert refused.status_code == 409 and refused.json()["code"] == "blackout"
     forbidden = api(cast.agent2).post(url, {**INSIDE, "override_reason": "Small one."}, format="json")
-    assert forbidden.status_code == 403 and "Only a change manager" in forbidden.json()["detail"]
+    assert forbidden.status_code == 403 and "Only the change manager" in forbidden.json()["detail"]
     assert not BlackoutOverride.objects.exists()
 
     done = api(cast.change_manager).post(url, {**INSIDE, "override_reason": "Statutory, due 1 January."},
@@ -64,10 +64,10 @@ def test_scheduling_into_a_blackout_through_the_endpoint(api, cast, freeze, chg)
 
 
 def test_a_stale_if_match_on_the_schedule_endpoint_is_a_412(api, cast, chg):
-    response = api(cast.agent2).post(f"/api/v1/itsm/changes/{chg.key}/schedule/", INSIDE, format="json",
+    response = api(cast.agent2).post(f"/api/v1/changes/{chg.key}/schedule/", INSIDE, format="json",
                                      HTTP_IF_MATCH='"99"')
     assert response.status_code == 412
-    response = api(cast.agent2).post(f"/api/v1/itsm/changes/{chg.key}/schedule/", INSIDE, format="json",
+    response = api(cast.agent2).post(f"/api/v1/changes/{chg.key}/schedule/", INSIDE, format="json",
                                      HTTP_IF_MATCH="latest")
     assert response.status_code == 400
 
@@ -76,11 +76,11 @@ def test_the_schedule_names_the_collisions(api, cast, chg):
     other = core.ticket_create(actor=cast.agent2, kind=Kind.CHANGE, title="Payroll patch",
                                service=cast.services["payroll"], window_start=at(2027, 2, 2, 20),
                                window_end=at(2027, 2, 2, 21))
-    api(cast.agent2).post(f"/api/v1/itsm/changes/{chg.key}/schedule/", {
+    api(cast.agent2).post(f"/api/v1/changes/{chg.key}/schedule/", {
         "window_start": "2027-02-02T19:00:00Z", "window_end": "2027-02-02T22:00:00Z"}, format="json")
-    body = api(cast.agent1).get(f"/api/v1/itsm/changes/{chg.key}/schedule/").json()
+    body = api(cast.agent1).get(f"/api/v1/changes/{chg.key}/schedule/").json()
     assert [c["key"] for c in body["collisions"]] == [other.key]
-    calendar = api(cast.agent1).get("/api/v1/itsm/calendar/?start=2027-02-01T00:00:00Z&end=2027-03-01T00:00:00Z")
+    calendar = api(cast.agent1).get("/api/v1/changes/calendar/?start=2027-02-01T00:00:00Z&end=2027-03-01T00:00:00Z")
     changes = {c["key"]: c["collides_with"] for c in calendar.json()["changes"]}
     assert changes == {chg.key: [other.key], other.key: [chg.key]}
 
@@ -93,21 +93,21 @@ def test_the_schedule_names_the_collisions(api, cast, chg):
     ("", 200),
 ])
 def test_the_calendar_period_is_checked(api, cast, query, status):
-    assert api(cast.agent1).get(f"/api/v1/itsm/calendar/{query}").status_code == status
+    assert api(cast.agent1).get(f"/api/v1/changes/calendar/{query}").status_code == status
 
 
 def test_change_managers_manage_blackouts_and_staff_read_them(api, cast):
     new = {"name": "Payroll run", "reason": "Payslips go out.", "service": cast.services["payroll"].pk,
            "starts_at": "2026-12-24T18:00:00Z", "ends_at": "2026-12-25T08:00:00Z", "repeat": Repeat.MONTHLY,
            "time_zone": "Europe/London"}
-    assert api(cast.agent2).post("/api/v1/itsm/blackouts/", new, format="json").status_code == 403
-    created = api(cast.change_manager).post("/api/v1/itsm/blackouts/", new, format="json")
+    assert api(cast.agent2).post("/api/v1/changes/blackouts/", new, format="json").status_code == 403
+    created = api(cast.change_manager).post("/api/v1/changes/blackouts/", new, format="json")
     assert created.status_code == 201, created.json()
     body = created.json()
     assert body["service_name"] == "Payroll" and len(body["next_occurrences"]) == 3
-    listed = api(cast.agent1).get("/api/v1/itsm/blackouts/").json()
+    listed = api(cast.agent1).get("/api/v1/changes/blackouts/").json()
     assert [b["name"] for b in listed] == ["Payroll run"]
-    url = f"/api/v1/itsm/blackouts/{body['id']}/"
+    url = f"/api/v1/changes/blackouts/{body['id']}/"
     bad = api(cast.change_manager).patch(url, {"ends_at": "2026-12-01T00:00:00Z"}, format="json")
     assert bad.status_code == 400 and "ends_at" in bad.json()["fields"]
     typo = api(cast.change_manager).patch(url, {"nmae": "x"}, format="json")
@@ -120,7 +120,7 @@ def test_change_managers_manage_blackouts_and_staff_read_them(api, cast):
 
 
 def test_requesters_get_nothing_from_the_calendar_api(api, cast, chg):
-    assert api(cast.requester).get("/api/v1/itsm/blackouts/").status_code == 403
-    assert api(cast.requester).get("/api/v1/itsm/calendar/").status_code == 403
-    assert api(cast.requester).get(f"/api/v1/itsm/changes/{chg.key}/schedule/").status_code == 403
-    assert api().get("/api/v1/itsm/calendar/").status_code == 401
+    assert api(cast.requester).get("/api/v1/changes/blackouts/").status_code == 403
+    assert api(cast.requester).get("/api/v1/changes/calendar/").status_code == 403
+    assert api(cast.requester).get(f"/api/v1/changes/{chg.key}/schedule/").status_code == 403
+    assert api().get("/api/v1/changes/calendar/").status_code == 401

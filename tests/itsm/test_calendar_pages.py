@@ -183,7 +183,7 @@ def test_an_override_posted_by_an_agent_is_refused(cast, client_for, freeze):
     response = client_for(cast.agent2).post(f"/tickets/{chg.key}/schedule/", {
         "window_start": "2026-12-22T19:00", "window_end": "2026-12-22T21:00", "version": chg.version,
         "override": "on", "override_reason": "Trust me."}, HTTP_HX_REQUEST="true")
-    assert response.status_code == 403 and "Only a change manager" in response.content.decode()
+    assert response.status_code == 403 and "Only the change manager" in response.content.decode()
     assert not BlackoutOverride.objects.exists()
 
 

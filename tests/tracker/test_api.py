@@ -24,7 +24,7 @@ def test_creating_a_ticket_returns_its_key_location_and_etag(cast, api):
     assert body["key"] == "INC-1" and body["priority"] == 2 and body["requester"]["username"] == "alice"
     assert response["Location"].endswith("/api/v1/tickets/INC-1/")
     assert response["ETag"] == '"1"'
-    assert {"to": "in_progress", "label": "Start work", "requires": []} in body["transitions"]
+    assert {"to": "in_progress", "label": "Start work", "requires": [], "offers": []} in body["transitions"]
 
 
 def test_keys_count_per_kind(cast, api):

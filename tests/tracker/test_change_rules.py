@@ -1,6 +1,8 @@
-"""Change rules the CAB relies on: the change type is fixed once the change has been submitted."""
+"""Change rules the CAB relies on: the change type is fixed once the change has been submitted, and never
+becomes 'standard' by an edit (standard changes come from a change manager's template)."""
 import pytest
 
+from itsm import services as itsm
 from tracker import services
 from tracker.errors import Conflict
 from tracker.models import Ticket
@@ -8,6 +10,7 @@ from tracker.models import Ticket
 
 @pytest.fixture
 def submitted(cast, api):
+    itsm.cab_save(actor=cast.change_manager, name="CAB", members=[cast.change_manager, cast.manager], rule="all")
     client = api(cast.agent2)
     key = client.post("/api/v1/tickets/", {"kind": "change", "title": "Move payroll batch", "change_type": "normal"},
                       format="json").json()["key"]
@@ -31,20 +34,23 @@ def test_a_submitted_normal_change_cannot_be_retyped_standard_to_skip_the_cab(ca
 
 
 def test_a_rejected_change_back_in_new_keeps_its_type(cast, api, submitted):
+    vote = api(cast.change_manager).post(f"/api/v1/changes/{submitted}/approvals/vote/",
+                                         {"decision": "rejected", "comment": "No"}, format="json")
+    assert vote.json()["status"] == "rejected"
     url = f"/api/v1/tickets/{submitted}/transition/"
-    assert api(cast.change_manager).post(url, {"to": "rejected", "decision_note": "No"}, format="json").status_code \
-        == 200
     client = api(cast.agent2)
     assert client.post(url, {"to": "new"}, format="json").status_code == 200
-    assert _patch(client, submitted, {"change_type": "standard"}).status_code == 409
+    assert _patch(client, submitted, {"change_type": "emergency"}).status_code == 409
     assert client.post(url, {"to": "approved", "implementation_plan": "x"}, format="json").status_code == 409
 
 
-def test_the_type_of_a_new_change_can_still_be_corrected(cast, api):
+def test_the_type_of_a_new_change_can_still_be_corrected_but_not_to_standard(cast, api):
     client = api(cast.agent2)
     key = client.post("/api/v1/tickets/", {"kind": "change", "title": "Rotate certs", "change_type": "normal"},
                       format="json").json()["key"]
-    assert _patch(client, key, {"change_type": "standard"}).json()["change_type"] == "standard"
+    assert _patch(client, key, {"change_type": "emergency"}).json()["change_type"] == "emergency"
+    refused = _patch(client, key, {"change_type": "standard"})
+    assert refused.status_code == 400 and "template" in refused.json()["detail"]
 
 
 def test_the_rule_is_in_the_domain_function_for_every_front_end(cast, submitted):
@@ -54,4 +60,4 @@ def test_the_rule_is_in_the_domain_function_for_every_front_end(cast, submitted)
                                changes={"change_type": "emergency"})
     # an unchanged type (a form that sends every field) is no change and passes
     services.ticket_update(ticket=ticket, actor=cast.agent2, version=ticket.version,
-                           changes={"change_type": "normal", "risk": "high"})
+                           changes={"change_type": "normal", "description": "Also the bank's cut-off"})

@@ -72,6 +72,7 @@ class TransitionOptionSerializer(serializers.Serializer):
     to = serializers.CharField()
     label = serializers.CharField()
     requires = serializers.ListField(child=serializers.CharField())
+    offers = serializers.ListField(child=serializers.CharField(), help_text="Fields the move may also set.")
 
 
 KIND_FIELD_NAMES = [f for fields in KIND_FIELDS.values() for f in fields]
@@ -150,7 +151,7 @@ class TicketSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
         request = self.context.get("request")
         if request is None:
             return []
-        return [{"to": m.target, "label": m.label, "requires": list(m.requires)}
+        return [{"to": m.target, "label": m.label, "requires": list(m.requires), "offers": list(m.offers)}
                 for m in services.available_moves(ticket=ticket, actor=request.user)]
 
     def to_representation(self, ticket):
@@ -197,9 +198,12 @@ class _TicketWriteFields(FieldsBuiltOnce, serializers.Serializer):
     window_start = serializers.DateTimeField(required=False, allow_null=True)
     window_end = serializers.DateTimeField(required=False, allow_null=True)
     decision_note = serializers.CharField(required=False, allow_blank=True)
+    emergency_justification = serializers.CharField(required=False, allow_blank=True)
     implementation_result = serializers.ChoiceField(choices=ImplementationResult.choices, required=False,
                                                     allow_blank=True)
     review_notes = serializers.CharField(required=False, allow_blank=True)
+    review_cause = serializers.CharField(required=False, allow_blank=True)
+    review_actions = serializers.CharField(required=False, allow_blank=True)
     # problem
     root_cause = serializers.CharField(required=False, allow_blank=True)
     workaround = serializers.CharField(required=False, allow_blank=True)
@@ -233,9 +237,12 @@ class TransitionSerializer(serializers.Serializer):
     implementation_plan = serializers.CharField(required=False, allow_blank=True)
     backout_plan = serializers.CharField(required=False, allow_blank=True)
     risk = serializers.ChoiceField(choices=Risk.choices, required=False, allow_blank=True)
+    emergency_justification = serializers.CharField(required=False, allow_blank=True)
     implementation_result = serializers.ChoiceField(choices=ImplementationResult.choices, required=False,
                                                     allow_blank=True)
     review_notes = serializers.CharField(required=False, allow_blank=True)
+    review_cause = serializers.CharField(required=False, allow_blank=True)
+    review_actions = serializers.CharField(required=False, allow_blank=True)
     root_cause = serializers.CharField(required=False, allow_blank=True)
     workaround = serializers.CharField(required=False, allow_blank=True)
     fix_version = serializers.CharField(required=False, allow_blank=True, max_length=40)

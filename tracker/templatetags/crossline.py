@@ -103,6 +103,21 @@ def field_label(name):
         return name.replace("_", " ")
 
 
+@register.filter
+def field_value(value, name):
+    """A recorded value as people read it: the label of a choice ("rolled_back" -> "Rolled back"), a date-time
+    in the viewer's zone (`event_value`)."""
+    from tracker.models import Ticket
+
+    try:
+        choices = dict(Ticket._meta.get_field(name).flatchoices)
+    except Exception:  # noqa: BLE001 - a field recorded by an older schema
+        choices = {}
+    if value in ("", None):
+        return value
+    return choices[value] if value in choices else event_value(value)
+
+
 # --- Times in the viewer's zone (activated per request by tracker.timezones.UserTimeZoneMiddleware) ---------
 WHEN_FORMATS = {"full": "j M Y H:i", "short": "j M H:i", "date": "j M Y"}
 

@@ -8,8 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('itsm', '0001_knowledge_article'),
-        ('tracker', '0010_change_window_indexes'),
+        ('itsm', '0003_change_enablement'),
+        ('tracker', '0012_change_window_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

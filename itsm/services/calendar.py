@@ -15,17 +15,17 @@ from django.utils import timezone
 
 from tracker import access, hooks
 from tracker import services as core
-from tracker.choices import EventKind, Kind, Role, Status
+from tracker.choices import EventKind, Kind, Status
 from tracker.errors import AccessDenied, Conflict, ValidationFailed
 from tracker.models import Service, Ticket
 from tracker.timezones import zone_named
 
-from . import selectors
-from .choices import Repeat
-from .models import LONGEST, Blackout, BlackoutOverride, CalendarFeed
-from .templatetags.itsm_ui import span
+from .. import selectors
+from ..choices import Repeat
+from ..models import LONGEST, Blackout, BlackoutOverride, CalendarFeed
+from ..templatetags.itsm_ui import span
+from .approvals import _require_change_manager
 
-CHANGE_MANAGERS = frozenset({Role.CHANGE_MANAGER, Role.ADMIN})
 WINDOW_FIELDS = frozenset({"window_start", "window_end", "service"})
 
 
@@ -33,16 +33,6 @@ class BlackoutHit(Conflict):
     """A change window falls into a blackout that no change manager has overridden for it."""
 
     code = "blackout"
-
-
-def is_change_manager(user) -> bool:
-    """Change managers (and admins) manage blackouts and may let a change run in one."""
-    return access.role_of(user) in CHANGE_MANAGERS
-
-
-def _require_change_manager(actor, what: str) -> None:
-    if not is_change_manager(actor):
-        raise AccessDenied(f"Only a change manager may {what}.")
 
 
 # --- blackout windows ---------------------------------------------------------------------------------------
@@ -295,3 +285,9 @@ def calendar_feed_used(*, feed: CalendarFeed, now: datetime | None = None) -> No
     now = now or timezone.now()
     if feed.last_used_at is None or now - feed.last_used_at > timedelta(minutes=10):
         CalendarFeed.objects.filter(pk=feed.pk).update(last_used_at=now)
+
+
+def register() -> None:
+    # The change calendar's rules hold for every write of a change window (UI, API, other apps).
+    hooks.register_guard(schedule_guard)
+    hooks.register(schedule_observer)

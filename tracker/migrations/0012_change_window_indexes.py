@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tracker', '0009_event_kinds_for_change_enablement'),
+        ('tracker', '0011_ticket_emergency_justification'),
     ]
 
     operations = [
