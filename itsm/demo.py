@@ -23,7 +23,7 @@ from tracker.models import Service, Ticket, User
 from . import services as itsm
 from .choices import CabRule, Repeat, RollbackOutcome, RoundStatus, TaskState, Vote
 from .models import ApprovalRound, Blackout, Cab, ChangeTask, ChangeTemplate, KnowledgeArticle
-from .selectors import blackouts_hit, change_collisions
+from .selectors import blackouts_hit, calendar, change_collisions
 from .services import blackout_create, change_schedule
 
 ARTICLES = [
@@ -580,10 +580,20 @@ def seed_change_calendar(ctx: DemoContext) -> None:
         for d in days:
             start = local(d, hour)
             end = start + timedelta(hours=hours)
-            if d > today and not blackouts_hit(service_id=service.pk, start=start, end=end) and (
-                    not change_collisions(ticket=None, start=start, end=end, service_id=service.pk)):
+            service_id = service.pk if service else None
+            if d > today and not blackouts_hit(service_id=service_id, start=start, end=end) and (
+                    not change_collisions(ticket=None, start=start, end=end, service_id=service_id)):
                 return start, end
         raise AssertionError(f"No free window for {service} near {day}")
+
+    # The blackouts came after some changes were planned: carl moves each open change that now falls into one
+    # to the next free evening (an approved change whose window moves goes back to its CAB).
+    for entry in calendar(user=carl, start=now, end=now + timedelta(days=62)).entries:
+        if entry.blocked:
+            hours = max(1, round((entry.end - entry.start).total_seconds() / 3600))
+            start, end = free(entry.ticket.service, entry.start.astimezone(LONDON).date(), 19, hours)
+            with suppress(DomainError):
+                change_schedule(ticket=entry.ticket, actor=carl, start=start, end=end, now=now - timedelta(hours=6))
 
     previous = None
     for n, (days, service_name, title, risk, hour, hours, submit) in enumerate(PLANNED):
