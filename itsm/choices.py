@@ -1,5 +1,5 @@
 """Enumerations of service management: how a CAB decides and the states of its rounds and votes; the states
-of a change's tasks and how a rollback ended."""
+of a change's tasks and how a rollback ended; how a blackout window repeats."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -58,3 +58,15 @@ class ChangeOutcome(models.TextChoices):
 
     SUCCESSFUL = "successful", _("Successful")
     FAILED = "failed", _("Failed")
+
+
+class Repeat(models.TextChoices):
+    """How a blackout window repeats. It keeps its wall-clock times in its own zone across summer-time changes
+    (a weekend freeze from Friday 18:00 to Monday 06:00 stays that, in winter and in summer)."""
+
+    NEVER = "never", _("Does not repeat")
+    DAILY = "daily", _("Every day")
+    WEEKLY = "weekly", _("Every week")
+    MONTHLY = "monthly", _("Every month on the same day")
+    MONTHLY_LAST_WORKDAY = "monthly_last_workday", _("Every month on the last working day")
+    YEARLY = "yearly", _("Every year")

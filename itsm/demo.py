@@ -3,22 +3,28 @@ FAQ entries; the CABs and standard-change templates of change enablement, and th
 decided by their CAB's votes, with a handful of recent ones left in every approval state; and changes rolled
 out site by site across Berlin, Singapore, New York and London: go-lives that went well, one in progress now,
 one planned for the coming days, and the change from hell (a task handed off, a failed go-live in Singapore,
-the rollback, incidents raised by users and linked as caused by it, and the change manager's review)."""
+the rollback, incidents raised by users and linked as caused by it, and the change manager's review).
+After the history: the change calendar's month ahead, planned around a year-end freeze, a data-centre power
+test, the monthly payroll run and the web shop's trading weekends."""
 
 import random
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from tracker import services as core
 from tracker.choices import ChangeType, ImplementationResult, Kind, LinkType, Risk, Status
 from tracker.demo import LONDON, TITLES, DemoContext, Life, _values, desk_life, office_after
+from tracker.errors import DomainError
 from tracker.models import Service, Ticket, User
 
 from . import services as itsm
-from .choices import CabRule, RollbackOutcome, RoundStatus, TaskState, Vote
-from .models import ApprovalRound, Cab, ChangeTask, ChangeTemplate, KnowledgeArticle
+from .choices import CabRule, Repeat, RollbackOutcome, RoundStatus, TaskState, Vote
+from .models import ApprovalRound, Blackout, Cab, ChangeTask, ChangeTemplate, KnowledgeArticle
+from .selectors import blackouts_hit, calendar, change_collisions
+from .services import blackout_create, change_schedule
 
 ARTICLES = [
     (
@@ -61,7 +67,9 @@ ARTICLES = [
 
 def seed(ctx: DemoContext) -> None:
     """The published articles the portal's search and FAQ show (idempotent, by title); the CABs, templates and
-    change stories of change enablement, and the changes rolled out site by site."""
+    change stories of change enablement, and the changes rolled out site by site; after the history, the change
+    calendar's month ahead."""
+    ctx.at_end(lambda: seed_change_calendar(ctx))
     by_name = {s.name: s for s in Service.objects.all()}
     for title, service, body in ARTICLES:
         KnowledgeArticle.objects.update_or_create(
@@ -497,3 +505,125 @@ def _hell(ctx: DemoContext, change: Ticket, at: datetime, task: Callable[[str], 
         "review_cause": "The 4.8 package was built without the SG tax tables; the pre-checks did not look for them.",
         "review_actions": "Add a tax-table check to the package pipeline (devon); Singapore pre-checks run the day "
                           "before (dana); retry as 4.8.1 with the tables."})
+
+
+# --- the change calendar ------------------------------------------------------------------------------------
+
+# The month ahead as the change manager plans it: (days from today, service, title, risk, start hour, hours,
+# submitted to the CAB). Two pairs overlap on purpose (Email, HR portal): the calendar flags them.
+PLANNED = [
+    (1, "VPN", "Renew the VPN gateway licence", Risk.MEDIUM, 19, 2, True),
+    (2, "Email", "Upgrade mail gateway to 11.4", Risk.HIGH, 19, 3, True),
+    (2, "Email", "Rotate mail TLS certificates", Risk.LOW, 21, 2, False),
+    (3, "HR portal", "Apply the HR portal database security patch", Risk.MEDIUM, 20, 2, True),
+    (5, "Web shop", "Add Swiss VAT rates to the web shop", Risk.MEDIUM, 19, 2, True),
+    (6, "Payroll", "Deploy payroll release 26.12", Risk.HIGH, 19, 3, True),
+    (8, "HR portal", "Deploy HR portal release", Risk.MEDIUM, 19, 3, True),
+    (8, "HR portal", "Move HR portal search index", Risk.LOW, 21, 1, False),
+    (9, "VPN", "Upgrade VPN concentrator firmware", Risk.HIGH, 20, 3, False),
+    (10, "Email", "Enable DMARC reject policy", Risk.MEDIUM, 19, 1, True),
+    (12, "Payroll", "Split the payroll batch by country", Risk.LOW, 19, 2, False),
+    (13, "Web shop", "Switch web shop CDN provider", Risk.HIGH, 20, 3, True),
+    (15, "HR portal", "Rotate HR portal signing keys", Risk.LOW, 19, 1, False),
+    (16, "Email", "Retire the old SMTP relay", Risk.MEDIUM, 20, 2, False),
+    (19, "VPN", "Add split tunnelling for Teams", Risk.MEDIUM, 19, 2, False),
+    (20, "Web shop", "Upgrade payment library", Risk.HIGH, 19, 2, False),
+    (22, "Payroll", "Archive 2025 payslips", Risk.LOW, 19, 2, False),
+    (23, "Email", "Raise mailbox quota to 50 GB", Risk.LOW, 19, 1, False),
+    (26, "HR portal", "Upgrade HR portal framework", Risk.HIGH, 19, 4, False),
+    (27, "VPN", "Patch VPN client for macOS 16", Risk.LOW, 19, 1, False),
+    (29, "Web shop", "Tune checkout database indexes", Risk.MEDIUM, 20, 2, False),
+    (30, "Payroll", "Load 2027 pension rates", Risk.MEDIUM, 19, 2, False),
+]
+OVERLAPPING = {2, 7}  # "Rotate mail TLS certificates", "Move HR portal search index": the collisions
+PLAN = {"implementation_plan": "1. Announce in #changes\n2. Deploy\n3. Verify with the smoke tests",
+        "backout_plan": "Redeploy the previous build (rehearsed on staging)"}
+
+
+def seed_change_calendar(ctx: DemoContext) -> None:
+    """After the history: the change manager's blackouts (a global freeze, the monthly payroll run, the web shop's
+    trading weekends), a month of changes planned around them, two collisions, and one blackout overridden."""
+    now, carl, liam = ctx.now, ctx.users["carl"], ctx.users["liam"]
+    if Blackout.objects.exists():
+        return
+    today = now.astimezone(LONDON).date()
+    set_up = now - timedelta(days=40)
+
+    def local(day, hour, minute=0):
+        return datetime.combine(day, time(hour, minute), LONDON)
+
+    year_end = date(today.year if today < date(today.year, 12, 18) else today.year + 1, 12, 18)
+    blackout_create(actor=carl, now=set_up, name="Year-end change freeze", reason=(
+        "Peak trading and the year-end close: only emergency changes, each with the change manager's override."),
+                    starts_at=local(year_end, 18), ends_at=local(year_end + timedelta(days=17), 6),
+                    time_zone="Europe/London")
+    power = today + timedelta(days=(5 - today.weekday()) % 7 + 14)  # the Saturday after next
+    blackout_create(actor=carl, now=set_up, name="Data-centre power test", reason=(
+        "Facilities switch the London data centre to generators; no change may run while it is on one feed."),
+                    starts_at=local(power, 7), ends_at=local(power, 15), time_zone="Europe/London")
+    first_run = (today.replace(day=1) - timedelta(days=40)).replace(day=24)
+    blackout_create(actor=carl, now=set_up, name="Payroll run", service=ctx.services["Payroll"], reason=(
+        "Payslips are calculated overnight and published on the 25th at 06:00; a change now can stop pay."),
+                    starts_at=local(first_run, 18), ends_at=local(first_run + timedelta(days=1), 8),
+                    repeat=Repeat.MONTHLY, time_zone="Europe/London")
+    friday = today - timedelta(days=(today.weekday() - 4) % 7 + 35)
+    weekend = blackout_create(actor=carl, now=set_up, name="Weekend trading", service=ctx.services["Web shop"],
+                              reason="Half the week's orders come in at the weekend: no web shop change from Friday "
+                                     "evening to Monday morning.",
+                              starts_at=local(friday, 18), ends_at=local(friday + timedelta(days=3), 6),
+                              repeat=Repeat.WEEKLY, time_zone="Europe/London")
+
+    def free(service, day, hour, hours):
+        """The planned day, or the nearest one before it (a rush before a freeze), else after it, that is in no
+        blackout and collides with nothing planned."""
+        days = [day - timedelta(days=n) for n in range(8)] + [day + timedelta(days=n) for n in range(1, 40)]
+        for d in days:
+            start = local(d, hour)
+            end = start + timedelta(hours=hours)
+            service_id = service.pk if service else None
+            if d > today and not blackouts_hit(service_id=service_id, start=start, end=end) and (
+                    not change_collisions(ticket=None, start=start, end=end, service_id=service_id)):
+                return start, end
+        raise AssertionError(f"No free window for {service} near {day}")
+
+    # The blackouts came after some changes were planned: carl moves each open change that now falls into one
+    # to the next free evening (an approved change whose window moves goes back to its CAB).
+    for entry in calendar(user=carl, start=now, end=now + timedelta(days=62)).entries:
+        if entry.blocked:
+            hours = max(1, round((entry.end - entry.start).total_seconds() / 3600))
+            start, end = free(entry.ticket.service, entry.start.astimezone(LONDON).date(), 19, hours)
+            with suppress(DomainError):
+                change_schedule(ticket=entry.ticket, actor=carl, start=start, end=end, now=now - timedelta(hours=6))
+
+    previous = None
+    for n, (days, service_name, title, risk, hour, hours, submit) in enumerate(PLANNED):
+        service = ctx.services[service_name]
+        if n in OVERLAPPING:  # meant to overlap the change planned just before it, on the same service
+            start = previous.window_start + timedelta(hours=hour - previous.window_start.astimezone(LONDON).hour)
+            end = start + timedelta(hours=hours)
+        else:
+            start, end = free(service, today + timedelta(days=days), hour, hours)
+        created = now - timedelta(days=ctx.rng.uniform(1, 12), hours=ctx.rng.uniform(0, 6))
+        change = core.ticket_create(actor=liam, kind=Kind.CHANGE, title=title, now=created, service=service,
+                                    change_type=ChangeType.NORMAL, risk=risk, window_start=start, window_end=end,
+                                    description="Planned in the weekly change meeting.", **PLAN)
+        previous = change
+        if submit:
+            with suppress(DomainError):  # a CAB that refuses the submission leaves it planned
+                core.ticket_transition(ticket=change, to=Status.REVIEW, actor=liam, now=created + timedelta(hours=1),
+                                       values={**PLAN, "risk": risk})
+
+    # A checkout fault that cannot wait for Monday: the change manager lets the fix run in the trading weekend.
+    saturday = today + timedelta(days=(5 - today.weekday()) % 7 or 7)
+    while not blackouts_hit(service_id=ctx.services["Web shop"].pk, start=local(saturday, 10),
+                            end=local(saturday, 11)) or blackouts_hit(service_id=None, start=local(saturday, 10),
+                                                                       end=local(saturday, 11)):
+        saturday += timedelta(days=7)
+    fix = core.ticket_create(actor=liam, kind=Kind.CHANGE, title="Fix the price cache on currency switch",
+                             now=now - timedelta(hours=5), service=ctx.services["Web shop"],
+                             change_type=ChangeType.NORMAL, risk=Risk.MEDIUM, **PLAN,
+                             description="Customers switching to EUR see GBP prices at checkout and abandon it.")
+    change_schedule(ticket=fix, actor=carl, start=local(saturday, 10), end=local(saturday, 11),
+                    now=now - timedelta(hours=4), override_reason=(
+                        f"Checkout errors cost more than the “{weekend.name}” risk: a one-line cache fix, "
+                        "rehearsed on staging, with the on-call developer watching."))

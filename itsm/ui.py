@@ -4,22 +4,26 @@ ticket's service, and change enablement: the Approvals panel and the vote of a c
 rows of its timeline, the "My approvals" queue view and its count in the top bar (on every landing page),
 change setup in the top bar and the standard change on the new-ticket form; a change's Tasks panel (tasks
 per site, rollback, what its close needs), the timeline rows of its tasks, "My change tasks", and the change
-success and failure rates on the manager dashboard."""
+success and failure rates on the manager dashboard; the change calendar: its top-bar link, a change's Schedule
+panel and the timeline's schedule rows (overrides, collisions)."""
 
 from datetime import datetime
 
 from django.urls import reverse
 from django.utils.html import format_html
 
+from tracker import access
 from tracker import extensions as ext
 from tracker.choices import Kind, Role, Status
 from tracker.templatetags.crossline import when
+from tracker.templatetags.icons import icon
 
 from . import selectors
 from . import services as itsm
 from .choices import RollbackOutcome, RoundStatus, TaskState, Vote
-from .forms import COMMON_ZONES, RollbackForm, TaskForm, VoteForm
+from .forms import COMMON_ZONES, RollbackForm, ScheduleForm, TaskForm, VoteForm
 from .services import cab_for_change, rule_text
+from .templatetags.itsm_ui import span
 
 TONE = {Vote.APPROVED: "ok", Vote.REJECTED: "bad", Vote.CHANGES_REQUESTED: "warn",
         RoundStatus.SUPERSEDED: "status", RoundStatus.WITHDRAWN: "status", Vote.PENDING: "status"}
@@ -27,6 +31,34 @@ TONE = {Vote.APPROVED: "ok", Vote.REJECTED: "bad", Vote.CHANGES_REQUESTED: "warn
 
 def recent_changes_panel(*, request, ticket, now):
     return {"changes": selectors.service_recent_changes(user=request.user, service_id=ticket.service_id, now=now)}
+
+
+def schedule_panel(*, request, ticket, now):
+    """A change's window, its collisions and the blackouts it falls into, and the form to (re)schedule it."""
+    if ticket.kind != Kind.CHANGE:
+        return None
+    return {
+        "schedule": selectors.change_schedule(ticket=ticket, user=request.user),
+        "form": ScheduleForm(initial={"window_start": ticket.window_start, "window_end": ticket.window_end}),
+        "can_edit": access.may(request.user, "edit", ticket),
+        "can_override": itsm.may_manage_changes(request.user),
+    }
+
+
+def schedule_row(event) -> str:
+    """A schedule event on the timeline: a blackout overridden (with the reason), or a collision."""
+    if event.field == "override":
+        when = ""
+        if "/" in event.old:
+            start, end = (datetime.fromisoformat(part) for part in event.old.split("/", 1))
+            when = f" ({span(start, end)})"
+        return format_html("{} <strong>Blackout overridden</strong> · “{}”{}: {}", icon("shield-check"), event.new,
+                           when, event.note)
+    if event.field == "collision":
+        return format_html('{} <strong>Collision</strong> · the window overlaps <a class="key" href="{}">{}</a> {} '
+                           "on the same service", icon("triangle-alert"),
+                           reverse("tracker:ticket", args=[event.new]), event.new, event.note)
+    return format_html("<strong>Schedule</strong> · {}", event.note or event.new)
 
 
 def article_hits(*, user, text, limit):
@@ -177,17 +209,19 @@ def _period_query(request) -> str:
 def register() -> None:
     ext.register(
         ext.Panel("recent-changes", "itsm/panel_changes.html", recent_changes_panel, order=40),
+        ext.Panel("schedule", "itsm/panel_schedule.html", schedule_panel, order=15),
+        ext.TimelineRenderer("schedule", schedule_row),
+        ext.NavLink("portal", "My tickets", "itsm:portal", audience="requester", order=10, icon="inbox"),
+        ext.NavLink("calendar", "Change calendar", "itsm:calendar", order=35, icon="calendar-days"),
         ext.Panel("approvals", "itsm/panel_approvals.html", approvals_panel, order=15),
         ext.Action("vote", "itsm/action_vote.html", vote_action, order=10),
         ext.TimelineRenderer("approval", approval_row),
         ext.QueueView("approvals", "My approvals", selectors.awaiting_vote, order=5,
                       empty="No change is waiting for your vote."),
         ext.TopbarItem("itsm/approvals_chip.html", order=5),
-        ext.NavLink("portal", "My tickets", "itsm:portal", audience="requester", order=10, icon="inbox"),
         ext.NavLink("change-setup", "Change setup", "itsm:cabs", order=35, icon="shield-check"),
         ext.Panel("change-tasks", "itsm/panel_tasks.html", tasks_panel, order=10, column="main"),
         ext.TimelineRenderer("task", task_row),
-        ext.NavLink("portal", "My tickets", "itsm:portal", audience="requester", order=10, icon="inbox"),
         ext.NavLink("my-tasks", "Change tasks", "itsm:my-tasks", order=35, icon="layout-list"),
         ext.NavLink("kb", "Knowledge base", "itsm:kb", audience="public", order=50, icon="book-open"),
         ext.NavLink("portal-new", "Report a problem", "itsm:portal-new", audience="requester",

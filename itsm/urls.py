@@ -29,4 +29,15 @@ urlpatterns = [
     path(f"tickets/{K}/rollback/", views.rollback_add, name="rollback-add"),
     path("changes/tasks/", views.my_tasks, name="my-tasks"),
     path("changes/outcomes/", views.change_outcomes, name="change-outcomes"),
+    # the change calendar
+    path("changes/calendar/", views.change_calendar, name="calendar"),
+    path("changes/calendar.ics", views.calendar_ics, name="calendar-ics"),
+    path("changes/calendar/feed/", views.calendar_feed_new, name="calendar-feed-new"),
+    path("changes/calendar/feed/delete/", views.calendar_feed_delete, name="calendar-feed-delete"),
+    path("changes/calendar/feed/<str:token>.ics", views.calendar_feed, name="calendar-feed"),
+    path("changes/blackouts/", views.blackouts, name="blackouts"),
+    path("changes/blackouts/<int:pk>/", views.blackout_edit, name="blackout-edit"),
+    path("changes/blackouts/<int:pk>/delete/", views.blackout_delete, name="blackout-delete"),
+    path(f"tickets/{K}/schedule/", views.change_schedule, name="change-schedule"),
+    path(f"tickets/{K}/calendar.ics", views.change_ics, name="change-ics"),
 ]

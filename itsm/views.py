@@ -1,44 +1,69 @@
 """The self-service portal and the knowledge base; change setup (CABs, standard-change templates), standard
 changes from a template, and what change enablement adds to the ticket page: the vote, a change's tasks (add,
-hand off, report), its rollback, "My change tasks", and the changes behind a rate."""
+hand off, report), its rollback, "My change tasks", and the changes behind a rate; the change calendar (month
+and week), blackout windows, a change's schedule and the iCalendar feeds."""
 
+from calendar import monthrange
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from functools import partial
+from typing import Any
+from urllib.parse import urlencode, urlparse
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import BadRequest, PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import reswap, retarget
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
+from icalendar import Calendar as ICalendar
+from icalendar import Event
 
 from sla.dashboard import period_or_default
 from tracker import access, selectors, services
 from tracker.access import staff_only
-from tracker.choices import Kind
-from tracker.errors import DomainError, ValidationFailed
+from tracker.choices import Kind, Status
+from tracker.errors import DomainError, StaleVersion, ValidationFailed
 from tracker.forms import CommentForm
-from tracker.views import form_errors, move_forms, posted_version, ticket_or_404, workspace_response
+from tracker.models import Service
+from tracker.templatetags.crossline import status_label
+from tracker.views import (
+    WORKSPACE,
+    form_errors,
+    move_forms,
+    posted_version,
+    ticket_or_404,
+    workspace_context,
+    workspace_response,
+)
 
 from . import selectors as q
 from . import services as itsm
 from . import ui
-from .choices import CabRule, ChangeOutcome, TaskState
+from .choices import CabRule, ChangeOutcome, Repeat, TaskState
 from .forms import (
     COMMON_ZONES,
+    BlackoutForm,
     CabForm,
+    CalendarQueryForm,
     HandoffForm,
     PortalTicketForm,
     ReportForm,
     RollbackForm,
+    ScheduleForm,
     StandardChangeForm,
     TaskForm,
     TemplateForm,
     VoteForm,
 )
-from .models import Cab, ChangeTask, ChangeTemplate, KnowledgeArticle
+from .models import Blackout, Cab, ChangeTask, ChangeTemplate, KnowledgeArticle
+from .templatetags.itsm_ui import span
 
 # --- the self-service portal --------------------------------------------------------------------------
 
@@ -487,3 +512,450 @@ def _outcomes_title(params, rows) -> str:
     if params["month"]:
         what += f" in {params['month']}"
     return what
+
+
+# --- the change calendar ------------------------------------------------------------------------------------
+
+CALENDAR = "itsm/calendar.html"
+MONTH_CELL = 4  # changes listed in a day of the month view; the week view lists them all
+
+
+@dataclass
+class DayItem:
+    """A change or a blackout as one day shows it: with the part of its window that falls on that day."""
+
+    thing: Any  # a selectors.Entry or a selectors.Occurrence
+    label: str
+
+
+@dataclass
+class Day:
+    date: date
+    in_period: bool
+    today: bool
+    changes: list[DayItem] = field(default_factory=list)
+    blackouts: list[DayItem] = field(default_factory=list)
+
+    @property
+    def collisions(self) -> int:
+        return sum(1 for item in self.changes if item.thing.collisions)
+
+    @property
+    def shown(self) -> list[DayItem]:
+        return self.changes[:MONTH_CELL]
+
+    @property
+    def more(self) -> int:
+        return max(0, len(self.changes) - MONTH_CELL)
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+
+
+def _period(view: str, day: date) -> tuple[date, date, date, date]:
+    """The days the page shows (whole weeks, Monday first) and the period they stand for (month or week):
+    (first shown, last shown, period start, period end)."""
+    if view == "week":
+        first = day - timedelta(days=day.weekday())
+        return first, first + timedelta(days=6), first, first + timedelta(days=6)
+    start = day.replace(day=1)
+    end = start.replace(day=monthrange(start.year, start.month)[1])
+    return start - timedelta(days=start.weekday()), end + timedelta(days=6 - end.weekday()), start, end
+
+
+def _part(start: datetime, end: datetime, day: date) -> str:
+    """The part of a window that falls on `day`: "19:00–21:00", "22:00 →", "→ 04:00" or "all day"."""
+    a, b = timezone.localtime(start), timezone.localtime(end)
+    begins, ends = a.date() == day, b.date() == day or (b.date() == day + timedelta(days=1) and b.time() == time.min)
+    if begins and ends:
+        return f"{a:%H:%M}" if a == b else f"{a:%H:%M}–{b:%H:%M}" if b.date() == day else f"{a:%H:%M}–24:00"
+    if begins:
+        return f"{a:%H:%M} →"
+    if ends and b.date() == day:
+        return f"→ {b:%H:%M}"
+    return "all day"
+
+
+def _days_of(start: datetime, end: datetime, first: date, last: date):
+    """The shown days a window touches (a window ending at midnight does not touch the next day)."""
+    a = timezone.localtime(start).date()
+    b = timezone.localtime(end - timedelta(microseconds=1) if end > start else end).date()
+    day = max(a, first)
+    while day <= min(b, last):
+        yield day
+        day += timedelta(days=1)
+
+
+def _grid(data, first: date, last: date, period_start: date, period_end: date) -> list[Day]:
+    today = timezone.localdate()
+    days = {first + timedelta(days=n): None for n in range((last - first).days + 1)}
+    for d in days:
+        days[d] = Day(d, period_start <= d <= period_end, d == today)
+    for entry in data.entries:
+        for d in _days_of(entry.start, entry.end, first, last):
+            days[d].changes.append(DayItem(entry, _part(entry.start, entry.end, d)))
+    for occurrence in data.occurrences:
+        for d in _days_of(occurrence.start, occurrence.end, first, last):
+            days[d].blackouts.append(DayItem(occurrence, _part(occurrence.start, occurrence.end, d)))
+    return list(days.values())
+
+
+def _calendar_url(view: str, day: date | None, service) -> str:
+    params = {"view": view}
+    if day is not None:
+        params["date"] = day.isoformat()
+    if service is not None:
+        params["service"] = service.pk
+    return f"{reverse('itsm:calendar')}?{urlencode(params)}"
+
+
+def _calendar_context(request, **extra) -> tuple[dict, int]:
+    query = CalendarQueryForm(request.GET)
+    error = ""
+    if not query.is_valid():
+        error = "; ".join(f"{query.fields[n].label or n}: {' '.join(e)}" for n, e in query.errors.items())
+        error = f"Check the calendar's address ({error}). Showing this month of every service instead."
+        cleaned = {}
+    else:
+        cleaned = query.cleaned_data
+    view = cleaned.get("view") or "month"
+    day = cleaned.get("date") or timezone.localdate()
+    service = cleaned.get("service")
+    first, last, period_start, period_end = _period(view, day)
+    data = q.calendar(user=request.user, start=_midnight(first), end=_midnight(last + timedelta(days=1)),
+                      service_id=service.pk if service else None)
+    days = _grid(data, first, last, period_start, period_end)
+    if view == "week":
+        step_back, step_on = day - timedelta(days=7), day + timedelta(days=7)
+        title = f"Week of {first:%-d %b %Y}"
+    else:
+        step_back = (period_start - timedelta(days=1)).replace(day=1)
+        step_on = period_end + timedelta(days=1)
+        title = f"{period_start:%B %Y}"
+    since, until = _midnight(period_start), _midnight(period_end + timedelta(days=1))
+    in_period = [e for e in data.entries if q.overlaps(e.start, e.end, since, until)]
+    ctx = {
+        "nav": "calendar", "view": view, "day": day, "service": service, "title": title, "days": days,
+        "weeks": [days[i:i + 7] for i in range(0, len(days), 7)], "error": error,
+        "services": Service.objects.order_by("name"), "calendar": data, "changes_count": len(in_period),
+        "blocked": [e for e in data.entries if e.blocked],
+        "prev_url": _calendar_url(view, step_back, service), "next_url": _calendar_url(view, step_on, service),
+        "today_url": _calendar_url(view, None, service),
+        "month_url": _calendar_url("month", day, service), "week_url": _calendar_url("week", day, service),
+        "ics_url": reverse("itsm:calendar-ics") + (f"?service={service.pk}" if service else ""),
+        "feed": q.calendar_feed_of(request.user), "can_manage": itsm.may_manage_changes(request.user),
+        **extra,
+    }
+    return ctx, 400 if error else 200
+
+
+@staff_only
+@require_GET
+def change_calendar(request):
+    ctx, status = _calendar_context(request)
+    return render(request, CALENDAR, ctx, status=status)
+
+
+# --- iCalendar: the feed, a person's secret feed address, one change -----------------------------------------
+
+FEED_PAST, FEED_AHEAD = timedelta(days=30), timedelta(days=180)
+ICS_STATUS = {Status.CANCELLED: "CANCELLED", Status.NEW: "TENTATIVE", Status.REVIEW: "TENTATIVE",
+              Status.REJECTED: "TENTATIVE"}
+
+
+def _host() -> str:
+    return urlparse(settings.CROSSLINE_BASE_URL).hostname or "crossline"
+
+
+def _ics_calendar(name: str) -> ICalendar:
+    cal = ICalendar()
+    cal.add("prodid", "-//Crossline//Change calendar//EN")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-calname", name)
+    cal.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", "PT1H")
+    return cal
+
+
+def _change_event(request, ticket, start, end, collisions=(), hits=()) -> Event:
+    """A change as a calendar event. Its UID is the change's key, so a calendar app updates the event it already
+    has when the window moves; SEQUENCE follows the ticket's version."""
+    url = request.build_absolute_uri(reverse("tracker:ticket", args=[ticket.key]))
+    lines = [f"Service: {ticket.service.name if ticket.service_id else '—'}",
+             f"Risk: {ticket.get_risk_display() or '—'}", f"Type: {ticket.get_change_type_display() or '—'}",
+             f"State: {status_label(ticket.status)}"]
+    lines += [f"Collides with {other.key} {other.title}" for other in collisions]
+    lines += [f"In the blackout “{h.blackout.name}”" + (f" (overridden: {h.override.reason})" if h.override
+                                                        else " (not overridden)") for h in hits]
+    event = Event()
+    event.add("uid", f"{ticket.key.lower()}@{_host()}")
+    event.add("dtstamp", ticket.updated_at)
+    event.add("last-modified", ticket.updated_at)
+    event.add("sequence", ticket.version)
+    event.add("dtstart", start)
+    event.add("dtend", end if end > start else start + timedelta(minutes=1))
+    event.add("summary", f"{ticket.key} {ticket.title}" + (" (collision)" if collisions else ""))
+    event.add("description", "\n".join([*lines, url]))
+    event.add("url", url)
+    event.add("status", ICS_STATUS.get(ticket.status, "CONFIRMED"))
+    event.add("categories", ["Change", *([ticket.service.name] if ticket.service_id else [])])
+    return event
+
+
+def _blackout_event(occurrence) -> Event:
+    blackout = occurrence.blackout
+    event = Event()
+    event.add("uid", f"blackout-{blackout.pk}-{occurrence.start:%Y%m%dT%H%M%SZ}@{_host()}")
+    event.add("dtstamp", blackout.updated_at)
+    event.add("dtstart", occurrence.start)
+    event.add("dtend", occurrence.end)
+    event.add("summary", f"Blackout: {blackout.name} ({occurrence.scope})")
+    event.add("description", blackout.reason)
+    event.add("transp", "OPAQUE")
+    event.add("categories", ["Blackout"])
+    return event
+
+
+def _feed(request, user, service) -> HttpResponse:
+    """The change calendar as iCalendar: scheduled changes and blackouts from 30 days ago to 180 days ahead."""
+    now = timezone.now()
+    data = q.calendar(user=user, start=now - FEED_PAST, end=now + FEED_AHEAD,
+                      service_id=service.pk if service else None)
+    cal = _ics_calendar("Crossline changes" + (f" · {service.name}" if service else ""))
+    for entry in data.entries:
+        cal.add_component(_change_event(request, entry.ticket, entry.start, entry.end, entry.collisions,
+                                        entry.hits))
+    for occurrence in data.occurrences:
+        cal.add_component(_blackout_event(occurrence))
+    return HttpResponse(cal.to_ical(), content_type="text/calendar; charset=utf-8")
+
+
+def _feed_service(request):
+    query = CalendarQueryForm(request.GET)
+    if not query.is_valid():
+        raise BadRequest("Unknown service: use the id of a service, or leave it out for every service.")
+    return query.cleaned_data.get("service")
+
+
+@staff_only
+@require_GET
+def calendar_ics(request):
+    """The calendar as a file to import (signed in); `?service=` keeps one service."""
+    response = _feed(request, request.user, _feed_service(request))
+    response["Content-Disposition"] = 'attachment; filename="crossline-changes.ics"'
+    return response
+
+
+@login_not_required
+@require_GET
+def calendar_feed(request, token):
+    """A person's secret feed address, for calendar apps (no sign-in): what that person may see."""
+    feed = q.calendar_feed_by_token(token)
+    if feed is None:
+        raise Http404("No calendar feed at this address (it may have been replaced or turned off).")
+    response = _feed(request, feed.user, _feed_service(request))
+    itsm.calendar_feed_used(feed=feed)
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@staff_only
+@require_GET
+def change_ics(request, key):
+    """One change's window as an .ics file to add to one's own calendar."""
+    ticket = ticket_or_404(request.user, key)
+    if ticket.kind != Kind.CHANGE or ticket.window_start is None:
+        raise Http404(f"{ticket.key} is not a scheduled change.")
+    schedule = q.change_schedule(ticket=ticket, user=request.user)
+    start, end = q.window_of(ticket)
+    cal = _ics_calendar(ticket.key)
+    cal.add_component(_change_event(request, ticket, start, end, schedule.collisions, schedule.hits))
+    response = HttpResponse(cal.to_ical(), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{ticket.key}.ics"'
+    return response
+
+
+def _subscription(request, token: str = "", notice: str = "", status: int = 200):
+    ctx = {"feed": q.calendar_feed_of(request.user), "notice": notice, "ics_url": reverse("itsm:calendar-ics")}
+    if token:
+        ctx["feed_url"] = request.build_absolute_uri(reverse("itsm:calendar-feed", args=[token]))
+        ctx["webcal_url"] = "webcal://" + ctx["feed_url"].split("://", 1)[1]
+    if request.htmx:
+        return render(request, f"{CALENDAR}#subscription", ctx, status=status)
+    ctx.pop("ics_url")  # the page's own, which keeps its service filter
+    page, _ = _calendar_context(request, **ctx)
+    return render(request, CALENDAR, page, status=status)
+
+
+@staff_only
+@require_POST
+def calendar_feed_new(request):
+    """A new secret feed address for me (the old one, if any, stops working)."""
+    replaced = q.calendar_feed_of(request.user) is not None
+    token = itsm.calendar_feed_create(actor=request.user)
+    return _subscription(request, token, "Your new feed address is below; the old one no longer works."
+                         if replaced else "Your feed address is below.")
+
+
+@staff_only
+@require_POST
+def calendar_feed_delete(request):
+    itsm.calendar_feed_revoke(actor=request.user)
+    return _subscription(request, notice="Your feed address is turned off; calendar apps using it get nothing more.")
+
+
+# --- the Schedule panel of a change --------------------------------------------------------------------------
+
+SCHEDULE_PANEL = "itsm/panel_schedule.html"
+
+
+def _refusal_in(form, exc: DomainError) -> None:
+    """A refusal's message goes above the form; its per-field messages next to the fields it names."""
+    form.add_error(None, exc.message)
+    for name, errors in exc.fields.items():
+        if name in form.fields:
+            form.add_error(name, errors)
+
+
+def _workspace(request, key: str, *, status: int = 200, **extra):
+    """The ticket page's workspace, re-read: after a write (htmx swaps it whole), or with a refusal in it when the
+    browser runs no JavaScript."""
+    ticket = selectors.ticket_for_user(request.user, key, page=True)
+    ctx = workspace_context(request, ticket, **extra)
+    if not request.htmx:
+        return render(request, WORKSPACE, ctx, status=status)
+    response = render(request, f"{WORKSPACE}#workspace", ctx, status=status)
+    retarget(response, "#workspace")
+    reswap(response, "outerHTML")
+    return response
+
+
+@staff_only
+@require_POST
+def change_schedule(request, key):
+    """Set or move a change's window from its Schedule panel; a refusal shows in the panel's form, with what was
+    typed, and the next submit works (the version is unchanged by a refusal)."""
+    ticket = ticket_or_404(request.user, key)
+    form = ScheduleForm(request.POST)
+    status = 400
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            made = itsm.change_schedule(
+                ticket=ticket, actor=request.user, start=data["window_start"], end=data["window_end"],
+                override_reason=data["override_reason"] if data["override"] else "",
+                version=posted_version(request))
+        except StaleVersion as exc:
+            return _workspace(request, ticket.key, status=exc.status, stale=exc)
+        except DomainError as exc:
+            _refusal_in(form, exc)
+            status = exc.status
+        else:
+            if ticket.window_start is None:
+                notice = f"{ticket.key} has no window now."
+            else:
+                notice = f"{ticket.key} is scheduled for {span(ticket.window_start, ticket.window_end)}."
+            notice += "".join(f" Blackout “{o.blackout_name}” overridden." for o in made)
+            return _workspace(request, ticket.key, notice=notice)
+    if request.htmx:
+        ctx = {"ticket": ticket, "form": form, "panel": {"can_override": itsm.may_manage_changes(
+            request.user), "can_edit": True}}
+        return render(request, f"{SCHEDULE_PANEL}#schedule-form", ctx, status=status)
+    return _workspace(request, ticket.key, status=status, schedule_form=form)
+
+
+# --- blackout windows --------------------------------------------------------------------------------------
+
+BLACKOUTS = "itsm/blackouts.html"
+BLACKOUT_AHEAD = timedelta(days=90)
+
+
+def _blackout_rows(request) -> list[dict]:
+    """Every blackout with its next occurrence and the changes scheduled into it in the next 90 days."""
+    now = timezone.now()
+    ahead = q.calendar(user=request.user, start=now, end=now + BLACKOUT_AHEAD)
+    inside: dict[int, list] = {}
+    for entry in ahead.entries:
+        for hit in entry.hits:
+            found = inside.setdefault(hit.blackout.pk, [])
+            if all(e.ticket.pk != entry.ticket.pk for e, _ in found):
+                found.append((entry, hit))
+    rows = []
+    for blackout in q.blackout_list():
+        upcoming = blackout.occurrences(now, now + timedelta(days=400))
+        rows.append({"blackout": blackout, "next": upcoming[0] if upcoming else None,
+                     "changes": inside.get(blackout.pk, [])})
+    return rows
+
+
+def _blackout_form_response(request, form, blackout, status):
+    """A refused blackout form: with htmx just the form again (messages next to the fields, what was typed kept);
+    without, the whole page."""
+    if request.htmx:
+        return render(request, f"{BLACKOUTS}#blackout-form", {"form": form, "blackout": blackout}, status=status)
+    if blackout is not None:
+        return render(request, "itsm/blackout_edit.html", {"nav": "calendar", "form": form, "blackout": blackout},
+                      status=status)
+    return render(request, BLACKOUTS, {"nav": "calendar", "rows": _blackout_rows(request), "form": form,
+                                       "can_manage": itsm.may_manage_changes(request.user)}, status=status)
+
+
+def _blackout_submit(request, save, blackout=None):
+    """Check the posted blackout form and save it through `save` (a domain function); a refusal comes back in
+    the form, what was typed kept."""
+    form = BlackoutForm(request.POST)
+    status = 400
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        data["repeat"] = data.get("repeat") or Repeat.NEVER
+        try:
+            saved = save(actor=request.user, **data)
+        except DomainError as exc:
+            _refusal_in(form, exc)
+            status = exc.status
+        else:
+            messages.success(request, f"{'Saved' if blackout else 'Added'} the blackout “{saved.name}”.")
+            if request.htmx:
+                return HttpResponseClientRedirect(reverse("itsm:blackouts"))
+            return redirect("itsm:blackouts")
+    return _blackout_form_response(request, form, blackout, status)
+
+
+@staff_only
+def blackouts(request):
+    """Every blackout window, with what is scheduled into it; change managers add them here."""
+    if request.method == "POST":
+        return _blackout_submit(request, itsm.blackout_create)
+    can_manage = itsm.may_manage_changes(request.user)
+    return render(request, BLACKOUTS, {"nav": "calendar", "rows": _blackout_rows(request),
+                                       "form": BlackoutForm() if can_manage else None, "can_manage": can_manage})
+
+
+@staff_only
+def blackout_edit(request, pk):
+    blackout = get_object_or_404(Blackout.objects.select_related("service"), pk=pk)
+    if not itsm.may_manage_changes(request.user):
+        raise PermissionDenied("Only a change manager may change blackout windows.")
+    if request.method == "POST":
+        return _blackout_submit(request, partial(itsm.blackout_update, blackout=blackout), blackout)
+    form = BlackoutForm(initial={name: getattr(blackout, name) for name in BlackoutForm.base_fields})
+    return render(request, "itsm/blackout_edit.html", {"nav": "calendar", "form": form, "blackout": blackout})
+
+
+@staff_only
+@require_POST
+def blackout_delete(request, pk):
+    blackout = get_object_or_404(Blackout, pk=pk)
+    try:
+        itsm.blackout_delete(blackout=blackout, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Removed the blackout “{blackout.name}”; overrides recorded against it stay on "
+                                  "their changes' timelines.")
+    if request.htmx:
+        return HttpResponseClientRedirect(reverse("itsm:blackouts"))
+    return redirect("itsm:blackouts")

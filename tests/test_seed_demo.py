@@ -127,3 +127,19 @@ def test_the_seed_imports_only_along_the_allowed_arrows(path):
         elif isinstance(node, ast.ImportFrom) and node.level == 0:
             imported.add(node.module.split(".")[0])
     assert not imported & DEMO_MODULES[path]
+
+
+def test_the_demo_plans_a_month_of_changes_around_its_blackouts(demo):
+    from itsm.models import Blackout, BlackoutOverride
+    from itsm.selectors import calendar
+
+    carl = Ticket.requester.field.related_model.objects.get(username="carl")
+    assert Blackout.objects.filter(service__isnull=True).count() >= 1  # a global change freeze
+    assert Blackout.objects.filter(service__name="Payroll", repeat="monthly").exists()  # the payroll run
+    (override,) = BlackoutOverride.objects.all()  # one blackout overridden, with its reason on the timeline
+    assert override.actor == carl and override.ticket.events.filter(kind="schedule", field="override").exists()
+    month = calendar(user=carl, start=demo, end=demo + timedelta(days=31))
+    assert len(month.entries) >= 20 and len({e.ticket.service_id for e in month.entries}) == 5
+    assert len(month.collisions) >= 2 and month.occurrences
+    planned = [e for e in month.entries if e.ticket.created_at > demo - timedelta(days=13)]
+    assert all(not e.blocked for e in planned)  # planned around the blackouts

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 
 from .choices import (
     KEY_PREFIX,
@@ -226,6 +227,13 @@ class Ticket(models.Model):
             models.Index(fields=["service", "kind", "-updated_at"], name="tracker_ticket_service_recent"),
             # updated_after/before (integrations syncing) and ordering=-updated_at.
             models.Index(fields=["-updated_at", "-id"], name="tracker_ticket_updated"),
+            # The change calendar and collision checks: changes whose window overlaps a period, read as
+            # "ends after the period starts" (a window without an end is a moment) and "starts before it ends";
+            # by service too. Only scheduled changes are in these indexes.
+            models.Index(Coalesce("window_end", "window_start"), "window_start", name="tracker_ticket_change_window",
+                         condition=Q(kind="change", window_start__isnull=False)),
+            models.Index("service", Coalesce("window_end", "window_start"), "window_start",
+                         name="tracker_ticket_change_service", condition=Q(kind="change", window_start__isnull=False)),
         ]
 
     def __str__(self):

@@ -2,6 +2,9 @@
 
 - change enablement under `changes/`: CABs, standard-change templates, a change's approval rounds and votes
   (`/api/v1/changes/CHG-12/approvals/vote/`), and the change success and failure rates;
+- the change calendar under `changes/`: blackout windows (`changes/blackouts/`), a change's schedule
+  (`changes/CHG-12/schedule/`, with a change manager's override of a blackout) and the calendar of a period
+  (`changes/calendar/`);
 - a change's tasks and rollbacks under its key (`/api/v1/tickets/CHG-12/tasks/2/report/`), and a person's
   change tasks (`/api/v1/change-tasks/`).
 """
@@ -9,6 +12,7 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from .approvals import ApprovalListView, CabViewSet, TemplateViewSet, VoteView
+from .calendar import BlackoutViewSet, CalendarView, ChangeScheduleView
 from .tasks import ChangeRatesViewSet, ChangeTaskViewSet, MyTaskViewSet, RollbackViewSet
 
 app_name = "itsm-api"
@@ -16,13 +20,16 @@ router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("cabs", CabViewSet, basename="cab")
 router.register("templates", TemplateViewSet, basename="template")
+router.register("blackouts", BlackoutViewSet, basename="blackout")
 C = "changes/<str:key>"
 K = "tickets/<str:key>"
 T = f"{K}/tasks/<int:number>"
 
 urlpatterns = [
     path("changes/rates/", ChangeRatesViewSet.as_view({"get": "list"}), name="change-rates"),
+    path("changes/calendar/", CalendarView.as_view(), name="calendar"),
     path("changes/", include(router.urls)),
+    path(f"{C}/schedule/", ChangeScheduleView.as_view(), name="change-schedule"),
     path(f"{C}/approvals/", ApprovalListView.as_view(), name="approvals"),
     path(f"{C}/approvals/vote/", VoteView.as_view(), name="vote"),
     path(f"{K}/tasks/", ChangeTaskViewSet.as_view({"get": "list", "post": "create"}), name="task-list"),

@@ -2,13 +2,15 @@
 
 - `approvals`: CABs, standard-change templates and the standard changes made from them, and the approval
   rounds in which a CAB decides a change (votes, the outcome and the move it causes).
+- `calendar`: blackout windows, scheduling a change (with a change manager's override of a blackout), the
+  calendar feeds, and the guard and observer that hold the calendar's rules for every write of a window.
 - `tasks`: the tasks of a change at each site (plan, hand off, report), the rollback of a change whose
   backout plan ran, and the guard that keeps a change's go-live and close honest.
 
-`register()` (called by `ItsmConfig.ready()`) puts both modules' guards and observers on `tracker.hooks`.
+`register()` (called by `ItsmConfig.ready()`) puts the modules' guards and observers on `tracker.hooks`.
 """
 
-from . import approvals, tasks
+from . import approvals, calendar, tasks
 from .approvals import (
     CHANGE_MANAGERS,
     OUTCOME_STATUS,
@@ -26,6 +28,20 @@ from .approvals import (
     template_create,
     template_retire,
     template_update,
+)
+from .calendar import (
+    LABELS,
+    WINDOW_FIELDS,
+    BlackoutHit,
+    blackout_create,
+    blackout_delete,
+    blackout_update,
+    calendar_feed_create,
+    calendar_feed_revoke,
+    calendar_feed_used,
+    change_schedule,
+    schedule_guard,
+    schedule_observer,
 )
 from .tasks import (
     COORDINATORS,
@@ -51,13 +67,16 @@ from .tasks import (
 
 def register() -> None:
     approvals.register()
+    calendar.register()
     tasks.register()
 
 
 __all__ = [
+    "BlackoutHit",
     "CHANGE_MANAGERS",
     "COORDINATORS",
     "FAILED_RESULTS",
+    "LABELS",
     "OUTCOME_STATUS",
     "PLANNABLE",
     "PLAN_FIELDS",
@@ -65,11 +84,19 @@ __all__ = [
     "REVIEW_FIELDS",
     "TEMPLATE_BOUND",
     "TEMPLATE_FIELDS",
+    "WINDOW_FIELDS",
     "approval_vote",
+    "blackout_create",
+    "blackout_delete",
+    "blackout_update",
     "cab_for_change",
     "cab_save",
+    "calendar_feed_create",
+    "calendar_feed_revoke",
+    "calendar_feed_used",
     "change_guard",
     "change_observer",
+    "change_schedule",
     "go_live_guard",
     "local_moment",
     "may_coordinate",
@@ -81,6 +108,8 @@ __all__ = [
     "review_reason",
     "rollback_record",
     "rule_text",
+    "schedule_guard",
+    "schedule_observer",
     "standard_change_create",
     "task_add",
     "task_handoff",

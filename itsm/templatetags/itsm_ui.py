@@ -1,14 +1,126 @@
-"""Display helpers of change enablement: a task's window at its site and in the viewer's zone."""
+"""Display helpers of change enablement: windows in the viewer's zone and risk badges (the change calendar),
+a task's window at its site and in the viewer's zone."""
 from datetime import UTC
 
 from django import template
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
+from tracker.templatetags.crossline import key_url, status_label
+from tracker.templatetags.icons import icon
 from tracker.timezones import zone_named
 
 register = template.Library()
+
+RISK_TONE = {"low": "ok", "medium": "warn", "high": "bad"}
+
+
+def _local(value):
+    return timezone.localtime(value)
+
+
+@register.filter
+def span(start, end=None):
+    """A window in the active zone, named: "Fri 4 Dec 2026 19:00–21:00 GMT", "Sat 28 Mar 2026 22:00 GMT – Sun 29
+    Mar 04:00 BST" (across a summer-time change each end names its own offset)."""
+    if not start:
+        return ""
+    a = _local(start)
+    text = date_format(a, "D j M Y H:i")
+    if not end or end == start:
+        return f"{text} {a.tzname()}"
+    b = _local(end)
+    if b.date() == a.date() and a.tzname() == b.tzname():
+        return f"{text}–{date_format(b, 'H:i')} {a.tzname()}"
+    same_zone = a.tzname() == b.tzname()
+    end_text = date_format(b, "D j M H:i" if b.year == a.year else "D j M Y H:i")
+    return f"{text}{'' if same_zone else ' ' + a.tzname()} – {end_text} {b.tzname()}"
+
+
+@register.filter
+def clock(value):
+    """The time of day in the active zone: "19:00"."""
+    return date_format(_local(value), "H:i") if value else ""
+
+
+@register.filter
+def risk_tone(risk):
+    """The badge tone of a change's risk: low ok, medium warn, high bad."""
+    return RISK_TONE.get(risk or "", "status")
+
+
+@register.filter
+def risk_label(risk):
+    from tracker.choices import Risk
+
+    try:
+        return f"{Risk(risk).label} risk"
+    except ValueError:
+        return "Risk not set"
+
+
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 11 <= n % 100 <= 13 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+@register.filter
+def rule_text(blackout):
+    """How a blackout recurs, on its own wall clock: "Every week, Fri 18:00 → Mon 06:00 (Europe/London), from
+    4 Dec 2026"; a dated one is its window in the viewer's zone."""
+    from itsm.choices import Repeat
+
+    if not blackout.repeats:
+        return f"Once: {span(blackout.starts_at, blackout.ends_at)}"
+    first, length = blackout.local_span()
+    last = first + length
+    if blackout.repeat == Repeat.DAILY:
+        when = f"Every day, {first:%H:%M} → {last:%H:%M}"
+    elif blackout.repeat == Repeat.WEEKLY:
+        when = f"Every week, {first:%a %H:%M} → {last:%a %H:%M}"
+    elif blackout.repeat == Repeat.MONTHLY:
+        same = last.date() == first.date()
+        when = (f"Every month, the {_ordinal(first.day)} {first:%H:%M} → "
+                + (f"{last:%H:%M}" if same else f"the {_ordinal(last.day)} {last:%H:%M}"))
+    elif blackout.repeat == Repeat.MONTHLY_LAST_WORKDAY:
+        days = (last.date() - first.date()).days
+        when = f"Every month, the last working day {first:%H:%M} → " + (
+            f"{last:%H:%M}" if not days else f"{last:%H:%M} {days} day{'s' if days > 1 else ''} later")
+    else:
+        when = f"Every year, {first:%-d %b %H:%M} → {last:%-d %b %H:%M}"
+    until = f" until {blackout.repeat_until:%-d %b %Y}" if blackout.repeat_until else ""
+    return f"{when} ({blackout.time_zone}), from {first:%-d %b %Y}{until}"
+
+
+@register.simple_tag
+def calendar_event(item, service=None):
+    """One change on a day of the calendar: its part of the window, key and title (a link), then its service
+    (unless the calendar shows one service), risk, state, collision and blackout badges. Built here rather than by
+    a sub-template: a month shows a few hundred of them."""
+    entry = item.thing
+    ticket = entry.ticket
+    others = " ".join(t.key for t in entry.collisions)
+    badges = []
+    if entry.collisions:
+        badges.append(format_html('<span class="badge warn">{}Collision<span class="sr-only"> with {}</span></span>',
+                                  icon("triangle-alert"), others))
+    for hit in entry.hits:
+        if hit.override is not None:
+            badges.append(format_html('<span class="badge status" title="{}: {}">{}Override</span>',
+                                      hit.blackout.name, hit.override.reason, icon("shield-check")))
+        elif ticket.is_open:
+            badges.append(format_html('<span class="badge bad" title="{}">{}Blackout</span>', hit.blackout.name,
+                                      icon("calendar-x")))
+    where = "" if service else format_html('<span class="muted">{}</span> ', ticket.service.name if
+                                           ticket.service_id else "no service")
+    return format_html(
+        '<li class="cal-event risk-{}{}"><a href="{}" title="{}{}"><span class="cal-time">{}</span> '
+        '<span class="key">{}</span><span class="cal-name">{}</span></a><span class="cal-meta small">{}'
+        '<span class="badge {}">{}</span> <span class="badge status">{}</span> {}</span></li>',
+        ticket.risk or "none", " collides" if entry.collisions else "", key_url("tracker:ticket", ticket.key),
+        ticket.title, f" · overlaps {others}" if others else "", item.label, ticket.key, ticket.title, where,
+        risk_tone(ticket.risk), risk_label(ticket.risk), status_label(ticket.status),
+        format_html_join("", "{}", ((b,) for b in badges)))
 
 
 def _span(start, end, zone) -> str:

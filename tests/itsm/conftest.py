@@ -1,7 +1,6 @@
 """Change enablement's cast: a global CAB, a Payroll CAB and an emergency CAB, helpers that raise and submit
 changes through the domain functions, and a change with tasks at sites in several countries and time zones."""
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -72,8 +71,9 @@ def change(cast):
 
 
 def local(zone: str, days: int = 2, hour: int = 9) -> datetime:
-    """A naive wall time at a site `days` from now, as a person there would type it."""
-    day = timezone.now().astimezone(ZoneInfo(zone)).date() + timedelta(days=days)
+    """A naive wall time at a site on the (UTC) date `days` from now, as a person there would type it: the
+    same date at every site, whatever the hour of the run."""
+    day = timezone.now().date() + timedelta(days=days)
     return datetime(day.year, day.month, day.day, hour)
 
 

@@ -41,7 +41,8 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 
 
 def if_match(request, *, required: bool) -> int | None:
-    """The version an `If-Match` header names (None when absent and not required); 428 or 400 otherwise."""
+    """The ticket version an `If-Match` header names: None when it is absent and not `required` (428 when it is),
+    400 when it is not an ETag. The apps' endpoints on a ticket read it the same way."""
     header = request.headers.get("If-Match")
     if not header:
         if required:

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tracker', '0011_ticket_emergency_justification'),
+        ('tracker', '0012_change_window_indexes'),
     ]
 
     operations = [

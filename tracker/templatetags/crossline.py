@@ -1,5 +1,6 @@
 """Display helpers shared by every page: times in the viewer's zone, durations, priorities, Markdown, and
 what the apps registered in `tracker.extensions` (badges, timeline rows)."""
+import re
 from datetime import timedelta
 from functools import lru_cache
 from urllib.parse import quote
@@ -104,14 +105,17 @@ def field_label(name):
 
 @register.filter
 def field_value(value, name):
-    """A recorded value as people read it: the label of a choice ("rolled_back" -> "Rolled back")."""
+    """A recorded value as people read it: the label of a choice ("rolled_back" -> "Rolled back"), a date-time
+    in the viewer's zone (`event_value`)."""
     from tracker.models import Ticket
 
     try:
         choices = dict(Ticket._meta.get_field(name).flatchoices)
     except Exception:  # noqa: BLE001 - a field recorded by an older schema
+        choices = {}
+    if value in ("", None):
         return value
-    return choices.get(value, value) if value not in ("", None) else value
+    return choices[value] if value in choices else event_value(value)
 
 
 # --- Times in the viewer's zone (activated per request by tracker.timezones.UserTimeZoneMiddleware) ---------
@@ -144,6 +148,23 @@ def when_time(value, style="full"):
         return ""
     utc = value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return format_html('<time datetime="{}">{}</time>', utc, _when_text(value, style))
+
+
+_ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$")
+
+
+@register.filter
+def event_value(value):
+    """A value a timeline row recorded, as people read it: a date-time (kept as ISO 8601, UTC) in the viewer's
+    zone, named; anything else as it was written."""
+    from datetime import datetime
+
+    if value and _ISO_MOMENT.match(value):
+        try:
+            return _when_text(datetime.fromisoformat(value), "full")
+        except ValueError:
+            return value
+    return value
 
 
 @register.simple_tag
