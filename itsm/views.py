@@ -180,7 +180,7 @@ def _refuse(form, exc: DomainError) -> None:
 @staff_only
 @require_GET
 def cabs(request):
-    return render(request, "itsm/cabs.html", {"nav": "change-setup", "tab": "cabs", "cabs": q.cab_list(),
+    return render(request, "itsm/cabs.html", {"nav": "changes", "tab": "cabs", "cabs": q.cab_list(),
                                               "can_manage": itsm.may_manage_changes(request.user)})
 
 
@@ -210,7 +210,7 @@ def cab_form(request, pk=None):
 
 
 def _cab_page(request, form, cab, status=200):
-    return render(request, "itsm/cab_form.html", {"nav": "change-setup", "tab": "cabs", "form": form, "cab": cab},
+    return render(request, "itsm/cab_form.html", {"nav": "changes", "tab": "cabs", "form": form, "cab": cab},
                   status=status)
 
 
@@ -219,7 +219,7 @@ def _cab_page(request, form, cab, status=200):
 def change_templates(request):
     retired = request.GET.get("retired") == "1"
     return render(request, "itsm/change_templates.html", {
-        "nav": "change-setup", "tab": "templates", "retired": retired, "templates": q.template_list(retired=retired),
+        "nav": "changes", "tab": "templates", "retired": retired, "templates": q.template_list(retired=retired),
         "can_manage": itsm.may_manage_changes(request.user)})
 
 
@@ -252,7 +252,7 @@ def change_template_form(request, pk=None):
 
 
 def _template_page(request, form, template, status=200):
-    ctx = {"nav": "change-setup", "tab": "templates", "form": form, "template": template,
+    ctx = {"nav": "changes", "tab": "templates", "form": form, "template": template,
            "versions": q.template_versions(template) if template is not None else []}
     return render(request, "itsm/change_template_form.html", ctx, status=status)
 # --- a change's tasks and rollback (the ticket page's Tasks panel) and "My change tasks" -------------------
@@ -350,7 +350,7 @@ def standard_change_new(request, pk):
         form = StandardChangeForm(initial={"title": template.title, "description": template.description})
         status = 200
     return render(request, "itsm/standard_change_new.html",
-                  {"nav": "change-setup", "tab": "templates", "form": form, "template": template}, status=status)
+                  {"nav": "changes", "tab": "templates", "form": form, "template": template}, status=status)
 
 
 @staff_only
@@ -476,7 +476,7 @@ def my_tasks(request, refused=None, status=200):
     every open task of every change."""
     scope = "open" if request.GET.get("scope") == "open" else "mine"
     tasks = task_rows(request.user, q.my_tasks(user=request.user, scope=scope))
-    ctx = {"nav": "my-tasks", "tasks": tasks, "scope": scope, "refused": refused, "now": timezone.now(),
+    ctx = {"nav": "changes", "tasks": tasks, "scope": scope, "refused": refused, "now": timezone.now(),
            "where": "mine", **q.handoff_choices()}
     return render(request, MY_TASKS, ctx, status=status)
 
@@ -636,7 +636,7 @@ def _calendar_context(request, **extra) -> tuple[dict, int]:
     since, until = _midnight(period_start), _midnight(period_end + timedelta(days=1))
     in_period = [e for e in data.entries if q.overlaps(e.start, e.end, since, until)]
     ctx = {
-        "nav": "calendar", "view": view, "day": day, "service": service, "title": title, "days": days,
+        "nav": "changes", "view": view, "day": day, "service": service, "title": title, "days": days,
         "weeks": [days[i:i + 7] for i in range(0, len(days), 7)], "error": error,
         "services": Service.objects.order_by("name"), "calendar": data, "changes_count": len(in_period),
         "blocked": [e for e in data.entries if e.blocked],
@@ -897,9 +897,9 @@ def _blackout_form_response(request, form, blackout, status):
     if request.htmx:
         return render(request, f"{BLACKOUTS}#blackout-form", {"form": form, "blackout": blackout}, status=status)
     if blackout is not None:
-        return render(request, "itsm/blackout_edit.html", {"nav": "calendar", "form": form, "blackout": blackout},
+        return render(request, "itsm/blackout_edit.html", {"nav": "changes", "form": form, "blackout": blackout},
                       status=status)
-    return render(request, BLACKOUTS, {"nav": "calendar", "rows": _blackout_rows(request), "form": form,
+    return render(request, BLACKOUTS, {"nav": "changes", "rows": _blackout_rows(request), "form": form,
                                        "can_manage": itsm.may_manage_changes(request.user)}, status=status)
 
 
@@ -930,7 +930,7 @@ def blackouts(request):
     if request.method == "POST":
         return _blackout_submit(request, itsm.blackout_create)
     can_manage = itsm.may_manage_changes(request.user)
-    return render(request, BLACKOUTS, {"nav": "calendar", "rows": _blackout_rows(request),
+    return render(request, BLACKOUTS, {"nav": "changes", "rows": _blackout_rows(request),
                                        "form": BlackoutForm() if can_manage else None, "can_manage": can_manage})
 
 
@@ -942,7 +942,7 @@ def blackout_edit(request, pk):
     if request.method == "POST":
         return _blackout_submit(request, partial(itsm.blackout_update, blackout=blackout), blackout)
     form = BlackoutForm(initial={name: getattr(blackout, name) for name in BlackoutForm.base_fields})
-    return render(request, "itsm/blackout_edit.html", {"nav": "calendar", "form": form, "blackout": blackout})
+    return render(request, "itsm/blackout_edit.html", {"nav": "changes", "form": form, "blackout": blackout})
 
 
 @staff_only

@@ -44,7 +44,7 @@ def february(cast):
 def test_month_and_week_navigation_the_service_filter_and_a_collision(cast, february, signed_in, shot):
     page = signed_in(cast.agent1)
     page.goto("/queue/")
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Change calendar").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Changes").click()
     expect(page.get_by_role("heading", name="Change calendar")).to_be_visible()
     page.goto("/changes/calendar/?view=month&date=2027-02-14")
     expect(page.get_by_role("heading", name="February 2027")).to_be_visible()
