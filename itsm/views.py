@@ -168,15 +168,6 @@ def _manager_only(request) -> None:
         raise PermissionDenied("Only the change manager (or an administrator) sets up CABs and templates.")
 
 
-def _refuse(form, exc: DomainError) -> None:
-    """A refusal's message above the form, its per-field messages next to the fields; what was typed stays."""
-    form.add_error(None, exc.message)
-    for name, errors in exc.fields.items():
-        if name in form.fields:
-            for err in errors:
-                form.add_error(name, err)
-
-
 @staff_only
 @require_GET
 def cabs(request):
@@ -195,7 +186,7 @@ def cab_form(request, pk=None):
             try:
                 saved = itsm.cab_save(actor=request.user, cab=cab, **form.cleaned_data)
             except DomainError as exc:
-                _refuse(form, exc)
+                form_errors(form, exc)
                 return _cab_page(request, form, cab, status=exc.status)
             messages.success(request, f"Saved the CAB “{saved.name}”.")
             return redirect("itsm:cabs")
@@ -241,7 +232,7 @@ def change_template_form(request, pk=None):
                     messages.success(request, f"Saved “{template.title}” as version {template.version}.")
                 return redirect("itsm:change-templates")
             except DomainError as exc:
-                _refuse(form, exc)
+                form_errors(form, exc)
                 return _template_page(request, form, template, status=exc.status)
         return _template_page(request, form, template, status=400)
     initial = {"risk": "low"}
@@ -339,7 +330,7 @@ def standard_change_new(request, pk):
             try:
                 ticket = itsm.standard_change_create(template=template, actor=request.user, **form.cleaned_data)
             except DomainError as exc:
-                _refuse(form, exc)
+                form_errors(form, exc)
                 status = exc.status
             else:
                 messages.success(request, f"{ticket.key} raised from “{template.title}” (version {template.version}).")
@@ -374,7 +365,7 @@ def change_vote(request, key):
         try:
             itsm.approval_vote(ticket=ticket, actor=request.user, **form.cleaned_data)
         except DomainError as exc:
-            _refuse(form, exc)
+            form_errors(form, exc)
             status = exc.status
         else:
             said = dict(form.fields["decision"].choices)[form.cleaned_data["decision"]].lower()
