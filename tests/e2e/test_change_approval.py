@@ -10,10 +10,9 @@ from playwright.sync_api import expect
 from itsm import services as itsm
 from itsm.choices import CabRule
 from itsm.models import ApprovalRound, Cab, ChangeTemplate
+from tests.e2e.changes import raise_change, submit_to_cab, vote
 from tracker.choices import Status
 from tracker.models import Ticket
-
-PLAN = "1. Stop the batch\n2. Edit the cron line\n3. Start the batch"
 
 
 @pytest.fixture
@@ -21,51 +20,6 @@ def payroll_cab(cast):
     """Scenario 2's board: every member must approve a payroll change."""
     return itsm.cab_save(actor=cast.change_manager, name="Payroll CAB", service=cast.services["payroll"],
                          rule=CabRule.ALL, members=[cast.change_manager, cast.manager])
-
-
-def raise_change(page, shot, name, *, title, service=""):
-    """The agent raises a normal change on the new-ticket form and submits it to the CAB from its page."""
-    page.goto("/tickets/new/")
-    page.get_by_label("Kind").select_option("change")
-    expect(page.get_by_label("Change type")).to_be_visible()
-    page.get_by_label("Title").fill(title)
-    page.get_by_label("Change type").select_option("normal")
-    page.get_by_label("Risk").select_option("medium")
-    page.get_by_label("Implementation plan").fill(PLAN)
-    page.get_by_label("Backout plan").fill("Restore the previous cron line")
-    if service:
-        page.locator("#id_service").select_option(label=service)
-    shot(page, f"{name}-01-new-change")
-    page.get_by_role("button", name="Create ticket").click()
-    expect(page.get_by_role("heading", name=title)).to_be_visible()
-    page.get_by_text("Submit to CAB…").click()
-    page.locator("form[data-move=review]").get_by_role("button", name="Submit to CAB").click()
-    expect(page.locator(".badge.status").first).to_have_text("In CAB review")
-    expect(page.locator("#approvals")).to_contain_text("Round 1")
-    shot(page, f"{name}-02-submitted")
-    return Ticket.objects.get(title=title)
-
-
-def vote(page, shot, step, change, decision, comment=""):
-    """A CAB member sees the change waiting for them on their landing page (whatever it is: the queue, the
-    dashboard), opens "My approvals" and votes on the change's page."""
-    page.goto("/")
-    waiting = page.get_by_role("link", name=re.compile(r"Approvals\s+1 waiting for your vote"))
-    expect(waiting).to_be_visible()
-    shot(page, f"{step}-landing")
-    waiting.click()
-    views = page.get_by_role("navigation", name="Saved views")
-    expect(views.get_by_role("link", name=re.compile(r"My approvals\s+1"))).to_be_visible()
-    page.get_by_role("table", name="Tickets").get_by_role("link", name=change.key).click()
-    expect(page.get_by_role("heading", name=change.title)).to_be_visible()
-    page.get_by_text("Vote…").click()
-    form = page.locator("#vote-form")
-    form.get_by_label(decision).check()
-    if comment:
-        form.get_by_label("Comment").fill(comment)
-    shot(page, f"{step}-vote")
-    form.get_by_role("button", name="Cast vote").click()
-    expect(page.get_by_role("status").filter(has_text="Your vote on")).to_be_visible()
 
 
 def test_scenario_1_a_routine_change_is_approved_by_the_cab_and_implemented(cast, signed_in, shot):
@@ -83,7 +37,8 @@ def test_scenario_1_a_routine_change_is_approved_by_the_cab_and_implemented(cast
     assert Cab.objects.get().rule == CabRule.MAJORITY
 
     liam = signed_in(cast.agent2)
-    change = raise_change(liam, shot, "scenario1", title="Add EU VAT rates to the web shop")
+    change = raise_change(liam, shot, "scenario1-01-new-change", title="Add EU VAT rates to the web shop")
+    submit_to_cab(liam, shot, "scenario1-02-submitted")
     maria = signed_in(cast.manager)
     vote(maria, shot, "scenario1-03-maria", change, "Approve", "Fine for Thursday night.")
     expect(maria.locator(".badge.status").first).to_have_text("In CAB review")  # one of the two it needs
@@ -108,7 +63,9 @@ def test_scenario_1_a_routine_change_is_approved_by_the_cab_and_implemented(cast
 def test_scenario_2_the_cab_rejects_the_requester_revisits_and_the_cab_approves(cast, payroll_cab, signed_in,
                                                                                shot):
     liam = signed_in(cast.agent2)
-    change = raise_change(liam, shot, "scenario2", title="Move the payroll batch to 02:00", service="Payroll")
+    change = raise_change(liam, shot, "scenario2-01-new-change", title="Move the payroll batch to 02:00",
+                          service="Payroll")
+    submit_to_cab(liam, shot, "scenario2-02-submitted")
     carl, maria = signed_in(cast.change_manager), signed_in(cast.manager)
     vote(carl, shot, "scenario2-03-carl", change, "Approve")
 

@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from itsm import services
 from itsm.choices import Repeat
 from itsm.models import Blackout, BlackoutOverride
+from tests.e2e.changes import schedule
 from tracker import services as core
 from tracker.choices import Kind
 from tracker.models import Ticket
@@ -109,14 +110,6 @@ def freeze(cast):
 def tax_tables(cast):
     return core.ticket_create(actor=cast.agent2, kind=Kind.CHANGE, title="Load 2027 tax tables",
                               service=cast.services["payroll"], risk="low", change_type="normal")
-
-
-def schedule(page, start, end):
-    panel = page.locator("#schedule-panel")
-    panel.get_by_label("Start").fill(start)
-    panel.get_by_label("End").fill(end)
-    panel.get_by_role("button", name=re.compile("Schedule|Reschedule")).click()
-    return panel
 
 
 def test_a_window_in_a_blackout_is_refused_in_place_and_the_next_submit_works(cast, freeze, tax_tables, signed_in,
