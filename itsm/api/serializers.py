@@ -5,6 +5,7 @@ every write goes through itsm.services."""
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -393,12 +394,14 @@ class ChangeCalendarQuerySerializer(serializers.Serializer):
     service = serializers.PrimaryKeyRelatedField(queryset=Service.objects.all(), required=False)
 
     def validate(self, attrs):
-        start, end = attrs.get("start"), attrs.get("end")
-        if start and end and end <= start:
+        """The period asked for, with its defaults: from now, 31 days; it ends after it starts, 92 days at most."""
+        start = attrs.get("start") or timezone.now()
+        end = attrs.get("end") or start + timedelta(days=31)
+        if end <= start:
             raise serializers.ValidationError({"end": ["Must be after the start."]})
-        if start and end and end - start > _MAX_PERIOD:
+        if end - start > _MAX_PERIOD:
             raise serializers.ValidationError({"end": ["Ask for at most 92 days at a time."]})
-        return attrs
+        return {**attrs, "start": start, "end": end}
 
 
 class ChangeCalendarEntrySerializer(serializers.Serializer):
