@@ -242,8 +242,15 @@ def change_life(ctx: DemoContext, rng: random.Random, at: datetime, *, kind: str
     roll = rng.random()
     result = (ImplementationResult.SUCCESSFUL if roll < 0.8 else ImplementationResult.FAILED if roll < 0.9
               else ImplementationResult.ROLLED_BACK)
-    core.ticket_transition(ticket=ticket, to=Status.RESOLVED, actor=requester, now=t,
-                           values={"implementation_result": result})
+    if result == ImplementationResult.ROLLED_BACK:  # the backout plan ran: its rollback sets the result
+        itsm.rollback_record(change=ticket, actor=requester, run_by=requester, ran_at=t - timedelta(minutes=10),
+                             outcome=RollbackOutcome.RESTORED, now=t,
+                             note="Smoke tests failed after the deploy; the previous build is back.")
+        ticket.refresh_from_db()
+        core.ticket_transition(ticket=ticket, to=Status.RESOLVED, actor=requester, now=t)
+    else:
+        core.ticket_transition(ticket=ticket, to=Status.RESOLVED, actor=requester, now=t,
+                               values={"implementation_result": result})
     if result != ImplementationResult.SUCCESSFUL:  # users notice the next morning
         morning = office_after(t, rng.uniform(5, 40))
         own = random.Random(rng.getrandbits(64))
