@@ -393,3 +393,21 @@ class CalendarFeed(models.Model):
     @staticmethod
     def hash(token: str) -> str:
         return hashlib.sha256(token.encode()).hexdigest()
+
+
+class MajorIncident(models.Model):
+    """An incident declared major (P1 only, with a reason): the parent its child incidents are linked to
+    (`major parent_of child`), told to the incident managers and the service's owners at once."""
+
+    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="major")
+    reason = models.TextField()
+    declared_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    declared_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True, help_text="When it was resolved (with its children).")
+
+    class Meta:
+        ordering = ["-declared_at", "-id"]
+        indexes = [models.Index(fields=["ended_at", "-declared_at"], name="itsm_major_open")]
+
+    def __str__(self):
+        return f"major {self.ticket_id}"

@@ -15,7 +15,7 @@ from .errors import AccessDenied, field_label
 from .workflows import AGENTS, OWN_REQUESTER, REQUESTER_FIELDS, REQUESTER_KINDS, Move
 
 ESCALATORS = frozenset({Role.AGENT_L1, Role.AGENT_L2, Role.ENGINEER_L3, Role.MANAGER, Role.ADMIN,
-                        Role.CHANGE_MANAGER})
+                        Role.CHANGE_MANAGER, Role.INCIDENT_MANAGER, Role.PROBLEM_MANAGER})
 PICKERS = frozenset({Role.ENGINEER_L3, Role.AGENT_L2, Role.MANAGER, Role.ADMIN})
 
 

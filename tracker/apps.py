@@ -14,5 +14,7 @@ class TrackerConfig(AppConfig):
             ext.Home(Role.AGENT_L1, "tracker:queue", "?view=my-group"),
             ext.Home(Role.AGENT_L2, "tracker:queue", "?view=my-group"),
             ext.Home(Role.CHANGE_MANAGER, "tracker:queue", "?view=open&kind=change"),
+            ext.Home(Role.INCIDENT_MANAGER, "tracker:queue", "?view=open&kind=incident"),
+            ext.Home(Role.PROBLEM_MANAGER, "tracker:queue", "?view=open&kind=problem"),
             ext.Home(Role.ADMIN, "tracker:queue", "?view=open"),
         )

@@ -9,6 +9,8 @@ class Role(models.TextChoices):
     AGENT_L2 = "agent_l2", _("2nd-line agent")
     ENGINEER_L3 = "engineer_l3", _("3rd-line engineer")
     CHANGE_MANAGER = "change_manager", _("Change manager")
+    INCIDENT_MANAGER = "incident_manager", _("Incident manager")
+    PROBLEM_MANAGER = "problem_manager", _("Problem manager")
     MANAGER = "manager", _("Manager")
     ADMIN = "admin", _("Administrator")
 
@@ -29,6 +31,15 @@ KEY_PREFIX = {
     Kind.DEFECT: "DEF",
 }
 PREFIX_KIND = {prefix: kind for kind, prefix in KEY_PREFIX.items()}
+
+# The process manager who owns each process end to end: sees all of its tickets, receives its
+# hierarchical escalations, and lands on its health. Service requests follow the incident process.
+PROCESS_MANAGER = {
+    Kind.INCIDENT: Role.INCIDENT_MANAGER,
+    Kind.REQUEST: Role.INCIDENT_MANAGER,
+    Kind.PROBLEM: Role.PROBLEM_MANAGER,
+    Kind.CHANGE: Role.CHANGE_MANAGER,
+}
 
 
 class Status(models.TextChoices):
@@ -80,6 +91,26 @@ class Tier(models.IntegerChoices):
     L1 = 1, _("L1 - Service desk")
     L2 = 2, _("L2 - Application support")
     L3 = 3, _("L3 - Development")
+
+
+class Ownership(models.TextChoices):
+    """What a group's functional escalation does with the ticket's owner (one rule per group)."""
+
+    HOLD = "hold", _("Touch and hold: the owner stays accountable to the requester")
+    HAND_OVER = "hand_over", _("Hand over: ownership moves with the ticket")
+
+
+class CauseCategory(models.TextChoices):
+    """Where a problem's root cause lies (root cause analysis)."""
+
+    SOFTWARE = "software", _("Software defect")
+    CONFIGURATION = "configuration", _("Configuration")
+    CAPACITY = "capacity", _("Capacity or performance")
+    INFRASTRUCTURE = "infrastructure", _("Infrastructure or hardware")
+    SUPPLIER = "supplier", _("Supplier or third party")
+    PROCESS = "process", _("Process or human error")
+    SECURITY = "security", _("Security")
+    UNKNOWN = "unknown", _("Not yet known")
 
 
 class LinkType(models.TextChoices):
@@ -144,3 +175,6 @@ class EventKind(models.TextChoices):
     APPROVAL = "approval", _("Approval")  # a CAB round: request, vote, decision
     TASK = "task", _("Change task")  # a task of a change: hand-off, result
     SCHEDULE = "schedule", _("Schedule")  # a change window set, a blackout overridden, a collision
+    SWARM = "swarm", _("Swarm")  # a contributor invited, joining, helping, leaving
+    WORK = "work", _("Work logged")  # time spent on the ticket
+    MAJOR = "major", _("Major incident")  # declared, children linked, resolved with its children

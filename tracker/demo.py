@@ -42,6 +42,8 @@ PEOPLE = [
     ("devon", "Devon", "Diaz", Role.ENGINEER_L3, "Lisbon"),
     ("dana", "Dana", "Dorsey", Role.ENGINEER_L3, "Lisbon"),
     ("carl", "Carl", "Conti", Role.CHANGE_MANAGER, "London"),
+    ("iris", "Iris", "Ibsen", Role.INCIDENT_MANAGER, "London"),
+    ("pia", "Pia", "Petrov", Role.PROBLEM_MANAGER, "Paris"),
     ("maria", "Maria", "Moreau", Role.MANAGER, "Paris"),
     ("admin", "Ada", "Admin", Role.ADMIN, "London"),
 ]

@@ -19,6 +19,8 @@ bar cannot name what the apps add. Each app registers its contributions once, in
   (a standard change from a change manager's template).
 - `DashboardSection`: a section of the manager dashboard under its key figures (change success rates, ...);
   the page that shows the dashboard renders every registered section with the period being looked at.
+- `BulkAction`: an action of the queue's bulk bar that works on the ticked tickets as one set ("Create
+  problem from incidents", "Link to major incident"), with its own inputs in the bar.
 
 The core renders every registered item in `order`; an app that is not installed simply adds nothing.
 """
@@ -150,6 +152,17 @@ class DashboardSection:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class BulkAction:
+    slug: str
+    label: str
+    # (request=, tickets=[Ticket, ...] in the order ticked, data=request.POST) -> what was done, for the flash;
+    # raises a tracker.errors.DomainError to refuse (its message is shown in the bar, nothing is kept).
+    run: Callable[..., str]
+    template: str = ""  # the action's own inputs in the bulk bar (ids prefixed "bulk-<slug>-")
+    order: int = 100
+
+
 @dataclass
 class Registry:
     panels: list[Panel] = field(default_factory=list)
@@ -166,6 +179,7 @@ class Registry:
     search: list[SearchProvider] = field(default_factory=list)
     create_shortcuts: list[CreateShortcut] = field(default_factory=list)
     dashboard: list[DashboardSection] = field(default_factory=list)
+    bulk_actions: list[BulkAction] = field(default_factory=list)
 
 
 registry = Registry()
@@ -174,7 +188,7 @@ registry = Registry()
 # Where each kind of item goes: ordered lists (by `order`, one per slug), or maps by a key.
 _LISTS = {Panel: "panels", Action: "actions", Badge: "badges", QueueView: "queue_views", NavLink: "nav",
           TopbarItem: "topbar", SearchProvider: "search", CreateShortcut: "create_shortcuts",
-          DashboardSection: "dashboard"}
+          DashboardSection: "dashboard", BulkAction: "bulk_actions"}
 _MAPS = {TimelineRenderer: ("timeline", "kind"), QueueSort: ("queue_sorts", "slug"), Home: ("homes", "role")}
 
 

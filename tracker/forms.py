@@ -5,6 +5,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from . import extensions
 from .choices import Kind, Level, LinkType, Role, Status
 from .filtersets import ListedChoices
 from .models import AssignmentGroup, Category, Service, Ticket
@@ -104,6 +105,8 @@ class BulkForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["action"].choices = BULK_ACTIONS + tuple(
+            (b.slug, b.label) for b in extensions.registry.bulk_actions)
         self.fields["assignee"].iterator = ListedChoices  # before the queryset, which builds the widget's options
         self.fields["assignee"].queryset = staff_users()
 

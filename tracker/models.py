@@ -13,12 +13,14 @@ from django.db.models.functions import Coalesce
 from .choices import (
     KEY_PREFIX,
     OPEN_STATUSES,
+    CauseCategory,
     ChangeType,
     EventKind,
     ImplementationResult,
     Kind,
     Level,
     LinkType,
+    Ownership,
     Priority,
     Risk,
     Role,
@@ -64,6 +66,13 @@ class Service(models.Model):
     name = models.CharField(max_length=120, unique=True)
     description = models.TextField(blank=True)
     active = models.BooleanField(default=True, help_text="Only live services take tickets from the desk.")
+    intake_group = models.ForeignKey(
+        "AssignmentGroup", null=True, blank=True, on_delete=models.SET_NULL, related_name="direct_services",
+        help_text="Direct support: new incidents and requests for this service go straight to this team "
+        "(e.g. a product team that supports its users). Empty: the service desk (L1) first.")
+    owners = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="owned_services",
+        help_text="Service owners: accountable for the service, told at once of its major incidents.")
 
     class Meta:
         ordering = ["name"]
@@ -98,9 +107,13 @@ class AssignmentGroup(models.Model):
         help_text="Default target of a functional escalation; otherwise a group of the next tier "
         "covering the ticket's service.",
     )
+    ownership = models.CharField(
+        max_length=12, choices=Ownership.choices, default=Ownership.HOLD,
+        help_text="On a functional escalation out of this group: keep the ticket's owner (touch and hold), "
+        "or hand ownership over with the ticket.")
     swarming = models.BooleanField(
-        default=False, help_text="Work tickets together with the next tier instead of handing them off."
-    )
+        default=False, help_text="A swarming team brings experts and other groups onto a ticket as contributors "
+        "instead of handing it off.")
     support_share = models.PositiveSmallIntegerField(
         default=0, help_text="Share of a development team's time reserved for 3rd-line work, in percent."
     )
@@ -154,8 +167,14 @@ class Ticket(models.Model):
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.P3)
     requester = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="requested")
     group = models.ForeignKey(AssignmentGroup, null=True, blank=True, on_delete=models.PROTECT, related_name="tickets")
+    # Touch and hold: the owner is accountable to the requester (normally the L1 agent who took it); the
+    # assignee is responsible, working it now in the current group.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned",
+        help_text="Accountable to the requester through every hand-off.")
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned",
+        verbose_name="responsible", help_text="Works the ticket now, in its current group.",
     )
     service = models.ForeignKey(Service, null=True, blank=True, on_delete=models.PROTECT, related_name="tickets")
     category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.SET_NULL)
@@ -186,6 +205,7 @@ class Ticket(models.Model):
     review_cause = models.TextField("review: cause", blank=True)
     review_actions = models.TextField("review: actions", blank=True, help_text="Follow-up actions, with owners.")
     # Problem
+    cause_category = models.CharField(max_length=16, choices=CauseCategory.choices, blank=True)
     root_cause = models.TextField(blank=True)
     workaround = models.TextField(blank=True)
     known_error = models.BooleanField(default=False)
@@ -221,6 +241,8 @@ class Ticket(models.Model):
             models.Index(fields=["group", "status", "-created_at", "-id"], name="tracker_ticket_group_status"),
             # My open.
             models.Index(fields=["assignee", "status", "-created_at", "-id"], name="tracker_ticket_assignee_status"),
+            # Owned by me (touch and hold).
+            models.Index(fields=["owner", "status", "-created_at", "-id"], name="tracker_ticket_owner_status"),
             # A requester's own tickets (portal, and the isolation filter of every requester query).
             models.Index(fields=["requester", "-created_at", "-id"], name="tracker_ticket_requester"),
             # "What changed on this service recently" (changes of the last 14 days).
@@ -305,6 +327,70 @@ class Link(models.Model):
 
     def __str__(self):
         return f"{self.source_id} {self.type} {self.target_id}"
+
+
+class Contributor(models.Model):
+    """Someone (or a whole group) brought onto a ticket without transferring it: a swarm.
+
+    A contributor sees the ticket in their "Swarming" view, hears of its updates, comments and logs work,
+    and leaves when done (`left_at`); the row stays as the record of the help given."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="contributors")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="contributions")
+    group = models.ForeignKey(AssignmentGroup, null=True, blank=True, on_delete=models.CASCADE,
+                              related_name="contributions")
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    note = models.TextField(blank=True, help_text="Why they were asked in.")
+    joined_at = models.DateTimeField()
+    left_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["joined_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user__isnull=False, group__isnull=True) | Q(user__isnull=True, group__isnull=False),
+                name="tracker_contributor_person_or_group"),
+            models.UniqueConstraint(fields=["ticket", "user"], condition=Q(left_at__isnull=True, user__isnull=False),
+                                    name="tracker_contributor_one_active_person"),
+            models.UniqueConstraint(fields=["ticket", "group"], condition=Q(left_at__isnull=True, group__isnull=False),
+                                    name="tracker_contributor_one_active_group"),
+        ]
+        indexes = [
+            # A person's "Swarming" view: the tickets they (or their groups) currently help on.
+            models.Index(fields=["user", "ticket"], name="tracker_contrib_user_active", condition=Q(left_at__isnull=True)),
+            models.Index(fields=["group", "ticket"], name="tracker_contrib_group_active",
+                         condition=Q(left_at__isnull=True)),
+        ]
+
+    def __str__(self):
+        return f"{self.ticket_id} + {self.user_id or f'group {self.group_id}'}"
+
+
+class WorkLog(models.Model):
+    """Time someone spent on a ticket: support load against a team's reserved share, a swarm's help."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="work_logs")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="work_logs")
+    group = models.ForeignKey(AssignmentGroup, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="work_logs", help_text="The team the time counts for.")
+    minutes = models.PositiveIntegerField()
+    note = models.TextField(blank=True)
+    worked_at = models.DateTimeField(help_text="When the work was done.")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["worked_at", "id"]
+        constraints = [models.CheckConstraint(condition=Q(minutes__gt=0, minutes__lte=24 * 60),
+                                              name="tracker_worklog_minutes_range")]
+        indexes = [
+            models.Index(fields=["ticket", "worked_at"], name="tracker_worklog_ticket"),
+            # A team's support load per period.
+            models.Index(fields=["group", "worked_at"], name="tracker_worklog_group"),
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} {self.minutes} min on {self.ticket_id}"
 
 
 class IdempotencyRecord(models.Model):

@@ -11,7 +11,8 @@ from .errors import Conflict, MissingField, TransitionRefused, field_label, fiel
 
 S = Status
 OWN_REQUESTER = "own_requester"  # the ticket's own requester, whatever their role
-AGENTS = frozenset({Role.AGENT_L1, Role.AGENT_L2, Role.ENGINEER_L3, Role.CHANGE_MANAGER, Role.MANAGER, Role.ADMIN})
+AGENTS = frozenset({Role.AGENT_L1, Role.AGENT_L2, Role.ENGINEER_L3, Role.CHANGE_MANAGER, Role.INCIDENT_MANAGER,
+                    Role.PROBLEM_MANAGER, Role.MANAGER, Role.ADMIN})
 CAB = frozenset({Role.CHANGE_MANAGER, Role.ADMIN})
 DEVELOPERS = frozenset({Role.ENGINEER_L3, Role.AGENT_L2, Role.MANAGER, Role.ADMIN})
 
@@ -185,7 +186,7 @@ COMMON_FIELDS = (
 KIND_FIELDS: dict[str, tuple[str, ...]] = {
     Kind.INCIDENT: (),
     Kind.REQUEST: (),
-    Kind.PROBLEM: ("root_cause", "workaround", "known_error"),
+    Kind.PROBLEM: ("cause_category", "root_cause", "workaround", "known_error"),
     Kind.CHANGE: ("change_type", "risk", "implementation_plan", "backout_plan", "window_start", "window_end",
                   "decision_note", "emergency_justification", "implementation_result", "review_notes",
                   "review_cause", "review_actions"),
