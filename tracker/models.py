@@ -358,7 +358,8 @@ class Contributor(models.Model):
         ]
         indexes = [
             # A person's "Swarming" view: the tickets they (or their groups) currently help on.
-            models.Index(fields=["user", "ticket"], name="tracker_contrib_user_active", condition=Q(left_at__isnull=True)),
+            models.Index(fields=["user", "ticket"], name="tracker_contrib_user_active",
+                         condition=Q(left_at__isnull=True)),
             models.Index(fields=["group", "ticket"], name="tracker_contrib_group_active",
                          condition=Q(left_at__isnull=True)),
         ]
