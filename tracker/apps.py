@@ -18,3 +18,11 @@ class TrackerConfig(AppConfig):
             ext.Home(Role.PROBLEM_MANAGER, "tracker:queue", "?view=open&kind=problem"),
             ext.Home(Role.ADMIN, "tracker:queue", "?view=open"),
         )
+        # Swarming and work logs are the core's (every kind): their panel and timeline rows.
+        from . import views
+
+        ext.register(
+            ext.Panel("swarm", "tracker/panel_swarm.html", views.swarm_panel, order=40),
+            ext.TimelineRenderer("swarm", views.swarm_row),
+            ext.TimelineRenderer("work", views.work_row),
+        )

@@ -3,6 +3,7 @@ functions decide."""
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.utils import timezone
 
 from . import extensions
@@ -202,3 +203,44 @@ class TicketCreateForm(forms.Form):
         data.pop("kind")
         data.pop("title")
         return {k: v for k, v in data.items() if v not in (None, "")}
+
+
+# --- swarming and work logs ------------------------------------------------------------------------------
+
+
+class InviteForm(forms.Form):
+    """Whom to bring onto a ticket: a person by username or email, or a group (the domain checks the rest)."""
+
+    person = forms.CharField(required=False, max_length=150, label="Person",
+                             help_text="Their username or email address.")
+    group = forms.ModelChoiceField(queryset=AssignmentGroup.objects.all(), required=False, label="or a group",
+                                   empty_label="—")
+    note = forms.CharField(required=False, max_length=2000, label="Why", widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean_person(self):
+        text = self.cleaned_data.get("person", "").strip()
+        if not text:
+            return None
+        found = list(User.objects.filter(Q(username=text) | Q(email__iexact=text), is_active=True)[:2])
+        if len(found) != 1:
+            raise forms.ValidationError(f"No one is called “{text}” here; type their username or email address.")
+        return found[0]
+
+
+class HelpForm(forms.Form):
+    note = forms.CharField(max_length=4000, label="What you did", widget=forms.Textarea(attrs={"rows": 2}))
+    minutes = forms.IntegerField(required=False, label="Minutes spent", help_text="Optional; also logs the time.")
+
+
+class WorkLogForm(forms.Form):
+    minutes = forms.IntegerField(label="Minutes", help_text="1 to 1440 (24 hours).")
+    note = forms.CharField(required=False, max_length=4000, label="Note", widget=forms.Textarea(attrs={"rows": 2}))
+    worked_at = forms.DateTimeField(required=False, label="Worked at", widget=_local_moment_widget())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["worked_at"].help_text = f"Empty: now. {_zone_help()}"
+
+
+class LeaveForm(forms.Form):
+    note = forms.CharField(required=False, max_length=2000, label="Note")

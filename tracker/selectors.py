@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.db.models import Case, F, Prefetch, Q, QuerySet, When, prefetch_related_objects
+from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum, When, prefetch_related_objects
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
@@ -18,7 +18,7 @@ from . import access, extensions
 from .choices import LINK_INVERSE_LABEL, OPEN_STATUSES, Role, Tier
 from .errors import NotFound
 from .filtersets import TicketFilterSet
-from .models import Link, Macro, QueueView, Service, Ticket, TicketEvent
+from .models import AssignmentGroup, Contributor, Link, Macro, QueueView, Service, Ticket, TicketEvent, WorkLog
 
 LIST_RELATED = ("requester", "group", "assignee", "service", "category")
 
@@ -65,12 +65,12 @@ def ticket_links(*, ticket: Ticket, user) -> list[dict]:
     """Links in both directions, each with the other ticket and its label as this ticket reads it (a problem
     "caused" the incident that is "caused by" it), filtered to what the user may see."""
     visible_ids = access.visible(user, Ticket.objects.all()).values("pk")
-    out = Link.objects.filter(source=ticket, target__in=visible_ids).select_related("target")
-    inc = Link.objects.filter(target=ticket, source__in=visible_ids).select_related("source")
+    both = Link.objects.filter(Q(source=ticket, target__in=visible_ids) | Q(target=ticket, source__in=visible_ids))
+    links = list(both.select_related("source", "target").order_by("id"))  # one query for both directions
     rows = [{"link": link, "direction": "out", "other": link.target, "label": link.get_type_display()}
-            for link in out]
+            for link in links if link.source_id == ticket.pk]
     rows += [{"link": link, "direction": "in", "other": link.source, "label": LINK_INVERSE_LABEL[link.type]}
-             for link in inc]
+             for link in links if link.source_id != ticket.pk]
     return rows
 
 
@@ -93,6 +93,18 @@ CORE_VIEWS = (
                          sort="created"),
 )
 ALL_VIEW = extensions.QueueView("all", "Everything")
+
+
+def _swarming(qs, *, user, now):
+    """Tickets this person helps on now, personally or through one of their groups (an active contribution)."""
+    helping = Contributor.objects.filter(left_at__isnull=True).filter(
+        Q(user=user) | Q(group__in=user.assignment_groups.values("pk")))
+    return qs.filter(pk__in=helping.values("ticket_id"))
+
+
+# Swarming: the tickets I was brought onto as a contributor (tracker.services, "swarming and work logs").
+CORE_VIEWS = (*CORE_VIEWS, extensions.QueueView("swarming", "Swarming", _swarming, sort="priority",
+                                                empty="You are not contributing to any open ticket."))
 
 
 def saved_views() -> list:
@@ -474,3 +486,22 @@ def ticket_latest_events(*, ticket: Ticket, user, limit: int = 5) -> list:
     """The latest entries of the ticket's timeline, oldest of them first, in one query however long it is."""
     latest = ticket_timeline(ticket=ticket, user=user).order_by("-created_at", "-id")[:limit]
     return list(reversed(latest))
+
+
+# --- swarming and work logs -------------------------------------------------------------------------------------
+
+
+def ticket_contributors(*, ticket: Ticket, user) -> list[Contributor]:
+    """Everyone who contributes or contributed to the ticket, oldest first, in one query; `mine` says whether
+    `user` is a member of a contributing group (a group's contribution is left by any of its members)."""
+    member = AssignmentGroup.members.through.objects.filter(assignmentgroup_id=OuterRef("group_id"), user_id=user.pk)
+    return list(Contributor.objects.filter(ticket=ticket).select_related("user", "group", "invited_by")
+                .annotate(mine=Exists(member)).order_by("joined_at", "id"))
+
+
+def ticket_work_minutes(*, ticket: Ticket) -> int:
+    return WorkLog.objects.filter(ticket=ticket).aggregate(total=Sum("minutes"))["total"] or 0
+
+
+def ticket_work_logs(*, ticket: Ticket) -> QuerySet:
+    return WorkLog.objects.filter(ticket=ticket).select_related("user", "group").order_by("worked_at", "id")

@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from . import access, hooks, selectors
@@ -42,6 +42,7 @@ from .errors import (
 from .models import (
     AssignmentGroup,
     Comment,
+    Contributor,
     KeyCounter,
     Link,
     Macro,
@@ -50,6 +51,7 @@ from .models import (
     Ticket,
     TicketEvent,
     User,
+    WorkLog,
 )
 from .workflows import (
     ALL_KIND_FIELDS,
@@ -834,3 +836,180 @@ def queue_pin(*, actor, ref: str, pinned: bool) -> list[str]:
         User.objects.filter(pk=actor.pk).update(queue_pins=pins)
     actor.queue_pins = pins
     return pins
+
+
+# --- swarming and work logs ---------------------------------------------------------------------------------
+# A swarming team (`AssignmentGroup.swarming`) brings experts or another group onto a ticket as contributors
+# instead of handing it off. Who may invite: members of the ticket's group, its manager, managers and admins.
+# A contributor is told of the ticket's updates (sla `_followers`), sees it in their "Swarming" view, comments,
+# records the help they gave and logs work, and leaves when done; each step is a SWARM row of the timeline.
+# Work logs: any staff member may log the time they spent on a ticket they see (every staff role sees every
+# ticket; the group the time counts for says whose load it was). Requesters log nothing.
+
+MAX_WORK_MINUTES = 24 * 60
+
+
+def may_invite(actor, ticket: Ticket) -> bool:
+    """Whether `actor` may bring contributors onto `ticket` (and end anyone's contribution)."""
+    if not access.is_staff_member(actor) or ticket.group is None or not ticket.group.swarming:
+        return False
+    if _dispatches(actor, ticket):
+        return True
+    return ticket.group.members.filter(pk=actor.pk).exists()
+
+
+def _require_may_invite(actor, ticket: Ticket) -> None:
+    group = ticket.group
+    if group is None or not group.swarming:
+        where = f"with {group.name}, which does not swarm" if group else "with no group"
+        raise Conflict(f"{ticket.key} is {where}: only a swarming team brings in contributors. Escalate it "
+                       "instead, or ask an admin to make the team swarm.")
+    if not may_invite(actor, ticket):
+        raise AccessDenied(f"Only members of {group.name}, its manager, or a manager may invite contributors "
+                           f"to {ticket.key}.")
+
+
+def _contributor_name(contributor: Contributor) -> str:
+    return contributor.user.display_name if contributor.user_id else contributor.group.name
+
+
+def _swarm_event(ticket: Ticket, actor, contributor: Contributor, step: str, note: str, now: datetime
+                 ) -> TicketEvent:
+    """One SWARM row (`field`: invited | helped | left; `new`: who) and the hook that tells the followers."""
+    event = event_record(ticket=ticket, actor=actor, kind=EventKind.SWARM, now=now, field=step,
+                         new=_contributor_name(contributor), note=note, internal=True)
+    Ticket.objects.filter(pk=ticket.pk).update(updated_at=now)
+    ticket.updated_at = now
+    hooks.ticket_changed(hooks.TicketChange(ticket, actor, now, "swarm",
+                                            {"contributor": (None, contributor), "event": (None, event)}))
+    return event
+
+
+def contributor_invite(*, ticket: Ticket, actor, user=None, group: AssignmentGroup | None = None, note: str = "",
+                       now: datetime | None = None) -> Contributor:
+    """Bring a person (active staff) or a group onto an open ticket of a swarming team, without handing it
+    over; recorded and told to the invitees. Raises Conflict (409) when the team does not swarm or the
+    invitee is already on it, AccessDenied (403), ValidationFailed (400)."""
+    now = now or timezone.now()
+    note = (note or "").strip()
+    if (user is None) == (group is None):
+        raise ValidationFailed("Invite either a person or a group.",
+                               fields={"user": ["Choose a person or a group."], "group": ["Or a group."]})
+    _require_may_invite(actor, ticket)
+    if not ticket.is_open:
+        raise TransitionRefused(f"{ticket.key} is {ticket.get_status_display().lower()}; reopen it to bring "
+                                "someone in.")
+    if user is not None:
+        if not user.is_active or not access.is_staff_member(user):
+            raise ValidationFailed(f"{user.display_name} is not an active agent or engineer; invite staff only.",
+                                   fields={"user": ["Staff only."]})
+        if ticket.assignee_id == user.pk:
+            raise ValidationFailed(f"{user.display_name} already works {ticket.key} as its assignee.",
+                                   fields={"user": ["Already the assignee."]})
+    elif group.pk == ticket.group_id:
+        raise ValidationFailed(f"{ticket.key} is already with {group.name}; invite another group or a person.",
+                               fields={"group": ["The ticket's own group."]})
+    try:
+        with transaction.atomic():
+            contributor = Contributor.objects.create(ticket=ticket, user=user, group=group, invited_by=actor,
+                                                     note=note, joined_at=now)
+            _swarm_event(ticket, actor, contributor, "invited", note, now)
+    except IntegrityError:
+        who = user.display_name if user is not None else group.name
+        raise Conflict(f"{who} is already contributing to {ticket.key}.",
+                       fields={"user" if user is not None else "group": ["Already on it."]}) from None
+    return contributor
+
+
+def _is_member(user, group_id) -> bool:
+    return group_id is not None and user.assignment_groups.filter(pk=group_id).exists()
+
+
+def may_leave(actor, contributor: Contributor) -> bool:
+    """The contributor themselves (for a group: any of its members), whoever invited them, or whoever may
+    invite on the ticket."""
+    if contributor.user_id:
+        if contributor.user_id == actor.pk:
+            return True
+    elif contributor.invited_by_id == actor.pk or _is_member(actor, contributor.group_id):
+        return True
+    return may_invite(actor, contributor.ticket)
+
+
+def contributor_leave(*, contributor: Contributor, actor, note: str = "", now: datetime | None = None
+                      ) -> Contributor:
+    """End a contribution (the row stays, with `left_at`, as the record of the help given); recorded.
+    Raises Conflict (409) when it has ended already, AccessDenied (403)."""
+    now = now or timezone.now()
+    ticket = contributor.ticket
+    if not may_leave(actor, contributor):
+        raise AccessDenied(f"Only {_contributor_name(contributor)}, whoever invited them, or the ticket's team "
+                           "may end this contribution.")
+    with transaction.atomic():
+        if not Contributor.objects.filter(pk=contributor.pk, left_at__isnull=True).update(left_at=now):
+            raise Conflict(f"{_contributor_name(contributor)} has already left {ticket.key}.")
+        contributor.left_at = now
+        _swarm_event(ticket, actor, contributor, "left", (note or "").strip(), now)
+    return contributor
+
+
+def active_contribution(*, ticket: Ticket, user) -> Contributor | None:
+    """The user's own active contribution to the ticket, else one of a group they are in."""
+    rows = Contributor.objects.filter(ticket=ticket, left_at__isnull=True).filter(
+        Q(user=user) | Q(group__in=user.assignment_groups.values("pk"))).select_related("user", "group")
+    return min(rows, key=lambda c: (c.user_id is None, c.pk), default=None)
+
+
+def contribution_record(*, ticket: Ticket, actor, note: str, minutes: int | None = None,
+                        worked_at: datetime | None = None, now: datetime | None = None) -> TicketEvent:
+    """A contributor records what they did ("help"); with `minutes` it is also a work log, all or nothing.
+    Raises AccessDenied (403) for someone not contributing, ValidationFailed (400)."""
+    now = now or timezone.now()
+    note = (note or "").strip()
+    contributor = active_contribution(ticket=ticket, user=actor)
+    if contributor is None:
+        raise AccessDenied(f"You are not contributing to {ticket.key}; log work instead, or ask to be invited.")
+    if not note:
+        raise ValidationFailed("Say what you did to help.", fields={"note": ["Required."]})
+    with transaction.atomic():
+        if minutes is not None:
+            worklog_add(ticket=ticket, actor=actor, minutes=minutes, note=note, worked_at=worked_at, now=now)
+        return _swarm_event(ticket, actor, contributor, "helped", note, now)
+
+
+def _worklog_group(ticket: Ticket, actor) -> AssignmentGroup | None:
+    """Whose load the time is: the actor's group that holds the ticket, else the group they contribute through,
+    else their first group."""
+    mine = list(actor.assignment_groups.order_by("id"))
+    ids = {g.pk for g in mine}
+    if ticket.group_id in ids:
+        return next(g for g in mine if g.pk == ticket.group_id)
+    through = Contributor.objects.filter(ticket=ticket, left_at__isnull=True, group__in=ids).order_by("id").first()
+    if through is not None:
+        return next(g for g in mine if g.pk == through.group_id)
+    return mine[0] if mine else None
+
+
+def worklog_add(*, ticket: Ticket, actor, minutes: int, note: str = "", worked_at: datetime | None = None,
+                now: datetime | None = None) -> WorkLog:
+    """Log time spent on a ticket (1 minute to 24 hours, not in the future), counted for the actor's team;
+    a WORK row of the timeline. Raises ValidationFailed (400), AccessDenied (403)."""
+    now = now or timezone.now()
+    if not access.is_staff_member(actor) or not access.may_see(actor, ticket):
+        raise AccessDenied(f"Only staff log work on {ticket.key}.")
+    if not isinstance(minutes, int) or isinstance(minutes, bool) or minutes <= 0:
+        raise ValidationFailed("Log at least one minute.", fields={"minutes": ["More than 0."]})
+    if minutes > MAX_WORK_MINUTES:
+        raise ValidationFailed(f"Log at most 24 hours ({MAX_WORK_MINUTES} minutes) at a time; split longer work "
+                               "by day.", fields={"minutes": ["At most 1440."]})
+    worked_at = worked_at or now
+    if worked_at > now:
+        raise ValidationFailed("Work cannot be logged in the future; give when it was done.",
+                               fields={"worked_at": ["In the future."]})
+    note = (note or "").strip()
+    with transaction.atomic():
+        log = WorkLog.objects.create(ticket=ticket, user=actor, group=_worklog_group(ticket, actor), minutes=minutes,
+                                     note=note, worked_at=worked_at, created_at=now)
+        event_record(ticket=ticket, actor=actor, kind=EventKind.WORK, now=now, field="minutes", new=minutes,
+                     old=log.group.name if log.group else "", note=note, internal=True)
+    return log

@@ -32,6 +32,10 @@ pages = [
     path(f"tickets/{K}/escalate/", views.ticket_escalate, name="ticket-escalate"),
     path(f"tickets/{K}/changes/", views.ticket_changes, name="ticket-changes"),
     path(f"tickets/{K}/preview/", views.ticket_preview, name="ticket-preview"),
+    path(f"tickets/{K}/contributors/", views.ticket_invite, name="ticket-invite"),
+    path(f"tickets/{K}/contributors/<int:contributor_id>/leave/", views.ticket_leave, name="ticket-leave"),
+    path(f"tickets/{K}/help/", views.ticket_help, name="ticket-help"),
+    path(f"tickets/{K}/worklogs/", views.ticket_worklog, name="ticket-worklog"),
 ]
 
 urlpatterns = [

@@ -18,26 +18,32 @@ from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget
 
 from . import access, extensions, selectors, services
 from .access import staff_only
-from .choices import Kind, Status
+from .choices import Kind, Role, Status
 from .errors import DomainError, NotFound, StaleVersion, ValidationFailed
 from .filtersets import TicketFilterSet
 from .forms import (
     TEXT_FIELDS,
     BulkForm,
     CommentForm,
+    HelpForm,
+    InviteForm,
     LinkForm,
     TicketCreateForm,
+    WorkLogForm,
     field_form_class,
     humanize_blanks,
 )
 from .markdown import render_markdown
-from .models import AssignmentGroup, Link, QueueView, Ticket
+from .models import AssignmentGroup, Contributor, Link, QueueView, Ticket
+from .templatetags.crossline import duration
+from .templatetags.icons import icon
 from .workflows import WORKFLOWS, editable_fields, field_lock, needs_reapproval, primary_move, stage_allows
 
 QUEUE = "tracker/queue.html"
@@ -909,3 +915,124 @@ def queue_view_remove(request, view_id):
     except DomainError as exc:
         return _views_nav(request, notice=exc.message, status=exc.status)
     return _views_nav(request, notice=f"Deleted the view “{view.name}”.")
+
+
+# --- swarming and work logs: the Swarm panel and its forms ---------------------------------------------------
+
+SWARM_PANEL = "tracker/panel_swarm.html"
+
+
+def swarm_panel(*, request, ticket, now):
+    """Who contributes to the ticket (and who did) and what this viewer may do: invite (in a swarming team),
+    leave, record help, log work. One query (the contributors); the time logged is summed from the page's
+    timeline (`work_total`). The Invite form shows to every agent of a swarming team's ticket: the domain
+    function tells a non-member why not, in place."""
+    user = request.user
+    rows = selectors.ticket_contributors(ticket=ticket, user=user)
+    swarming = bool(ticket.group_id and ticket.group.swarming)
+    dispatcher = access.role_of(user) in (Role.MANAGER, Role.ADMIN) or bool(
+        ticket.group_id and ticket.group.manager_id == user.pk)
+    for row in rows:
+        row.can_leave = row.left_at is None and (
+            row.user_id == user.pk or row.invited_by_id == user.pk or bool(row.group_id and row.mine) or dispatcher)
+    active = [r for r in rows if r.left_at is None]
+    return {
+        "active": active,
+        "past": [r for r in rows if r.left_at is not None],
+        "swarming": swarming,
+        "can_invite": swarming and ticket.is_open and access.may(user, "assign", ticket),
+        "helping": any(r.user_id == user.pk or (r.group_id and r.mine) for r in active),
+        "invite_form": InviteForm(auto_id="id_invite_%s"),
+        "help_form": HelpForm(auto_id="id_help_%s"),
+        "work_form": WorkLogForm(auto_id="id_work_%s"),
+    }
+
+
+def _panel_refused(request, ticket, partial: str, form, exc: DomainError | None, name: str):
+    """A refused Swarm panel form: with htmx that form again (message above it, what was typed kept)."""
+    if exc is not None:
+        form_errors(form, exc)
+    status = exc.status if exc is not None else 400
+    if request.htmx:
+        ctx = {"ticket": ticket, name: form, "escalation_groups": AssignmentGroup.objects.exclude(pk=ticket.group_id)}
+        return render(request, f"{SWARM_PANEL}#{partial}", ctx, status=status)
+    response = _workspace(request, ticket, **{name: form})
+    response.status_code = status
+    return response
+
+
+@staff_only
+@require_POST
+def ticket_invite(request, key):
+    ticket = ticket_or_404(request.user, key)
+    form = InviteForm(request.POST, auto_id="id_invite_%s")
+    if not form.is_valid():
+        return _panel_refused(request, ticket, "invite-form", form, None, "invite_form")
+    data = form.cleaned_data
+    try:
+        contributor = services.contributor_invite(ticket=ticket, actor=request.user, user=data["person"],
+                                                  group=data["group"], note=data["note"])
+    except DomainError as exc:
+        return _panel_refused(request, ticket, "invite-form", form, exc, "invite_form")
+    who = contributor.user.display_name if contributor.user_id else contributor.group.name
+    return _workspace(request, ticket, notice=f"{who} now contributes to {ticket.key}.")
+
+
+@staff_only
+@require_POST
+def ticket_leave(request, key, contributor_id):
+    ticket = ticket_or_404(request.user, key)
+    contributor = get_object_or_404(Contributor.objects.select_related("user", "group", "ticket__group"),
+                                    pk=contributor_id, ticket=ticket)
+    try:
+        services.contributor_leave(contributor=contributor, actor=request.user, note=request.POST.get("note", ""))
+    except DomainError as exc:
+        return _workspace(request, ticket, error=exc)
+    who = contributor.user.display_name if contributor.user_id else contributor.group.name
+    return _workspace(request, ticket, notice=f"{who} left the swarm on {ticket.key}.")
+
+
+@staff_only
+@require_POST
+def ticket_help(request, key):
+    ticket = ticket_or_404(request.user, key)
+    form = HelpForm(request.POST, auto_id="id_help_%s")
+    if not form.is_valid():
+        return _panel_refused(request, ticket, "help-form", form, None, "help_form")
+    try:
+        services.contribution_record(ticket=ticket, actor=request.user, **form.cleaned_data)
+    except DomainError as exc:
+        return _panel_refused(request, ticket, "help-form", form, exc, "help_form")
+    return _workspace(request, ticket, notice="Your help is on the timeline.")
+
+
+@staff_only
+@require_POST
+def ticket_worklog(request, key):
+    ticket = ticket_or_404(request.user, key)
+    form = WorkLogForm(request.POST, auto_id="id_work_%s")
+    if not form.is_valid():
+        return _panel_refused(request, ticket, "work-form", form, None, "work_form")
+    data = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
+    try:
+        log = services.worklog_add(ticket=ticket, actor=request.user, **data)
+    except DomainError as exc:
+        return _panel_refused(request, ticket, "work-form", form, exc, "work_form")
+    return _workspace(request, ticket, notice=f"Logged {log.minutes} min on {ticket.key}.")
+
+
+def swarm_row(event) -> str:
+    """A swarm step on the timeline: someone invited, the help they recorded, their leaving."""
+    steps = {"invited": ("Brought in {} to swarm", "users"), "helped": ("{} helped", "life-buoy"),
+             "left": ("{} left the swarm", "log-out")}
+    text, name = steps.get(event.field, ("Swarm: {}", "users"))
+    head = format_html(text, format_html("<strong>{}</strong>", event.new))
+    return format_html("{} {}{}", icon(name), head, format_html(" — {}", event.note) if event.note else "")
+
+
+def work_row(event) -> str:
+    """Time logged on the timeline: "Logged 1h 30m for Payroll Dev — what was done"."""
+    minutes = int(event.new) if event.new.isdigit() else 0
+    return format_html("{} Logged <strong>{}</strong>{}{}", icon("clock"), duration(minutes * 60),
+                       format_html(" for {}", event.old) if event.old else "",
+                       format_html(" — {}", event.note) if event.note else "")

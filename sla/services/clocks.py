@@ -435,6 +435,9 @@ def clocks_start_bulk(
 def on_ticket_change(change) -> None:
     """Registered with `tracker.hooks`: keep the clocks in step and tell new owners."""
     ticket = change.ticket
+    if change.reason == "swarm":  # no field of the ticket changed: nothing for its clocks
+        _notify_swarm(change)
+        return
     clocks_sync(ticket=ticket, now=change.now, changes=change.changes,
                 clocks=[] if change.reason == "created" else None)
     if change.reason == "assigned":
@@ -483,3 +486,25 @@ def on_ticket_change(change) -> None:
                 key=f"escalated:{ticket.pk}:v{ticket.version}",
                 context={"old_group": old_group, "group": group, "actor": change.actor},
             )
+
+
+def _notify_swarm(change) -> None:
+    """A swarm step: invitees are asked in (a person, or every member of a group); the help a contributor
+    recorded and a contributor leaving reach the ticket's staff followers (never the requester)."""
+    ticket, actor = change.ticket, change.actor
+    contributor = change.changes["contributor"][1]
+    event = change.changes["event"][1]
+    if event.field == "invited":
+        if contributor.user_id:
+            invited = [contributor.user]
+        else:  # a member already on the swarm in person was asked in already
+            invited = list(contributor.group.members.exclude(
+                contributions__ticket=ticket, contributions__left_at__isnull=True))
+        users = [u for u in invited if u != actor]
+        kind, key = NotificationKind.ASSIGNMENT, f"swarm:{contributor.pk}:invited"
+    else:
+        users = _followers(ticket, actor=actor, staff_only=True)
+        kind, key = NotificationKind.UPDATE, f"swarm:{event.pk}"
+    _notify(ticket=ticket, users=users, kind=kind, now=change.now, key=key,
+            context={"actor": actor, "swarm": event.field, "who": event.new, "note": event.note,
+                     "group": contributor.group})

@@ -10,22 +10,32 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from tracker import access
+from tracker.choices import Role
 from tracker.errors import ValidationFailed
-from tracker.models import Ticket, TicketEvent
+from tracker.models import Ticket, TicketEvent, User
 
 from ..choices import NotificationKind
 from ..models import Notification, NotificationPreference, OutboxMessage
 from ..notifications import render_notification
 
 
+def _contributors(ticket: Ticket) -> list:
+    """Staff on the ticket's swarm now: active contributors and the members of active contributing groups."""
+    active = Q(contributions__ticket=ticket, contributions__left_at__isnull=True) | Q(
+        assignment_groups__contributions__ticket=ticket, assignment_groups__contributions__left_at__isnull=True)
+    return list(User.objects.filter(active, is_active=True).exclude(role=Role.REQUESTER).distinct().order_by("pk"))
+
+
 def _followers(ticket: Ticket, *, actor, staff_only: bool = False) -> list:
-    """Who hears about a ticket's replies and moves: its requester, assignee and watchers, not the actor.
+    """Who hears about a ticket's replies and moves: its requester, assignee, watchers and contributors (staff
+    brought onto its swarm), not the actor.
 
     Internal notes (`staff_only`) never reach the requester."""
-    people = [ticket.assignee, *ticket.watchers.all()]
+    people = [ticket.assignee, *ticket.watchers.all(), *_contributors(ticket)]
     if not staff_only:
         people.insert(0, ticket.requester)
     actor_pk = getattr(actor, "pk", None)

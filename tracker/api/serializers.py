@@ -19,7 +19,7 @@ from tracker.choices import (
     Status,
 )
 from tracker.markdown import render_markdown
-from tracker.models import AssignmentGroup, Category, Comment, Service, Ticket, TicketEvent
+from tracker.models import AssignmentGroup, Category, Comment, Contributor, Service, Ticket, TicketEvent, WorkLog
 from tracker.workflows import KIND_FIELDS
 
 User = get_user_model()
@@ -294,3 +294,47 @@ class EventSerializer(serializers.ModelSerializer):
         model = TicketEvent
         fields = ["id", "kind", "field", "old", "new", "note", "internal", "actor", "comment", "created_at"]
         read_only_fields = fields
+
+
+# --- swarming and work logs --------------------------------------------------------------------------------
+
+
+class ContributorSerializer(serializers.ModelSerializer):
+    user = UserRefSerializer(read_only=True, allow_null=True)
+    group = GroupRefSerializer(read_only=True, allow_null=True)
+    invited_by = UserRefSerializer(read_only=True, allow_null=True)
+    active = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Contributor
+        fields = ["id", "user", "group", "invited_by", "note", "joined_at", "left_at", "active"]
+        read_only_fields = fields
+
+    def get_active(self, contributor) -> bool:
+        return contributor.left_at is None
+
+
+class InviteSerializer(serializers.Serializer):
+    user = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True,
+                                              help_text="The person to bring in (active staff); or `group`.")
+    group = serializers.PrimaryKeyRelatedField(queryset=AssignmentGroup.objects.all(), required=False,
+                                               allow_null=True, help_text="The group to bring in; or `user`.")
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, help_text="Why they are asked.")
+
+
+class LeaveSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class WorkLogSerializer(serializers.ModelSerializer):
+    user = UserRefSerializer(read_only=True)
+    group = GroupRefSerializer(read_only=True, allow_null=True)
+    minutes = serializers.IntegerField(help_text="1 to 1440 (24 hours).")
+    note = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+    worked_at = serializers.DateTimeField(required=False, help_text="When the work was done; default now. "
+                                                                    "Not in the future.")
+
+    class Meta:
+        model = WorkLog
+        fields = ["id", "user", "group", "minutes", "note", "worked_at", "created_at"]
+        read_only_fields = ["id", "user", "group", "created_at"]

@@ -10,23 +10,27 @@ from rest_framework.decorators import action
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from tracker import selectors, services
-from tracker.errors import NotFound, PreconditionRequired, ValidationFailed
+from tracker import access, selectors, services
+from tracker.errors import AccessDenied, NotFound, PreconditionRequired, ValidationFailed
 from tracker.filtersets import TicketFilterSet
-from tracker.models import Link
+from tracker.models import Contributor, Link
 
 from .idempotency import replay_or_run
 from .serializers import (
     AssignSerializer,
     CommentSerializer,
+    ContributorSerializer,
     EscalateSerializer,
     EventSerializer,
+    InviteSerializer,
+    LeaveSerializer,
     LinkSerializer,
     TicketCreateSerializer,
     TicketListSerializer,
     TicketSerializer,
     TicketUpdateSerializer,
     TransitionSerializer,
+    WorkLogSerializer,
 )
 
 User = get_user_model()
@@ -208,6 +212,54 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         ticket = self.get_object()
         events = selectors.ticket_timeline(ticket=ticket, user=request.user)
         return Response(EventSerializer(events, many=True).data)
+
+    # --- swarming and work logs ----------------------------------------------------------------------------
+
+    @extend_schema(request=InviteSerializer, responses={200: ContributorSerializer(many=True),
+                                                        201: ContributorSerializer})
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filterset_class=None)
+    def contributors(self, request, key=None):
+        """Who contributes to the ticket now and who did (`active`); POST invites a person or a group (only on a
+        swarming team's ticket, by its members, its manager or a manager)."""
+        ticket = self.get_object()
+        if request.method == "POST":
+            serializer = InviteSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            contributor = services.contributor_invite(ticket=ticket, actor=request.user, **serializer.validated_data)
+            return Response(ContributorSerializer(contributor).data, status=status.HTTP_201_CREATED)
+        if not access.is_staff_member(request.user):
+            raise AccessDenied(f"Only staff see who contributes to {ticket.key}.")
+        rows = selectors.ticket_contributors(ticket=ticket, user=request.user)
+        return Response(ContributorSerializer(rows, many=True).data)
+
+    @extend_schema(request=LeaveSerializer, responses={200: ContributorSerializer})
+    @action(detail=True, methods=["post"], url_path=r"contributors/(?P<contributor_id>\d+)/leave",
+            filterset_class=None)
+    def contributor_leave(self, request, key=None, contributor_id=None):
+        """End a contribution: the contributor themselves (a group's: any member), the inviter, or the team."""
+        ticket = self.get_object()
+        serializer = LeaveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        contributor = Contributor.objects.select_related("user", "group", "invited_by", "ticket__group").filter(
+            pk=contributor_id, ticket=ticket).first()
+        if contributor is None:
+            raise NotFound(f"{ticket.key} has no contributor {contributor_id}.")
+        services.contributor_leave(contributor=contributor, actor=request.user, **serializer.validated_data)
+        return Response(ContributorSerializer(contributor).data)
+
+    @extend_schema(request=WorkLogSerializer, responses={200: WorkLogSerializer(many=True), 201: WorkLogSerializer})
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filterset_class=None)
+    def worklogs(self, request, key=None):
+        """Time logged on the ticket, oldest first; POST logs yours (staff), counted for your team."""
+        ticket = self.get_object()
+        if request.method == "POST":
+            serializer = WorkLogSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            log = services.worklog_add(ticket=ticket, actor=request.user, **serializer.validated_data)
+            return Response(WorkLogSerializer(log).data, status=status.HTTP_201_CREATED)
+        if not access.is_staff_member(request.user):
+            raise AccessDenied(f"Only staff see the time logged on {ticket.key}.")
+        return Response(WorkLogSerializer(selectors.ticket_work_logs(ticket=ticket), many=True).data)
 
 
 def _link_data(row) -> dict:

@@ -227,3 +227,10 @@ def is_in(value, container):
 def has_column(columns, slug):
     """Whether the queue shows the column `slug` (`columns`: tracker.selectors.Column list)."""
     return any(c.slug == slug for c in columns or ())
+
+
+@register.filter
+def work_total(events):
+    """The time logged on a ticket, summed from its timeline's work rows (already read for the page): '2h 05m'."""
+    minutes = sum(int(e.new) for e in events if e.kind == "work" and e.new.isdigit())
+    return duration(minutes * 60) if minutes else ""
