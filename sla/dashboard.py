@@ -12,13 +12,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
+from django.db.models import Count, DurationField, Exists, ExpressionWrapper, F, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from tracker.choices import OPEN_STATUSES, EventKind, Kind, Priority, Tier
+from tracker.choices import OPEN_STATUSES, EventKind, Kind, Priority, Status, Tier
 from tracker.errors import ValidationFailed
-from tracker.models import AssignmentGroup, Ticket, TicketEvent
+from tracker.models import AssignmentGroup, Contributor, Ticket, TicketEvent
 
 from .choices import BREACH_LEVEL, ClockState, Metric
 from .models import BacklogRollup, Clock, ClockEffect, ClockRollup, EscalationRollup, RollupDay
@@ -377,6 +377,8 @@ def dashboard(*, period: Period, now: datetime) -> dict:
     for tier in sorted(esc_acc, key=lambda x: (x is None, x)):
         escalations.rows.append([tier_label.get(tier, "Other group"), *esc_acc[tier]])
 
+    ways = ways_of_working_table(period, groups)
+
     return {
         "kpis": {
             "response": _pct(
@@ -391,7 +393,7 @@ def dashboard(*, period: Period, now: datetime) -> dict:
             "mttr_h": f"{all_t.total_seconds() / all_n / 3600:.1f}" if all_n else "—",
             "escalations": sum(v[0] for v in esc_acc.values()),
         },
-        "tables": [*tables, mttr_table, backlog, escalations, breach_table, trend_table],
+        "tables": [*tables, mttr_table, backlog, escalations, ways, breach_table, trend_table],
         "chart": {
             "days": [d.isoformat() for d in days],
             "response": [_chart_pct(trend[d][Metric.RESPONSE]) for d in days],
@@ -406,3 +408,36 @@ def dashboard(*, period: Period, now: datetime) -> dict:
 def _chart_pct(pair) -> float | None:
     total, breached = pair
     return round(100 * (total - breached) / total, 1) if total else None
+
+
+# --- ways of working: hand-offs and swarms ------------------------------------------------------------------
+
+
+def ways_of_working(period: Period) -> list[dict]:
+    """Per team (the ticket's group when it was resolved), the tickets resolved in the period: how many, how many
+    were ever escalated (a hand-off), and how many had a contributor (a swarm). One grouped query: the
+    resolutions come from the timeline (index tracker_event_kind_created), each ticket once by its
+    `resolved_at`; the two EXISTS read the timeline's and the contributors' ticket indexes."""
+    resolving = TicketEvent.objects.filter(kind=EventKind.STATUS, field="status", new__in=(Status.RESOLVED,
+                                           Status.CLOSED), created_at__gte=period.start, created_at__lt=period.end)
+    handed = Exists(TicketEvent.objects.filter(ticket=OuterRef("pk"), kind=EventKind.ESCALATION))
+    swarmed = Exists(Contributor.objects.filter(ticket=OuterRef("pk")))
+    return list(
+        Ticket.objects.filter(pk__in=resolving.values("ticket_id"), resolved_at__gte=period.start,
+                              resolved_at__lt=period.end)
+        .values("group_id")
+        .annotate(resolved=Count("id"), handed=Count("id", filter=Q(handed)), swarmed=Count("id", filter=Q(swarmed)))
+        .order_by()
+    )
+
+
+def ways_of_working_table(period: Period, groups: dict) -> Table:
+    table = Table("ways", "Resolved per team: without a hand-off, with a swarm",
+                  ["Team", "Resolved", "Without a hand-off", "Without a hand-off %", "With a swarm", "With a swarm %"])
+    rows = ways_of_working(period)
+    name = {r["group_id"]: groups[r["group_id"]].name if r["group_id"] in groups else "No group" for r in rows}
+    for r in sorted(rows, key=lambda r: (r["group_id"] is None, name[r["group_id"]])):
+        kept = r["resolved"] - r["handed"]
+        table.rows.append([name[r["group_id"]], r["resolved"], kept, _pct(kept, r["resolved"]), r["swarmed"],
+                           _pct(r["swarmed"], r["resolved"])])
+    return table

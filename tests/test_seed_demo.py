@@ -152,3 +152,21 @@ def test_the_demo_plans_a_month_of_changes_around_its_blackouts(demo):
     assert len(month.collisions) >= 2 and month.occurrences
     planned = [e for e in month.entries if e.ticket.created_at > demo - timedelta(days=13)]
     assert all(not e.blocked for e in planned)  # planned around the blackouts
+
+
+def test_the_demo_shows_a_swarming_team_at_work(demo):
+    """Web Dev swarms: experts and a whole group brought in, their help and time on the timeline, past leaves,
+    and the newest alert still worked by its expert, in their Swarming view."""
+    from tracker import selectors
+    from tracker.models import Contributor, User, WorkLog
+
+    assert AssignmentGroup.objects.get(name="Web Dev").swarming
+    assert Contributor.objects.filter(user__isnull=False).exists() and Contributor.objects.filter(
+        group__isnull=False).exists()
+    assert Contributor.objects.filter(left_at__isnull=False).exists()
+    assert TicketEvent.objects.filter(kind="swarm", field="helped").exists()
+    assert WorkLog.objects.filter(group__name="Web Dev").exists() and WorkLog.objects.exclude(
+        group__name="Web Dev").exists()
+    liam = User.objects.get(username="liam")
+    swarming = selectors.queue(user=liam, view=selectors.saved_view("swarming"))
+    assert swarming.filter(group__name="Web Dev").exists()

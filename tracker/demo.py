@@ -241,7 +241,7 @@ def seed_people_and_groups(*, rng: random.Random, now: datetime) -> DemoContext:
         return g
 
     payroll_dev = group("Payroll Dev", Tier.L3, ["Payroll", "HR portal"], ["devon", "dana"], support_share=20)
-    web_dev = group("Web Dev", Tier.L3, ["Web shop", "Email", "VPN"], ["dana"], support_share=20)
+    web_dev = group("Web Dev", Tier.L3, ["Web shop", "Email", "VPN"], ["dana"], support_share=20, swarming=True)
     l2 = group("Application Support", Tier.L2, SERVICES, ["liam"], escalates_to=None)
     l1 = group("Service Desk", Tier.L1, SERVICES, ["lena"], escalates_to=l2)
     seed_macros(l1=l1, l2=l2, users=users)
@@ -310,6 +310,7 @@ def seed_demo(*, seed: int, now: datetime, history: int) -> DemoContext:
         for step in demo_steps():
             step(ctx)
         plan_history(ctx, history)
+        plan_swarms(ctx, max(4, history // 25))
         ctx.play()
         for finish in ctx._finishers:
             finish()
@@ -611,3 +612,76 @@ def defect_life(ctx: DemoContext, rng: random.Random, at: datetime, *, kind: str
     yield t, ticket
     services.ticket_transition(ticket=ticket, to=Status.RESOLVED, actor=ticket.assignee or engineer, now=t, values={
         "fix_version": ctx.fix_version(ticket.service, t), "resolution_note": "Fixed, with a regression test."})
+
+
+# --- swarming: Web Dev works its own alerts as a swarm ----------------------------------------------------
+# Web Dev swarms (`AssignmentGroup.swarming`): an alert its monitoring raises stays with the team, and dana
+# brings in application support (liam, or the whole group) and, for mail, devon, instead of handing it off.
+# Each expert says what they did, logs their time and leaves; the recent ones are still on their tickets.
+
+SWARM_ALERTS = [
+    ("Checkout error rate above 2 % since the last deploy", "Web shop",
+     "liam", "Customers are calling the desk about failed payments; need the support view of the orders."),
+    ("Order confirmation emails queue for hours", "Email",
+     "devon", "The payroll mailer shares the relay; devon tuned it last quarter."),
+    ("VPN logins fail for the Berlin office after the certificate renewal", "VPN",
+     "liam", "The desk has the list of affected users and the error they see."),
+    ("Basket totals round EUR prices wrongly", "Web shop",
+     "Application Support", "Application support knows which price lists the shops use."),
+]
+SWARM_HELP = [
+    ("Matched the failing orders to one payment provider; the desk now tells callers to retry by card.", 40),
+    ("Found the relay's rate limit set to the payroll run's value; lowered it back.", 55),
+    ("Collected the failing users and their client versions; all on the old client.", 30),
+    ("Checked the price lists: only the Austrian shop uses the rounding rule.", 25),
+]
+
+
+def plan_swarms(ctx: DemoContext, count: int) -> None:
+    """`count` alerts raised at Web Dev over the last 30 days, each worked as a swarm. Each story has its own
+    random stream (not forked from the history's), so the rest of the history plays as it would without it."""
+    web_dev = next(g for g in ctx.l3 if g.swarming)
+    for i in range(count):
+        rng = random.Random(f"swarm-{i}")
+        # the newest alert came in two hours ago: its expert is still on it (in their Swarming view)
+        at = ctx.now - (timedelta(hours=2) if i == 0 else timedelta(days=HISTORY_DAYS * i / count,
+                                                                    hours=rng.uniform(0, 6)))
+        ctx.story(at, swarm_life(ctx, rng, at, group=web_dev, alert=SWARM_ALERTS[i % len(SWARM_ALERTS)],
+                                 helped=SWARM_HELP[i % len(SWARM_HELP)]))
+
+
+def swarm_life(ctx: DemoContext, rng: random.Random, at: datetime, *, group: AssignmentGroup, alert: tuple,
+               helped: tuple) -> Life:
+    """An alert worked by the team that raised it: dana takes it, invites an expert (or a group), they help,
+    log their time and leave; dana logs hers and resolves. No hand-off."""
+    u = ctx.users
+    title, service, expert, why = alert
+    dana = u["dana"]
+    ticket = services.ticket_create(actor=dana, kind=Kind.INCIDENT, title=title, requester=dana, now=at,
+                                    group=group, service=ctx.services[service], impact=2, urgency=1,
+                                    description="Raised from the team's monitoring alert.")
+    ctx.tickets[Kind.INCIDENT].append(ticket)
+    t = office_after(at, rng.uniform(5, 20), True)
+    yield t, ticket
+    services.ticket_claim(ticket=ticket, actor=dana, now=t)
+    services.ticket_transition(ticket=ticket, to=Status.IN_PROGRESS, actor=dana, now=t)
+    helper = AssignmentGroup.objects.get(name=expert) if expert not in u else None
+    contributor = services.contributor_invite(ticket=ticket, actor=dana, user=u.get(expert), group=helper,
+                                              note=why, now=t)
+    worker = u["liam"] if helper is not None else u[expert]
+    t = office_after(t, rng.uniform(20, 90), True)
+    yield t, ticket
+    services.ticket_comment(ticket=ticket, actor=worker, internal=True, now=t,
+                            body="Looking at it from our side now.")
+    note, minutes = helped
+    t = office_after(t, minutes + rng.uniform(0, 30), True)
+    yield t, ticket
+    services.contribution_record(ticket=ticket, actor=worker, note=note, minutes=minutes, now=t,
+                                 worked_at=t - timedelta(minutes=minutes))
+    t = office_after(t, rng.uniform(30, 120), True)
+    yield t, ticket
+    services.worklog_add(ticket=ticket, actor=dana, minutes=rng.choice([45, 60, 90, 120]), now=t, worked_at=t,
+                         note="Fix deployed and verified on production.")
+    services.contributor_leave(contributor=contributor, actor=worker, now=t, note="Done on our side.")
+    services.ticket_transition(ticket=ticket, to=Status.RESOLVED, actor=dana, now=t,
+                               values={"resolution_note": f"Fixed by Web Dev with {contributor.user or helper.name}."})

@@ -954,7 +954,8 @@ def _panel_refused(request, ticket, partial: str, form, exc: DomainError | None,
         form_errors(form, exc)
     status = exc.status if exc is not None else 400
     if request.htmx:
-        ctx = {"ticket": ticket, name: form, "escalation_groups": AssignmentGroup.objects.exclude(pk=ticket.group_id)}
+        ctx = {"ticket": ticket, name: form, "panel": {name: form},
+               "escalation_groups": AssignmentGroup.objects.exclude(pk=ticket.group_id)}
         return render(request, f"{SWARM_PANEL}#{partial}", ctx, status=status)
     response = _workspace(request, ticket, **{name: form})
     response.status_code = status
