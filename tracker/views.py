@@ -936,12 +936,15 @@ def swarm_panel(*, request, ticket, now):
         row.can_leave = row.left_at is None and (
             row.user_id == user.pk or row.invited_by_id == user.pk or bool(row.group_id and row.mine) or dispatcher)
     active = [r for r in rows if r.left_at is None]
+    helping = any(r.user_id == user.pk or (r.group_id and r.mine) for r in active)
     return {
         "active": active,
         "past": [r for r in rows if r.left_at is not None],
         "swarming": swarming,
-        "can_invite": swarming and ticket.is_open and access.may(user, "assign", ticket),
-        "helping": any(r.user_id == user.pk or (r.group_id and r.mine) for r in active),
+        # an expert already on the swarm is not of the team that invites (unless they dispatch work)
+        "can_invite": swarming and ticket.is_open and access.may(user, "assign", ticket)
+        and (dispatcher or not helping),
+        "helping": helping,
         "invite_form": InviteForm(auto_id="id_invite_%s"),
         "help_form": HelpForm(auto_id="id_help_%s"),
         "work_form": WorkLogForm(auto_id="id_work_%s"),
