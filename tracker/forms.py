@@ -129,9 +129,9 @@ def field_form_class(name: str):
     if name in APP_MADE_CHOICES:
         field = form_class.base_fields[name]
         field.choices = [(v, lbl) for v, lbl in field.choices if v not in APP_MADE_CHOICES[name]]
-    if name == "assignee":
-        form_class.base_fields["assignee"].queryset = staff_users()
-        form_class.base_fields["assignee"].empty_label = "Nobody"
+    if name in ("assignee", "owner"):
+        form_class.base_fields[name].queryset = staff_users()
+        form_class.base_fields[name].empty_label = "Nobody"
     humanize_blanks(form_class.base_fields)
     return form_class
 

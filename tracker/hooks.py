@@ -22,7 +22,7 @@ class TicketChange:
     ticket: object
     actor: object | None
     now: datetime
-    reason: str  # created | updated | transition | escalated | assigned | comment | claimed
+    reason: str  # created | updated | transition | escalated | assigned | comment | claimed | owner
     changes: dict[str, tuple] = field(default_factory=dict)  # field -> (old, new)
 
 

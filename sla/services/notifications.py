@@ -22,10 +22,10 @@ from ..notifications import render_notification
 
 
 def _followers(ticket: Ticket, *, actor, staff_only: bool = False) -> list:
-    """Who hears about a ticket's replies and moves: its requester, assignee and watchers, not the actor.
+    """Who hears about a ticket's replies and moves: its requester, owner, assignee and watchers, not the actor.
 
     Internal notes (`staff_only`) never reach the requester."""
-    people = [ticket.assignee, *ticket.watchers.all()]
+    people = [ticket.owner, ticket.assignee, *ticket.watchers.all()]
     if not staff_only:
         people.insert(0, ticket.requester)
     actor_pk = getattr(actor, "pk", None)
