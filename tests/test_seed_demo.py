@@ -152,3 +152,21 @@ def test_the_demo_plans_a_month_of_changes_around_its_blackouts(demo):
     assert len(month.collisions) >= 2 and month.occurrences
     planned = [e for e in month.entries if e.ticket.created_at > demo - timedelta(days=13)]
     assert all(not e.blocked for e in planned)  # planned around the blackouts
+
+
+def test_the_demo_holds_ownership_at_the_desk_and_supports_the_hr_portal_directly(demo):
+    from django.db.models import F
+
+    from tracker.choices import Ownership
+    from tracker.models import Service
+
+    assert AssignmentGroup.objects.get(name="Service Desk").ownership == Ownership.HOLD
+    assert AssignmentGroup.objects.filter(tier=Tier.L2, ownership=Ownership.HAND_OVER).exists()
+    portal = Service.objects.get(name="HR portal")
+    assert portal.intake_group.name == "Payroll Dev" and portal.owners.filter(username="maria").exists()
+    # escalated tickets the desk still owns while someone else works them
+    held = Ticket.objects.filter(owner__username="lena", assignee__isnull=False).exclude(owner=F("assignee"))
+    assert held.filter(events__kind="escalation").exists()
+    assert Ticket.objects.filter(service=portal, kind__in=[Kind.INCIDENT, Kind.REQUEST],
+                                 group__name="Payroll Dev").exists()
+    assert not Ticket.objects.filter(service=portal, kind=Kind.INCIDENT, group__tier=Tier.L1).exists()
