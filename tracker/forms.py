@@ -155,10 +155,11 @@ class TicketCreateForm(forms.Form):
     group = forms.ModelChoiceField(
         queryset=AssignmentGroup.objects.all(),
         required=False,
-        empty_label="Automatic: the desk covering the service",
-        help_text="Empty: the service desk covering the service.",
+        empty_label="Automatic: the team supporting the service",
+        help_text="Empty: the service's direct-support team if it has one, else the service desk covering it.",
     )
-    assignee = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Nobody yet")
+    assignee = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Nobody yet",
+                                      label="Responsible", help_text="Who works it now; the first one also owns it.")
 
     def __init__(self, *args, kind: str = Kind.INCIDENT, **kwargs):
         super().__init__(*args, **kwargs)

@@ -211,6 +211,8 @@ def ticket_create(*, actor, kind: str, title: str, requester=None, now: datetime
     urgency = values.pop("urgency", Level.MEDIUM)
     if owner is not None:
         _require_owner_staff(owner)
+    if values.get("assignee") is not None:
+        _require_assignable(values["assignee"])
     if owner or values.get("assignee"):  # touch and hold: the first person on the ticket owns it
         values["owner"] = owner or values["assignee"]
     group = values.get("group")
