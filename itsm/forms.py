@@ -99,7 +99,8 @@ class StandardChangeForm(forms.Form):
     window_end = forms.DateTimeField(required=False, label="Window end",
                                      widget=forms.DateTimeInput(attrs={"type": "datetime-local"},
                                                                 format="%Y-%m-%dT%H:%M"))
-    assignee = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Nobody yet")
+    assignee = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Nobody yet",
+                                      label="Responsible")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -170,3 +170,21 @@ def test_the_demo_shows_a_swarming_team_at_work(demo):
     liam = User.objects.get(username="liam")
     swarming = selectors.queue(user=liam, view=selectors.saved_view("swarming"))
     assert swarming.filter(group__name="Web Dev").exists()
+
+
+def test_the_demo_holds_ownership_at_the_desk_and_supports_the_hr_portal_directly(demo):
+    from django.db.models import F
+
+    from tracker.choices import Ownership
+    from tracker.models import Service
+
+    assert AssignmentGroup.objects.get(name="Service Desk").ownership == Ownership.HOLD
+    assert AssignmentGroup.objects.filter(tier=Tier.L2, ownership=Ownership.HAND_OVER).exists()
+    portal = Service.objects.get(name="HR portal")
+    assert portal.intake_group.name == "Payroll Dev" and portal.owners.filter(username="maria").exists()
+    # escalated tickets the desk still owns while someone else works them
+    held = Ticket.objects.filter(owner__username="lena", assignee__isnull=False).exclude(owner=F("assignee"))
+    assert held.filter(events__kind="escalation").exists()
+    assert Ticket.objects.filter(service=portal, kind__in=[Kind.INCIDENT, Kind.REQUEST],
+                                 group__name="Payroll Dev").exists()
+    assert not Ticket.objects.filter(service=portal, kind=Kind.INCIDENT, group__tier=Tier.L1).exists()

@@ -66,9 +66,11 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 @admin.register(Service)
 class ServiceAdmin(admin.ModelAdmin):
-    list_display = ("name", "active")
-    list_filter = ("active",)
+    list_display = ("name", "active", "intake_group")
+    list_filter = ("active", "intake_group")
     search_fields = ("name", "description")
+    autocomplete_fields = ("intake_group",)
+    filter_horizontal = ("owners",)
 
 
 @admin.register(Category)
@@ -78,8 +80,8 @@ class CategoryAdmin(admin.ModelAdmin):
 
 @admin.register(AssignmentGroup)
 class AssignmentGroupAdmin(admin.ModelAdmin):
-    list_display = ("name", "tier", "manager", "escalates_to", "swarming", "support_share")
-    list_filter = ("tier", "swarming")
+    list_display = ("name", "tier", "manager", "escalates_to", "ownership", "swarming", "support_share")
+    list_filter = ("tier", "ownership", "swarming")
     search_fields = ("name",)
     filter_horizontal = ("services", "members")
     autocomplete_fields = ("manager", "escalates_to")
@@ -116,12 +118,12 @@ class CommentInline(ReadOnlyInline):
 
 @admin.register(Ticket)
 class TicketAdmin(ReadOnlyAdmin):
-    list_display = ("key", "title", "kind", "status", "priority", "group", "assignee", "service", "created_at")
+    list_display = ("key", "title", "kind", "status", "priority", "group", "owner", "assignee", "service", "created_at")
     list_filter = ("kind", "status", "priority", "group__tier", "group", "service")
     search_fields = ("key", "title", "description")
     date_hierarchy = "created_at"
-    list_select_related = ("group", "assignee", "service")
-    raw_id_fields = ("requester", "assignee")
+    list_select_related = ("group", "owner", "assignee", "service")
+    raw_id_fields = ("requester", "owner", "assignee")
     inlines = [CommentInline]
 
 

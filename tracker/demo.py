@@ -26,7 +26,7 @@ from django.db import transaction
 from django.utils.module_loading import import_string
 
 from . import services
-from .choices import ChangeType, ImplementationResult, Kind, LinkType, Risk, Role, Severity, Status, Tier
+from .choices import ChangeType, ImplementationResult, Kind, LinkType, Ownership, Risk, Role, Severity, Status, Tier
 from .errors import DomainError
 from .models import AssignmentGroup, Category, Macro, Organisation, QueueView, Service, Ticket, User
 
@@ -242,8 +242,14 @@ def seed_people_and_groups(*, rng: random.Random, now: datetime) -> DemoContext:
 
     payroll_dev = group("Payroll Dev", Tier.L3, ["Payroll", "HR portal"], ["devon", "dana"], support_share=20)
     web_dev = group("Web Dev", Tier.L3, ["Web shop", "Email", "VPN"], ["dana"], support_share=20, swarming=True)
-    l2 = group("Application Support", Tier.L2, SERVICES, ["liam"], escalates_to=None)
-    l1 = group("Service Desk", Tier.L1, SERVICES, ["lena"], escalates_to=l2)
+    # Touch and hold at the desk: the L1 agent who took a ticket stays its owner while L2 works it; application
+    # support hands ownership over to the development team it escalates to.
+    l2 = group("Application Support", Tier.L2, SERVICES, ["liam"], escalates_to=None, ownership=Ownership.HAND_OVER)
+    l1 = group("Service Desk", Tier.L1, SERVICES, ["lena"], escalates_to=l2, ownership=Ownership.HOLD)
+    # Direct support: the HR portal's product team takes its users' incidents and requests itself.
+    Service.objects.filter(pk=svc["HR portal"].pk).update(intake_group=payroll_dev)
+    svc["HR portal"].intake_group = payroll_dev
+    svc["HR portal"].owners.set([users["maria"]])
     seed_macros(l1=l1, l2=l2, users=users)
     seed_queue_views(l1=l1, l2=l2, users=users, services=svc)
     return DemoContext(rng=rng, now=now, users=users, services=svc, l1=l1, l2=l2, l3=[payroll_dev, web_dev],

@@ -84,7 +84,10 @@ class TicketFilterSet(df.FilterSet):
     priority = df.MultipleChoiceFilter(choices=Priority.choices, distinct=False)
     group = ListedModelChoiceFilter(queryset=AssignmentGroup.objects.all(), empty_label="Any group")
     tier = df.ChoiceFilter(field_name="group__tier", choices=Tier.choices, label="Tier", empty_label="Any tier")
-    assignee = df.CharFilter(method="filter_assignee", help_text="A user id, 'me' or 'none'.")
+    assignee = df.CharFilter(method="filter_assignee", label="Responsible",
+                             help_text="Who works it now: a user id or username, 'me' or 'none'.")
+    owner = df.CharFilter(method="filter_owner", label="Owner",
+                          help_text="Who is accountable to the requester: a user id or username, 'me' or 'none'.")
     requester = df.NumberFilter(field_name="requester_id")
     service = ListedModelChoiceFilter(queryset=Service.objects.all(), empty_label="Any service")
     created = UtcIsoDateTimeFromToRangeFilter(field_name="created_at",
@@ -103,17 +106,23 @@ class TicketFilterSet(df.FilterSet):
 
     class Meta:
         model = Ticket
-        fields = ["kind", "status", "priority", "group", "tier", "assignee", "requester", "service"]
+        fields = ["kind", "status", "priority", "group", "tier", "assignee", "owner", "requester", "service"]
 
     def filter_assignee(self, queryset, name, value):
+        return self._person(queryset, "assignee", value)
+
+    def filter_owner(self, queryset, name, value):
+        return self._person(queryset, "owner", value)
+
+    def _person(self, queryset, field: str, value):
         value = (value or "").strip().lower()
         if value == "me":
-            return queryset.filter(assignee=self.request.user) if self.request else queryset.none()
+            return queryset.filter(**{field: self.request.user}) if self.request else queryset.none()
         if value == "none":
-            return queryset.filter(assignee__isnull=True)
+            return queryset.filter(**{f"{field}__isnull": True})
         if value.isdigit():
-            return queryset.filter(assignee_id=int(value))
-        return queryset.filter(assignee__username=value)
+            return queryset.filter(**{f"{field}_id": int(value)})
+        return queryset.filter(**{f"{field}__username": value})
 
     def filter_open(self, queryset, name, value):
         if value is None:

@@ -130,9 +130,9 @@ def field_form_class(name: str):
     if name in APP_MADE_CHOICES:
         field = form_class.base_fields[name]
         field.choices = [(v, lbl) for v, lbl in field.choices if v not in APP_MADE_CHOICES[name]]
-    if name == "assignee":
-        form_class.base_fields["assignee"].queryset = staff_users()
-        form_class.base_fields["assignee"].empty_label = "Nobody"
+    if name in ("assignee", "owner"):
+        form_class.base_fields[name].queryset = staff_users()
+        form_class.base_fields[name].empty_label = "Nobody"
     humanize_blanks(form_class.base_fields)
     return form_class
 
@@ -156,10 +156,11 @@ class TicketCreateForm(forms.Form):
     group = forms.ModelChoiceField(
         queryset=AssignmentGroup.objects.all(),
         required=False,
-        empty_label="Automatic: the desk covering the service",
-        help_text="Empty: the service desk covering the service.",
+        empty_label="Automatic: the team supporting the service",
+        help_text="Empty: the service's direct-support team if it has one, else the service desk covering it.",
     )
-    assignee = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Nobody yet")
+    assignee = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Nobody yet",
+                                      label="Responsible", help_text="Who works it now; the first one also owns it.")
 
     def __init__(self, *args, kind: str = Kind.INCIDENT, **kwargs):
         super().__init__(*args, **kwargs)

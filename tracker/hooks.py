@@ -22,7 +22,7 @@ class TicketChange:
     ticket: object
     actor: object | None
     now: datetime
-    reason: str  # created | updated | transition | escalated | assigned | comment | claimed | swarm
+    reason: str  # created | updated | transition | escalated | assigned | comment | claimed | owner | swarm
     changes: dict[str, tuple] = field(default_factory=dict)  # field -> (old, new)
 
 

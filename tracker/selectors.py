@@ -20,7 +20,7 @@ from .errors import NotFound
 from .filtersets import TicketFilterSet
 from .models import AssignmentGroup, Contributor, Link, Macro, QueueView, Service, Ticket, TicketEvent, WorkLog
 
-LIST_RELATED = ("requester", "group", "assignee", "service", "category")
+LIST_RELATED = ("requester", "group", "owner", "assignee", "service", "category")
 
 
 def _sla_clocks() -> Prefetch:
@@ -44,7 +44,8 @@ def ticket_with_clocks(ticket: Ticket) -> Ticket:
 def ticket_for_user(user, key: str, *, for_update: bool = False, page: bool = False) -> Ticket:
     """The ticket by its human key, or NotFound (also when it exists but is not visible: keys do not leak).
     `page=True` also fetches what the apps' badges and panels read (`tracker.extensions.prefetch`)."""
-    qs = access.visible(user, Ticket.objects.select_related(*LIST_RELATED, "group__escalates_to"))
+    qs = access.visible(user, Ticket.objects.select_related(*LIST_RELATED, "group__escalates_to",
+                                                            "service__intake_group"))
     if page:
         qs = extensions.prefetch(qs)
     try:
@@ -86,6 +87,8 @@ def ticket_with_watchers(ticket: Ticket) -> Ticket:
 CORE_VIEWS = (
     extensions.QueueView("open", "All open"),
     extensions.QueueView("mine", "My open", lambda qs, *, user, now: qs.filter(assignee=user), sort="priority"),
+    # Touch and hold: the open tickets I am accountable for, whoever works them now.
+    extensions.QueueView("owned", "Owned by me", lambda qs, *, user, now: qs.filter(owner=user), sort="priority"),
     extensions.QueueView("my-group", "My group",
                          lambda qs, *, user, now: qs.filter(group__in=user.assignment_groups.values("pk"))),
     extensions.QueueView("unassigned-l1", "Unassigned L1",
@@ -434,7 +437,8 @@ CORE_COLUMNS = (
     # the apps' badge columns come here (the SLA badges)
     Column("kind", "Kind", default=False),
     Column("group", "Group", wide=True),
-    Column("assignee", "Assignee", wide=True),
+    Column("owner", "Owner", default=False, related="owner", wide=True),
+    Column("assignee", "Responsible", wide=True),
     Column("requester", "Requester", default=False, related="requester", wide=True),
     Column("service", "Service", default=False, related="service", wide=True),
     Column("category", "Category", default=False, related="category", wide=True),

@@ -9,19 +9,22 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from . import access, hooks, selectors
 from .choices import (
     DEFAULT_PRIORITY_MATRIX,
     KEY_PREFIX,
+    PROCESS_MANAGER,
     ChangeType,
     EventKind,
     ImplementationResult,
     Kind,
     Level,
     LinkType,
+    Ownership,
     Risk,
     Role,
     Severity,
@@ -202,11 +205,18 @@ def ticket_create(*, actor, kind: str, title: str, requester=None, now: datetime
     values = {k: v for k, v in _one_newline(values).items()
               if v is not None and not (k in ALL_KIND_FIELDS and k not in own and v in ("", False))}
     access.writable_fields(actor, set(values))
+    owner = values.pop("owner", None)
     _validate_values(kind, {"title": title, **values})
     _require_creatable(kind, values)
     _require_live_service(values.get("service"))
     impact = values.pop("impact", Level.MEDIUM)
     urgency = values.pop("urgency", Level.MEDIUM)
+    if owner is not None:
+        _require_owner_staff(owner)
+    if values.get("assignee") is not None:
+        _require_assignable(values["assignee"])
+    if owner or values.get("assignee"):  # touch and hold: the first person on the ticket owns it
+        values["owner"] = owner or values["assignee"]
     group = values.get("group")
     if group is None and access.role_of(actor) in (Role.REQUESTER, Role.AGENT_L1):
         values["group"] = _default_group(kind, values.get("service"))
@@ -227,6 +237,8 @@ def ticket_create(*, actor, kind: str, title: str, requester=None, now: datetime
         if ticket.assignee_id:
             event_record(ticket=ticket, actor=actor, kind=EventKind.ASSIGNMENT, now=now, field="assignee",
                          new=ticket.assignee)
+        if ticket.owner_id:
+            _owner_event(ticket, actor, now, None, ticket.owner)
         hooks.ticket_changed(hooks.TicketChange(ticket, actor, now, "created"))
     return ticket
 
@@ -244,9 +256,12 @@ def _require_creatable(kind: str, values: dict[str, Any]) -> None:
 
 
 def _default_group(kind: str, service) -> AssignmentGroup | None:
-    """New incidents and requests land at the service desk (L1) that covers the service, or any L1 group."""
+    """New incidents and requests land at the service's intake team when it is supported directly (any tier),
+    else at the service desk (L1) that covers the service, or any L1 group."""
     if kind not in (Kind.INCIDENT, Kind.REQUEST):
         return None
+    if service is not None and service.intake_group_id:
+        return service.intake_group
     groups = AssignmentGroup.objects.filter(tier=Tier.L1).order_by("id")
     if service is not None:
         covering = groups.filter(services=service).first()
@@ -263,6 +278,14 @@ def ticket_update(*, ticket: Ticket, actor, version: int, changes: dict[str, Any
     """
     now = now or timezone.now()
     changes = _one_newline(changes)
+    if "owner" in changes:  # the owner follows the rules of ticket_set_owner, all or nothing with the rest
+        changes = dict(changes)
+        owner = changes.pop("owner")
+        with transaction.atomic():
+            if changes:
+                ticket_update(ticket=ticket, actor=actor, version=version, changes=changes, now=now)
+                version = ticket.version
+            return ticket_set_owner(ticket=ticket, actor=actor, owner=owner, version=version, now=now)
     if not access.may_see(actor, ticket):
         raise AccessDenied(f"You may not edit {ticket.key}.")
     if access.role_of(actor) == Role.REQUESTER:
@@ -290,6 +313,8 @@ def ticket_update(*, ticket: Ticket, actor, version: int, changes: dict[str, Any
                                 urgency=changes.get("urgency", ticket.urgency))
         if priority != ticket.priority:
             diff["priority"] = (ticket.priority, priority)
+    if diff.get("assignee", (None, None))[1] is not None and ticket.owner_id is None:
+        diff["owner"] = (None, diff["assignee"][1])  # touch and hold: the first person on the ticket owns it
     if not diff:
         if ticket.version != version:
             raise StaleVersion(ticket.key, ticket.version)
@@ -297,7 +322,9 @@ def ticket_update(*, ticket: Ticket, actor, version: int, changes: dict[str, Any
     with transaction.atomic():
         hooks.ticket_changing(hooks.TicketChange(ticket, actor, now, "updated", diff))
         _cas_update(ticket, version=version, now=now, **{k: new for k, (_, new) in diff.items()})
-        _field_events(ticket, actor, diff, now)
+        _field_events(ticket, actor, {k: v for k, v in diff.items() if k != "owner"}, now)
+        if "owner" in diff:
+            _owner_event(ticket, actor, now, None, ticket.owner)
         hooks.ticket_changed(hooks.TicketChange(ticket, actor, now, "updated", diff))
         if back_to and back_to != ticket.status:
             what = ", ".join(field_label(n) for n in reapprove)
@@ -442,11 +469,17 @@ def ticket_assign(*, ticket: Ticket, actor, assignee, version: int | None = None
         _require_not_held(ticket, actor)
         _require_group_member(ticket, assignee)
     old = ticket.assignee
+    first_owner = assignee is not None and ticket.owner_id is None  # touch and hold: the first person owns it
     with transaction.atomic():
-        _cas_update(ticket, version=ticket.version if version is None else version, now=now, assignee=assignee)
+        _cas_update(ticket, version=ticket.version if version is None else version, now=now, assignee=assignee,
+                    **({"owner": assignee} if first_owner else {}))
         event_record(ticket=ticket, actor=actor, kind=EventKind.ASSIGNMENT, now=now, field="assignee",
                      old=old, new=assignee, note="taken over" if take_over and old is not None else "")
-        hooks.ticket_changed(hooks.TicketChange(ticket, actor, now, "assigned", {"assignee": (old, assignee)}))
+        changes = {"assignee": (old, assignee)}
+        if first_owner:
+            _owner_event(ticket, actor, now, None, assignee)
+            changes["owner"] = (None, assignee)
+        hooks.ticket_changed(hooks.TicketChange(ticket, actor, now, "assigned", changes))
     return ticket
 
 
@@ -496,9 +529,10 @@ def ticket_escalate(*, ticket: Ticket, actor, to_group: AssignmentGroup | None =
                     version: int | None = None, now: datetime | None = None, automatic: bool = False) -> Ticket:
     """Functional escalation to the next tier (or a chosen group); recorded on the timeline.
 
-    The previous assignee stays on as a watcher ("touch and hold"); in a swarming group they stay the
-    assignee and work the ticket together with the new group. `actor=None` with `automatic=True` is
-    the SLA worker.
+    Responsibility always moves: the assignee is cleared for the new group to pick, and stays on as a watcher.
+    Ownership follows the rule of the group the ticket leaves (`AssignmentGroup.ownership`): touch and hold
+    keeps the owner (the person who held it becomes owner if it had none); hand over clears it, and the next
+    person to take the ticket owns it. `actor=None` with `automatic=True` is the SLA worker.
     """
     now = now or timezone.now()
     if not automatic:
@@ -510,23 +544,32 @@ def ticket_escalate(*, ticket: Ticket, actor, to_group: AssignmentGroup | None =
         raise TransitionRefused(f"{ticket.key} is already at the last tier; choose a group to hand it to.")
     if target.pk == ticket.group_id:
         raise ValidationFailed(f"{ticket.key} is already with {target.name}.", fields={"group": ["Same group."]})
-    old_group, old_assignee = ticket.group, ticket.assignee
-    swarm = bool(old_group and old_group.swarming)
-    fields: dict[str, Any] = {"group": target}
-    if not swarm:
-        fields["assignee"] = None
-        fields["picked_at"] = None
+    old_group, old_assignee, old_owner = ticket.group, ticket.assignee, ticket.owner
+    hand_over = old_group is not None and old_group.ownership == Ownership.HAND_OVER
+    owner = None if hand_over else (old_owner or old_assignee)
+    fields: dict[str, Any] = {"group": target, "assignee": None, "picked_at": None}
+    if owner != old_owner:
+        fields["owner"] = owner
     with transaction.atomic():
         _cas_update(ticket, version=ticket.version if version is None else version, now=now, **fields)
-        if old_assignee is not None:
-            ticket.watchers.add(old_assignee)
+        for person in {p for p in (old_assignee, old_owner) if p is not None}:
+            ticket.watchers.add(person)  # whoever held or owned it stays informed
         kind_text = "automatic (SLA)" if automatic else "functional"
+        if hand_over:
+            ownership = f"ownership handed over to {target.name}"
+        elif owner is not None:
+            ownership = f"{owner.display_name} keeps ownership (touch and hold)"
+        else:
+            ownership = ""
         event_record(ticket=ticket, actor=actor, kind=EventKind.ESCALATION, now=now, field="group",
                      old=old_group.name if old_group else "", new=target.name,
-                     note=" — ".join(x for x in (f"{kind_text} escalation to L{target.tier}"
-                                                 + (" (swarming)" if swarm else ""), note) if x))
-        hooks.ticket_changed(hooks.TicketChange(ticket, actor, now, "escalated", {
-            "group": (old_group, target), "assignee": (old_assignee, ticket.assignee)}))
+                     note=" — ".join(x for x in (f"{kind_text} escalation to L{target.tier}", ownership, note) if x))
+        changes = {"group": (old_group, target), "assignee": (old_assignee, None)}
+        if "owner" in fields:
+            _owner_event(ticket, actor, now, old_owner, owner,
+                         note=f"handed over with the ticket to {target.name}" if hand_over else "touch and hold")
+            changes["owner"] = (old_owner, owner)
+        hooks.ticket_changed(hooks.TicketChange(ticket, actor, now, "escalated", changes))
     return ticket
 
 
@@ -543,8 +586,10 @@ def ticket_claim(*, ticket: Ticket, actor, now: datetime | None = None) -> Ticke
             pk=ticket.group_id).exists():
         raise AccessDenied(f"{ticket.key} is with {ticket.group.name}, which is not one of your teams.")
     with transaction.atomic():
+        # Touch and hold: whoever picks a ticket nobody owns yet (after a hand-over) becomes its owner.
         won = Ticket.objects.filter(pk=ticket.pk, assignee__isnull=True).update(
-            assignee=actor, picked_at=now, version=F("version") + 1, updated_at=now)
+            assignee=actor, picked_at=now, version=F("version") + 1, updated_at=now,
+            owner=Coalesce(F("owner"), Value(actor.pk)))
         if not won:
             holder = Ticket.objects.filter(pk=ticket.pk).values_list(
                 "assignee__username", "assignee_id", "picked_at").get()
@@ -552,10 +597,15 @@ def ticket_claim(*, ticket: Ticket, actor, now: datetime | None = None) -> Ticke
                 ticket.refresh_from_db()
                 return ticket
             raise AlreadyClaimed(f"{ticket.key} was already picked by {holder[0]}; choose another ticket.")
+        old_owner_id = ticket.owner_id
         ticket.refresh_from_db()
         event_record(ticket=ticket, actor=actor, kind=EventKind.ASSIGNMENT, now=now, field="assignee",
                      new=actor, note="picked from the 3rd-line queue")
-        hooks.ticket_changed(hooks.TicketChange(ticket, actor, now, "claimed", {"assignee": (None, actor)}))
+        changes = {"assignee": (None, actor)}
+        if old_owner_id is None and ticket.owner_id == actor.pk:
+            _owner_event(ticket, actor, now, None, actor)
+            changes["owner"] = (None, actor)
+        hooks.ticket_changed(hooks.TicketChange(ticket, actor, now, "claimed", changes))
     return ticket
 
 
@@ -569,6 +619,64 @@ def ticket_watch(*, ticket: Ticket, actor, user, watch: bool = True, now: dateti
         (ticket.watchers.add if watch else ticket.watchers.remove)(user)
         event_record(ticket=ticket, actor=actor, kind=EventKind.WATCHER, now=now, field="watchers",
                      new=user if watch else "", old="" if watch else user, internal=True)
+
+
+# --- touch and hold: the owner, accountable to the requester through every hand-off ------------------
+
+def _owner_event(ticket: Ticket, actor, now: datetime, old, new, note: str = "") -> TicketEvent:
+    return event_record(ticket=ticket, actor=actor, kind=EventKind.ASSIGNMENT, now=now, field="owner",
+                        old=old, new=new, note=note)
+
+
+def _require_owner_staff(owner) -> None:
+    if access.role_of(owner) in (None, Role.REQUESTER) or not owner.is_active:
+        raise ValidationFailed(
+            f"{owner} is not an active member of staff and cannot own a ticket; choose an agent, engineer or manager.",
+            fields={"owner": ["Choose a member of staff."]})
+
+
+def may_set_owner(actor, ticket: Ticket) -> bool:
+    """Who may name a ticket's owner: managers and admins, the process manager of its kind, the manager and
+    members of its group, and its owner (handing ownership on)."""
+    role = access.role_of(actor)
+    if role in (Role.MANAGER, Role.ADMIN) or role == PROCESS_MANAGER.get(ticket.kind):
+        return True
+    if not access.is_staff_member(actor):
+        return False
+    if actor.pk in (ticket.owner_id, ticket.group.manager_id if ticket.group_id else None):
+        return True
+    return ticket.group_id is not None and ticket.group.members.filter(pk=actor.pk).exists()
+
+
+def ticket_set_owner(*, ticket: Ticket, actor, owner, version: int | None = None,
+                     now: datetime | None = None) -> Ticket:
+    """Name the ticket's owner (accountable to the requester) under the optimistic lock; recorded, and the
+    new owner is told. Raises AccessDenied (403) for someone outside the ticket's group, ValidationFailed (400)
+    for an owner who is not staff or for no owner at all once it has one, StaleVersion (412)."""
+    now = now or timezone.now()
+    if not access.may_see(actor, ticket):
+        raise AccessDenied(f"You may not change {ticket.key}.")
+    if not may_set_owner(actor, ticket):
+        where = f"members of {ticket.group.name}, " if ticket.group_id else ""
+        raise AccessDenied(f"Only its owner, {where}its group's manager and the {Kind(ticket.kind).label.lower()} "
+                           f"process managers may change who owns {ticket.key}.")
+    if owner is None and ticket.owner_id is not None:
+        raise ValidationFailed(
+            f"{ticket.key} keeps an owner once it has one, so that someone stays accountable to its requester; "
+            "choose who takes ownership over.", fields={"owner": ["Choose the new owner."]})
+    if owner is not None:
+        _require_owner_staff(owner)
+    version = ticket.version if version is None else version
+    if ticket.owner_id == (owner.pk if owner else None):
+        if version != ticket.version:
+            raise StaleVersion(ticket.key, ticket.version)
+        return ticket
+    old = ticket.owner
+    with transaction.atomic():
+        _cas_update(ticket, version=version, now=now, owner=owner)
+        _owner_event(ticket, actor, now, old, owner)
+        hooks.ticket_changed(hooks.TicketChange(ticket, actor, now, "owner", {"owner": (old, owner)}))
+    return ticket
 
 
 # --- conversation -----------------------------------------------------------------------------------
@@ -725,7 +833,7 @@ def ticket_reply_with_macro(*, ticket: Ticket, actor, macro: Macro, body: str, n
 
 # --- saved queue views ------------------------------------------------------------------------------------
 
-QUEUE_QUERY_KEYS = ("view", "sort", "q", "kind", "status", "priority", "group", "tier", "assignee", "service",
+QUEUE_QUERY_KEYS = ("view", "sort", "q", "kind", "status", "priority", "group", "tier", "assignee", "owner", "service",
                     "requester")
 
 

@@ -222,6 +222,7 @@ def _display_fields(ticket, user):
         "impact",
         "urgency",
         "group",
+        "owner",
         "assignee",
         "service",
         "category",
@@ -241,8 +242,8 @@ def _display_fields(ticket, user):
                 "name": name,
                 "label": field.verbose_name.capitalize(),
                 "value": value,
-                "editable": can_edit and name in editable_fields(ticket.kind)
-                and stage_allows(ticket.kind, ticket.status, name),
+                "editable": can_edit and (name == "owner" or name in editable_fields(ticket.kind)
+                                          and stage_allows(ticket.kind, ticket.status, name)),
                 "long": name in TEXT_FIELDS,
                 "moment": isinstance(field, DateTimeField),
             }
@@ -401,7 +402,7 @@ def ticket_transition(request, key):
 def ticket_field(request, key, name):
     """Inline edit of one field: GET gives its form, POST saves it under the version check."""
     ticket = ticket_or_404(request.user, key)
-    if name not in editable_fields(ticket.kind):
+    if name not in editable_fields(ticket.kind) and name != "owner":  # the owner: `services.ticket_set_owner`
         raise Http404("Not an editable field of this kind.")
     form_class = field_form_class(name)
     editor = {"ticket": ticket, "name": name, "multiline": name in TEXT_FIELDS,
@@ -428,6 +429,8 @@ def ticket_field(request, key, name):
                 version=posted_version(request),
                 take_over=request.POST.get("take_over") == "1",
             )
+        elif name == "owner":
+            services.ticket_set_owner(ticket=ticket, actor=request.user, owner=value, version=posted_version(request))
         else:
             services.ticket_update(
                 ticket=ticket, actor=request.user, version=posted_version(request) or 0, changes={name: value}

@@ -440,7 +440,7 @@ def on_ticket_change(change) -> None:
         return
     clocks_sync(ticket=ticket, now=change.now, changes=change.changes,
                 clocks=[] if change.reason == "created" else None)
-    if change.reason == "assigned":
+    if change.reason == "assigned" or (change.reason == "updated" and "assignee" in change.changes):
         new = change.changes.get("assignee", (None, None))[1]
         if new is not None and new != change.actor:
             _notify(
@@ -451,6 +451,14 @@ def on_ticket_change(change) -> None:
                 key=f"assigned:{ticket.pk}:v{ticket.version}",
                 context={"actor": change.actor},
             )
+        _tell_owner(change, NotificationKind.ASSIGNMENT, responsible=new)
+    elif change.reason == "claimed":
+        _tell_owner(change, NotificationKind.ASSIGNMENT, responsible=change.actor)
+    elif change.reason == "owner":
+        new = change.changes["owner"][1]
+        if new is not None and new != change.actor:
+            _notify(ticket=ticket, users=[new], kind=NotificationKind.ASSIGNMENT, now=change.now,
+                    key=f"owner:{ticket.pk}:v{ticket.version}", context={"actor": change.actor, "owned": True})
     elif change.reason == "comment":
         comment = change.changes.get("comment", (None, None))[1]
         if comment is not None:
@@ -486,6 +494,21 @@ def on_ticket_change(change) -> None:
                 key=f"escalated:{ticket.pk}:v{ticket.version}",
                 context={"old_group": old_group, "group": group, "actor": change.actor},
             )
+            _tell_owner(change, NotificationKind.ESCALATION, old_group=old_group, group=group,
+                        handed_over=change.changes.get("owner", (None, None))[1] is None and "owner" in change.changes)
+
+
+def _tell_owner(change, kind: str, **context) -> None:
+    """Touch and hold: the owner hears of every hand-off of their ticket (a new responsible, an escalation;
+    status changes reach them as a follower), unless they made it or are the new responsible themselves. On a
+    hand-over escalation the owner who just gave the ticket up is told."""
+    ticket = change.ticket
+    owner = ticket.owner or change.changes.get("owner", (None, None))[0]
+    if owner is None or owner == change.actor or owner == context.get("responsible"):
+        return
+    _notify(ticket=ticket, users=[owner], kind=kind, now=change.now,
+            key=f"owner-{change.reason}:{ticket.pk}:v{ticket.version}",
+            context={"actor": change.actor, "for_owner": True, **context})
 
 
 def _notify_swarm(change) -> None:

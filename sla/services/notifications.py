@@ -31,11 +31,11 @@ def _contributors(ticket: Ticket) -> list:
 
 
 def _followers(ticket: Ticket, *, actor, staff_only: bool = False) -> list:
-    """Who hears about a ticket's replies and moves: its requester, assignee, watchers and contributors (staff
-    brought onto its swarm), not the actor.
+    """Who hears about a ticket's replies and moves: its requester, owner, assignee, watchers and contributors
+    (staff brought onto its swarm), not the actor.
 
     Internal notes (`staff_only`) never reach the requester."""
-    people = [ticket.assignee, *ticket.watchers.all(), *_contributors(ticket)]
+    people = [ticket.owner, ticket.assignee, *ticket.watchers.all(), *_contributors(ticket)]
     if not staff_only:
         people.insert(0, ticket.requester)
     actor_pk = getattr(actor, "pk", None)

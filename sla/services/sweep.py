@@ -24,9 +24,9 @@ from django.db import connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from tracker.choices import EventKind
+from tracker.choices import PROCESS_MANAGER, EventKind
 from tracker.errors import DomainError
-from tracker.models import Ticket, TicketEvent
+from tracker.models import Ticket, TicketEvent, User
 from tracker.services import event_record, ticket_escalate
 
 from ..calendars import BusinessCalendar, business_calendar
@@ -133,8 +133,10 @@ def _apply_due(clocks: list[Clock], now: datetime) -> int:
     _update_swept(clocks)
 
     out = _Outgoing()
+    process_managers = _process_managers([e for e in effects if _hierarchical(e)])
     users = [u for t in tickets.values() for u in [t.assignee, t.group.manager if t.group_id else None] if u]
     users += [u for ms in members.values() for u in ms]
+    users += [u for ms in process_managers.values() for u in ms]
     prefs = _preferences(u.pk for u in users)
     for e in effects:
         clock, ticket = e.clock, e.clock.ticket
@@ -142,9 +144,11 @@ def _apply_due(clocks: list[Clock], now: datetime) -> int:
         breach = e.level == BREACH_LEVEL
         kind = NotificationKind.BREACH if breach else NotificationKind.WARNING
         recipients = _recipients(ticket, members)
-        last_warning = not breach and e.level == _levels(clock.policy)[-2]
-        if clock.policy.hierarchical_escalation and group is not None and (breach or last_warning):
+        told = []  # the process managers who receive this hierarchical escalation
+        if _hierarchical(e):
             recipients.append(group.manager)
+            told = process_managers.get(PROCESS_MANAGER.get(ticket.kind), [])
+            recipients += told
         context = {
             "clock": clock,
             "label": _label(clock),
@@ -169,6 +173,9 @@ def _apply_due(clocks: list[Clock], now: datetime) -> int:
         )
         if breach and clock.policy.hierarchical_escalation and group is not None and group.manager_id:
             what += f"; manager {group.manager} notified"
+        if told:
+            role = told[0].get_role_display().lower()
+            what += f"; {role}{'s' if len(told) > 1 else ''} {', '.join(str(u) for u in told)} notified"
         out.events.append(
             TicketEvent(
                 ticket=ticket,
@@ -189,6 +196,25 @@ def _apply_due(clocks: list[Clock], now: datetime) -> int:
     for e in sorted((e for e in effects if e.escalate), key=lambda e: (e.due_at, e.clock.pk)):
         _escalate(e, now)
     return len(effects)
+
+
+def _hierarchical(e: _Effect) -> bool:
+    """A breach, or the last warning before it, escalates hierarchically: to the group's manager and to the
+    process managers of the ticket's kind (the incident manager for an incident)."""
+    clock, ticket = e.clock, e.clock.ticket
+    if not clock.policy.hierarchical_escalation or ticket.group_id is None:
+        return False
+    return e.level == BREACH_LEVEL or e.level == _levels(clock.policy)[-2]
+
+
+def _process_managers(effects: list[_Effect]) -> dict[str, list]:
+    """The active process managers of the kinds these effects concern, by role: one query per batch."""
+    roles = {PROCESS_MANAGER[e.clock.ticket.kind] for e in effects if e.clock.ticket.kind in PROCESS_MANAGER}
+    found: dict[str, list] = {}
+    if roles:
+        for user in User.objects.filter(role__in=roles, is_active=True).order_by("username"):
+            found.setdefault(user.role, []).append(user)
+    return found
 
 
 def _escalate(e: _Effect, now: datetime) -> None:

@@ -36,17 +36,17 @@ def test_columns_are_chosen_ordered_kept_and_travel_with_a_team_view(cast, signe
                   title="Till down")
     lena = signed_in(cast.agent1)
     lena.goto("/queue/?view=open")
-    assert headings(lena) == ["Key", "Title", "Status", "Priority", "SLA", "Group", "Assignee", "Created", "Updated"]
+    assert headings(lena) == ["Key", "Title", "Status", "Priority", "SLA", "Group", "Responsible", "Created", "Updated"]
 
     picker = open_picker(lena)
-    picker.get_by_role("checkbox", name="Assignee", exact=True).uncheck()
+    picker.get_by_role("checkbox", name="Responsible", exact=True).uncheck()
     picker.get_by_role("checkbox", name="Service", exact=True).check()
     picker.get_by_role("button", name="Move Service up").click()  # a button, focus stays on it
     expect(picker.get_by_role("button", name="Move Service up")).to_be_focused()
     picker.get_by_role("checkbox", name="Service", exact=True).focus()
-    for _ in range(7):
+    for _ in range(8):
         lena.keyboard.press("Alt+ArrowUp")  # the keyboard, from the item
-    expect(picker.get_by_role("status")).to_have_text("Service: position 3 of 12")
+    expect(picker.get_by_role("status")).to_have_text("Service: position 3 of 13")
     picker.locator("li[data-column=kind] .grip").drag_to(picker.locator("li[data-column=title]"),
                                                           target_position={"x": 5, "y": 2})  # and a drag
     picker.get_by_role("checkbox", name="Kind", exact=True).check()
@@ -87,7 +87,7 @@ def test_columns_are_chosen_ordered_kept_and_travel_with_a_team_view(cast, signe
 
     liam = signed_in(cast.agent2)
     liam.goto("/queue/?view=open")
-    assert "Assignee" in headings(liam)  # his own columns: the defaults
+    assert "Responsible" in headings(liam)  # his own columns: the defaults
     liam.get_by_role("navigation", name="Saved views").get_by_role("link", name=re.compile("Desk P1")).click()
     expect(liam.locator("#results")).to_contain_text("Till down")
     assert headings(liam) == ["Key", "Title", "Priority"]

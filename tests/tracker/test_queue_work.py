@@ -28,7 +28,7 @@ def header(page: str) -> list[str]:
 def test_the_default_columns_include_the_registered_badges(cast, client_for):
     TicketFactory(requester=cast.requester)
     page = client_for(cast.agent1).get("/queue/").content.decode()
-    assert header(page) == ["Key", "Title", "Status", "Priority", "SLA", "Group", "Assignee", "Created", "Updated"]
+    assert header(page) == ["Key", "Title", "Status", "Priority", "SLA", "Group", "Responsible", "Created", "Updated"]
 
 
 def test_an_agent_chooses_and_orders_columns_and_keeps_them(cast, client_for):
@@ -40,11 +40,11 @@ def test_an_agent_chooses_and_orders_columns_and_keeps_them(cast, client_for):
     assert User.objects.get(pk=cast.agent1.pk).queue_columns == ["category", "title", "sla"]
     page = client.get("/queue/").content.decode()
     assert header(page) == ["Key", "Category", "Title", "SLA"]
-    assert ">Hardware</td>" in page and "Assignee" not in header(page)
+    assert ">Hardware</td>" in page and "Responsible" not in header(page)
     # back to the defaults
     client.post("/queue/columns/", {"reset": "1", "columns": ["title"]}, **HX)
     assert User.objects.get(pk=cast.agent1.pk).queue_columns == []
-    assert "Assignee" in header(client.get("/queue/").content.decode())
+    assert "Responsible" in header(client.get("/queue/").content.decode())
 
 
 @pytest.mark.parametrize(("columns", "message"), [

@@ -97,7 +97,10 @@ class TicketSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
 
     description_html = serializers.SerializerMethodField()
     requester = UserRefSerializer(read_only=True)
-    assignee = UserRefSerializer(read_only=True, allow_null=True)
+    owner = UserRefSerializer(read_only=True, allow_null=True,
+                              help_text="Accountable to the requester through every hand-off (touch and hold).")
+    assignee = UserRefSerializer(read_only=True, allow_null=True,
+                                 help_text="Responsible: works the ticket now, in its current group.")
     group = GroupRefSerializer(read_only=True, allow_null=True)
     service = ServiceRefSerializer(read_only=True, allow_null=True)
     category = CategoryRefSerializer(read_only=True, allow_null=True)
@@ -115,7 +118,7 @@ class TicketSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
         model = Ticket
         fields = [
             "url", "key", "kind", "number", "title", "description", "description_html", "status", "impact", "urgency",
-            "priority", "requester", "group", "assignee", "service", "category", "resolution_note",
+            "priority", "requester", "group", "owner", "assignee", "service", "category", "resolution_note",
             "created_at", "updated_at", "first_response_at", "resolved_at", "closed_at", "picked_at", "version",
             "transitions", "sla", *KIND_FIELD_NAMES,
         ]
@@ -186,7 +189,13 @@ class _TicketWriteFields(FieldsBuiltOnce, serializers.Serializer):
     impact = serializers.ChoiceField(choices=Level.choices, required=False)
     urgency = serializers.ChoiceField(choices=Level.choices, required=False)
     group = serializers.PrimaryKeyRelatedField(queryset=AssignmentGroup.objects.all(), required=False, allow_null=True)
-    assignee = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
+    assignee = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(), required=False, allow_null=True,
+        help_text="The responsible: who works the ticket now (the first one becomes its owner if it has none).")
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(), required=False, allow_null=True,
+        help_text="Accountable to the requester: a member of staff. Changed by its owner, its group's members and "
+                  "manager, the process managers, managers and admins; once set it cannot be cleared.")
     service = serializers.PrimaryKeyRelatedField(queryset=Service.objects.all(), required=False, allow_null=True)
     category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all(), required=False, allow_null=True)
     resolution_note = serializers.CharField(required=False, allow_blank=True)
