@@ -14,9 +14,9 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from tracker import access
-from tracker.choices import ImplementationResult, Kind, LinkType, Status
+from tracker.choices import EventKind, ImplementationResult, Kind, LinkType, Status
 from tracker.forms import staff_users
-from tracker.models import AssignmentGroup, Link, Ticket
+from tracker.models import AssignmentGroup, Link, Ticket, TicketEvent
 
 from .choices import OPEN_TASK_STATES, ChangeOutcome, RoundStatus, TaskState, Vote
 from .models import (
@@ -58,9 +58,21 @@ def portal_tickets(*, user):
     paginates it (index tracker_ticket_requester)."""
     return (
         access.visible(user, Ticket.objects.filter(requester=user))
+        .filter(raised_by_requester(user))
         .select_related("service")
         .order_by("-created_at", "-id")
     )
+
+
+# Kinds a requester's portal lists only when they raised the ticket themselves: a problem, defect or change made
+# by staff never shows up as "theirs", even when an older one names them as its requester.
+STAFF_KINDS = (Kind.PROBLEM, Kind.DEFECT, Kind.CHANGE)
+
+
+def raised_by_requester(user) -> Q:
+    """Incidents and requests of theirs, and the other kinds only where they wrote the 'created' row."""
+    raised = TicketEvent.objects.filter(ticket=OuterRef("pk"), kind=EventKind.CREATED, actor=user)
+    return ~Q(kind__in=STAFF_KINDS) | Q(Exists(raised))
 
 
 def article_search(*, text: str = "", limit: int = 30) -> list[KnowledgeArticle]:
@@ -544,3 +556,61 @@ def calendar_feed_by_token(token: str) -> CalendarFeed | None:
     if feed is None or not feed.user.is_active or not access.is_staff_member(feed.user):
         return None
     return feed
+
+
+# --- problem management: the known-error database, the banner on incidents, a problem's analysis -----------
+
+
+def _known_errors():
+    from .services import KNOWN_ERROR_Q  # services import this module: read it when called
+
+    return Ticket.objects.filter(KNOWN_ERROR_Q)
+
+
+def known_error_list(*, user, text: str = "", service_id: int | None = None, category_id: int | None = None,
+                     limit: int = 200) -> list[Ticket]:
+    """The known-error database: open known errors, newest first, matching `text` in the title, root cause or
+    workaround, by service and category, each with `incident_count` (its incidents), in one query."""
+    qs = access.visible(user, _known_errors())
+    text = (text or "").strip()
+    if text:
+        qs = qs.filter(Q(title__icontains=text) | Q(root_cause__icontains=text) | Q(workaround__icontains=text)
+                       | Q(key__iexact=text))
+    if service_id:
+        qs = qs.filter(service_id=service_id)
+    if category_id:
+        qs = qs.filter(category_id=category_id)
+    return list(qs.select_related("service", "category")
+                .annotate(incident_count=Count("links_in", filter=Q(links_in__type=LinkType.INSTANCE_OF)))
+                .order_by("-updated_at", "-id")[:limit])
+
+
+def known_errors_for(*, ticket: Ticket) -> list[Ticket]:
+    """The open known errors an open incident may be an instance of: same service (or, without a service, same
+    category), each with `linked` (this incident is already an instance of it). One query; none for others."""
+    if ticket.kind != Kind.INCIDENT or not ticket.is_open:
+        return []
+    if ticket.service_id:
+        match = Q(service_id=ticket.service_id)
+    elif ticket.category_id:
+        match = Q(category_id=ticket.category_id)
+    else:
+        return []
+    linked = Link.objects.filter(source_id=ticket.pk, target=OuterRef("pk"), type=LinkType.INSTANCE_OF)
+    return list(_known_errors().filter(match).annotate(linked=Exists(linked)).order_by("-updated_at", "-id")[:5])
+
+
+def problem_instances(*, problem: Ticket) -> dict:
+    """A problem's incidents: how many in all and the open ones (for the Analysis panel and the resolve form)."""
+    rows = list(Ticket.objects.filter(links_out__target=problem, links_out__type=LinkType.INSTANCE_OF)
+                .select_related("requester").order_by("created_at", "id"))
+    return {"count": len(rows), "open": [t for t in rows if t.is_open]}
+
+
+def problem_behind(*, incident: Ticket) -> Ticket | None:
+    """The problem an incident is an instance of (an open one first, else the newest), for its requester's page."""
+    if incident.kind != Kind.INCIDENT:
+        return None
+    problems = list(Ticket.objects.filter(links_in__source=incident, links_in__type=LinkType.INSTANCE_OF,
+                                          kind=Kind.PROBLEM).order_by("-created_at", "-id")[:5])
+    return next((p for p in problems if p.is_open), problems[0] if problems else None)

@@ -231,3 +231,72 @@ def register() -> None:
         ext.SearchProvider("articles", article_hits, order=10),
         ext.DashboardSection("change-rates", "itsm/dashboard_changes.html", rates_section, order=10),
     )
+
+
+# --- problem management -----------------------------------------------------------------------------------
+
+
+def known_error_banner(*, request, ticket, now):
+    """On an open incident, the known errors of its service (or category) with one click to apply each (one
+    query); "Linked to PRB-n" once it is an instance. Staff only."""
+    if ticket.kind != Kind.INCIDENT or not ticket.is_open or not access.is_staff_member(request.user):
+        return None
+    known = selectors.known_errors_for(ticket=ticket)
+    if not known:
+        return None
+    return {"known": known, "can_apply": access.may(request.user, "link", ticket)}
+
+
+def analysis_panel(*, request, ticket, now):
+    """A problem's root cause analysis: cause category, root cause, workaround, known error, how many incidents
+    are instances of it, and how long it has gone without a root cause; with the form to edit them."""
+    if ticket.kind != Kind.PROBLEM:
+        return None
+    from .forms import AnalysisForm
+
+    instances = _instances(ticket)
+    return {"count": instances["count"], "open_count": len(instances["open"]),
+            "without_cause": None if ticket.root_cause.strip() else now - ticket.created_at,
+            "can_edit": access.may(request.user, "edit", ticket) and ticket.is_open,
+            "form": AnalysisForm(instance=ticket)}
+
+
+def _instances(ticket) -> dict:
+    """The problem's incidents, read once per page (the panel and the resolve action share them)."""
+    cached = getattr(ticket, "_problem_instances", None)
+    if cached is None:
+        cached = ticket._problem_instances = selectors.problem_instances(problem=ticket)
+    return cached
+
+
+def problem_from_incident_action(*, request, ticket, now):
+    if ticket.kind != Kind.INCIDENT or not ticket.is_open or not access.may(request.user, "link", ticket):
+        return None
+    return {}
+
+
+def problem_resolve_action(*, request, ticket, now):
+    """Resolve a problem with the linked open incidents chosen (all ticked by default)."""
+    if ticket.kind != Kind.PROBLEM or ticket.status not in (Status.IN_PROGRESS, Status.KNOWN_ERROR):
+        return None
+    if not access.may(request.user, "edit", ticket):
+        return None
+    return {"incidents": _instances(ticket)["open"]}
+
+
+def problem_bulk(*, request, tickets, data) -> str:
+    problem = itsm.problem_from_incidents(incidents=tickets, actor=request.user,
+                                          title=data.get("bulk-problem-title", ""))
+    return f"{problem.key} raised from {', '.join(t.key for t in tickets)}"
+
+
+def register_problems() -> None:
+    ext.register(
+        ext.Panel("known-error", "itsm/banner_known_error.html", known_error_banner, order=5, column="top"),
+        ext.Panel("analysis", "itsm/panel_analysis.html", analysis_panel, order=5, column="main"),
+        ext.Action("problem-from-incident", "itsm/action_problem_from.html", problem_from_incident_action, order=55),
+        ext.Action("problem-resolve", "itsm/action_problem_resolve.html", problem_resolve_action, order=20),
+        ext.BulkAction("problem-from-incidents", "Create problem from incidents", problem_bulk,
+                       template="itsm/bulk_problem.html", order=20),
+        ext.NavLink("known-errors", "Known errors", "itsm:known-errors", order=36, icon="bug"),
+    )

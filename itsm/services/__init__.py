@@ -6,6 +6,8 @@
   calendar feeds, and the guard and observer that hold the calendar's rules for every write of a window.
 - `tasks`: the tasks of a change at each site (plan, hand off, report), the rollback of a change whose
   backout plan ran, and the guard that keeps a change's go-live and close honest.
+- `problems`: problem management: a problem raised from its incidents, a known error applied to an incident
+  (linked, workaround sent), and a problem resolved with the linked incidents chosen for it.
 
 `register()` (called by `ItsmConfig.ready()`) puts the modules' guards and observers on `tracker.hooks`.
 """
@@ -42,6 +44,16 @@ from .calendar import (
     change_schedule,
     schedule_guard,
     schedule_observer,
+)
+from .problems import (
+    KNOWN_ERROR_Q,
+    is_known_error,
+    known_error_apply,
+    linked_open_incidents,
+    open_problems_of,
+    problem_from_incidents,
+    problem_resolve,
+    workaround_reply,
 )
 from .tasks import (
     COORDINATORS,
@@ -119,4 +131,13 @@ __all__ = [
     "template_create",
     "template_retire",
     "template_update",
+    # problem management
+    "KNOWN_ERROR_Q",
+    "is_known_error",
+    "known_error_apply",
+    "linked_open_incidents",
+    "open_problems_of",
+    "problem_from_incidents",
+    "problem_resolve",
+    "workaround_reply",
 ]
