@@ -9,8 +9,23 @@ from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber, TruncMonth
 from django.utils import timezone
 
 from tracker import access
@@ -585,26 +600,53 @@ def known_error_list(*, user, text: str = "", service_id: int | None = None, cat
                 .order_by("-updated_at", "-id")[:limit])
 
 
-def known_errors_for(*, ticket: Ticket) -> list[Ticket]:
-    """The open known errors an open incident may be an instance of: same service (or, without a service, same
-    category), each with `linked` (this incident is already an instance of it). One query; none for others."""
-    if ticket.kind != Kind.INCIDENT or not ticket.is_open:
-        return []
+# What the ticket page's service-management panels read about the tickets around one ticket, and how many rows
+# of each they show: the changes on its service (Recent changes), the open known errors an open incident may be an
+# instance of (the banner), and a problem's incidents (Analysis, Resolve with incidents).
+NEIGHBOUR_LIMITS = {"changes": 10, "known": 5, "instances": 500}
+
+
+def ticket_neighbours(*, ticket: Ticket, user, now: datetime | None = None, days: int = 14) -> dict[str, list]:
+    """The three lists above in ONE query (the ticket page's budget): each part is a condition, rows are tagged
+    with their part and numbered within it (a window), and each part keeps its first rows by last update."""
+    parts: dict[str, Q] = {}
     if ticket.service_id:
-        match = Q(service_id=ticket.service_id)
-    elif ticket.category_id:
-        match = Q(category_id=ticket.category_id)
-    else:
-        return []
+        since = (now or timezone.now()) - timedelta(days=days)
+        parts["changes"] = Q(service_id=ticket.service_id, kind=Kind.CHANGE, updated_at__gte=since)
+    if ticket.kind == Kind.INCIDENT and ticket.is_open and (ticket.service_id or ticket.category_id):
+        from .services import KNOWN_ERROR_Q  # services import this module: read it when called
+
+        match = Q(service_id=ticket.service_id) if ticket.service_id else Q(category_id=ticket.category_id)
+        parts["known"] = KNOWN_ERROR_Q & match
+    if ticket.kind == Kind.PROBLEM:
+        parts["instances"] = Q(pk__in=Link.objects.filter(target_id=ticket.pk, type=LinkType.INSTANCE_OF)
+                               .values("source_id"))
+    out: dict[str, list] = {name: [] for name in NEIGHBOUR_LIMITS}
+    if not parts:
+        return out
+    any_part = Q()
+    for cond in parts.values():
+        any_part |= cond
     linked = Link.objects.filter(source_id=ticket.pk, target=OuterRef("pk"), type=LinkType.INSTANCE_OF)
-    return list(_known_errors().filter(match).annotate(linked=Exists(linked)).order_by("-updated_at", "-id")[:5])
+    rows = (access.visible(user, Ticket.objects.filter(any_part))
+            .annotate(part=Case(*[When(cond, then=Value(name)) for name, cond in parts.items()],
+                                output_field=CharField()),
+                      linked=Exists(linked))
+            .annotate(rank=Window(RowNumber(), partition_by=[F("part")], order_by=[F("updated_at").desc(),
+                                                                                  F("id").desc()]))
+            .filter(rank__lte=max(NEIGHBOUR_LIMITS[name] for name in parts))
+            .select_related("requester").order_by("-updated_at", "-id"))
+    for row in rows:
+        if len(out[row.part]) < NEIGHBOUR_LIMITS[row.part]:
+            out[row.part].append(row)
+    out["instances"].sort(key=lambda t: (t.created_at, t.pk))
+    return out
 
 
-def problem_instances(*, problem: Ticket) -> dict:
-    """A problem's incidents: how many in all and the open ones (for the Analysis panel and the resolve form)."""
-    rows = list(Ticket.objects.filter(links_out__target=problem, links_out__type=LinkType.INSTANCE_OF)
-                .select_related("requester").order_by("created_at", "id"))
-    return {"count": len(rows), "open": [t for t in rows if t.is_open]}
+def known_errors_for(*, ticket: Ticket, user) -> list[Ticket]:
+    """The open known errors an open incident may be an instance of: same service (or, without a service, same
+    category), each with `linked` (this incident is already an instance of it)."""
+    return ticket_neighbours(ticket=ticket, user=user)["known"]
 
 
 def problem_behind(*, incident: Ticket) -> Ticket | None:

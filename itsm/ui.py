@@ -30,7 +30,16 @@ TONE = {Vote.APPROVED: "ok", Vote.REJECTED: "bad", Vote.CHANGES_REQUESTED: "warn
 
 
 def recent_changes_panel(*, request, ticket, now):
-    return {"changes": selectors.service_recent_changes(user=request.user, service_id=ticket.service_id, now=now)}
+    return {"changes": neighbours(request, ticket, now)["changes"]}
+
+
+def neighbours(request, ticket, now) -> dict:
+    """The changes on the ticket's service, the known errors it may be an instance of and a problem's incidents,
+    read once per page in one query (Recent changes, the known-error banner, Analysis and Resolve share it)."""
+    cached = getattr(ticket, "_itsm_neighbours", None)
+    if cached is None:
+        cached = ticket._itsm_neighbours = selectors.ticket_neighbours(ticket=ticket, user=request.user, now=now)
+    return cached
 
 
 def schedule_panel(*, request, ticket, now):
@@ -241,7 +250,7 @@ def known_error_banner(*, request, ticket, now):
     query); "Linked to PRB-n" once it is an instance. Staff only."""
     if ticket.kind != Kind.INCIDENT or not ticket.is_open or not access.is_staff_member(request.user):
         return None
-    known = selectors.known_errors_for(ticket=ticket)
+    known = neighbours(request, ticket, now)["known"]
     if not known:
         return None
     return {"known": known, "can_apply": access.may(request.user, "link", ticket)}
@@ -254,19 +263,17 @@ def analysis_panel(*, request, ticket, now):
         return None
     from .forms import AnalysisForm
 
-    instances = _instances(ticket)
+    instances = _instances(request, ticket, now)
     return {"count": instances["count"], "open_count": len(instances["open"]),
             "without_cause": None if ticket.root_cause.strip() else now - ticket.created_at,
             "can_edit": access.may(request.user, "edit", ticket) and ticket.is_open,
             "form": AnalysisForm(instance=ticket)}
 
 
-def _instances(ticket) -> dict:
-    """The problem's incidents, read once per page (the panel and the resolve action share them)."""
-    cached = getattr(ticket, "_problem_instances", None)
-    if cached is None:
-        cached = ticket._problem_instances = selectors.problem_instances(problem=ticket)
-    return cached
+def _instances(request, ticket, now) -> dict:
+    """The problem's incidents: how many in all and the open ones (from the page's one read of neighbours)."""
+    rows = neighbours(request, ticket, now)["instances"]
+    return {"count": len(rows), "open": [t for t in rows if t.is_open]}
 
 
 def problem_from_incident_action(*, request, ticket, now):
@@ -281,7 +288,7 @@ def problem_resolve_action(*, request, ticket, now):
         return None
     if not access.may(request.user, "edit", ticket):
         return None
-    return {"incidents": _instances(ticket)["open"]}
+    return {"incidents": _instances(request, ticket, now)["open"]}
 
 
 def problem_bulk(*, request, tickets, data) -> str:
