@@ -12,7 +12,7 @@
 `register()` (called by `ItsmConfig.ready()`) puts the modules' guards and observers on `tracker.hooks`.
 """
 
-from . import approvals, calendar, tasks
+from . import approvals, calendar, problems, tasks
 from .approvals import (
     CHANGE_MANAGERS,
     OUTCOME_STATUS,
@@ -49,6 +49,7 @@ from .problems import (
     KNOWN_ERROR_Q,
     is_known_error,
     known_error_apply,
+    known_error_guard,
     linked_open_incidents,
     open_problems_of,
     problem_from_incidents,
@@ -81,6 +82,7 @@ def register() -> None:
     approvals.register()
     calendar.register()
     tasks.register()
+    problems.register()
 
 
 __all__ = [
@@ -134,6 +136,7 @@ __all__ = [
     # problem management
     "KNOWN_ERROR_Q",
     "is_known_error",
+    "known_error_guard",
     "known_error_apply",
     "linked_open_incidents",
     "open_problems_of",

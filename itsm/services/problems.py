@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from tracker import access
+from tracker import access, hooks
 from tracker import services as core
 from tracker.choices import OPEN_STATUSES, Kind, Level, LinkType, Status
 from tracker.errors import Conflict, TransitionRefused, ValidationFailed
@@ -149,3 +149,18 @@ def problem_resolve(*, problem: Ticket, actor, note: str, incidents: Iterable[Ti
                                    values={"resolution_note": note}, note=f"resolved with {problem.key}")
             done.append(incident)
     return done
+
+
+def known_error_guard(change: hooks.TicketChange) -> None:
+    """A problem in 'Known error' keeps its flag: clearing it by an edit would hide a known error from the desk
+    while its status still says it is one ("Reinvestigate" first)."""
+    ticket = change.ticket
+    if ticket.kind != Kind.PROBLEM or change.reason != "updated" or ticket.status != Status.KNOWN_ERROR:
+        return
+    if change.changes.get("known_error", (None, True))[1] is False:
+        raise Conflict(f"{ticket.key} is a recorded known error; move it back with 'Reinvestigate' before you "
+                       "clear the known-error flag.", fields={"known_error": ["Reinvestigate first."]})
+
+
+def register() -> None:
+    hooks.register_guard(known_error_guard)

@@ -20,7 +20,7 @@ def test_an_agent_applies_a_known_errors_workaround_and_the_requester_reads_it(c
     expect(banner).to_contain_text("PDF viewer")
     shot(page, "known-error-banner")
     banner.get_by_role("button", name="Link and apply workaround").click()
-    expect(page.get_by_role("status").filter(has_text=f"Linked to {problem.key}")).to_be_visible()
+    expect(page.locator("#known-errors")).to_contain_text(f"Linked to {problem.key}")
     expect(page.locator(".timeline")).to_contain_text("Open the payslip in the PDF viewer")
     assert Link.objects.filter(source=fresh, target=problem).exists()
 

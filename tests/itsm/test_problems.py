@@ -183,3 +183,12 @@ def test_the_requester_sees_only_the_public_status_of_the_problem_behind_their_i
     assert "Known error" in page and "Use the app." in page
     assert "cache misconfigured" not in page and f"/tickets/{problem.key}/" not in page
     assert client.get(f"/portal/tickets/{problem.key}/").status_code == 404
+
+
+def test_a_recorded_known_error_keeps_its_flag_until_reinvestigated(cast):
+    problem = known_error(cast)
+    with pytest.raises(Conflict, match="Reinvestigate"):
+        core.ticket_update(ticket=problem, actor=cast.agent2, version=problem.version, changes={"known_error": False})
+    core.ticket_transition(ticket=problem, to=Status.IN_PROGRESS, actor=cast.agent2)
+    core.ticket_update(ticket=problem, actor=cast.agent2, version=problem.version, changes={"known_error": False})
+    assert selectors.known_error_list(user=cast.agent1) == []
