@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from tracker.choices import Kind, Level, Risk
-from tracker.forms import staff_users
+from tracker.forms import humanize_blanks, staff_users
 from tracker.models import AssignmentGroup, Service, Ticket
 from tracker.workflows import REQUESTER_KINDS
 
@@ -266,6 +266,7 @@ class AnalysisForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["cause_category"].required = False
+        humanize_blanks(self.fields)
         if self.instance is not None and self.instance.pk and not self.is_bound:
             self.initial["version"] = self.instance.version
 

@@ -305,5 +305,5 @@ def register_problems() -> None:
         ext.Action("problem-resolve", "itsm/action_problem_resolve.html", problem_resolve_action, order=20),
         ext.BulkAction("problem-from-incidents", "Create problem from incidents", problem_bulk,
                        template="itsm/bulk_problem.html", order=20),
-        ext.NavLink("known-errors", "Known errors", "itsm:known-errors", order=36, icon="bug"),
+        ext.NavLink("known-errors", "KEDB", "itsm:known-errors", order=36),
     )

@@ -138,7 +138,7 @@ def test_the_known_error_database_searches_and_filters(cast, client_for, rows, d
     client.get("/known-errors/")
     with django_assert_max_num_queries(6):
         page = client.get("/known-errors/").content.decode()
-    assert page.count('class="key"') == rows + 1 and "Known errors" in page
+    assert page.count('class="key"') == rows + 1 and "Known-error database" in page
     page = client.get("/known-errors/", {"q": "webmail"}).content.decode()
     assert other.key in page and page.count('class="key"') == 1
     page = client.get("/known-errors/", {"service": cast.services["payroll"].pk}).content.decode()
