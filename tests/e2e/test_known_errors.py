@@ -47,3 +47,27 @@ def test_a_known_error_resolved_meanwhile_is_refused_in_place(cast, signed_in, s
     expect(page.get_by_role("button", name="Link and apply workaround")).to_have_count(0)
     shot(page, "known-error-refused")
     assert not Link.objects.filter(source=fresh).exists() and not Comment.objects.filter(ticket=fresh).exists()
+
+
+def test_a_problem_manager_raises_a_problem_from_ticked_incidents_and_analyses_it(cast, signed_in, shot):
+    first, second = incident(cast, "Checkout times out"), incident(cast, "Cannot pay: the checkout spins")
+    page = signed_in(cast.agent2)
+    page.goto("/queue/?view=open")
+    page.get_by_label(f"Tick {first.key}").check()
+    page.get_by_label(f"Tick {second.key}").check()
+    page.get_by_label("With the ticked:").select_option(label="Create problem from incidents")
+    page.get_by_label("problem title").fill("Checkout times out at peak hours")
+    page.get_by_role("button", name="Apply to ticked").click()
+    expect(page.locator("#toasts")).to_contain_text("PRB-1 raised from")
+
+    problem = Link.objects.get(source=first).target
+    page.goto(f"/tickets/{problem.key}/")
+    analysis = page.locator("#analysis")
+    expect(analysis).to_contain_text("2 incidents linked (2 open)")
+    expect(analysis).to_contain_text("No root cause")
+    analysis.get_by_text("Edit analysis").click()
+    analysis.get_by_label("Root cause").fill("The payment provider's pool is too small at noon.")
+    analysis.get_by_role("button", name="Save analysis").click()
+    expect(page.locator("#analysis")).to_contain_text("pool is too small")
+    expect(page.locator("#analysis")).not_to_contain_text("No root cause")
+    shot(page, "problem-analysis")
