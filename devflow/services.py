@@ -46,8 +46,9 @@ def defect_from_incident(
 
     The defect is set up for the team that fixes it: its development team (L3) and service, assigned to
     the engineer who raised it when they are in that team, priority from its severity (not the incident's
-    P1), and the incident's requester as requester, so the person waiting hears when the fix moves. Raises
-    AccessDenied / ValidationFailed like `ticket_create` and `ticket_link`.
+    P1), and the engineer as requester: a defect is never an end user's ticket; the person waiting hears
+    through the incident, which stays linked to it. Raises AccessDenied / ValidationFailed like
+    `ticket_create` and `ticket_link`.
     """
     now = now or timezone.now()
     if incident.kind not in (Kind.INCIDENT, Kind.PROBLEM):
@@ -73,7 +74,7 @@ def defect_from_incident(
             actor=actor,
             kind=Kind.DEFECT,
             title=(title or incident.title).strip(),
-            requester=incident.requester,
+            requester=actor,
             now=now,
             description=f"Raised from {incident.key}.\n\n{incident.description}".strip(),
             impact=impact,

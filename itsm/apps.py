@@ -12,4 +12,5 @@ class ItsmConfig(AppConfig):
         from . import services, ui
 
         ui.register()
+        ui.register_problems()
         services.register()

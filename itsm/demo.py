@@ -5,7 +5,9 @@ out site by site across Berlin, Singapore, New York and London: go-lives that we
 one planned for the coming days, and the change from hell (a task handed off, a failed go-live in Singapore,
 the rollback, incidents raised by users and linked as caused by it, and the change manager's review).
 After the history: the change calendar's month ahead, planned around a year-end freeze, a data-centre power
-test, the monthly payroll run and the web shop's trading weekends."""
+test, the monthly payroll run and the web shop's trading weekends. Problem management after the history: known
+errors with workarounds on services with open incidents, a problem raised from several incidents, one resolved
+with its incidents."""
 
 import random
 from collections.abc import Callable
@@ -70,6 +72,7 @@ def seed(ctx: DemoContext) -> None:
     change stories of change enablement, and the changes rolled out site by site; after the history, the change
     calendar's month ahead."""
     ctx.at_end(lambda: seed_change_calendar(ctx))
+    ctx.at_end(lambda: seed_problems(ctx))
     by_name = {s.name: s for s in Service.objects.all()}
     for title, service, body in ARTICLES:
         KnowledgeArticle.objects.update_or_create(
@@ -634,3 +637,82 @@ def seed_change_calendar(ctx: DemoContext) -> None:
                     now=now - timedelta(hours=4), override_reason=(
                         f"Checkout errors cost more than the “{weekend.name}” risk: a one-line cache fix, "
                         "rehearsed on staging, with the on-call developer watching."))
+
+
+# --- problem management ---------------------------------------------------------------------------------------
+
+# (service, category, [(requester, title, hours ago)], problem title, cause category, root cause, workaround,
+#  what becomes of it: "known" (a known error, with fresh incidents of its service not yet linked: the desk sees
+#  the banner), "investigating" (raised from several incidents, cause not found yet), "resolved" (resolved with
+#  the incidents chosen; one stays open))
+PROBLEMS = [
+    ("VPN", "Network", [("alice", "VPN drops every 10 minutes on hotel Wi-Fi", 30),
+                        ("bob", "VPN disconnects on the train", 26)],
+     "VPN tunnel drops behind captive portals", "configuration",
+     "The gateway's UDP keep-alive is longer than the idle timeout of most hotel and train captive portals, so the "
+     "portal closes the tunnel's port.",
+     "In the VPN client, open **Settings → Protocol** and switch to **TCP mode**, then reconnect. Switch back to "
+     "automatic once home.", "known"),
+    ("Email", "Software", [("bob", "Email attachments over 5 MB bounce", 20)],
+     "Mail relay rejects attachments over 5 MB", "capacity",
+     "The new relay kept its default 5 MB message size limit; the old relay allowed 25 MB.",
+     "Share the file from OneDrive (**Share → Copy link**) and paste the link in the mail instead of attaching it.",
+     "known"),
+    ("Web shop", "Software", [("alice", "Checkout page times out", 9), ("bob", "Cannot pay: the checkout spins", 7),
+                              ("alice", "Web shop checkout error 504", 5)],
+     "Checkout times out at peak hours", "", "", "", "investigating"),
+    ("HR portal", "Access", [("alice", "HR portal slow since this morning", 50),
+                             ("bob", "Leave request page does not load", 49),
+                             ("alice", "HR portal shows an old leave balance", 47)],
+     "HR portal slow every morning at nine", "software",
+     "The nightly report job was moved to 09:00 by mistake and locks the leave table while it runs.",
+     "Book leave after 09:30, when the job has finished.", "resolved"),
+]
+# Fresh incidents on the known errors' services, raised since and not linked yet: the banner's demo.
+FRESH = [("bob", "VPN", "Network", "VPN keeps reconnecting in the hotel", 3),
+         ("alice", "VPN", "Network", "Cannot reach the intranet over VPN from the airport", 1),
+         ("alice", "Email", "Software", "My presentation bounced: message too large", 2)]
+
+
+def seed_problems(ctx: DemoContext) -> None:
+    """Problem management after the history: known errors with their workarounds on services with open incidents
+    (one applied to an incident, others waiting under the banner), a problem raised from several incidents and
+    still investigated, and one resolved together with the incidents chosen for it. Pia (problem manager) runs
+    them; the desk (Lena) applies a known error."""
+    u = ctx.users
+    pia, lena = u["pia"], u["lena"]
+    services = {s.name: s for s in Service.objects.all()}
+    categories = {c.name: c for c in ctx.categories}
+
+    def raise_incident(who, service, category, title, hours_ago):
+        return core.ticket_create(actor=u[who], kind=Kind.INCIDENT, title=title,
+                                  now=ctx.now - timedelta(hours=hours_ago), service=services[service],
+                                  category=categories.get(category), impact=2, urgency=2,
+                                  description="Reported through the portal.")
+
+    known = []
+    for service, category, raised, title, cause, root, workaround, end in PROBLEMS:
+        incidents = [raise_incident(who, service, category, text, hours) for who, text, hours in raised]
+        at = ctx.now - timedelta(hours=raised[-1][2] - 1)
+        problem = itsm.problem_from_incidents(incidents=incidents, actor=pia, title=title, now=at)
+        core.ticket_transition(ticket=problem, to=Status.IN_PROGRESS, actor=pia, now=at + timedelta(minutes=20))
+        if cause:
+            core.ticket_update(ticket=problem, actor=pia, version=problem.version, now=at + timedelta(hours=1),
+                               changes={"cause_category": cause, "root_cause": root})
+        if end == "known":
+            core.ticket_transition(ticket=problem, to=Status.KNOWN_ERROR, actor=pia, now=at + timedelta(hours=2),
+                                   values={"workaround": workaround})
+            known.append(problem)
+        elif end == "resolved":
+            core.ticket_update(ticket=problem, actor=pia, version=problem.version, now=at + timedelta(hours=2),
+                               changes={"workaround": workaround})
+            itsm.problem_resolve(problem=problem, actor=pia, incidents=incidents[:2], now=at + timedelta(hours=20),
+                                 note="The report job runs at 02:00 again; the portal is fast from nine on. If it is "
+                                      "still slow for you, reply here and we reopen your ticket.")
+        else:
+            core.ticket_comment(ticket=problem, actor=pia, internal=True, now=at + timedelta(hours=1),
+                                body="Three checkouts timed out between 12:00 and 13:00; collecting the payment "
+                                     "provider's latency for the same hour.")
+    fresh = [raise_incident(who, service, category, title, hours) for who, service, category, title, hours in FRESH]
+    # the desk recognises the VPN known error on the first fresh incident; the others still show the banner
+    itsm.known_error_apply(incident=fresh[0], problem=known[0], actor=lena, now=ctx.now - timedelta(hours=2))

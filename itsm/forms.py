@@ -6,8 +6,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from tracker.choices import Kind, Level, Risk
-from tracker.forms import staff_users
-from tracker.models import AssignmentGroup, Service
+from tracker.forms import humanize_blanks, staff_users
+from tracker.models import AssignmentGroup, Service, Ticket
 from tracker.workflows import REQUESTER_KINDS
 
 from .choices import CAST_VOTES, CabRule, Repeat, RollbackOutcome, TaskState, Vote
@@ -248,3 +248,41 @@ class CalendarQueryForm(forms.Form):
     view = forms.ChoiceField(choices=[("month", "Month"), ("week", "Week")], required=False)
     date = forms.DateField(required=False, input_formats=["%Y-%m-%d"])
     service = forms.ModelChoiceField(queryset=Service.objects.all(), required=False, empty_label="All services")
+
+
+# --- problem management -----------------------------------------------------------------------------------
+
+
+class AnalysisForm(forms.ModelForm):
+    """A problem's root cause analysis, edited in its Analysis panel (the domain function checks the rest)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    class Meta:
+        model = Ticket
+        fields = ["cause_category", "root_cause", "workaround", "known_error"]
+        widgets = {"root_cause": forms.Textarea(attrs={"rows": 3}), "workaround": forms.Textarea(attrs={"rows": 3})}
+        labels = {"known_error": "Known error (cause and workaround recorded; the desk sees it on incidents)"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["cause_category"].required = False
+        humanize_blanks(self.fields)
+        if self.instance is not None and self.instance.pk and not self.is_bound:
+            self.initial["version"] = self.instance.version
+
+
+class ProblemFromIncidentsForm(forms.Form):
+    title = forms.CharField(max_length=200, required=False, label="Problem title")
+    keys = forms.CharField(max_length=400, required=False, label="Other incidents (keys)",
+                           help_text="Separated by spaces or commas, e.g. INC-12 INC-15.")
+
+    def key_list(self) -> list[str]:
+        raw = self.cleaned_data.get("keys", "") or ""
+        return [k.strip().upper() for k in raw.replace(",", " ").split() if k.strip()][:50]
+
+
+class ProblemResolveForm(forms.Form):
+    resolution_note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Resolution note",
+                                      help_text="Sent to the requester of each incident ticked below.")
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)

@@ -9,14 +9,29 @@ from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber, TruncMonth
 from django.utils import timezone
 
 from tracker import access
-from tracker.choices import ImplementationResult, Kind, LinkType, Status
+from tracker.choices import EventKind, ImplementationResult, Kind, LinkType, Status
 from tracker.forms import staff_users
-from tracker.models import AssignmentGroup, Link, Ticket
+from tracker.models import AssignmentGroup, Link, Ticket, TicketEvent
 
 from .choices import OPEN_TASK_STATES, ChangeOutcome, RoundStatus, TaskState, Vote
 from .models import (
@@ -58,9 +73,21 @@ def portal_tickets(*, user):
     paginates it (index tracker_ticket_requester)."""
     return (
         access.visible(user, Ticket.objects.filter(requester=user))
+        .filter(raised_by_requester(user))
         .select_related("service")
         .order_by("-created_at", "-id")
     )
+
+
+# Kinds a requester's portal lists only when they raised the ticket themselves: a problem, defect or change made
+# by staff never shows up as "theirs", even when an older one names them as its requester.
+STAFF_KINDS = (Kind.PROBLEM, Kind.DEFECT, Kind.CHANGE)
+
+
+def raised_by_requester(user) -> Q:
+    """Incidents and requests of theirs, and the other kinds only where they wrote the 'created' row."""
+    raised = TicketEvent.objects.filter(ticket=OuterRef("pk"), kind=EventKind.CREATED, actor=user)
+    return ~Q(kind__in=STAFF_KINDS) | Q(Exists(raised))
 
 
 def article_search(*, text: str = "", limit: int = 30) -> list[KnowledgeArticle]:
@@ -544,3 +571,88 @@ def calendar_feed_by_token(token: str) -> CalendarFeed | None:
     if feed is None or not feed.user.is_active or not access.is_staff_member(feed.user):
         return None
     return feed
+
+
+# --- problem management: the known-error database, the banner on incidents, a problem's analysis -----------
+
+
+def _known_errors():
+    from .services import KNOWN_ERROR_Q  # services import this module: read it when called
+
+    return Ticket.objects.filter(KNOWN_ERROR_Q)
+
+
+def known_error_list(*, user, text: str = "", service_id: int | None = None, category_id: int | None = None,
+                     limit: int = 200) -> list[Ticket]:
+    """The known-error database: open known errors, newest first, matching `text` in the title, root cause or
+    workaround, by service and category, each with `incident_count` (its incidents), in one query."""
+    qs = access.visible(user, _known_errors())
+    text = (text or "").strip()
+    if text:
+        qs = qs.filter(Q(title__icontains=text) | Q(root_cause__icontains=text) | Q(workaround__icontains=text)
+                       | Q(key__iexact=text))
+    if service_id:
+        qs = qs.filter(service_id=service_id)
+    if category_id:
+        qs = qs.filter(category_id=category_id)
+    return list(qs.select_related("service", "category")
+                .annotate(incident_count=Count("links_in", filter=Q(links_in__type=LinkType.INSTANCE_OF)))
+                .order_by("-updated_at", "-id")[:limit])
+
+
+# What the ticket page's service-management panels read about the tickets around one ticket, and how many rows
+# of each they show: the changes on its service (Recent changes), the open known errors an open incident may be an
+# instance of (the banner), and a problem's incidents (Analysis, Resolve with incidents).
+NEIGHBOUR_LIMITS = {"changes": 10, "known": 5, "instances": 500}
+
+
+def ticket_neighbours(*, ticket: Ticket, user, now: datetime | None = None, days: int = 14) -> dict[str, list]:
+    """The three lists above in ONE query (the ticket page's budget): each part is a condition, rows are tagged
+    with their part and numbered within it (a window), and each part keeps its first rows by last update."""
+    parts: dict[str, Q] = {}
+    if ticket.service_id:
+        since = (now or timezone.now()) - timedelta(days=days)
+        parts["changes"] = Q(service_id=ticket.service_id, kind=Kind.CHANGE, updated_at__gte=since)
+    if ticket.kind == Kind.INCIDENT and ticket.is_open and (ticket.service_id or ticket.category_id):
+        from .services import KNOWN_ERROR_Q  # services import this module: read it when called
+
+        match = Q(service_id=ticket.service_id) if ticket.service_id else Q(category_id=ticket.category_id)
+        parts["known"] = KNOWN_ERROR_Q & match
+    if ticket.kind == Kind.PROBLEM:
+        parts["instances"] = Q(pk__in=Link.objects.filter(target_id=ticket.pk, type=LinkType.INSTANCE_OF)
+                               .values("source_id"))
+    out: dict[str, list] = {name: [] for name in NEIGHBOUR_LIMITS}
+    if not parts:
+        return out
+    any_part = Q()
+    for cond in parts.values():
+        any_part |= cond
+    linked = Link.objects.filter(source_id=ticket.pk, target=OuterRef("pk"), type=LinkType.INSTANCE_OF)
+    rows = (access.visible(user, Ticket.objects.filter(any_part))
+            .annotate(part=Case(*[When(cond, then=Value(name)) for name, cond in parts.items()],
+                                output_field=CharField()),
+                      linked=Exists(linked))
+            .annotate(rank=Window(RowNumber(), partition_by=[F("part")], order_by=[F("updated_at").desc(),
+                                                                                  F("id").desc()]))
+            .filter(rank__lte=max(NEIGHBOUR_LIMITS[name] for name in parts))
+            .select_related("requester").order_by("-updated_at", "-id"))
+    for row in rows:
+        if len(out[row.part]) < NEIGHBOUR_LIMITS[row.part]:
+            out[row.part].append(row)
+    out["instances"].sort(key=lambda t: (t.created_at, t.pk))
+    return out
+
+
+def known_errors_for(*, ticket: Ticket, user) -> list[Ticket]:
+    """The open known errors an open incident may be an instance of: same service (or, without a service, same
+    category), each with `linked` (this incident is already an instance of it)."""
+    return ticket_neighbours(ticket=ticket, user=user)["known"]
+
+
+def problem_behind(*, incident: Ticket) -> Ticket | None:
+    """The problem an incident is an instance of (an open one first, else the newest), for its requester's page."""
+    if incident.kind != Kind.INCIDENT:
+        return None
+    problems = list(Ticket.objects.filter(links_in__source=incident, links_in__type=LinkType.INSTANCE_OF,
+                                          kind=Kind.PROBLEM).order_by("-created_at", "-id")[:5])
+    return next((p for p in problems if p.is_open), problems[0] if problems else None)

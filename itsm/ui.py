@@ -30,7 +30,16 @@ TONE = {Vote.APPROVED: "ok", Vote.REJECTED: "bad", Vote.CHANGES_REQUESTED: "warn
 
 
 def recent_changes_panel(*, request, ticket, now):
-    return {"changes": selectors.service_recent_changes(user=request.user, service_id=ticket.service_id, now=now)}
+    return {"changes": neighbours(request, ticket, now)["changes"]}
+
+
+def neighbours(request, ticket, now) -> dict:
+    """The changes on the ticket's service, the known errors it may be an instance of and a problem's incidents,
+    read once per page in one query (Recent changes, the known-error banner, Analysis and Resolve share it)."""
+    cached = getattr(ticket, "_itsm_neighbours", None)
+    if cached is None:
+        cached = ticket._itsm_neighbours = selectors.ticket_neighbours(ticket=ticket, user=request.user, now=now)
+    return cached
 
 
 def schedule_panel(*, request, ticket, now):
@@ -230,4 +239,71 @@ def register() -> None:
         ext.RequesterPage("itsm:portal-ticket"),
         ext.SearchProvider("articles", article_hits, order=10),
         ext.DashboardSection("change-rates", "itsm/dashboard_changes.html", rates_section, order=10),
+    )
+
+
+# --- problem management -----------------------------------------------------------------------------------
+
+
+def known_error_banner(*, request, ticket, now):
+    """On an open incident, the known errors of its service (or category) with one click to apply each (one
+    query); "Linked to PRB-n" once it is an instance. Staff only."""
+    if ticket.kind != Kind.INCIDENT or not ticket.is_open or not access.is_staff_member(request.user):
+        return None
+    known = neighbours(request, ticket, now)["known"]
+    if not known:
+        return None
+    return {"known": known, "can_apply": access.may(request.user, "link", ticket)}
+
+
+def analysis_panel(*, request, ticket, now):
+    """A problem's root cause analysis: cause category, root cause, workaround, known error, how many incidents
+    are instances of it, and how long it has gone without a root cause; with the form to edit them."""
+    if ticket.kind != Kind.PROBLEM:
+        return None
+    from .forms import AnalysisForm
+
+    instances = _instances(request, ticket, now)
+    return {"count": instances["count"], "open_count": len(instances["open"]),
+            "without_cause": None if ticket.root_cause.strip() else now - ticket.created_at,
+            "can_edit": access.may(request.user, "edit", ticket) and ticket.is_open,
+            "form": AnalysisForm(instance=ticket)}
+
+
+def _instances(request, ticket, now) -> dict:
+    """The problem's incidents: how many in all and the open ones (from the page's one read of neighbours)."""
+    rows = neighbours(request, ticket, now)["instances"]
+    return {"count": len(rows), "open": [t for t in rows if t.is_open]}
+
+
+def problem_from_incident_action(*, request, ticket, now):
+    if ticket.kind != Kind.INCIDENT or not ticket.is_open or not access.may(request.user, "link", ticket):
+        return None
+    return {}
+
+
+def problem_resolve_action(*, request, ticket, now):
+    """Resolve a problem with the linked open incidents chosen (all ticked by default)."""
+    if ticket.kind != Kind.PROBLEM or ticket.status not in (Status.IN_PROGRESS, Status.KNOWN_ERROR):
+        return None
+    if not access.may(request.user, "edit", ticket):
+        return None
+    return {"incidents": _instances(request, ticket, now)["open"]}
+
+
+def problem_bulk(*, request, tickets, data) -> str:
+    problem = itsm.problem_from_incidents(incidents=tickets, actor=request.user,
+                                          title=data.get("bulk-problem-title", ""))
+    return f"{problem.key} raised from {', '.join(t.key for t in tickets)}"
+
+
+def register_problems() -> None:
+    ext.register(
+        ext.Panel("known-error", "itsm/banner_known_error.html", known_error_banner, order=5, column="top"),
+        ext.Panel("analysis", "itsm/panel_analysis.html", analysis_panel, order=5, column="main"),
+        ext.Action("problem-from-incident", "itsm/action_problem_from.html", problem_from_incident_action, order=55),
+        ext.Action("problem-resolve", "itsm/action_problem_resolve.html", problem_resolve_action, order=20),
+        ext.BulkAction("problem-from-incidents", "Create problem from incidents", problem_bulk,
+                       template="itsm/bulk_problem.html", order=20),
+        ext.NavLink("known-errors", "KEDB", "itsm:known-errors", order=36),
     )

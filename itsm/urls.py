@@ -40,4 +40,10 @@ urlpatterns = [
     path("changes/blackouts/<int:pk>/delete/", views.blackout_delete, name="blackout-delete"),
     path(f"tickets/{K}/schedule/", views.change_schedule, name="change-schedule"),
     path(f"tickets/{K}/calendar.ics", views.change_ics, name="change-ics"),
+    # problem management: problems from incidents, root cause analysis, known errors applied to incidents
+    path(f"tickets/{K}/problem/", views.problem_from, name="problem-from"),
+    path(f"tickets/{K}/known-error/<str:problem>/apply/", views.known_error_apply, name="known-error-apply"),
+    path(f"tickets/{K}/analysis/", views.problem_analysis, name="problem-analysis"),
+    path(f"tickets/{K}/resolve-with-incidents/", views.problem_resolve, name="problem-resolve"),
+    path("known-errors/", views.known_errors, name="known-errors"),
 ]

@@ -31,7 +31,7 @@ from tracker.access import staff_only
 from tracker.choices import Kind, Status
 from tracker.errors import DomainError, StaleVersion, ValidationFailed
 from tracker.forms import CommentForm
-from tracker.models import Service
+from tracker.models import Category, Service, Ticket
 from tracker.templatetags.crossline import status_label
 from tracker.views import (
     WORKSPACE,
@@ -49,11 +49,14 @@ from . import ui
 from .choices import CabRule, ChangeOutcome, Repeat, TaskState
 from .forms import (
     COMMON_ZONES,
+    AnalysisForm,
     BlackoutForm,
     CabForm,
     CalendarQueryForm,
     HandoffForm,
     PortalTicketForm,
+    ProblemFromIncidentsForm,
+    ProblemResolveForm,
     ReportForm,
     RollbackForm,
     ScheduleForm,
@@ -113,6 +116,9 @@ def portal_new(request):
 
 def portal_ticket(request, key):
     ticket = ticket_or_404(request.user, key)
+    if not access.is_staff_member(request.user) and not q.portal_tickets(user=request.user).filter(
+            pk=ticket.pk).exists():
+        raise Http404("No such ticket.")  # a problem, defect or change they did not raise is not theirs
     ctx = {
         "nav": "portal",
         "ticket": ticket,
@@ -123,6 +129,7 @@ def portal_ticket(request, key):
         ],
         "moves": move_forms(ticket, request.user),
         "comment_form": CommentForm(),
+        "problem": q.problem_behind(incident=ticket),  # its public status only: no link, no internal field
     }
     return render(request, "itsm/portal_ticket.html", ctx)
 
@@ -950,3 +957,117 @@ def blackout_delete(request, pk):
     if request.htmx:
         return HttpResponseClientRedirect(reverse("itsm:blackouts"))
     return redirect("itsm:blackouts")
+
+
+# --- problem management: problems from incidents, root cause analysis, the known-error database -----------
+
+
+@staff_only
+@require_POST
+def problem_from(request, key):
+    """"Create problem from this incident" (and the other keys typed): the problem's page on success; a refusal
+    shows in the action's form, with what was typed."""
+    ticket = ticket_or_404(request.user, key)
+    form = ProblemFromIncidentsForm(request.POST)
+    status = 400
+    if form.is_valid():
+        keys = [k for k in form.key_list() if k != ticket.key]
+        found = {t.key: t for t in selectors.ticket_list(user=request.user).filter(key__in=keys)}
+        try:
+            missing = [k for k in keys if k not in found]
+            if missing:
+                raise ValidationFailed(f"No ticket {', '.join(missing)}; check the keys.",
+                                       fields={"keys": ["Unknown."]})
+            problem = itsm.problem_from_incidents(incidents=[ticket, *(found[k] for k in keys)], actor=request.user,
+                                                  title=form.cleaned_data["title"])
+        except DomainError as exc:
+            form_errors(form, exc)
+            status = exc.status
+        else:
+            messages.success(request, f"{problem.key} raised; {ticket.key} is an instance of it.")
+            url = reverse("tracker:ticket", args=[problem.key])
+            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    if request.htmx:
+        return render(request, "itsm/action_problem_from.html#problem-from-form",
+                      {"ticket": ticket, "problem_form": form}, status=status)
+    return workspace_response(request, ticket, status=status, problem_form=form)
+
+
+@staff_only
+@require_POST
+def known_error_apply(request, key, problem):
+    """The banner's one click: link the incident to the known error and send its workaround to the requester."""
+    ticket = ticket_or_404(request.user, key)
+    known = ticket_or_404(request.user, problem)
+    try:
+        itsm.known_error_apply(incident=ticket, problem=known, actor=request.user)
+    except DomainError as exc:
+        return workspace_response(request, ticket, error=exc)
+    return workspace_response(request, ticket, notice=f"{ticket.key} is linked to {known.key}; the workaround was "
+                                                      f"sent to {ticket.requester.display_name}.")
+
+
+@staff_only
+@require_POST
+def problem_analysis(request, key):
+    """Save a problem's root cause analysis from its Analysis panel (under the optimistic lock)."""
+    ticket = ticket_or_404(request.user, key)
+    form = AnalysisForm(request.POST, instance=Ticket(kind=ticket.kind))
+    status = 400
+    if form.is_valid():
+        changes = {n: form.cleaned_data[n] for n in AnalysisForm.Meta.fields}
+        try:
+            services.ticket_update(ticket=ticket, actor=request.user, version=form.cleaned_data["version"],
+                                   changes=changes)
+        except DomainError as exc:
+            if isinstance(exc, StaleVersion):
+                return workspace_response(request, ticket, error=exc)
+            form_errors(form, exc)
+            status = exc.status
+        else:
+            return workspace_response(request, ticket, notice=f"The analysis of {ticket.key} is saved.")
+    return workspace_response(request, ticket, status=status, analysis_form=form)
+
+
+@staff_only
+@require_POST
+def problem_resolve(request, key):
+    """Resolve a problem with the linked open incidents ticked; a refusal keeps the note and the ticks."""
+    ticket = ticket_or_404(request.user, key)
+    form = ProblemResolveForm(request.POST)
+    chosen = [k.strip().upper() for k in request.POST.getlist("incidents") if k.strip()][:200]
+    status = 400
+    if form.is_valid():
+        found = {t.key: t for t in selectors.ticket_list(user=request.user).filter(key__in=chosen)}
+        try:
+            done = itsm.problem_resolve(problem=ticket, actor=request.user, note=form.cleaned_data["resolution_note"],
+                                        incidents=[found[k] for k in chosen if k in found],
+                                        version=form.cleaned_data["version"])
+        except DomainError as exc:
+            form_errors(form, exc)
+            status = exc.status
+        else:
+            said = f" with {', '.join(i.key for i in done)}" if done else ""
+            return workspace_response(request, ticket, notice=f"{ticket.key} is resolved{said}.")
+    return workspace_response(request, ticket, status=status, resolve_form=form, resolve_chosen=chosen)
+
+
+@staff_only
+@require_GET
+def known_errors(request):
+    """The known-error database: open known errors with their workaround and incidents, searchable and by
+    service and category."""
+    text = request.GET.get("q", "")[:200]
+    service_id = request.GET.get("service", "")
+    category_id = request.GET.get("category", "")
+    ctx = {
+        "nav": "known-errors", "q": text,
+        "service_id": int(service_id) if service_id.isdigit() else None,
+        "category_id": int(category_id) if category_id.isdigit() else None,
+        "services": Service.objects.order_by("name"), "categories": Category.objects.order_by("name"),
+    }
+    ctx["known"] = q.known_error_list(user=request.user, text=text, service_id=ctx["service_id"],
+                                      category_id=ctx["category_id"])
+    if request.htmx and request.htmx.target == "ke-results":
+        return render(request, "itsm/known_errors.html#results", ctx)
+    return render(request, "itsm/known_errors.html", ctx)

@@ -4,7 +4,8 @@ Imports point one way (`itsm`, `devflow` -> `sla` -> `tracker`), so the ticket p
 bar cannot name what the apps add. Each app registers its contributions once, in `AppConfig.ready()`:
 
 - `Panel`: a card in the ticket page's side column (the SLA clocks, releases on the service, ...), or with
-  `column="main"` a wide card in the main column, under the details (a change's tasks);
+  `column="main"` a wide card in the main column, under the details (a change's tasks), or with
+  `column="top"` a banner above the whole ticket, under the page's messages (a known error that applies);
 - `Action`: a button with its form in the ticket page's action bar ("Create defect", ...);
 - `Badge`: a badge in the ticket header and a column of the queue that people may show, hide and move like
   the core's columns (the SLA badges); its `slug` names the column;
@@ -41,7 +42,7 @@ class Panel:
     template: str  # rendered with the page's context plus `panel` (what `context` returned)
     context: ContextFn
     order: int = 100
-    column: str = "side"  # side | main (wide content: a table)
+    column: str = "side"  # side | main (wide content: a table) | top (a banner above the ticket)
 
 
 @dataclass(frozen=True)

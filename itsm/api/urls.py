@@ -6,13 +6,17 @@
   (`changes/CHG-12/schedule/`, with a change manager's override of a blackout) and the calendar of a period
   (`changes/calendar/`);
 - a change's tasks and rollbacks under its key (`/api/v1/tickets/CHG-12/tasks/2/report/`), and a person's
-  change tasks (`/api/v1/change-tasks/`).
+  change tasks (`/api/v1/change-tasks/`);
+- problem management: a problem from incidents (`problems/from-incidents/`), the known-error database
+  (`known-errors/`), a known error applied to an incident (`tickets/INC-4/apply-known-error/`) and a problem
+  resolved with its chosen incidents (`tickets/PRB-2/resolve-with-incidents/`).
 """
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from .approvals import ApprovalListView, CabViewSet, TemplateViewSet, VoteView
 from .calendar import BlackoutViewSet, CalendarView, ChangeScheduleView
+from .problems import ApplyKnownErrorView, KnownErrorListView, ProblemFromIncidentsView, ResolveWithIncidentsView
 from .tasks import ChangeRatesViewSet, ChangeTaskViewSet, MyTaskViewSet, RollbackViewSet
 
 app_name = "itsm-api"
@@ -38,4 +42,9 @@ urlpatterns = [
     path(f"{T}/handoff/", ChangeTaskViewSet.as_view({"post": "handoff"}), name="task-handoff"),
     path(f"{K}/rollbacks/", RollbackViewSet.as_view({"get": "list", "post": "create"}), name="rollback-list"),
     path("change-tasks/", MyTaskViewSet.as_view({"get": "list"}), name="my-tasks"),
+    # problem management
+    path("problems/from-incidents/", ProblemFromIncidentsView.as_view(), name="problem-from-incidents"),
+    path("known-errors/", KnownErrorListView.as_view(), name="known-errors"),
+    path(f"{K}/apply-known-error/", ApplyKnownErrorView.as_view(), name="apply-known-error"),
+    path(f"{K}/resolve-with-incidents/", ResolveWithIncidentsView.as_view(), name="resolve-with-incidents"),
 ]

@@ -6,11 +6,13 @@
   calendar feeds, and the guard and observer that hold the calendar's rules for every write of a window.
 - `tasks`: the tasks of a change at each site (plan, hand off, report), the rollback of a change whose
   backout plan ran, and the guard that keeps a change's go-live and close honest.
+- `problems`: problem management: a problem raised from its incidents, a known error applied to an incident
+  (linked, workaround sent), and a problem resolved with the linked incidents chosen for it.
 
 `register()` (called by `ItsmConfig.ready()`) puts the modules' guards and observers on `tracker.hooks`.
 """
 
-from . import approvals, calendar, tasks
+from . import approvals, calendar, problems, tasks
 from .approvals import (
     CHANGE_MANAGERS,
     OUTCOME_STATUS,
@@ -43,6 +45,17 @@ from .calendar import (
     schedule_guard,
     schedule_observer,
 )
+from .problems import (
+    KNOWN_ERROR_Q,
+    is_known_error,
+    known_error_apply,
+    known_error_guard,
+    linked_open_incidents,
+    open_problems_of,
+    problem_from_incidents,
+    problem_resolve,
+    workaround_reply,
+)
 from .tasks import (
     COORDINATORS,
     FAILED_RESULTS,
@@ -69,6 +82,7 @@ def register() -> None:
     approvals.register()
     calendar.register()
     tasks.register()
+    problems.register()
 
 
 __all__ = [
@@ -119,4 +133,14 @@ __all__ = [
     "template_create",
     "template_retire",
     "template_update",
+    # problem management
+    "KNOWN_ERROR_Q",
+    "is_known_error",
+    "known_error_guard",
+    "known_error_apply",
+    "linked_open_incidents",
+    "open_problems_of",
+    "problem_from_incidents",
+    "problem_resolve",
+    "workaround_reply",
 ]

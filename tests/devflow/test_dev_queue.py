@@ -92,8 +92,8 @@ def test_the_workspace_shows_recent_changes_and_releases_of_the_service(cast):
 
 
 def test_a_defect_from_a_p1_is_set_up_for_its_team_not_copied_from_the_outage(cast):
-    """The engineer who raises it holds it in their team, its priority follows its severity, and the
-    person the outage hit is its requester (they hear when the fix moves)."""
+    """The engineer who raises it holds it in their team and is its requester (a defect is never an end
+    user's ticket: the person the outage hit hears through the incident), its priority follows its severity."""
     ticket = services.ticket_create(actor=cast.requester, kind=Kind.INCIDENT, title="Payroll down",
                                     service=cast.services["payroll"], impact=1, urgency=1)
     assert ticket.priority == 1
@@ -103,7 +103,7 @@ def test_a_defect_from_a_p1_is_set_up_for_its_team_not_copied_from_the_outage(ca
 
     assert defect.group == cast.l3  # the next L3 team up the escalation chain
     assert defect.assignee == cast.engineer
-    assert defect.requester == cast.requester
+    assert defect.requester == cast.engineer
     assert defect.severity == "s1" and defect.priority == 2
 
 
