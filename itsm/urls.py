@@ -40,4 +40,10 @@ urlpatterns = [
     path("changes/blackouts/<int:pk>/delete/", views.blackout_delete, name="blackout-delete"),
     path(f"tickets/{K}/schedule/", views.change_schedule, name="change-schedule"),
     path(f"tickets/{K}/calendar.ics", views.change_ics, name="change-ics"),
+    # major incidents (forms of the ticket page) and the process managers' landing pages
+    path(f"tickets/{K}/major/declare/", views.major_declare, name="major-declare"),
+    path(f"tickets/{K}/major/children/", views.major_link, name="major-link"),
+    path(f"tickets/{K}/major/resolve/", views.major_resolve, name="major-resolve"),
+    path("process/incidents/", views.incident_health, name="incident-health"),
+    path("process/problems/", views.problem_health, name="problem-health"),
 ]
