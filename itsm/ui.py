@@ -280,7 +280,7 @@ def major_badge(ticket, now=None) -> str:
 
 
 def with_major(qs):
-    return qs.select_related("major")
+    return qs.select_related("major", "major__declared_by")
 
 
 def open_majors(qs, *, user, now=None):
