@@ -6,13 +6,16 @@
   (`changes/CHG-12/schedule/`, with a change manager's override of a blackout) and the calendar of a period
   (`changes/calendar/`);
 - a change's tasks and rollbacks under its key (`/api/v1/tickets/CHG-12/tasks/2/report/`), and a person's
-  change tasks (`/api/v1/change-tasks/`).
+  change tasks (`/api/v1/change-tasks/`);
+- major incidents under the incident's key: declare and read (`tickets/INC-7/major/`), link children
+  (`.../major/children/`), resolve with the children chosen (`.../major/resolve/`).
 """
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from .approvals import ApprovalListView, CabViewSet, TemplateViewSet, VoteView
 from .calendar import BlackoutViewSet, CalendarView, ChangeScheduleView
+from .major import MajorChildrenView, MajorResolveView, MajorView
 from .tasks import ChangeRatesViewSet, ChangeTaskViewSet, MyTaskViewSet, RollbackViewSet
 
 app_name = "itsm-api"
@@ -38,4 +41,8 @@ urlpatterns = [
     path(f"{T}/handoff/", ChangeTaskViewSet.as_view({"post": "handoff"}), name="task-handoff"),
     path(f"{K}/rollbacks/", RollbackViewSet.as_view({"get": "list", "post": "create"}), name="rollback-list"),
     path("change-tasks/", MyTaskViewSet.as_view({"get": "list"}), name="my-tasks"),
+    # major incidents, under the incident's key
+    path(f"{K}/major/", MajorView.as_view(), name="major"),
+    path(f"{K}/major/children/", MajorChildrenView.as_view(), name="major-children"),
+    path(f"{K}/major/resolve/", MajorResolveView.as_view(), name="major-resolve"),
 ]
