@@ -152,3 +152,16 @@ def test_the_demo_plans_a_month_of_changes_around_its_blackouts(demo):
     assert len(month.collisions) >= 2 and month.occurrences
     planned = [e for e in month.entries if e.ticket.created_at > demo - timedelta(days=13)]
     assert all(not e.blocked for e in planned)  # planned around the blackouts
+
+
+def test_the_demo_has_a_past_major_incident_resolved_with_its_children_and_one_open_now(demo):
+    from itsm.models import MajorIncident
+
+    past = MajorIncident.objects.get(ticket__title="Email down for all of Berlin")
+    assert past.ended_at is not None and past.ticket.status in ("resolved", "closed")
+    children = Ticket.objects.filter(links_in__source=past.ticket, links_in__type="parent_of")
+    assert children.count() == 4 and not children.filter(status__in=OPEN_STATUSES).exists()
+    assert all(c.resolution_note == past.ticket.resolution_note for c in children)
+    now = MajorIncident.objects.get(ended_at__isnull=True)
+    assert now.ticket.is_open and Link.objects.filter(source=now.ticket, type="parent_of").count() == 3
+    assert Notification.objects.filter(kind="major", recipient__username__in=["iris", "maria"]).count() == 4
