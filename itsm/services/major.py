@@ -2,7 +2,8 @@
 once), linking the incidents it causes as its children (`major parent_of child`), and resolving it together
 with the children chosen, one note to all their requesters.
 
-Every function owns its transaction, writes a `major` event on the timeline and raises a `DomainError` whose
+Every function owns its transaction, writes a `major` event on the timeline (internal: who was told is staff
+business; the requesters hear through the replies and moves) and raises a `DomainError` whose
 message says what to fix.
 """
 
@@ -90,7 +91,7 @@ def major_declare(*, ticket: Ticket, actor, reason: str, now: datetime | None = 
         with transaction.atomic():
             major = MajorIncident.objects.create(ticket=ticket, reason=reason, declared_by=actor, declared_at=now)
             event_record(ticket=ticket, actor=actor, kind=EventKind.MAJOR, now=now, field="declared", new=reason,
-                         note=f"Declared a major incident: {reason}. Told: {names}.")
+                         note=f"Declared a major incident: {reason}. Told: {names}.", internal=True)
             notification_send(ticket=ticket, users=told, kind=NotificationKind.MAJOR, now=now,
                               key=f"major:{ticket.pk}", context={"actor": actor, "reason": reason})
     except IntegrityError:  # declared by someone else at the same moment
@@ -142,7 +143,8 @@ def major_link_children(*, major_ticket: Ticket, children: list[Ticket], actor,
             ticket_link(source=major_ticket, target=child, type=LinkType.PARENT_OF, actor=actor, now=now)
         keys = ", ".join(c.key for c in children)
         event_record(ticket=major_ticket, actor=actor, kind=EventKind.MAJOR, now=now, field="children", new=keys,
-                     note=f"Linked {keys} as {'child' if len(children) == 1 else 'children'} of the major incident.")
+                     note=f"Linked {keys} as {'child' if len(children) == 1 else 'children'} of the major incident.",
+                     internal=True)
     return children
 
 
@@ -195,7 +197,7 @@ def major_resolve(*, major_ticket: Ticket, actor, note: str, children: list[Tick
         major.ended_at = now
         keys = ", ".join(c.key for c in chosen)
         event_record(ticket=major_ticket, actor=actor, kind=EventKind.MAJOR, now=now, field="resolved", new=keys,
-                     note=f"Major incident resolved with {keys or 'none of its children'}.")
+                     note=f"Major incident resolved with {keys or 'none of its children'}.", internal=True)
     return chosen
 
 

@@ -4,6 +4,7 @@ children ticked, one note to each of their requesters."""
 
 from playwright.sync_api import expect
 
+from itsm import services as itsm
 from tests.factories import UserFactory
 from tracker import services
 from tracker.choices import Kind, Role, Status
@@ -62,3 +63,18 @@ def test_declare_link_children_in_bulk_and_resolve_with_them(cast, signed_in, sh
     # the child's page says what it is part of
     lena.goto(f"/tickets/{kids[2].key}/")
     expect(lena.get_by_text(f"Part of major incident {major.key}")).to_be_visible()
+
+
+def test_the_incident_manager_lands_on_the_incident_process_health(cast, signed_in, shot):
+    iris = UserFactory(username="iris", role=Role.INCIDENT_MANAGER, first_name="Iris", last_name="Ibsen")
+    major = services.ticket_create(actor=cast.agent1, kind=Kind.INCIDENT, title="Email down for all of Berlin",
+                                   requester=cast.requester, impact=1, urgency=1, group=cast.l2)
+    itsm.major_declare(ticket=major, actor=cast.agent1, reason="No mail in Berlin since 08:10")
+    services.ticket_create(actor=cast.agent1, kind=Kind.INCIDENT, title="Printer jammed", requester=cast.requester)
+    page = signed_in(iris)
+    expect(page.get_by_role("heading", name="Incident process health")).to_be_visible()
+    expect(page.get_by_role("link", name="Incident health")).to_have_attribute("aria-current", "page")
+    expect(page.get_by_role("table", name="Open major incidents")).to_contain_text("Email down for all of Berlin")
+    shot(page, "incident-health")
+    page.get_by_role("link", name="Every open incident").click()
+    expect(page.locator("table.queue-table")).to_contain_text("Printer jammed")

@@ -221,3 +221,9 @@ def test_the_landing_pages_keep_their_query_budget(cast, client_for, iris, rows,
     landing_queries[(page, rows)] = len(captured)
     if (page, 1) in landing_queries and (page, 15) in landing_queries:
         assert landing_queries[(page, 1)] == landing_queries[(page, 15)], landing_queries
+
+
+def test_the_requester_is_not_shown_who_was_told(cast, client_for, major):
+    page = client_for(cast.requester).get(f"/portal/tickets/{major.key}/")
+    assert page.status_code == 200 and major.title.encode() in page.content
+    assert b"Told" not in page.content and b"No mail in Berlin since 08:10" not in page.content
