@@ -312,7 +312,7 @@ def register_major() -> None:
     ext.register(
         ext.Panel("major", "itsm/panel_major.html", major_panel, order=1),
         ext.Action("major", "itsm/action_major.html", major_action, order=5),
-        ext.Badge("major", "Major incident", major_badge, order=5, default_column=False),
+        ext.Badge("major", "Major incident", major_badge, order=20, default_column=False),
         with_major,
         ext.QueueView("majors", "Major incidents", open_majors, order=8, empty="No major incident is open."),
         ext.TimelineRenderer(EventKind.MAJOR, major_row),

@@ -24,11 +24,11 @@ def test_declare_link_children_in_bulk_and_resolve_with_them(cast, signed_in, sh
     # a P3 is refused in place, the reason kept
     lena.goto(f"/tickets/{major.key}/")
     lena.get_by_text("Declare major incident…").click()
-    lena.get_by_label("Why is it major?").fill(REASON)
+    lena.get_by_label("What makes it major?").fill(REASON)
     lena.get_by_role("button", name="Declare major incident").click()
     form = lena.locator("#major-form")
     expect(form.get_by_role("alert")).to_contain_text("a major incident must be P1")
-    expect(lena.get_by_label("Why is it major?")).to_have_value(REASON)
+    expect(lena.get_by_label("What makes it major?")).to_have_value(REASON)
     shot(lena, "major-declare-refused")
 
     # raised to P1, the same form declares it
