@@ -7,7 +7,8 @@ the rollback, incidents raised by users and linked as caused by it, and the chan
 After the history: the change calendar's month ahead, planned around a year-end freeze, a data-centre power
 test, the monthly payroll run and the web shop's trading weekends. Problem management after the history: known
 errors with workarounds on services with open incidents, a problem raised from several incidents, one resolved
-with its incidents."""
+with its incidents. Two major incidents: Berlin's email outage of the past, resolved with its children in one
+note, and a VPN outage open now with a few children."""
 
 import random
 from collections.abc import Callable
@@ -86,6 +87,7 @@ def seed(ctx: DemoContext) -> None:
     for rollout in ROLLOUTS:
         raised = ctx.now - timedelta(days=rollout.days_ago, hours=3)
         ctx.story(raised, rollout_life(ctx, raised, rollout))
+    seed_major_incidents(ctx)
 
 
 # --- change enablement --------------------------------------------------------------------------------------
@@ -716,3 +718,70 @@ def seed_problems(ctx: DemoContext) -> None:
     fresh = [raise_incident(who, service, category, title, hours) for who, service, category, title, hours in FRESH]
     # the desk recognises the VPN known error on the first fresh incident; the others still show the banner
     itsm.known_error_apply(incident=fresh[0], problem=known[0], actor=lena, now=ctx.now - timedelta(hours=2))
+# --- major incidents --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Major:
+    days_ago: float  # when the first call came in
+    service: str
+    title: str
+    reason: str
+    children: tuple  # (requester, title, minutes after the first call)
+    note: str = ""  # the one note it was resolved with (empty: still open)
+    hours_to_fix: float = 0
+
+
+MAJORS = [
+    Major(12, "Email", "Email down for all of Berlin",
+          "Nobody in the Berlin office can send or receive mail since 08:10 CET; London and Paris still work.",
+          (("bob", "No new mail since 8 am", 6), ("alice", "Mail to the Berlin office bounces", 14),
+           ("bob", "Outlook says 'Disconnected' in Berlin", 22), ("alice", "Berlin colleagues do not answer mail", 35)),
+          note="The Berlin mail relay ran out of disk after its log rotation failed. Space was freed and the queue "
+               "drained by 10:05 CET; mail sent in the meantime has been delivered, nothing was lost.",
+          hours_to_fix=2),
+    Major(2 / 24, "VPN", "VPN gateway refuses every connection from home",
+          "Every home worker is cut off: the VPN gateway rejects all logins since this morning's certificate "
+          "rotation.",
+          (("alice", "Cannot connect to VPN from home", 5), ("bob", "VPN says certificate not trusted", 9),
+           ("alice", "VPN login fails with error 809", 20))),
+]
+
+
+def seed_major_incidents(ctx: DemoContext) -> None:
+    """A major incident of the past (resolved with its children, one note to all their callers) and one open
+    now with a few children; the services' owners are told with the incident manager."""
+    for plan in MAJORS:
+        service = Service.objects.get(name=plan.service)
+        service.owners.add(ctx.users["maria"])
+        at = ctx.now - timedelta(days=plan.days_ago)
+        ctx.story(at, major_life(ctx, at, plan, service))
+
+
+def major_life(ctx: DemoContext, at: datetime, plan: Major, service: Service) -> Life:
+    """Bob's call is raised as a P1, lena declares it major, the calls that follow are linked as its children,
+    liam works it at L2 and (when the story is over) resolves it with every open child in one note."""
+    u = ctx.users
+    major = core.ticket_create(actor=u["lena"], kind=Kind.INCIDENT, title=plan.title, requester=u["bob"],
+                               service=service, impact=1, urgency=1, now=at)
+    t = at + timedelta(minutes=3)
+    yield t, major
+    core.ticket_transition(ticket=major, to=Status.IN_PROGRESS, actor=u["lena"], now=t)
+    itsm.major_declare(ticket=major, actor=u["lena"], reason=plan.reason, now=t)
+    for username, title, minutes in plan.children:
+        t = at + timedelta(minutes=minutes)
+        yield t, major
+        child = core.ticket_create(actor=u[username], kind=Kind.INCIDENT, title=title, requester=u[username],
+                                   service=service, now=t)
+        t += timedelta(minutes=2)
+        yield t, major
+        itsm.major_link_children(major_ticket=major, children=[child], actor=u["lena"], now=t)
+        if minutes < 10:  # the desk escalates the major incident to application support once it is clear
+            with suppress(DomainError):  # the SLA worker may have escalated it first
+                core.ticket_escalate(ticket=major, actor=u["lena"], to_group=ctx.l2, now=t,
+                                     note="major incident: application support takes it")
+    if not plan.note:
+        return
+    t = at + timedelta(hours=plan.hours_to_fix)
+    yield t, major
+    itsm.major_resolve(major_ticket=major, actor=u["liam"], note=plan.note,
+                       children=[c for c in itsm.major_children(major) if c.is_open], now=t)

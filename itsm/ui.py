@@ -5,7 +5,9 @@ rows of its timeline, the "My approvals" queue view and its count in the top bar
 change setup in the top bar and the standard change on the new-ticket form; a change's Tasks panel (tasks
 per site, rollback, what its close needs), the timeline rows of its tasks, "My change tasks", and the change
 success and failure rates on the manager dashboard; the change calendar: its top-bar link, a change's Schedule
-panel and the timeline's schedule rows (overrides, collisions)."""
+panel and the timeline's schedule rows (overrides, collisions); major incidents: the panel, the declare and
+resolve actions, the badge, the "Major incidents" view, the bulk "Link to major incident…"; and the process
+managers' landing pages (Home and top-bar links)."""
 
 from datetime import datetime
 
@@ -14,11 +16,13 @@ from django.utils.html import format_html
 
 from tracker import access
 from tracker import extensions as ext
-from tracker.choices import Kind, Role, Status
+from tracker import selectors as core_selectors
+from tracker.choices import EventKind, Kind, Role, Status
+from tracker.errors import ValidationFailed
 from tracker.templatetags.crossline import when
 from tracker.templatetags.icons import icon
 
-from . import selectors
+from . import health, selectors
 from . import services as itsm
 from .choices import RollbackOutcome, RoundStatus, TaskState, Vote
 from .forms import COMMON_ZONES, RollbackForm, ScheduleForm, TaskForm, VoteForm
@@ -240,6 +244,7 @@ def register() -> None:
         ext.SearchProvider("articles", article_hits, order=10),
         ext.DashboardSection("change-rates", "itsm/dashboard_changes.html", rates_section, order=10),
     )
+    register_major()
 
 
 # --- problem management -----------------------------------------------------------------------------------
@@ -306,4 +311,93 @@ def register_problems() -> None:
         ext.BulkAction("problem-from-incidents", "Create problem from incidents", problem_bulk,
                        template="itsm/bulk_problem.html", order=20),
         ext.NavLink("known-errors", "KEDB", "itsm:known-errors", order=36),
+    )
+
+
+# --- major incidents and the process managers' landing pages ----------------------------------------------
+
+
+def major_panel(*, request, ticket, now):
+    """On a major incident: its reason, who declared it and when, who was told, its children (with the form to
+    link more); on a child: which major incident it is part of. None on anything else."""
+    if ticket.kind != Kind.INCIDENT:
+        return None
+    major = itsm.major_of(ticket)
+    if major is not None:
+        # its children and who was told come from the page's links and timeline (no query of their own)
+        return {"major": major,
+                "can_link": major.ended_at is None and access.role_of(request.user) in itsm.MAJOR_DECLARERS}
+    parent = itsm.major_parent_of([ticket]).get(ticket.pk)
+    return {"parent": parent} if parent is not None else None
+
+
+def major_action(*, request, ticket, now):
+    """"Declare major incident…" on an open incident that is not one yet; "Resolve with children…" (the
+    children ticked) on an open major incident. None for those who may not, and on other kinds."""
+    if ticket.kind != Kind.INCIDENT or access.role_of(request.user) not in itsm.MAJOR_DECLARERS:
+        return None
+    major = itsm.major_of(ticket)
+    if major is None:
+        return {"what": "declare"} if ticket.is_open else None
+    if major.ended_at is not None:
+        return None
+    return {"what": "resolve"}  # the open children come from the page's links
+
+
+def major_badge(ticket, now=None) -> str:
+    major = itsm.major_of(ticket)
+    if major is None:
+        return ""
+    if major.ended_at is None:
+        return format_html('<span class="badge bad" title="Declared {}">{}Major incident</span>',
+                           when(major.declared_at), icon("zap"))
+    return format_html('<span class="badge status" title="Ended {}">Major incident (ended)</span>',
+                       when(major.ended_at))
+
+
+def with_major(qs):
+    return qs.select_related("major", "major__declared_by")
+
+
+def open_majors(qs, *, user, now=None):
+    return qs.filter(kind=Kind.INCIDENT, major__isnull=False, major__ended_at__isnull=True)
+
+
+def major_row(event) -> str:
+    headings = {"declared": "Major incident declared", "children": "Children linked",
+                "resolved": "Major incident resolved"}
+    if event.field == "declared":
+        told = (event.note or "").partition("Told: ")[2].rstrip(".")
+        return format_html('{} <strong>{}</strong> · {} <span class="small muted">Told: {}</span>', icon("zap"),
+                           headings["declared"], event.new, told)
+    return format_html("{} <strong>{}</strong> · {}", icon("zap"), headings.get(event.field, "Major incident"),
+                       event.note)
+
+
+def link_to_major(*, request, tickets, data) -> str:
+    """The queue's "Link to major incident…": the ticked incidents become children of the major named."""
+    key = (data.get("major_key") or "").strip()
+    if not key:
+        raise ValidationFailed("Type the key of the major incident to link the ticked incidents to (INC-12).")
+    major = core_selectors.ticket_for_user(request.user, key[:20])
+    linked = itsm.major_link_children(major_ticket=major, children=tickets, actor=request.user)
+    return f"{', '.join(t.key for t in linked)} linked to the major incident {major.key}"
+
+
+def register_major() -> None:
+    ext.register(
+        ext.Panel("major", "itsm/panel_major.html", major_panel, order=1),
+        ext.Action("major", "itsm/action_major.html", major_action, order=5),
+        ext.Badge("major", "Major incident", major_badge, order=20, default_column=False),
+        with_major,
+        ext.QueueView("majors", "Major incidents", open_majors, order=8, empty="No major incident is open."),
+        ext.TimelineRenderer(EventKind.MAJOR, major_row),
+        ext.BulkAction("link-major", "Link to major incident…", link_to_major, template="itsm/bulk_major.html",
+                       order=10),
+        ext.Home(Role.INCIDENT_MANAGER, "itsm:incident-health"),
+        ext.Home(Role.PROBLEM_MANAGER, "itsm:problem-health"),
+        ext.NavLink("incident-health", "Incident health", "itsm:incident-health", order=37, icon="chart-column",
+                    roles=health.INCIDENT_HEALTH_ROLES),
+        ext.NavLink("problem-health", "Problem health", "itsm:problem-health", order=38, icon="chart-column",
+                    roles=health.PROBLEM_HEALTH_ROLES),
     )

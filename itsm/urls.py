@@ -46,4 +46,10 @@ urlpatterns = [
     path(f"tickets/{K}/analysis/", views.problem_analysis, name="problem-analysis"),
     path(f"tickets/{K}/resolve-with-incidents/", views.problem_resolve, name="problem-resolve"),
     path("known-errors/", views.known_errors, name="known-errors"),
+    # major incidents (forms of the ticket page) and the process managers' landing pages
+    path(f"tickets/{K}/major/declare/", views.major_declare, name="major-declare"),
+    path(f"tickets/{K}/major/children/", views.major_link, name="major-link"),
+    path(f"tickets/{K}/major/resolve/", views.major_resolve, name="major-resolve"),
+    path("process/incidents/", views.incident_health, name="incident-health"),
+    path("process/problems/", views.problem_health, name="problem-health"),
 ]

@@ -26,7 +26,7 @@ from icalendar import Calendar as ICalendar
 from icalendar import Event
 
 from sla.dashboard import period_or_default
-from tracker import access, selectors, services
+from tracker import access, extensions, selectors, services
 from tracker.access import staff_only
 from tracker.choices import Kind, Status
 from tracker.errors import DomainError, StaleVersion, ValidationFailed
@@ -43,9 +43,9 @@ from tracker.views import (
     workspace_response,
 )
 
+from . import health, ui
 from . import selectors as q
 from . import services as itsm
-from . import ui
 from .choices import CabRule, ChangeOutcome, Repeat, TaskState
 from .forms import (
     COMMON_ZONES,
@@ -1071,3 +1071,92 @@ def known_errors(request):
     if request.htmx and request.htmx.target == "ke-results":
         return render(request, "itsm/known_errors.html#results", ctx)
     return render(request, "itsm/known_errors.html", ctx)
+
+
+# --- major incidents: declare, link children, resolve with children (forms of the ticket page) -------------
+
+
+def _major_form(request, ticket, *, refused: dict, status: int):
+    """A refused major-incident form: with htmx that form again (message and typed values), else the page."""
+    if request.htmx:  # the resolve form lists the open children from the ticket's links
+        links = selectors.ticket_links(ticket=ticket, user=request.user)
+        return render(request, "itsm/action_major.html#major-form", {"ticket": ticket, "form": refused,
+                                                                     "links": links}, status=status)
+    return workspace_response(request, ticket, status=status, major_refused=refused)
+
+
+@staff_only
+@require_POST
+def major_declare(request, key):
+    """Declare the incident major; a refusal (a P3, no reason) shows in the form with the reason kept."""
+    ticket = ticket_or_404(request.user, key)
+    reason = request.POST.get("reason", "")[:4000]
+    try:
+        itsm.major_declare(ticket=ticket, actor=request.user, reason=reason)
+    except DomainError as exc:
+        return _major_form(request, ticket, status=exc.status,
+                           refused={"what": "declare", "error": exc.message, "reason": reason})
+    return workspace_response(request, ticket, notice=f"{ticket.key} is now a major incident; the incident "
+                                                      "managers and the service's owners have been told.")
+
+
+@staff_only
+@require_POST
+def major_link(request, key):
+    """Link incidents, named by key, as children of this major incident."""
+    ticket = ticket_or_404(request.user, key)
+    keys = request.POST.get("keys", "")[:2000]
+    try:
+        children = itsm.major_children_by_keys(user=request.user, keys=keys)
+        itsm.major_link_children(major_ticket=ticket, children=children, actor=request.user)
+    except DomainError as exc:
+        if request.htmx:
+            return render(request, "itsm/panel_major.html#link-form", {"ticket": ticket, "link_error": exc.message,
+                                                                        "typed_keys": keys}, status=exc.status)
+        return workspace_response(request, ticket, status=exc.status, major_link_refused={
+            "error": exc.message, "keys": keys})
+    linked = ", ".join(c.key for c in children)
+    return workspace_response(request, ticket, notice=f"Linked {linked} to the major incident {ticket.key}.")
+
+
+@staff_only
+@require_POST
+def major_resolve(request, key):
+    """Resolve the major incident with the children ticked, one note to all their requesters."""
+    ticket = ticket_or_404(request.user, key)
+    note = request.POST.get("note", "")[:8000]
+    ticked = [k for k in request.POST.getlist("children") if k][:500]
+    try:
+        children = itsm.major_children_by_keys(user=request.user, keys=ticked) if ticked else []
+        resolved = itsm.major_resolve(major_ticket=ticket, actor=request.user, note=note, children=children)
+    except DomainError as exc:
+        return _major_form(request, ticket, status=exc.status,
+                           refused={"what": "resolve", "error": exc.message, "note": note, "ticked": set(ticked)})
+    with_children = f" with {', '.join(c.key for c in resolved)}" if resolved else ""
+    return workspace_response(request, ticket, notice=f"Resolved {ticket.key}{with_children}.")
+
+
+# --- the process managers' landing pages ----------------------------------------------------------------
+
+
+@staff_only
+@require_GET
+def incident_health(request):
+    """The incident process at a glance, for the incident manager, managers and admins."""
+    if access.role_of(request.user) not in health.INCIDENT_HEALTH_ROLES:
+        return redirect(extensions.home_url(request.user))
+    now = timezone.now()
+    return render(request, "itsm/health_incidents.html", {
+        "nav": "incident-health", "now": now, "health": health.incident_health(user=request.user, now=now)})
+
+
+@staff_only
+@require_GET
+def problem_health(request):
+    """The problem process at a glance, for the problem manager, managers and admins."""
+    if access.role_of(request.user) not in health.PROBLEM_HEALTH_ROLES:
+        return redirect(extensions.home_url(request.user))
+    now = timezone.now()
+    return render(request, "itsm/health_problems.html", {
+        "nav": "problem-health", "now": now,
+        "health": health.problem_health(user=request.user, now=now, days=settings.CROSSLINE_PROBLEM_RCA_DAYS)})

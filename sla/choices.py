@@ -24,6 +24,7 @@ class NotificationKind(models.TextChoices):
     ASSIGNMENT = "assignment", _("Assignment")
     UPDATE = "update", _("Ticket update")  # public replies and status changes, for requester and watchers
     APPROVAL = "approval", _("Approval request")  # a change waits for your vote as a CAB member
+    MAJOR = "major", _("Major incident")  # declared: the incident managers and the service's owners
 
 
 class Channel(models.TextChoices):

@@ -188,3 +188,14 @@ def test_the_demo_holds_ownership_at_the_desk_and_supports_the_hr_portal_directl
     assert Ticket.objects.filter(service=portal, kind__in=[Kind.INCIDENT, Kind.REQUEST],
                                  group__name="Payroll Dev").exists()
     assert not Ticket.objects.filter(service=portal, kind=Kind.INCIDENT, group__tier=Tier.L1).exists()
+def test_the_demo_has_a_past_major_incident_resolved_with_its_children_and_one_open_now(demo):
+    from itsm.models import MajorIncident
+
+    past = MajorIncident.objects.get(ticket__title="Email down for all of Berlin")
+    assert past.ended_at is not None and past.ticket.status in ("resolved", "closed")
+    children = Ticket.objects.filter(links_in__source=past.ticket, links_in__type="parent_of")
+    assert children.count() == 4 and not children.filter(status__in=OPEN_STATUSES).exists()
+    assert all(c.resolution_note == past.ticket.resolution_note for c in children)
+    now = MajorIncident.objects.get(ended_at__isnull=True)
+    assert now.ticket.is_open and Link.objects.filter(source=now.ticket, type="parent_of").count() == 3
+    assert Notification.objects.filter(kind="major", recipient__username__in=["iris", "maria"]).count() == 4

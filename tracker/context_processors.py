@@ -18,7 +18,8 @@ def top_bar(request) -> dict:
     audience = {"all", "public", "staff" if access.is_staff_member(user) else "requester"}
     links = sorted((*CORE_NAV, *extensions.registry.nav), key=lambda link: link.order)
     return {
-        "nav_links": [link for link in links if link.audience in audience],
+        "nav_links": [link for link in links if link.audience in audience
+                      and (not link.roles or access.role_of(user) in link.roles)],
         "topbar_items": extensions.registry.topbar,
         "time_zone_name": timezone.get_current_timezone_name(),
         "public_links": public,

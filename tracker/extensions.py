@@ -97,6 +97,7 @@ class NavLink:
     query: str = ""
     order: int = 100
     icon: str = ""  # a name in static/icons/sprite.svg
+    roles: tuple[str, ...] = ()  # only people of these roles (a superuser counts as admin); empty: the audience
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,9 @@ class TicketChange:
     now: datetime
     reason: str  # created | updated | transition | escalated | assigned | comment | claimed | owner | swarm
     changes: dict[str, tuple] = field(default_factory=dict)  # field -> (old, new)
+    # A step of a larger change that tells people once itself (a major incident resolving its children):
+    # observers keep clocks in step but send no notification of their own for it.
+    quiet: bool = False
 
 
 _observers: list[Callable[[TicketChange], None]] = []

@@ -377,12 +377,14 @@ def _require_assignable(user) -> None:
 # --- workflow ---------------------------------------------------------------------------------------
 
 def ticket_transition(*, ticket: Ticket, to: str, actor, version: int | None = None,
-                      values: dict[str, Any] | None = None, now: datetime | None = None, note: str = "") -> Ticket:
+                      values: dict[str, Any] | None = None, now: datetime | None = None, note: str = "",
+                      quiet: bool = False) -> Ticket:
     """Apply one workflow move with its required fields; atomic, optimistic-locked, recorded (with `note`, or
     the move's label, on the timeline).
 
     Raises TransitionRefused (409), AccessDenied (403), MissingField (400), Conflict (409, a field the
-    state has frozen) or StaleVersion (412); an app's guard may refuse it too.
+    state has frozen) or StaleVersion (412); an app's guard may refuse it too. `quiet`: a step of a larger
+    change that tells people itself, so the move sends no notification of its own.
     """
     now = now or timezone.now()
     values = {k: v for k, v in _one_newline(values or {}).items() if v not in (None, "")}
@@ -419,7 +421,8 @@ def ticket_transition(*, ticket: Ticket, to: str, actor, version: int | None = N
     with transaction.atomic():
         diff = {name: (getattr(ticket, name), value) for name, value in fields.items()
                 if name != "status" and name not in ("resolved_at", "closed_at", "first_response_at")}
-        change = hooks.TicketChange(ticket, actor, now, "transition", {"status": (old_status, to), **diff})
+        change = hooks.TicketChange(ticket, actor, now, "transition", {"status": (old_status, to), **diff},
+                                    quiet=quiet)
         hooks.ticket_changing(change)
         _cas_update(ticket, version=version, now=now, **fields)
         event_record(ticket=ticket, actor=actor, kind=EventKind.STATUS, now=now, field="status",
@@ -682,11 +685,12 @@ def ticket_set_owner(*, ticket: Ticket, actor, owner, version: int | None = None
 # --- conversation -----------------------------------------------------------------------------------
 
 def ticket_comment(*, ticket: Ticket, actor, body: str, internal: bool = False,
-                   now: datetime | None = None) -> Comment:
+                   now: datetime | None = None, quiet: bool = False) -> Comment:
     """Add a public comment or an internal note. Append-only, so no version check.
 
     A staff member's first public reply stamps the first response; a requester's reply to a ticket
-    waiting on them moves it back to work.
+    waiting on them moves it back to work. `quiet`: the reply is part of a larger change that tells its
+    followers once itself (see `ticket_transition`).
     """
     now = now or timezone.now()
     body = (body or "").strip()
@@ -708,7 +712,7 @@ def ticket_comment(*, ticket: Ticket, actor, body: str, internal: bool = False,
         changes: dict[str, tuple] = {"comment": (None, comment)}
         if "first_response_at" in fields:
             changes["first_response_at"] = (None, now)
-        hooks.ticket_changed(hooks.TicketChange(ticket, actor, now, "comment", changes))
+        hooks.ticket_changed(hooks.TicketChange(ticket, actor, now, "comment", changes, quiet=quiet))
         if ticket.status == Status.PENDING and ticket.requester_id == actor.pk and not internal:
             ticket_transition(ticket=ticket, to=Status.IN_PROGRESS, actor=actor, now=now)
     return comment

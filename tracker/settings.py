@@ -292,6 +292,8 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="crossline@localhost")
 CROSSLINE_BASE_URL = env("CROSSLINE_BASE_URL", default="http://127.0.0.1:8000")
 # An open ticket page asks this often whether someone else changed the ticket (the collision banner).
 CROSSLINE_CHANGES_POLL_SECONDS = 10
+# The problem manager's landing page lists open problems still without a root cause after this many days.
+CROSSLINE_PROBLEM_RCA_DAYS = env.int("CROSSLINE_PROBLEM_RCA_DAYS", default=14)
 
 LOGGING = {
     "version": 1,

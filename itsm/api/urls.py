@@ -10,12 +10,15 @@
 - problem management: a problem from incidents (`problems/from-incidents/`), the known-error database
   (`known-errors/`), a known error applied to an incident (`tickets/INC-4/apply-known-error/`) and a problem
   resolved with its chosen incidents (`tickets/PRB-2/resolve-with-incidents/`).
+- major incidents under the incident's key: declare and read (`tickets/INC-7/major/`), link children
+  (`.../major/children/`), resolve with the children chosen (`.../major/resolve/`).
 """
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from .approvals import ApprovalListView, CabViewSet, TemplateViewSet, VoteView
 from .calendar import BlackoutViewSet, CalendarView, ChangeScheduleView
+from .major import MajorChildrenView, MajorResolveView, MajorView
 from .problems import ApplyKnownErrorView, KnownErrorListView, ProblemFromIncidentsView, ResolveWithIncidentsView
 from .tasks import ChangeRatesViewSet, ChangeTaskViewSet, MyTaskViewSet, RollbackViewSet
 
@@ -47,4 +50,8 @@ urlpatterns = [
     path("known-errors/", KnownErrorListView.as_view(), name="known-errors"),
     path(f"{K}/apply-known-error/", ApplyKnownErrorView.as_view(), name="apply-known-error"),
     path(f"{K}/resolve-with-incidents/", ResolveWithIncidentsView.as_view(), name="resolve-with-incidents"),
+    # major incidents, under the incident's key
+    path(f"{K}/major/", MajorView.as_view(), name="major"),
+    path(f"{K}/major/children/", MajorChildrenView.as_view(), name="major-children"),
+    path(f"{K}/major/resolve/", MajorResolveView.as_view(), name="major-resolve"),
 ]

@@ -4,6 +4,8 @@
   rounds in which a CAB decides a change (votes, the outcome and the move it causes).
 - `calendar`: blackout windows, scheduling a change (with a change manager's override of a blackout), the
   calendar feeds, and the guard and observer that hold the calendar's rules for every write of a window.
+- `major`: major incidents: declaring one (the incident managers and the service's owners told at once), its
+  children, and resolving it with the children chosen, one note to all their requesters.
 - `tasks`: the tasks of a change at each site (plan, hand off, report), the rollback of a change whose
   backout plan ran, and the guard that keeps a change's go-live and close honest.
 - `problems`: problem management: a problem raised from its incidents, a known error applied to an incident
@@ -44,6 +46,17 @@ from .calendar import (
     change_schedule,
     schedule_guard,
     schedule_observer,
+)
+from .major import (
+    MAJOR_DECLARERS,
+    major_children,
+    major_children_by_keys,
+    major_declare,
+    major_link_children,
+    major_of,
+    major_parent_of,
+    major_resolve,
+    major_told,
 )
 from .problems import (
     KNOWN_ERROR_Q,
@@ -113,6 +126,15 @@ __all__ = [
     "change_schedule",
     "go_live_guard",
     "local_moment",
+    "MAJOR_DECLARERS",
+    "major_children",
+    "major_children_by_keys",
+    "major_declare",
+    "major_link_children",
+    "major_of",
+    "major_parent_of",
+    "major_resolve",
+    "major_told",
     "may_coordinate",
     "may_manage_changes",
     "owner_text",

@@ -168,3 +168,23 @@ def task_tone(state: str) -> str:
 def result_tone(result: str) -> str:
     """The badge colour of a change's implementation result."""
     return RESULT_TONES.get(result, "status")
+
+
+# --- major incidents: read from what the ticket page has already loaded (its links and timeline) -----------
+
+
+@register.simple_tag
+def major_children(links, open_only=False):
+    """A major incident's children from the page's links (`major parent_of child`), oldest first."""
+    kids = [row["other"] for row in links or () if row["direction"] == "out" and row["link"].type == "parent_of"]
+    kids.sort(key=lambda t: (t.created_at, t.pk))
+    return [t for t in kids if t.is_open] if open_only else kids
+
+
+@register.simple_tag
+def major_told(timeline):
+    """Who was told when the incident was declared major, as its timeline row recorded it."""
+    for event in timeline or ():
+        if event.kind == "major" and event.field == "declared":
+            return (event.note or "").partition("Told: ")[2].rstrip(".")
+    return ""

@@ -440,6 +440,8 @@ def on_ticket_change(change) -> None:
         return
     clocks_sync(ticket=ticket, now=change.now, changes=change.changes,
                 clocks=[] if change.reason == "created" else None)
+    if change.quiet:  # a step of a larger change that tells people once itself
+        return
     if change.reason == "assigned" or (change.reason == "updated" and "assignee" in change.changes):
         new = change.changes.get("assignee", (None, None))[1]
         if new is not None and new != change.actor:
