@@ -46,6 +46,7 @@ from .models import (
     ChangeTemplate,
     ChangeTemplateVersion,
     KnowledgeArticle,
+    MajorIncident,
 )
 
 _WORD = re.compile(r"[\w-]{4,}")
@@ -602,12 +603,13 @@ def known_error_list(*, user, text: str = "", service_id: int | None = None, cat
 
 # What the ticket page's service-management panels read about the tickets around one ticket, and how many rows
 # of each they show: the changes on its service (Recent changes), the open known errors an open incident may be an
-# instance of (the banner), and a problem's incidents (Analysis, Resolve with incidents).
-NEIGHBOUR_LIMITS = {"changes": 10, "known": 5, "instances": 500}
+# instance of (the banner), a problem's incidents (Analysis, Resolve with incidents), and the major incident an
+# incident is a child of (the Major incident panel).
+NEIGHBOUR_LIMITS = {"changes": 10, "known": 5, "instances": 500, "major": 1}
 
 
 def ticket_neighbours(*, ticket: Ticket, user, now: datetime | None = None, days: int = 14) -> dict[str, list]:
-    """The three lists above in ONE query (the ticket page's budget): each part is a condition, rows are tagged
+    """The lists above in ONE query (the ticket page's budget): each part is a condition, rows are tagged
     with their part and numbered within it (a window), and each part keeps its first rows by last update."""
     parts: dict[str, Q] = {}
     if ticket.service_id:
@@ -618,6 +620,9 @@ def ticket_neighbours(*, ticket: Ticket, user, now: datetime | None = None, days
 
         match = Q(service_id=ticket.service_id) if ticket.service_id else Q(category_id=ticket.category_id)
         parts["known"] = KNOWN_ERROR_Q & match
+    if ticket.kind == Kind.INCIDENT:  # the major incident it is a child of
+        parents = Link.objects.filter(target_id=ticket.pk, type=LinkType.PARENT_OF).values("source_id")
+        parts["major"] = Q(pk__in=MajorIncident.objects.filter(ticket_id__in=parents).values("ticket_id"))
     if ticket.kind == Kind.PROBLEM:
         parts["instances"] = Q(pk__in=Link.objects.filter(target_id=ticket.pk, type=LinkType.INSTANCE_OF)
                                .values("source_id"))

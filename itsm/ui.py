@@ -327,7 +327,7 @@ def major_panel(*, request, ticket, now):
         # its children and who was told come from the page's links and timeline (no query of their own)
         return {"major": major,
                 "can_link": major.ended_at is None and access.role_of(request.user) in itsm.MAJOR_DECLARERS}
-    parent = itsm.major_parent_of([ticket]).get(ticket.pk)
+    parent = next(iter(neighbours(request, ticket, now)["major"]), None)  # read with the page's neighbours
     return {"parent": parent} if parent is not None else None
 
 
