@@ -246,5 +246,6 @@ def test_owned_by_me_lists_the_open_tickets_i_own_whoever_works_them(cast, clien
     other = services.ticket_create(actor=cast.requester, kind=Kind.INCIDENT, title="Someone else's")
     client = client_for(cast.agent1)
     owned = client.get("/queue/", {"view": "owned"}).content.decode()
-    assert incident.key in owned and other.key not in owned
-    assert incident.key not in client.get("/queue/", {"view": "mine"}).content.decode()
+    row = 'id="row-{}"'.format
+    assert row(incident.key) in owned and row(other.key) not in owned
+    assert row(incident.key) not in client.get("/queue/", {"view": "mine"}).content.decode()
