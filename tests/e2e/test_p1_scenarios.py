@@ -20,6 +20,8 @@ from sla.models import Clock, Notification
 from tracker.choices import Kind, LinkType, Status
 from tracker.models import Contributor, Link, Ticket, TicketEvent
 
+from .swarms import invite, open_from_swarming_view, record_help
+
 
 @pytest.fixture
 def p1_policy(db):
@@ -182,25 +184,13 @@ def test_swarming_l2_and_l3_work_the_p1_together_without_a_hand_off(cast, p1_pol
     _open(liam, incident)
     liam.get_by_role("button", name="Assign to me").click()
     expect(liam.locator("#f-assignee")).to_contain_text("liam")
-    panel = liam.locator("#swarm-panel")
-    panel.get_by_text("Invite…").click()
-    panel.get_by_label("Person").fill("devon")
-    panel.get_by_label("Why").fill("Knows the 4.7 rounding change")
-    panel.get_by_role("button", name="Invite").click()
-    expect(liam.locator("#swarm-panel .contributors")).to_contain_text("devon")
+    invite(liam, who="devon", why="Knows the 4.7 rounding change")
     shot(liam, "p1-swarm-02-devon-invited")
 
     # devon finds it in his Swarming view (not handed to his team), records his help, raises and fixes the defect.
     devon = signed_in(cast.engineer)
-    devon.goto("/queue/?view=swarming")
-    devon.get_by_role("link", name=incident.key).first.click()
-    expect(devon.get_by_role("heading", name=incident.title)).to_be_visible()
-    panel = devon.locator("#swarm-panel")
-    panel.get_by_text("Record help…").click()
-    panel.get_by_label("What you did").fill("Traced it to the 4.7 rounding change")
-    panel.locator("#id_help_minutes").fill("40")
-    panel.get_by_role("button", name="Record help").click()
-    expect(devon.locator(".timeline")).to_contain_text("Traced it to the 4.7 rounding change")
+    open_from_swarming_view(devon, incident)
+    record_help(devon, what="Traced it to the 4.7 rounding change", minutes=40)
     # a non-contributing L3 engineer does not see the swarm in their view
     dana = signed_in(cast.engineer2)
     dana.goto("/queue/?view=swarming")

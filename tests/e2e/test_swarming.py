@@ -9,6 +9,8 @@ from tracker import services
 from tracker.choices import Kind
 from tracker.models import Contributor, WorkLog
 
+from .swarms import invite, open_from_swarming_view, record_help
+
 
 @pytest.fixture
 def swarm(cast):
@@ -26,26 +28,14 @@ def open_ticket(page, ticket):
 def test_an_expert_is_invited_finds_the_ticket_helps_logs_work_and_leaves(cast, swarm, signed_in, shot):
     liam = signed_in(cast.agent2)
     open_ticket(liam, swarm)
-    panel = liam.locator("#swarm-panel")
-    expect(panel).to_contain_text("App Support swarms")
-    panel.get_by_text("Invite…").click()
-    panel.get_by_label("Person").fill("devon")
-    panel.get_by_label("Why").fill("Knows the payslip batch")
-    panel.get_by_role("button", name="Invite").click()
+    expect(liam.locator("#swarm-panel")).to_contain_text("App Support swarms")
+    invite(liam, who="devon", why="Knows the payslip batch")
     expect(liam.locator(".timeline")).to_contain_text("Knows the payslip batch")
-    expect(liam.locator("#swarm-panel .contributors")).to_contain_text("devon")
     shot(liam, "swarm-invited")
 
     devon = signed_in(cast.engineer)
-    devon.goto("/queue/?view=swarming")
-    devon.get_by_role("link", name=swarm.key).first.click()
-    expect(devon.get_by_role("heading", name=swarm.title)).to_be_visible()
-    panel = devon.locator("#swarm-panel")
-    panel.get_by_text("Record help…").click()
-    panel.get_by_label("What you did").fill("Found the stuck batch job and re-ran it")
-    panel.locator("#id_help_minutes").fill("45")
-    panel.get_by_role("button", name="Record help").click()
-    expect(devon.locator(".timeline")).to_contain_text("Found the stuck batch job and re-ran it")
+    open_from_swarming_view(devon, swarm)
+    record_help(devon, what="Found the stuck batch job and re-ran it", minutes=45)
     panel = devon.locator("#swarm-panel")
     panel.get_by_text("Log work…").click()
     panel.locator("#id_work_minutes").fill("30")
