@@ -52,3 +52,19 @@ def test_work_is_logged_and_listed_and_bad_minutes_are_400s(api, cast, swarm):
     assert future.status_code == 400 and "future" in future.json()["detail"]
     assert [row["minutes"] for row in api(cast.engineer).get(url).json()] == [90]
     assert WorkLog.objects.count() == 1
+
+
+def test_a_contributor_records_help_through_the_api_and_others_are_refused(api, cast, swarm):
+    services.contributor_invite(ticket=swarm, actor=cast.agent2, user=cast.engineer)
+    url = f"/api/v1/tickets/{swarm.key}/contributors/help/"
+    missing = api(cast.engineer).post(url, {"minutes": 30}, format="json")
+    assert missing.status_code == 400 and "note" in missing.json()["fields"]
+    outsider = api(cast.engineer2).post(url, {"note": "Had a look"}, format="json")
+    assert outsider.status_code == 403 and "not contributing" in outsider.json()["detail"]
+    bad = api(cast.engineer).post(url, {"note": "Re-ran the batch", "minutes": 0}, format="json")
+    assert bad.status_code == 400 and not WorkLog.objects.exists()
+    assert not swarm.events.filter(kind="swarm", field="helped").exists()  # nothing half-written
+    done = api(cast.engineer).post(url, {"note": "Re-ran the batch", "minutes": 25}, format="json")
+    assert done.status_code == 201, done.content
+    assert done.json()["kind"] == "swarm" and done.json()["note"] == "Re-ran the batch"
+    assert WorkLog.objects.get().minutes == 25 and WorkLog.objects.get().user == cast.engineer

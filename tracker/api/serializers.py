@@ -335,6 +335,14 @@ class LeaveSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
 
+class HelpSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=4000, help_text="What you did to help (required).")
+    minutes = serializers.IntegerField(required=False, allow_null=True,
+                                       help_text="Time it took, 1 to 1440; also logged as work.")
+    worked_at = serializers.DateTimeField(required=False, allow_null=True,
+                                          help_text="When the work was done; default now. Not in the future.")
+
+
 class WorkLogSerializer(serializers.ModelSerializer):
     user = UserRefSerializer(read_only=True)
     group = GroupRefSerializer(read_only=True, allow_null=True)

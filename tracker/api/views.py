@@ -22,6 +22,7 @@ from .serializers import (
     ContributorSerializer,
     EscalateSerializer,
     EventSerializer,
+    HelpSerializer,
     InviteSerializer,
     LeaveSerializer,
     LinkSerializer,
@@ -246,6 +247,16 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             raise NotFound(f"{ticket.key} has no contributor {contributor_id}.")
         services.contributor_leave(contributor=contributor, actor=request.user, **serializer.validated_data)
         return Response(ContributorSerializer(contributor).data)
+
+    @extend_schema(request=HelpSerializer, responses={201: EventSerializer})
+    @action(detail=True, methods=["post"], url_path="contributors/help", filterset_class=None)
+    def contributor_help(self, request, key=None):
+        """Record what you did as a contributor of the ticket's swarm ("help"); with `minutes` also a work log."""
+        ticket = self.get_object()
+        serializer = HelpSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        event = services.contribution_record(ticket=ticket, actor=request.user, **serializer.validated_data)
+        return Response(EventSerializer(event).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=WorkLogSerializer, responses={200: WorkLogSerializer(many=True), 201: WorkLogSerializer})
     @action(detail=True, methods=["get", "post"], pagination_class=None, filterset_class=None)
