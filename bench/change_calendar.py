@@ -32,14 +32,15 @@ CHANGES_SQL = """
 INSERT INTO tracker_ticket (kind, number, key, title, description, status, impact, urgency, priority, requester_id,
     service_id, created_at, updated_at, version, change_type, risk, implementation_plan, backout_plan, window_start,
     window_end, decision_note, implementation_result, review_notes, resolution_note, root_cause, workaround,
-    known_error, severity, affected_version, fix_version, emergency_justification, review_cause, review_actions)
+    known_error, severity, affected_version, fix_version, emergency_justification, review_cause, review_actions,
+    cause_category)
 SELECT 'change', %(base)s + g, 'CHG-' || (%(base)s + g), 'Bench change ' || g, '',
        (ARRAY['new', 'review', 'approved', 'closed'])[1 + g %% 4], 2, 2, 3, %(requester)s,
        (%(services)s::bigint[])[1 + g %% %(n_services)s], %(created)s, %(created)s, 1, 'normal',
        (ARRAY['low', 'medium', 'high'])[1 + g %% 3], '', '',
        %(start)s + (g - 1) * %(step)s * interval '1 second',
        %(start)s + (g - 1) * %(step)s * interval '1 second' + (1 + g %% 4) * interval '1 hour',
-       '', '', '', '', '', '', false, '', '', '', '', '', ''
+       '', '', '', '', '', '', false, '', '', '', '', '', '', ''
 FROM generate_series(1, %(count)s) AS g
 """
 

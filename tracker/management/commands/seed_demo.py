@@ -100,7 +100,7 @@ class Command(BaseCommand):
     def _insert(self, rows):
         defaults = {"resolution_note": "", "version": 1, "change_type": "", "risk": "", "implementation_plan": "",
                     "backout_plan": "", "decision_note": "", "emergency_justification": "", "implementation_result": "",
-                    "review_notes": "", "review_cause": "", "review_actions": "",
+                    "review_notes": "", "review_cause": "", "review_actions": "", "cause_category": "",
                     "root_cause": "", "workaround": "", "known_error": False, "severity": "", "affected_version": "",
                     "fix_version": ""}
         if connection.vendor == "postgresql":
