@@ -1,7 +1,11 @@
 """A shared cast: one user per role, an L1 -> L2 -> L3 chain of groups, two services."""
+from io import StringIO
+
 import pytest
-from django.db import connection
-from django.test import Client
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.test import Client, override_settings
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests.factories import GroupFactory, ServiceFactory, UserFactory
@@ -16,10 +20,13 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(skip_pg)
 
 
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     """Tests create many users: a fast hasher keeps set-up cheap (production keeps PBKDF2)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = FAST_HASHERS
 
 
 @pytest.fixture
@@ -79,3 +86,30 @@ def client_for(db):
         return client
 
     return make
+
+
+@pytest.fixture(scope="module")
+def seeded_demo(request, django_db_setup, django_db_blocker):
+    """The demo seeded once for a whole test module (a seed takes seconds): inside a transaction that is rolled
+    back after the module's last test, each test running in its own savepoint on top of it (Django's
+    `setUpTestData` pattern), so what a test changes is gone for the next. The module's `DEMO_HISTORY` sets the
+    number of tickets; the value is when the seed started. Every story must play to its end: a refused move
+    would leave a half-told ticket (and, mid-step, objects whose rows were rolled back)."""
+    history = getattr(request.module, "DEMO_HISTORY", 80)
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        started = timezone.now()
+        errors = StringIO()
+        try:
+            with override_settings(PASSWORD_HASHERS=FAST_HASHERS):  # as every test's own users (below)
+                call_command("seed_demo", "--history", str(history), stdout=StringIO(), stderr=errors)
+            assert "skipped" not in errors.getvalue(), errors.getvalue()
+        except BaseException:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            raise
+    yield started
+    with django_db_blocker.unblock():
+        transaction.set_rollback(True)
+        outer.__exit__(None, None, None)

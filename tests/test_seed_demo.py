@@ -20,15 +20,13 @@ from tracker.models import AssignmentGroup, Link, Ticket, TicketEvent
 ROOT = Path(__file__).resolve().parent.parent
 
 
+DEMO_HISTORY = 80
+
+
 @pytest.fixture
-def demo(db):
-    started = timezone.now()
-    errors = StringIO()
-    call_command("seed_demo", "--history", "80", stdout=StringIO(), stderr=errors)
-    # every story plays to its end: a refused move would leave a half-told ticket (and, mid-step, objects
-    # whose rows were rolled back)
-    assert "skipped" not in errors.getvalue(), errors.getvalue()
-    return started
+def demo(seeded_demo, db):
+    """The demo of 80 tickets, seeded once for this module (see `seeded_demo`); the value is when it started."""
+    return seeded_demo
 
 
 @pytest.mark.parametrize("seed", ["42", "1"])
@@ -38,6 +36,15 @@ def test_the_full_size_demo_of_dev_py_run_plays_every_story_to_its_end(db, seed)
     errors = StringIO()
     call_command("seed_demo", "--seed", seed, stdout=StringIO(), stderr=errors)
     assert "skipped" not in errors.getvalue(), errors.getvalue()
+
+
+def test_bulk_tickets_get_unique_keys_after_the_demo_ones(db):
+    call_command("seed_demo", "--history", "10", stdout=StringIO(), stderr=StringIO())
+    demo_tickets = Ticket.objects.count()
+    call_command("seed_demo", "--tickets", "500", stdout=StringIO())
+    assert Ticket.objects.count() == demo_tickets + 500
+    keys = list(Ticket.objects.values_list("key", flat=True))
+    assert len(keys) == len(set(keys))
 
 
 def test_seed_demo_creates_a_login_per_role_and_tickets_of_every_kind_with_history(demo):
@@ -107,15 +114,6 @@ def test_the_demo_lived_30_days_starts_quiet_and_breaches_only_what_falls_due_af
     assert sla_services.clocks_sweep(now=later) >= 2  # what the worker does in its first minutes
     fresh = OutboxMessage.objects.filter(sent_at__isnull=True)
     assert fresh.exists() and not fresh.filter(created_at__lt=later).exists()
-
-
-def test_bulk_tickets_get_unique_keys_after_the_demo_ones(db):
-    call_command("seed_demo", "--history", "10", stdout=StringIO(), stderr=StringIO())
-    demo_tickets = Ticket.objects.count()
-    call_command("seed_demo", "--tickets", "500", stdout=StringIO())
-    assert Ticket.objects.count() == demo_tickets + 500
-    keys = list(Ticket.objects.values_list("key", flat=True))
-    assert len(keys) == len(set(keys))
 
 
 DEMO_MODULES = {  # module -> apps it must not import (imports point itsm, devflow -> sla -> tracker)

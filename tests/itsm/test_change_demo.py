@@ -1,10 +1,8 @@
 """The demo shows change enablement with believable data: CABs, templates (one retired, one in a second
 version), and changes in every approval state, decided by votes in rounds."""
 
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.db.models import F
 
 from itsm.choices import RoundStatus, Vote
@@ -12,12 +10,12 @@ from itsm.models import Approval, ApprovalRound, Cab, ChangeTemplate, StandardCh
 from tracker.choices import Status
 from tracker.models import Ticket
 
+DEMO_HISTORY = 60
+
 
 @pytest.fixture
-def demo(db):
-    errors = StringIO()
-    call_command("seed_demo", "--history", "60", stdout=StringIO(), stderr=errors)
-    assert "skipped" not in errors.getvalue(), errors.getvalue()
+def demo(seeded_demo, db):
+    """The demo, seeded once for this module (see `seeded_demo`)."""
 
 
 def test_the_demo_has_the_boards_and_templates_carl_set_up(demo):
