@@ -367,6 +367,12 @@ class Contributor(models.Model):
     def __str__(self):
         return f"{self.ticket_id} + {self.user_id or f'group {self.group_id}'}"
 
+    @property
+    def name(self) -> str:
+        """Who contributes, as people read it: the person's name, or the group's."""
+        return self.user.display_name if self.user_id else self.group.name
+
+
 
 class WorkLog(models.Model):
     """Time someone spent on a ticket: support load against a team's reserved share, a swarm's help."""

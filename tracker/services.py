@@ -981,15 +981,11 @@ def _require_may_invite(actor, ticket: Ticket) -> None:
                            f"to {ticket.key}.")
 
 
-def _contributor_name(contributor: Contributor) -> str:
-    return contributor.user.display_name if contributor.user_id else contributor.group.name
-
-
 def _swarm_event(ticket: Ticket, actor, contributor: Contributor, step: str, note: str, now: datetime
                  ) -> TicketEvent:
     """One SWARM row (`field`: invited | helped | left; `new`: who) and the hook that tells the followers."""
     event = event_record(ticket=ticket, actor=actor, kind=EventKind.SWARM, now=now, field=step,
-                         new=_contributor_name(contributor), note=note, internal=True)
+                         new=contributor.name, note=note, internal=True)
     Ticket.objects.filter(pk=ticket.pk).update(updated_at=now)
     ticket.updated_at = now
     hooks.ticket_changed(hooks.TicketChange(ticket, actor, now, "swarm",
@@ -1055,11 +1051,11 @@ def contributor_leave(*, contributor: Contributor, actor, note: str = "", now: d
     now = now or timezone.now()
     ticket = contributor.ticket
     if not may_leave(actor, contributor):
-        raise AccessDenied(f"Only {_contributor_name(contributor)}, whoever invited them, or the ticket's team "
+        raise AccessDenied(f"Only {contributor.name}, whoever invited them, or the ticket's team "
                            "may end this contribution.")
     with transaction.atomic():
         if not Contributor.objects.filter(pk=contributor.pk, left_at__isnull=True).update(left_at=now):
-            raise Conflict(f"{_contributor_name(contributor)} has already left {ticket.key}.")
+            raise Conflict(f"{contributor.name} has already left {ticket.key}.")
         contributor.left_at = now
         _swarm_event(ticket, actor, contributor, "left", (note or "").strip(), now)
     return contributor

@@ -981,8 +981,7 @@ def ticket_invite(request, key):
                                                   group=data["group"], note=data["note"])
     except DomainError as exc:
         return _panel_refused(request, ticket, "invite-form", form, exc, "invite_form")
-    who = contributor.user.display_name if contributor.user_id else contributor.group.name
-    return _workspace(request, ticket, notice=f"{who} now contributes to {ticket.key}.")
+    return _workspace(request, ticket, notice=f"{contributor.name} now contributes to {ticket.key}.")
 
 
 @staff_only
@@ -995,8 +994,7 @@ def ticket_leave(request, key, contributor_id):
         services.contributor_leave(contributor=contributor, actor=request.user, note=request.POST.get("note", ""))
     except DomainError as exc:
         return _workspace(request, ticket, error=exc)
-    who = contributor.user.display_name if contributor.user_id else contributor.group.name
-    return _workspace(request, ticket, notice=f"{who} left the swarm on {ticket.key}.")
+    return _workspace(request, ticket, notice=f"{contributor.name} left the swarm on {ticket.key}.")
 
 
 @staff_only

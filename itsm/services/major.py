@@ -15,13 +15,14 @@ from django.utils import timezone
 from sla.choices import NotificationKind
 from sla.services import notification_send
 from tracker import access
-from tracker.choices import EventKind, Kind, LinkType, Priority, Role, Status
+from tracker.choices import EventKind, Kind, LinkType, Priority, Role
 from tracker.errors import AccessDenied, Conflict, TransitionRefused, ValidationFailed
 from tracker.models import Link, Ticket, User
-from tracker.services import event_record, ticket_comment, ticket_link, ticket_transition
+from tracker.services import event_record, ticket_link
 from tracker.workflows import AGENTS
 
 from ..models import MajorIncident
+from .incidents import resolve_with_note
 
 # Who may declare a major incident, link its children and resolve it: the desk and engineers (AGENTS, which
 # takes in the incident manager, managers and admins).
@@ -154,15 +155,6 @@ def major_children(major_ticket: Ticket) -> list[Ticket]:
                 .select_related("requester", "assignee", "group").order_by("created_at", "id"))
 
 
-def _resolve(ticket: Ticket, *, actor, note: str, now: datetime, quiet: bool) -> None:
-    """Move an open incident on to resolved through its workflow (start it, resume it), with `note`."""
-    if ticket.status in (Status.NEW, Status.PENDING):
-        ticket_transition(ticket=ticket, to=Status.IN_PROGRESS, actor=actor, now=now, quiet=True,
-                          note="resolving with its major incident")
-    ticket_transition(ticket=ticket, to=Status.RESOLVED, actor=actor, now=now, values={"resolution_note": note},
-                      quiet=quiet)
-
-
 def major_resolve(*, major_ticket: Ticket, actor, note: str, children: list[Ticket] | None = None,
                   now: datetime | None = None) -> list[Ticket]:
     """Resolve the major incident and exactly the chosen open children with one note, all in one transaction:
@@ -188,11 +180,11 @@ def major_resolve(*, major_ticket: Ticket, actor, note: str, children: list[Tick
                                f"{'it' if len(done) == 1 else 'them'}.", fields={"children": done})
     chosen = [own[c.pk] for c in chosen]
     with transaction.atomic():
+        because = f"resolved with the major incident {major_ticket.key}"
         if major_ticket.is_open:
-            _resolve(major_ticket, actor=actor, note=note, now=now, quiet=False)
+            resolve_with_note(major_ticket, actor=actor, note=note, because="resolving the major incident", now=now)
         for child in chosen:
-            ticket_comment(ticket=child, actor=actor, body=note, now=now, quiet=True)
-            _resolve(child, actor=actor, note=note, now=now, quiet=False)
+            resolve_with_note(child, actor=actor, note=note, because=because, now=now, reply=note)
         MajorIncident.objects.filter(pk=major.pk).update(ended_at=now)
         major.ended_at = now
         keys = ", ".join(c.key for c in chosen)

@@ -15,6 +15,8 @@ from tracker.choices import OPEN_STATUSES, Kind, Level, LinkType, Status
 from tracker.errors import Conflict, TransitionRefused, ValidationFailed
 from tracker.models import Comment, Link, Ticket
 
+from .incidents import resolve_with_note
+
 
 def is_known_error(problem: Ticket) -> bool:
     """A problem whose cause and workaround are recorded and that still needs work: the known-error database."""
@@ -140,13 +142,8 @@ def problem_resolve(*, problem: Ticket, actor, note: str, incidents: Iterable[Ti
                                values={"resolution_note": note}, now=now)
         done = []
         for incident in (linked[i.pk] for i in chosen):
-            core.ticket_comment(ticket=incident, actor=actor, now=now,
-                                body=f"Resolved with {problem.key} ({problem.title}):\n\n{note}")
-            if incident.status in (Status.NEW, Status.PENDING):
-                core.ticket_transition(ticket=incident, to=Status.IN_PROGRESS, actor=actor, now=now,
-                                       note=f"resolved with {problem.key}")
-            core.ticket_transition(ticket=incident, to=Status.RESOLVED, actor=actor, now=now,
-                                   values={"resolution_note": note}, note=f"resolved with {problem.key}")
+            resolve_with_note(incident, actor=actor, note=note, because=f"resolved with {problem.key}", now=now,
+                              reply=f"Resolved with {problem.key} ({problem.title}):\n\n{note}")
             done.append(incident)
     return done
 

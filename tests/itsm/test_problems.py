@@ -4,6 +4,7 @@ import pytest
 
 from devflow import services as dev
 from itsm import selectors, services
+from sla.models import Notification
 from tracker import services as core
 from tracker.choices import Kind, LinkType, Status
 from tracker.errors import AccessDenied, Conflict, MissingField, TransitionRefused, ValidationFailed
@@ -119,6 +120,7 @@ def test_resolving_a_problem_resolves_exactly_the_chosen_incidents(cast):
     left = incident(cast, "Blank payslip (third)")
     problem = known_error(cast, chosen, also, left)
 
+    before = set(Notification.objects.values_list("pk", flat=True))
     done = services.problem_resolve(problem=problem, actor=cast.agent2, note="Font cache enlarged; fixed.",
                                     incidents=[chosen, also])
 
@@ -128,6 +130,9 @@ def test_resolving_a_problem_resolves_exactly_the_chosen_incidents(cast):
         assert ticket.status == Status.RESOLVED and ticket.resolution_note == "Font cache enlarged; fixed."
         replies = Comment.objects.filter(ticket=ticket, internal=False, author=cast.agent2)
         assert replies.count() == 1 and problem.key in replies.get().body
+        # one note to the requester: the resolution, which carries it (the reply itself is not a second mail)
+        told = Notification.objects.filter(recipient=ticket.requester, ticket=ticket).exclude(pk__in=before)
+        assert told.count() == 1 and "Font cache enlarged" in told.get().body
     left.refresh_from_db()
     problem.refresh_from_db()
     assert left.status == Status.NEW and not Comment.objects.filter(ticket=left).exists()
