@@ -1,5 +1,5 @@
-"""The admin site for service management. Knowledge articles are edited here; CABs, templates and approval
-rounds are only read here: they change through the app's pages and API (`itsm.services`), which keep their
+"""The admin site for service management. Knowledge articles, CABs, templates and approval rounds are only
+read here: they change through the app's pages and API (`itsm.services`), which keep their
 rules (staff approvers, one board per scope, a new template version on each edit) and the changes' history."""
 
 from django.contrib import admin
@@ -18,10 +18,11 @@ from .models import (
 )
 
 
+# Articles are written, reviewed and published on /kb/ (each edit a kept version, publishing after review).
 @admin.register(KnowledgeArticle)
-class KnowledgeArticleAdmin(admin.ModelAdmin):
-    list_display = ("title", "service", "faq", "published", "updated_at")
-    list_filter = ("published", "faq", "service")
+class KnowledgeArticleAdmin(ReadOnlyAdmin):
+    list_display = ("title", "state", "audience", "faq", "version", "updated_at")
+    list_filter = ("state", "audience", "faq", "services")
     search_fields = ("title", "body")
 
 

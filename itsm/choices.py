@@ -70,3 +70,88 @@ class Repeat(models.TextChoices):
     MONTHLY = "monthly", _("Every month on the same day")
     MONTHLY_LAST_WORKDAY = "monthly_last_workday", _("Every month on the last working day")
     YEARLY = "yearly", _("Every year")
+
+
+# --- the request catalogue --------------------------------------------------------------------------------
+
+class FieldType(models.TextChoices):
+    """The kinds of question a catalogue item's form asks; each is validated on the server."""
+
+    TEXT = "text", _("Text")
+    LONG_TEXT = "long_text", _("Long text")
+    CHOICE = "choice", _("Choice")
+    USER = "user", _("Person")
+    DATE = "date", _("Date")
+    NUMBER = "number", _("Number")
+    YES_NO = "yes_no", _("Yes / no")
+
+
+class CatalogAudience(models.TextChoices):
+    EVERYONE = "everyone", _("Everyone (portal and desk)")
+    STAFF = "staff", _("Staff only")
+
+
+class ApprovalMode(models.TextChoices):
+    NONE = "none", _("No approval")
+    MANAGER = "manager", _("The requester's manager")
+    NAMED = "named", _("A named approver")
+
+
+class ApprovalState(models.TextChoices):
+    NOT_NEEDED = "not_needed", _("No approval needed")
+    PENDING = "pending", _("Waiting for approval")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Not approved")
+
+
+class AutomationState(models.TextChoices):
+    """Where an automatable item's fulfilment handler is; `none`: the item is fulfilled by hand."""
+
+    NONE = "none", _("Fulfilled by hand")
+    WAITING = "waiting", _("Waits for the approval")
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+# --- knowledge management ---------------------------------------------------------------------------------
+
+class ArticleState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    REVIEW = "review", _("In review")
+    PUBLISHED = "published", _("Published")
+    RETIRED = "retired", _("Retired")
+
+
+class ArticleAudience(models.TextChoices):
+    PUBLIC = "public", _("Public: the portal, without signing in")
+    INTERNAL = "internal", _("Internal: staff only")
+
+
+class ArticleUseKind(models.TextChoices):
+    """How an article met a ticket."""
+
+    LINKED = "linked", _("Linked as the answer")
+    REPLIED = "replied", _("Sent as a reply")
+    DRAFTED = "drafted", _("Drafted from the ticket")
+
+
+# --- services and the operations gate ---------------------------------------------------------------------
+
+class GateItemCode(models.TextChoices):
+    """The deliverables of a service's operations gate (a gate may add its own, as `other`)."""
+
+    KNOWLEDGE = "knowledge", _("Knowledge articles for the desk")
+    SUPPORT_GROUPS = "support_groups", _("Support groups assigned")
+    SLA = "sla", _("SLA policy set")
+    MONITORING = "monitoring", _("Monitoring in place")
+    UAT = "uat", _("User acceptance test done")
+    RELEASE_NOTES = "release_notes", _("Release notes published")
+    CONTACTS = "contacts", _("Contacts and escalation paths")
+    OTHER = "other", _("Other")
+
+
+class GateItemState(models.TextChoices):
+    OPEN = "open", _("Open")
+    SIGNED_OFF = "signed_off", _("Signed off")

@@ -24,7 +24,7 @@ from tracker.errors import DomainError
 from tracker.models import Service, Ticket, User
 
 from . import services as itsm
-from .choices import CabRule, Repeat, RollbackOutcome, RoundStatus, TaskState, Vote
+from .choices import ArticleState, CabRule, Repeat, RollbackOutcome, RoundStatus, TaskState, Vote
 from .models import ApprovalRound, Blackout, Cab, ChangeTask, ChangeTemplate, KnowledgeArticle
 from .selectors import blackouts_hit, calendar, change_collisions
 from .services import blackout_create, change_schedule
@@ -76,10 +76,11 @@ def seed(ctx: DemoContext) -> None:
     ctx.at_end(lambda: seed_problems(ctx))
     by_name = {s.name: s for s in Service.objects.all()}
     for title, service, body in ARTICLES:
-        KnowledgeArticle.objects.update_or_create(
+        article, _ = KnowledgeArticle.objects.update_or_create(
             title=title,
-            defaults={"body": body, "service": by_name.get(service), "faq": True, "published": True},
+            defaults={"body": body, "faq": True, "state": ArticleState.PUBLISHED, "published_at": ctx.now},
         )
+        article.services.set([by_name[service]] if service in by_name else [])
     seed_change_setup(ctx)
     ctx.lives[Kind.CHANGE] = change_life
     for at, life in recent_changes(ctx):

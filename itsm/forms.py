@@ -5,7 +5,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from tracker.choices import Kind, Level, Risk
+from tracker.choices import Kind, Level, Risk, ServiceLifecycle
 from tracker.forms import humanize_blanks, staff_users
 from tracker.models import AssignmentGroup, Service, Ticket
 from tracker.workflows import REQUESTER_KINDS
@@ -31,7 +31,8 @@ class PortalTicketForm(forms.Form):
         help_text="What happened, since when, what you already tried.",
     )
     service = forms.ModelChoiceField(
-        queryset=Service.objects.filter(active=True), required=False, label="Which service?"
+        queryset=Service.objects.filter(lifecycle=ServiceLifecycle.OPERATIONAL), required=False,
+        label="Which service?"
     )
     impact = forms.TypedChoiceField(
         choices=Level.choices,
@@ -54,7 +55,8 @@ class PortalTicketForm(forms.Form):
 
 class CabForm(forms.Form):
     name = forms.CharField(max_length=120, widget=forms.TextInput(attrs={"size": 40, "autocomplete": "off"}))
-    service = forms.ModelChoiceField(queryset=Service.objects.filter(active=True), required=False,
+    service = forms.ModelChoiceField(queryset=Service.objects.exclude(lifecycle=ServiceLifecycle.RETIRED),
+                                     required=False,
                                      empty_label="Every service without a CAB of its own",
                                      help_text="A CAB for one service decides its changes; a global one the rest.")
     emergency = forms.BooleanField(required=False, label="Emergency CAB (decides emergency changes)")
@@ -75,7 +77,8 @@ class CabForm(forms.Form):
 class TemplateForm(forms.Form):
     title = forms.CharField(max_length=200, widget=forms.TextInput(attrs={"size": 60, "autocomplete": "off"}),
                             help_text="Also the title of the changes made from it (editable when raising one).")
-    service = forms.ModelChoiceField(queryset=Service.objects.filter(active=True), required=False,
+    service = forms.ModelChoiceField(queryset=Service.objects.exclude(lifecycle=ServiceLifecycle.RETIRED),
+                                     required=False,
                                      empty_label="No service")
     risk = forms.ChoiceField(choices=Risk.choices, initial=Risk.LOW, label="Risk level")
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="Markdown.")

@@ -1,4 +1,6 @@
-"""Service-management records beyond the ticket itself: the knowledge base the portal searches, change
+"""Service-management records beyond the ticket itself: knowledge articles with their versions, uses and
+deflections; the request catalogue (items, their forms and task templates, the requests ordered from them and
+their fulfilment tasks); services' operations gates; change
 enablement (CABs and their approval rounds, standard-change templates), the tasks of a change at each site,
 the rollbacks of changes whose backout plan ran, and the change calendar's blackout windows, their recorded
 overrides and the personal calendar feeds."""
@@ -8,6 +10,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from dateutil import rrule
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import F, Q
 
@@ -15,31 +18,292 @@ from tracker.choices import Risk
 from tracker.models import AssignmentGroup, Service, Ticket
 from tracker.timezones import zone_named
 
-from .choices import OPEN_TASK_STATES, CabRule, Repeat, RollbackOutcome, RoundStatus, TaskState, Vote
+from .choices import (
+    OPEN_TASK_STATES,
+    ApprovalMode,
+    ApprovalState,
+    ArticleAudience,
+    ArticleState,
+    ArticleUseKind,
+    AutomationState,
+    CabRule,
+    CatalogAudience,
+    FieldType,
+    GateItemCode,
+    GateItemState,
+    Repeat,
+    RollbackOutcome,
+    RoundStatus,
+    TaskState,
+    Vote,
+)
 
 
 class KnowledgeArticle(models.Model):
-    """A knowledge-base article or FAQ entry; admins edit it, requesters find it in the portal."""
+    """A knowledge article: written and reviewed in the app, each saved version kept; public articles answer
+    the portal (without signing in), internal ones the desk."""
 
     title = models.CharField(max_length=200)
     body = models.TextField(help_text="Markdown; rendered sanitised.")
-    service = models.ForeignKey(
-        Service, null=True, blank=True, on_delete=models.SET_NULL, related_name="articles"
-    )
-    faq = models.BooleanField(default=True, help_text="Listed on the portal's FAQ page.")
-    published = models.BooleanField(default=True)
+    state = models.CharField(max_length=12, choices=ArticleState.choices, default=ArticleState.DRAFT)
+    audience = models.CharField(max_length=12, choices=ArticleAudience.choices, default=ArticleAudience.PUBLIC)
+    services = models.ManyToManyField(Service, blank=True, related_name="articles")
+    faq = models.BooleanField(default=False, help_text="Listed among the portal's frequent questions.")
+    version = models.PositiveIntegerField(default=1, help_text="The current version's number (optimistic lock).")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+")
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+", help_text="Who sent the current text for review.")
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+", help_text="Who reviewed and published the current text.")
+    published_at = models.DateTimeField(null=True, blank=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+    source_ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                      help_text="The resolved ticket it was drafted from.")
+    views = models.PositiveIntegerField(default=0, help_text="Times it was opened.")
+    # PostgreSQL: the weighted title and body, kept by the domain functions and read through a GIN index
+    # (itsm_article_search, made by migration on PostgreSQL only); empty on SQLite, which ranks in Python.
+    search_vector = SearchVectorField(null=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["title"]
         indexes = [
-            # Portal FAQ page and search: published articles, newest edits first.
-            models.Index(fields=["published", "-updated_at"], name="itsm_article_published"),
+            # The portal and the desk: published articles of an audience, newest edits first.
+            models.Index(fields=["state", "audience", "-updated_at"], name="itsm_article_state"),
         ]
 
     def __str__(self):
         return self.title
+
+
+class ArticleVersion(models.Model):
+    """One saved text of an article, kept for its history and diffs."""
+
+    article = models.ForeignKey(KnowledgeArticle, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    body = models.TextField()
+    audience = models.CharField(max_length=12, choices=ArticleAudience.choices)
+    note = models.CharField(max_length=200, blank=True, help_text="What changed in this version.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["article", "number"]
+        constraints = [models.UniqueConstraint(fields=["article", "number"], name="itsm_articleversion_number")]
+
+    def __str__(self):
+        return f"{self.article_id} v{self.number}"
+
+
+class ArticleUse(models.Model):
+    """An article met a ticket: linked as its answer, sent as a reply, or drafted from it."""
+
+    article = models.ForeignKey(KnowledgeArticle, on_delete=models.CASCADE, related_name="uses")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="article_uses")
+    how = models.CharField(max_length=12, choices=ArticleUseKind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["article", "ticket", "how"], name="itsm_articleuse_once")]
+
+    def __str__(self):
+        return f"{self.article_id} {self.how} {self.ticket_id}"
+
+
+class Deflection(models.Model):
+    """"This solved it": someone about to raise a ticket found the answer in an article, and raised none."""
+
+    article = models.ForeignKey(KnowledgeArticle, on_delete=models.CASCADE, related_name="deflections")
+    service = models.ForeignKey(Service, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+", help_text="Empty: someone who had not signed in.")
+    query = models.CharField(max_length=200, blank=True, help_text="What they had typed.")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["created_at"], name="itsm_deflection_created")]
+
+    def __str__(self):
+        return f"deflected by {self.article_id} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+# --- the request catalogue ------------------------------------------------------------------------------
+
+class CatalogItem(models.Model):
+    """A standard request people order: its form, its approval, who fulfils it, and how (by hand, or by a
+    fulfilment handler run by the workers)."""
+
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="catalog_items")
+    name = models.CharField(max_length=120)
+    summary = models.CharField(max_length=200, blank=True, help_text="One line on the catalogue's card.")
+    description = models.TextField(blank=True, help_text="Markdown; rendered sanitised.")
+    icon = models.CharField(max_length=32, default="package", help_text="An icon of the design system.")
+    audience = models.CharField(max_length=12, choices=CatalogAudience.choices, default=CatalogAudience.EVERYONE)
+    fulfilment_group = models.ForeignKey(AssignmentGroup, null=True, blank=True, on_delete=models.SET_NULL,
+                                         related_name="catalog_items", help_text="Empty: the service's usual team.")
+    sla_policy = models.ForeignKey("sla.Policy", null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="catalog_items",
+                                   help_text="Empty: the policy whose conditions match the request.")
+    approval = models.CharField(max_length=12, choices=ApprovalMode.choices, default=ApprovalMode.NONE)
+    approver = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+", help_text="The named approver (with a named approval).")
+    handler = models.CharField(max_length=40, blank=True,
+                               help_text="The fulfilment handler the workers run; empty: fulfilled by hand.")
+    handler_config = models.JSONField(default=dict, blank=True)
+    active = models.BooleanField(default=True)
+    order = models.PositiveSmallIntegerField(default=100)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["order", "name"]
+        constraints = [models.UniqueConstraint(fields=["service", "name"], name="itsm_catalogitem_name")]
+
+    def __str__(self):
+        return self.name
+
+
+class CatalogField(models.Model):
+    """One question of an item's form; the answers are validated on the server against it."""
+
+    item = models.ForeignKey(CatalogItem, on_delete=models.CASCADE, related_name="fields")
+    name = models.SlugField(max_length=40, help_text="The answer's key (API and stored answers).")
+    label = models.CharField(max_length=120)
+    type = models.CharField(max_length=12, choices=FieldType.choices, default=FieldType.TEXT)
+    required = models.BooleanField(default=False)
+    help_text = models.CharField(max_length=200, blank=True)
+    choices = models.JSONField(default=list, blank=True, help_text="The options of a choice.")
+    min_value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    max_value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    max_length = models.PositiveIntegerField(null=True, blank=True)
+    pattern = models.CharField(max_length=200, blank=True, help_text="A regular expression a text must match.")
+    pattern_message = models.CharField(max_length=200, blank=True, help_text="Said when the pattern fails.")
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["item", "order", "id"]
+        constraints = [models.UniqueConstraint(fields=["item", "name"], name="itsm_catalogfield_name")]
+
+    def __str__(self):
+        return f"{self.item_id}.{self.name}"
+
+
+class CatalogTaskTemplate(models.Model):
+    """A fulfilment task every approved request of the item gets."""
+
+    item = models.ForeignKey(CatalogItem, on_delete=models.CASCADE, related_name="task_templates")
+    title = models.CharField(max_length=200)
+    group = models.ForeignKey(AssignmentGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["item", "order", "id"]
+
+    def __str__(self):
+        return self.title
+
+
+class CatalogRequest(models.Model):
+    """A service request ordered from the catalogue: the item, the form's answers, its approval and its
+    automated fulfilment."""
+
+    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="catalog_request")
+    item = models.ForeignKey(CatalogItem, on_delete=models.PROTECT, related_name="requests")
+    answers = models.JSONField(default=dict, blank=True, help_text="The validated answers, by field name.")
+    approval = models.CharField(max_length=12, choices=ApprovalState.choices, default=ApprovalState.NOT_NEEDED)
+    approver = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="catalog_approvals")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+    automation = models.CharField(max_length=12, choices=AutomationState.choices, default=AutomationState.NONE)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    result = models.TextField(blank=True, help_text="What the fulfilment handler did, or why it failed.")
+    automated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            # An approver's list of requests waiting for them.
+            models.Index(fields=["approver", "approval"], name="itsm_catalogrequest_approver"),
+        ]
+
+    def __str__(self):
+        return f"{self.ticket_id} {self.item_id}"
+
+
+class FulfilmentTask(models.Model):
+    """One piece of a request's fulfilment for a team (made from the item's task templates when approved)."""
+
+    request = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="fulfilment_tasks")
+    number = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=200)
+    group = models.ForeignKey(AssignmentGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="fulfilment_tasks")
+    state = models.CharField(max_length=12, choices=TaskState.choices, default=TaskState.PLANNED)
+    note = models.TextField(blank=True)
+    done_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+")
+    done_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["request", "number"]
+        constraints = [models.UniqueConstraint(fields=["request", "number"], name="itsm_fulfilmenttask_number")]
+        indexes = [models.Index(fields=["assignee", "state"], name="itsm_fulfilmenttask_mine")]
+
+    def __str__(self):
+        return f"{self.request_id} task {self.number}"
+
+
+# --- services and their operations gate ------------------------------------------------------------------
+
+class OperationsGate(models.Model):
+    """A service's way to operational: the transition checklist, each item signed off by its appointed
+    approver, then the service manager's acceptance."""
+
+    service = models.OneToOneField(Service, on_delete=models.CASCADE, related_name="gate")
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    opened_at = models.DateTimeField()
+    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    acceptance_note = models.TextField(blank=True)
+
+    def __str__(self):
+        return f"gate of {self.service_id}"
+
+
+class GateItem(models.Model):
+    gate = models.ForeignKey(OperationsGate, on_delete=models.CASCADE, related_name="items")
+    code = models.CharField(max_length=16, choices=GateItemCode.choices)
+    label = models.CharField(max_length=200)
+    approver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="gate_items",
+                                 help_text="Appointed to sign this item off.")
+    state = models.CharField(max_length=12, choices=GateItemState.choices, default=GateItemState.OPEN)
+    evidence = models.TextField(blank=True, help_text="What the approver checked.")
+    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+    signed_at = models.DateTimeField(null=True, blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["gate", "order", "id"]
+        constraints = [models.UniqueConstraint(fields=["gate", "label"], name="itsm_gateitem_label")]
+        indexes = [models.Index(fields=["approver", "state"], name="itsm_gateitem_mine")]
+
+    def __str__(self):
+        return self.label
 
 
 # --- change enablement: CABs, their approval rounds, standard-change templates --------------------------

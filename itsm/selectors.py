@@ -33,7 +33,7 @@ from tracker.choices import EventKind, ImplementationResult, Kind, LinkType, Sta
 from tracker.forms import staff_users
 from tracker.models import AssignmentGroup, Link, Ticket, TicketEvent
 
-from .choices import OPEN_TASK_STATES, ChangeOutcome, RoundStatus, TaskState, Vote
+from .choices import OPEN_TASK_STATES, ArticleAudience, ArticleState, ChangeOutcome, RoundStatus, TaskState, Vote
 from .models import (
     Approval,
     ApprovalRound,
@@ -92,7 +92,8 @@ def raised_by_requester(user) -> Q:
 
 
 def article_search(*, text: str = "", limit: int = 30) -> list[KnowledgeArticle]:
-    qs = KnowledgeArticle.objects.filter(published=True).select_related("service")
+    qs = KnowledgeArticle.objects.filter(state=ArticleState.PUBLISHED, audience=ArticleAudience.PUBLIC
+                                         ).prefetch_related("services")
     text = (text or "").strip()
     if text:
         cond = Q(title__icontains=text) | Q(body__icontains=text)

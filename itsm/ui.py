@@ -77,7 +77,7 @@ def schedule_row(event) -> str:
 def article_hits(*, user, text, limit):
     """Published knowledge articles for the global search box: a title match ranks above a body match."""
     return [ext.SearchHit(kind="Article", title=a.title, url=reverse("itsm:kb-article", args=[a.pk]),
-                          detail=a.service.name if a.service else "Knowledge base",
+                          detail=", ".join(s.name for s in a.services.all()) or "Knowledge base",
                           score=55 if text.lower() in a.title.lower() else 35, icon="book-open")
             for a in selectors.article_search(text=text, limit=limit)]
 

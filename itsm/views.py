@@ -46,7 +46,7 @@ from tracker.views import (
 from . import health, ui
 from . import selectors as q
 from . import services as itsm
-from .choices import CabRule, ChangeOutcome, Repeat, TaskState
+from .choices import ArticleAudience, ArticleState, CabRule, ChangeOutcome, Repeat, TaskState
 from .forms import (
     COMMON_ZONES,
     AnalysisForm,
@@ -163,7 +163,8 @@ def kb(request):
 
 @login_not_required
 def kb_article(request, pk):
-    article = get_object_or_404(KnowledgeArticle.objects.select_related("service"), pk=pk, published=True)
+    article = get_object_or_404(KnowledgeArticle.objects.prefetch_related("services"), pk=pk,
+                                state=ArticleState.PUBLISHED, audience=ArticleAudience.PUBLIC)
     return render(request, "itsm/kb_article.html", {"nav": "kb", "article": article})
 
 

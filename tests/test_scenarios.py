@@ -208,7 +208,7 @@ def test_a_breach_while_nobody_watches_is_escalated_and_the_manager_told_once(ca
 
 def test_an_end_user_finds_the_answer_in_the_knowledge_base_and_raises_nothing(cast, client):
     KnowledgeArticle.objects.create(title="Reset your VPN token", body="Open the VPN app and choose *Reset*.",
-                                    published=True)
+                                    state="published")
     found = itsm_selectors.article_search(text="vpn token")
     assert [a.title for a in found] == ["Reset your VPN token"]
     client.force_login(cast.requester)

@@ -55,7 +55,9 @@ class ReadOnlyInline(admin.TabularInline):
 class UserAdmin(BaseUserAdmin):
     list_display = ("username", "email", "first_name", "last_name", "role", "organisation", "site", "is_active")
     list_filter = ("role", "organisation", "is_active", "is_superuser")
-    fieldsets = BaseUserAdmin.fieldsets + (("Crossline", {"fields": ("role", "organisation", "site", "time_zone")}),)
+    fieldsets = BaseUserAdmin.fieldsets + (
+        ("Crossline", {"fields": ("role", "organisation", "site", "time_zone", "manager")}),)
+    autocomplete_fields = ("manager",)
     add_fieldsets = BaseUserAdmin.add_fieldsets + (("Crossline", {"fields": ("role", "organisation", "site")}),)
 
 
@@ -66,10 +68,10 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 @admin.register(Service)
 class ServiceAdmin(admin.ModelAdmin):
-    list_display = ("name", "active", "intake_group")
-    list_filter = ("active", "intake_group")
+    list_display = ("name", "lifecycle", "service_manager", "intake_group")
+    list_filter = ("lifecycle", "intake_group")
     search_fields = ("name", "description")
-    autocomplete_fields = ("intake_group",)
+    autocomplete_fields = ("intake_group", "project_group", "service_manager")
     filter_horizontal = ("owners",)
 
 

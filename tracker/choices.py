@@ -100,6 +100,17 @@ class Ownership(models.TextChoices):
     HAND_OVER = "hand_over", _("Hand over: ownership moves with the ticket")
 
 
+class ServiceLifecycle(models.TextChoices):
+    """Where a service is in its life. It becomes operational only through its operations gate; until then
+    its tickets are accepted but flagged to the desk, and the portal does not offer it. A retired service
+    takes no new tickets."""
+
+    PLANNED = "planned", _("Planned")
+    IN_TRANSITION = "in_transition", _("In transition")
+    OPERATIONAL = "operational", _("Operational")
+    RETIRED = "retired", _("Retired")
+
+
 class CauseCategory(models.TextChoices):
     """Where a problem's root cause lies (root cause analysis)."""
 

@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import extensions
-from .choices import Kind, Level, LinkType, Role, Status
+from .choices import Kind, Level, LinkType, Role, ServiceLifecycle, Status
 from .filtersets import ListedChoices
 from .models import AssignmentGroup, Category, Service, Ticket
 from .workflows import APP_MADE_CHOICES, KIND_FIELDS, creatable_fields
@@ -150,7 +150,8 @@ class TicketCreateForm(forms.Form):
     )
     impact = forms.TypedChoiceField(choices=Level.choices, coerce=int, initial=Level.MEDIUM)
     urgency = forms.TypedChoiceField(choices=Level.choices, coerce=int, initial=Level.MEDIUM)
-    service = forms.ModelChoiceField(queryset=Service.objects.filter(active=True), required=False,
+    service = forms.ModelChoiceField(queryset=Service.objects.exclude(lifecycle=ServiceLifecycle.RETIRED),
+                                     required=False,
                                      empty_label="No service")
     category = forms.ModelChoiceField(queryset=Category.objects.all(), required=False, empty_label="No category")
     group = forms.ModelChoiceField(

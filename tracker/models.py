@@ -24,6 +24,7 @@ from .choices import (
     Priority,
     Risk,
     Role,
+    ServiceLifecycle,
     Severity,
     Status,
     Tier,
@@ -46,6 +47,9 @@ class User(AbstractUser):
     queue_columns = models.JSONField(
         default=list, blank=True, help_text="The queue's columns this person chose, in order; empty: the defaults.")
     queue_split = models.BooleanField(default=False, help_text="Show the queue as a list with a ticket preview.")
+    manager = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports",
+        help_text="Line manager: approves the catalogue requests that need the requester's manager.")
     queue_pins = models.JSONField(
         null=True, blank=True, help_text="Views shown with their counts in the top bar (\"mine\", \"saved-12\"); "
         "empty: My open and the views this person or their teams saved.")
@@ -65,7 +69,17 @@ class User(AbstractUser):
 class Service(models.Model):
     name = models.CharField(max_length=120, unique=True)
     description = models.TextField(blank=True)
-    active = models.BooleanField(default=True, help_text="Only live services take tickets from the desk.")
+    lifecycle = models.CharField(
+        max_length=16, choices=ServiceLifecycle.choices, default=ServiceLifecycle.OPERATIONAL,
+        help_text="Operational only through the operations gate; until then tickets are accepted but flagged to "
+        "the desk and the portal does not offer the service; a retired service takes no new tickets.")
+    service_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="managed_services",
+        help_text="Owns the service through its life; accepts it last at the operations gate.")
+    project_group = models.ForeignKey(
+        "AssignmentGroup", null=True, blank=True, on_delete=models.SET_NULL, related_name="project_services",
+        help_text="The project team building the service: the desk escalates its tickets there until it is "
+        "operational.")
     intake_group = models.ForeignKey(
         "AssignmentGroup", null=True, blank=True, on_delete=models.SET_NULL, related_name="direct_services",
         help_text="Direct support: new incidents and requests for this service go straight to this team "
@@ -79,6 +93,15 @@ class Service(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def takes_tickets(self) -> bool:
+        """Every service but a retired one takes new tickets (one not yet operational is flagged)."""
+        return self.lifecycle != ServiceLifecycle.RETIRED
+
+    @property
+    def is_operational(self) -> bool:
+        return self.lifecycle == ServiceLifecycle.OPERATIONAL
 
 
 class Category(models.Model):

@@ -332,7 +332,8 @@ def _service_hits(*, user, text: str, limit: int) -> list:
     services = Service.objects.filter(name__icontains=text).order_by("name")[:limit]
     queue = reverse("tracker:queue")
     return [extensions.SearchHit(kind="Service", title=s.name, url=f"{queue}?view=open&service={s.pk}",
-                                 detail="open tickets on this service" + ("" if s.active else " · not live"),
+                                 detail="open tickets on this service"
+                                 + ("" if s.is_operational else f" · {s.get_lifecycle_display().lower()}"),
                                  score=45 if s.name.lower() == text.lower() else 25, icon="layers")
             for s in services]
 

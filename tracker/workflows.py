@@ -107,8 +107,14 @@ INCIDENT = Workflow(Kind.INCIDENT, S.NEW, (
     _m(S.RESOLVED, S.CLOSED, AGENTS | {OWN_REQUESTER}, "Close"),
 ))
 
+# A catalogue item may need an approval (the requester's manager or a named approver): its app records the
+# decision and takes the `offered=False` moves (a refusal cancels the request with the approver's reason); its
+# guard refuses starting the fulfilment of a request still waiting for its approval.
 REQUEST = Workflow(Kind.REQUEST, S.NEW, (
     _m(S.NEW, S.IN_PROGRESS, AGENTS, "Start fulfilment"),
+    _m(S.NEW, S.APPROVED, AGENTS, "Approved", offered=False),
+    _m(S.APPROVED, S.IN_PROGRESS, AGENTS, "Start fulfilment"),
+    _m(S.APPROVED, S.CANCELLED, AGENTS | {OWN_REQUESTER}, "Cancel", ["resolution_note"]),
     _m(S.NEW, S.CANCELLED, AGENTS | {OWN_REQUESTER}, "Cancel", ["resolution_note"]),
     _m(S.IN_PROGRESS, S.PENDING, AGENTS, "Wait on requester"),
     _m(S.PENDING, S.IN_PROGRESS, AGENTS | {OWN_REQUESTER}, "Resume"),

@@ -8,13 +8,15 @@
   children, and resolving it with the children chosen, one note to all their requesters.
 - `tasks`: the tasks of a change at each site (plan, hand off, report), the rollback of a change whose
   backout plan ran, and the guard that keeps a change's go-live and close honest.
+- `fulfilment`: catalogue requests once they may be fulfilled: their approver, fulfilment tasks and the
+  fulfilment handler the workers run.
 - `problems`: problem management: a problem raised from its incidents, a known error applied to an incident
   (linked, workaround sent), and a problem resolved with the linked incidents chosen for it.
 
 `register()` (called by `ItsmConfig.ready()`) puts the modules' guards and observers on `tracker.hooks`.
 """
 
-from . import approvals, calendar, problems, tasks
+from . import approvals, calendar, fulfilment, problems, tasks
 from .approvals import (
     CHANGE_MANAGERS,
     OUTCOME_STATUS,
@@ -100,6 +102,7 @@ def register() -> None:
 
 __all__ = [
     "BlackoutHit",
+    "fulfilment",
     "CHANGE_MANAGERS",
     "COORDINATORS",
     "FAILED_RESULTS",

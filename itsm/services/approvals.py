@@ -93,8 +93,8 @@ def cab_save(*, actor, name: str, members, service=None, emergency: bool = False
         errors["rule"] = [f"Use one of: {', '.join(CabRule.values)}."]
     elif rule == CabRule.ANY and members and not 1 <= quorum <= len(members):
         errors["quorum"] = [f"Any {quorum} of {len(members)} approvers cannot be met: choose 1 to {len(members)}."]
-    if service is not None and not service.active:
-        errors["service"] = [f"{service.name} is not a live service."]
+    if service is not None and not service.takes_tickets:
+        errors["service"] = [f"{service.name} is retired."]
     if errors:
         first = next(iter(errors.values()))[0]
         raise ValidationFailed(f"Check the CAB: {first}", fields=errors)
@@ -177,8 +177,8 @@ def _template_values(values: dict[str, Any]) -> dict[str, Any]:
     if "risk" in clean and clean["risk"] not in Risk.values:
         errors["risk"] = [f"Use one of: {', '.join(Risk.values)}."]
     service = clean.get("service")
-    if service is not None and not service.active:
-        errors["service"] = [f"{service.name} is not a live service."]
+    if service is not None and not service.takes_tickets:
+        errors["service"] = [f"{service.name} is retired."]
     if errors:
         first = next(iter(errors.values()))[0]
         raise ValidationFailed(f"Check the template: {first}", fields=errors)

@@ -17,6 +17,7 @@ from .clocks import (
     on_ticket_change,
     policy_for,
     policy_matches,
+    register_policy_chooser,
 )
 from .config import (
     calendar_changed,
@@ -61,6 +62,7 @@ __all__ = [
     "outbox_deliver",
     "policy_delete",
     "policy_for",
+    "register_policy_chooser",
     "policy_matches",
     "policy_require_open_calendar",
     "policy_saved",

@@ -7,6 +7,7 @@
 - `_plan` / `_bank` are the arithmetic every other module reuses to place a clock's next check.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -90,9 +91,27 @@ def policy_matches(policy: Policy, ticket: Ticket) -> bool:
     return True
 
 
+# Apps that pin a ticket to a policy of their own choosing (a catalogue item's SLA policy): each chooser
+# returns the id of the policy for the ticket, or None to leave it to the policies' conditions.
+_choosers: list[Callable[[Ticket], int | None]] = []
+
+
+def register_policy_chooser(chooser: Callable[[Ticket], int | None]) -> None:
+    if chooser not in _choosers:
+        _choosers.append(chooser)
+
+
 def policy_for(ticket: Ticket, policies: list[Policy] | None = None) -> Policy | None:
-    """The first active policy, by order, that matches the ticket."""
-    for policy in _active_policies() if policies is None else policies:
+    """The policy an app's chooser pins the ticket to, if it is active; otherwise the first active policy, by
+    order, that matches the ticket."""
+    policies = _active_policies() if policies is None else policies
+    for chooser in _choosers:
+        pinned = chooser(ticket)
+        if pinned is not None:
+            for policy in policies:
+                if policy.pk == pinned:
+                    return policy
+    for policy in policies:
         if policy_matches(policy, ticket):
             return policy
     return None

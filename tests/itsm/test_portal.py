@@ -72,8 +72,8 @@ def test_the_page_is_told_when_the_desk_answers(cast, alice):
 
 
 def test_the_knowledge_base_is_searchable_without_signing_in(db):
-    KnowledgeArticle.objects.create(title="Reset your password", body="Use **Forgot password**.")
-    KnowledgeArticle.objects.create(title="Draft", body="password", published=False)
+    KnowledgeArticle.objects.create(title="Reset your password", body="Use **Forgot password**.", state="published")
+    KnowledgeArticle.objects.create(title="Draft", body="password", state="draft")
     page = Client().get("/kb/", {"q": "password"}).content.decode()
     assert "Reset your password" in page and "Draft" not in page
     article = KnowledgeArticle.objects.get(title="Reset your password")

@@ -22,8 +22,8 @@ from tracker.models import (
 )
 
 READ_ONLY = [Ticket, Comment, TicketEvent, Link, KeyCounter, IdempotencyRecord,
-             Clock, ClockEffect, Notification, OutboxMessage, SweepHeartbeat]
-EDITABLE = [User, AssignmentGroup, Service, Category, Calendar, Policy, KnowledgeArticle, Release]
+             Clock, ClockEffect, Notification, OutboxMessage, SweepHeartbeat, KnowledgeArticle]
+EDITABLE = [User, AssignmentGroup, Service, Category, Calendar, Policy, Release]
 
 
 @pytest.fixture

@@ -234,20 +234,20 @@ def test_idempotency_answers_are_forgotten_after_a_day(cast, api):
     assert purge_idempotency_keys_task.apply().get() == 0
 
 
-def test_a_service_that_is_not_live_takes_no_tickets(cast, api):
-    retired = ServiceFactory(name="Fax gateway", active=False)
+def test_a_retired_service_takes_no_tickets(cast, api):
+    retired = ServiceFactory(name="Fax gateway", lifecycle="retired")
     response = api(cast.agent1).post("/api/v1/tickets/", {"kind": "incident", "title": "Fax down",
                                                           "service": retired.pk}, format="json")
     assert response.status_code == 400
-    assert "Fax gateway is not a live service" in response.json()["detail"]
+    assert "Fax gateway is retired and takes no new tickets" in response.json()["detail"]
     assert "service" in response.json()["fields"]
     assert not Ticket.objects.exists()
 
 
-def test_a_ticket_cannot_be_moved_to_a_service_that_is_not_live(cast, api, incident):
-    retired = ServiceFactory(name="Fax gateway", active=False)
+def test_a_ticket_cannot_be_moved_to_a_retired_service(cast, api, incident):
+    retired = ServiceFactory(name="Fax gateway", lifecycle="retired")
     response = api(cast.agent1).patch(f"/api/v1/tickets/{incident.key}/", {"service": retired.pk}, format="json",
                                       HTTP_IF_MATCH=incident.etag)
-    assert response.status_code == 400 and "not a live service" in response.json()["detail"]
+    assert response.status_code == 400 and "is retired" in response.json()["detail"]
     incident.refresh_from_db()
     assert incident.service == cast.services["payroll"] and incident.version == 1
