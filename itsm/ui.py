@@ -17,7 +17,7 @@ from django.utils.html import format_html
 from tracker import access
 from tracker import extensions as ext
 from tracker import selectors as core_selectors
-from tracker.choices import EventKind, Kind, Role, Status
+from tracker.choices import EventKind, Kind, Role, ServiceLifecycle, Status
 from tracker.errors import ValidationFailed
 from tracker.templatetags.crossline import when
 from tracker.templatetags.icons import icon
@@ -400,4 +400,42 @@ def register_major() -> None:
                     roles=health.INCIDENT_HEALTH_ROLES),
         ext.NavLink("problem-health", "Problem health", "itsm:problem-health", order=38, icon="chart-column",
                     roles=health.PROBLEM_HEALTH_ROLES),
+    )
+
+
+# --- services and their operations gate ---------------------------------------------------------------------
+
+
+def _not_yet_operational(ticket) -> bool:
+    service = ticket.service if ticket.service_id else None
+    return service is not None and service.lifecycle in (ServiceLifecycle.PLANNED, ServiceLifecycle.IN_TRANSITION)
+
+
+def not_operational_banner(*, request, ticket, now):
+    """On a ticket of a service not yet operational: the desk escalates it to the project team building the
+    service (named, with a link to the service's page). Staff only."""
+    if not _not_yet_operational(ticket) or not access.is_staff_member(request.user):
+        return None
+    service = ticket.service
+    return {"service": service, "project_group": service.project_group if service.project_group_id else None}
+
+
+def not_operational_badge(ticket, now=None) -> str:
+    if not _not_yet_operational(ticket):
+        return ""
+    return format_html('<span class="badge warn" title="{} is {}: escalate to its project team">Not yet operational'
+                       "</span>", ticket.service.name, ticket.service.get_lifecycle_display().lower())
+
+
+def with_service(qs):
+    return qs.select_related("service")
+
+
+def register_services() -> None:
+    ext.register(
+        ext.Panel("not-operational", "itsm/services/banner_not_operational.html", not_operational_banner, order=2,
+                  column="top"),
+        ext.Badge("not-operational", "Service", not_operational_badge, order=30, default_column=False),
+        with_service,
+        ext.NavLink("services", "Services", "itsm:services", order=39, icon="layers"),
     )

@@ -53,3 +53,31 @@ urlpatterns = [
     path("process/incidents/", views.incident_health, name="incident-health"),
     path("process/problems/", views.problem_health, name="problem-health"),
 ]
+
+# services and their operations gate; the editor of a service's request catalogue
+from . import service_pages as sp  # noqa: E402
+
+S = "services/<int:pk>"
+G = f"{S}/gate/items/<int:item_pk>"
+CI = f"{S}/catalogue/<int:item_pk>"
+urlpatterns += [
+    path("services/", sp.services, name="services"),
+    path(f"{S}/", sp.service, name="service"),
+    path(f"{S}/edit/", sp.service_edit, name="service-edit"),
+    path(f"{S}/retire/", sp.service_retire, name="service-retire"),
+    path(f"{S}/gate/open/", sp.gate_open, name="gate-open"),
+    path(f"{S}/gate/items/", sp.gate_item_add, name="gate-item-add"),
+    path(f"{G}/sign/", sp.gate_item_sign, name="gate-item-sign"),
+    path(f"{G}/reopen/", sp.gate_item_reopen, name="gate-item-reopen"),
+    path(f"{G}/appoint/", sp.gate_item_appoint, name="gate-item-appoint"),
+    path(f"{S}/gate/accept/", sp.gate_accept, name="gate-accept"),
+    path(f"{S}/catalogue/", sp.catalogue_items, name="catalogue-items"),
+    path(f"{CI}/", sp.catalogue_item, name="catalogue-item"),
+    path(f"{CI}/fields/", sp.catalogue_field, name="catalogue-field-add"),
+    path(f"{CI}/fields/<int:field_pk>/", sp.catalogue_field, name="catalogue-field"),
+    path(f"{CI}/fields/<int:field_pk>/move/", sp.catalogue_field_move, name="catalogue-field-move"),
+    path(f"{CI}/fields/<int:field_pk>/remove/", sp.catalogue_field_remove, name="catalogue-field-remove"),
+    path(f"{CI}/preview/", sp.catalogue_preview, name="catalogue-preview"),
+    path(f"{CI}/tasks/", sp.catalogue_task, name="catalogue-task-add"),
+    path(f"{CI}/tasks/<int:task_pk>/", sp.catalogue_task, name="catalogue-task"),
+]

@@ -25,6 +25,7 @@ class NotificationKind(models.TextChoices):
     UPDATE = "update", _("Ticket update")  # public replies and status changes, for requester and watchers
     APPROVAL = "approval", _("Approval request")  # a change waits for your vote as a CAB member
     MAJOR = "major", _("Major incident")  # declared: the incident managers and the service's owners
+    SERVICE = "service", _("Service transition")  # an operations gate: an item to sign off, a service accepted
 
 
 class Channel(models.TextChoices):

@@ -55,3 +55,38 @@ urlpatterns = [
     path(f"{K}/major/children/", MajorChildrenView.as_view(), name="major-children"),
     path(f"{K}/major/resolve/", MajorResolveView.as_view(), name="major-resolve"),
 ]
+
+# services, their groups and operations gate, and the setup of their catalogue items
+from .services import (  # noqa: E402
+    CatalogueFieldsView,
+    CatalogueFieldView,
+    CatalogueItemsView,
+    CatalogueItemView,
+    GateAcceptView,
+    GateOpenView,
+    GateReopenView,
+    GateSignView,
+    GateView,
+    GroupViewSet,
+    ServiceViewSet,
+)
+
+SV = "services/<int:service_id>"
+GI = f"{SV}/gate/items/<int:item_id>"
+urlpatterns += [
+    path("services/", ServiceViewSet.as_view({"get": "list"}), name="service-list"),
+    path("services/<int:pk>/", ServiceViewSet.as_view({"get": "retrieve", "patch": "partial_update"}),
+         name="service-detail"),
+    path("groups/", GroupViewSet.as_view({"get": "list"}), name="group-list"),
+    path("groups/<int:pk>/", GroupViewSet.as_view({"get": "retrieve"}), name="group-detail"),
+    path(f"{SV}/gate/", GateView.as_view(), name="gate"),
+    path(f"{SV}/gate/open/", GateOpenView.as_view(), name="gate-open"),
+    path(f"{GI}/sign/", GateSignView.as_view(), name="gate-sign"),
+    path(f"{GI}/reopen/", GateReopenView.as_view(), name="gate-reopen"),
+    path(f"{SV}/gate/accept/", GateAcceptView.as_view(), name="gate-accept"),
+    path(f"{SV}/catalogue/items/", CatalogueItemsView.as_view(), name="setup-items"),
+    path(f"{SV}/catalogue/items/<int:item_id>/", CatalogueItemView.as_view(), name="setup-item"),
+    path(f"{SV}/catalogue/items/<int:item_id>/fields/", CatalogueFieldsView.as_view(), name="setup-fields"),
+    path(f"{SV}/catalogue/items/<int:item_id>/fields/<int:field_id>/", CatalogueFieldView.as_view(),
+         name="setup-field"),
+]

@@ -62,9 +62,10 @@ class _Outgoing:
             OutboxMessage.objects.bulk_create(self.outbox, ignore_conflicts=True)
 
 
-def _queue(out: _Outgoing, *, ticket, users, kind: str, now: datetime, key: str, context: dict, prefs: dict) -> None:
+def _queue(out: _Outgoing, *, ticket, users, kind: str, now: datetime, key: str, context: dict, prefs: dict,
+           url: str = "") -> None:
     """In-app rows and email outbox rows for each user, honouring preferences; keys make repeats no-ops."""
-    seen = set()
+    seen, page = set(), url
     rendered: dict[str, tuple[str, str]] = {}  # one rendering per recipients' time zone, not per recipient
     for user in users:
         if user is None or user.pk in seen or not user.is_active:
@@ -75,7 +76,7 @@ def _queue(out: _Outgoing, *, ticket, users, kind: str, now: datetime, key: str,
             rendered[zone] = _render_in_zone(kind, {"ticket": ticket, **context}, zone)
         title, body = rendered[zone]
         pref = prefs.get((user.pk, kind))
-        url = f"/tickets/{ticket.key}/" if ticket is not None else ""
+        url = f"/tickets/{ticket.key}/" if ticket is not None else page
         if pref is None or pref.in_app:
             out.notifications.append(
                 Notification(
@@ -117,7 +118,7 @@ def _render_in_zone(kind: str, context: dict, zone: str) -> tuple[str, str]:
         return render_notification(kind, context)
 
 
-def _notify(*, ticket, users, kind: str, now: datetime, key: str, context: dict) -> None:
+def _notify(*, ticket, users, kind: str, now: datetime, key: str, context: dict, url: str = "") -> None:
     out = _Outgoing()
     _queue(
         out,
@@ -128,16 +129,19 @@ def _notify(*, ticket, users, kind: str, now: datetime, key: str, context: dict)
         key=key,
         context=context,
         prefs=_preferences(u.pk for u in users if u),
+        url=url,
     )
     out.flush()
 
 
-def notification_send(*, ticket, users, kind: str, now: datetime, key: str, context: dict | None = None) -> None:
+def notification_send(*, ticket, users, kind: str, now: datetime, key: str, context: dict | None = None,
+                      url: str = "") -> None:
     """Notify `users` about `ticket` in the app and by e-mail (each by their preferences), in the caller's
-    transaction; `key` makes a repeat a no-op. For the apps above: a CAB member asked to vote, say."""
+    transaction; `key` makes a repeat a no-op. For the apps above: a CAB member asked to vote, say. Without a
+    ticket (a service's operations gate), `url` is the page the notification links to."""
     if kind not in NotificationKind.values:
         raise ValidationFailed(f"Unknown notification kind {kind!r}.", fields={"kind": ["Unknown kind."]})
-    _notify(ticket=ticket, users=list(users), kind=kind, now=now, key=key, context=context or {})
+    _notify(ticket=ticket, users=list(users), kind=kind, now=now, key=key, context=context or {}, url=url)
 
 
 def notification_mark_read(*, user, ids: list[int] | None = None, now: datetime | None = None) -> int:
