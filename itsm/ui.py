@@ -435,7 +435,7 @@ def register_services() -> None:
     ext.register(
         ext.Panel("not-operational", "itsm/services/banner_not_operational.html", not_operational_banner, order=2,
                   column="top"),
-        ext.Badge("not-operational", "Service", not_operational_badge, order=30, default_column=False),
+        ext.Badge("not-operational", "Service state", not_operational_badge, order=30, default_column=False),
         with_service,
         ext.NavLink("services", "Services", "itsm:services", order=39, icon="layers"),
     )
