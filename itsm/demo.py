@@ -89,6 +89,7 @@ def seed(ctx: DemoContext) -> None:
         raised = ctx.now - timedelta(days=rollout.days_ago, hours=3)
         ctx.story(raised, rollout_life(ctx, raised, rollout))
     seed_major_incidents(ctx)
+    ctx.at_end(lambda: seed_services(ctx))
 
 
 # --- change enablement --------------------------------------------------------------------------------------
@@ -786,3 +787,70 @@ def major_life(ctx: DemoContext, at: datetime, plan: Major, service: Service) ->
     yield t, major
     itsm.major_resolve(major_ticket=major, actor=u["liam"], note=plan.note,
                        children=[c for c in itsm.major_children(major) if c.is_open], now=t)
+
+
+# --- services and their operations gate ---------------------------------------------------------------------
+
+SERVICE_PEOPLE = {  # service: (service manager, owners)
+    "Payroll": ("maria", ["maria"]), "HR portal": ("maria", ["maria"]), "Email": ("carl", ["iris"]),
+    "Web shop": ("maria", ["maria"]), "VPN": ("carl", ["carl"]),
+}
+
+
+def seed_services(ctx: DemoContext) -> None:
+    """After the history: who manages and owns each service; "Expense claims" in transition through its gate (UAT
+    signed by liam, the desk's knowledge by lena, the rest open) with a ticket already raised on it; "Travel
+    booking" planned; the "Fax gateway" retired (idempotent, by name)."""
+    from tracker.choices import ServiceLifecycle
+
+    from .choices import ArticleAudience, GateItemCode
+    from .services import gate as gates
+
+    u, now = ctx.users, ctx.now
+    if Service.objects.filter(name="Expense claims").exists():
+        return
+    for name, (manager, owners) in SERVICE_PEOPLE.items():
+        service = ctx.services[name]
+        Service.objects.filter(pk=service.pk).update(service_manager=u[manager])
+        service.service_manager = u[manager]
+        service.owners.set([u[o] for o in owners])
+    payroll_dev, web_dev = ctx.l3[0], ctx.l3[1]
+
+    expenses = Service.objects.create(
+        name="Expense claims", lifecycle=ServiceLifecycle.PLANNED, service_manager=u["maria"],
+        project_group=payroll_dev, description="Claims for travel and expenses, approved by the line manager and "
+        "paid with the next payroll run. Replaces the spreadsheet sent to Finance.")
+    expenses.owners.set([u["maria"]])
+    for group in (ctx.l1, ctx.l2, payroll_dev):
+        group.services.add(expenses)
+    opened = now - timedelta(days=12)
+    gate = gates.gate_open(service=expenses, actor=u["maria"], now=opened, approvers={
+        GateItemCode.UAT: u["liam"], GateItemCode.KNOWLEDGE: u["lena"], GateItemCode.MONITORING: u["devon"],
+        GateItemCode.RELEASE_NOTES: u["dana"]}, extras=[("Data protection review of receipts", u["maria"])])
+    article, _ = KnowledgeArticle.objects.update_or_create(
+        title="Expense claims: what the desk checks first", defaults={
+            "body": "1. Is the claim *submitted* or still a *draft*?\n2. Has the line manager approved it?\n"
+                    "3. Receipts over 5 MB are refused: ask for a smaller scan.\n\nAnything else: escalate to "
+                    "Payroll Dev until the service is operational.",
+            "state": ArticleState.PUBLISHED, "audience": ArticleAudience.INTERNAL, "published_at": now,
+            "author": u["lena"]})
+    article.services.add(expenses)
+    items = {i.code: i for i in gate.items.all()}
+    gates.gate_item_sign(item=items[GateItemCode.UAT], actor=u["liam"], now=now - timedelta(days=3),
+                         evidence="UAT with 12 claimants from Finance and Sales: 41 cases, 2 minor findings fixed "
+                                  "in build 1.4 and retested.")
+    gates.gate_item_sign(item=items[GateItemCode.KNOWLEDGE], actor=u["lena"], now=now - timedelta(days=2),
+                         evidence="Desk article “Expense claims: what the desk checks first” published; the desk "
+                                  "walked through it in Tuesday's huddle.")
+    core.ticket_create(actor=u["lena"], kind=Kind.INCIDENT, title="Expense claim stuck in 'submitted' for a week",
+                       requester=u["alice"], service=expenses, impact=3, urgency=2, now=now - timedelta(hours=20),
+                       description="My claim from the Lyon trip still says submitted; my manager says she "
+                                   "approved it.")
+
+    Service.objects.create(
+        name="Travel booking", lifecycle=ServiceLifecycle.PLANNED, service_manager=u["carl"], project_group=web_dev,
+        description="Booking flights and hotels inside the company's travel policy; the project starts in spring.")
+    fax = Service.objects.create(name="Fax gateway", service_manager=u["carl"],
+                                 description="Incoming faxes delivered as email.")
+    gates.service_retire(service=fax, actor=u["carl"], now=now - timedelta(days=60),
+                         reason="Replaced by e-signatures; the last fax line was cancelled in March.")
