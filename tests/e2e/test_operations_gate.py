@@ -89,3 +89,23 @@ def test_a_service_goes_live_through_its_gate_with_two_approvers_and_the_service
     alice.reload()
     expect(alice.get_by_label("Which service?").locator("option", has_text="Expense claims")).to_have_count(1)
     shot(alice, "gate-portal-offers-service")
+
+
+def test_the_service_pages_have_named_inputs_landmarks_and_contrast(cast, signed_in):
+    from itsm.choices import FieldType
+    from itsm.services import catalogue_setup as setup
+    from itsm.services import gate as gates
+    from tests.e2e.test_accessibility import audit
+
+    service = ServiceFactory(name="Expense claims", lifecycle=ServiceLifecycle.PLANNED, service_manager=cast.manager,
+                             project_group=cast.l3)
+    service.owners.add(cast.manager)
+    gates.gate_open(service=service, actor=cast.manager)
+    item = setup.item_create(service=service, actor=cast.manager, name="Travel claim")
+    setup.field_add(item=item, actor=cast.manager, label="Currency", type=FieldType.CHOICE, choices=["EUR", "GBP"])
+    page = signed_in(cast.manager)
+    problems = []
+    for url in ("/services/", f"/services/{service.pk}/", f"/services/{service.pk}/catalogue/",
+                f"/services/{service.pk}/catalogue/{item.pk}/"):
+        problems += audit(page, url)
+    assert problems == [], "\n".join(problems)

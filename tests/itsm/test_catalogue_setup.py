@@ -143,7 +143,7 @@ def test_the_preview_shows_the_form_as_the_requester_will_see_it(cast, payroll, 
     setup.field_add(item=item, actor=cast.agent2, label="Which month?", type=FieldType.DATE, required=True)
     page = client_for(cast.agent2)
     full = page.get(f"/services/{payroll.pk}/catalogue/{item.pk}/").content.decode()
-    assert "Preview: the requester's form" in full and '<input type="date" disabled>' in full
+    assert "Preview: the requester's form" in full and '<input type="date" id="pv-1" disabled>' in full
     live = page.post(f"/services/{payroll.pk}/catalogue/{item.pk}/preview/",
                      {"label": "How many copies?", "type": "number", "min_value": "1", "max_value": "3"},
                      HTTP_HX_REQUEST="true").content.decode()
