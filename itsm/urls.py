@@ -53,3 +53,13 @@ urlpatterns = [
     path("process/incidents/", views.incident_health, name="incident-health"),
     path("process/problems/", views.problem_health, name="problem-health"),
 ]
+
+# the request catalogue: the portal's "Request something" and the desk's catalogue (ordering for a requester)
+from . import catalogue  # noqa: E402
+
+urlpatterns += [
+    path("portal/catalogue/", catalogue.portal_catalogue, name="portal-catalogue"),
+    path("portal/catalogue/<int:pk>/", catalogue.portal_item, name="portal-catalogue-item"),
+    path("catalogue/", catalogue.desk_catalogue, name="catalogue"),
+    path("catalogue/<int:pk>/", catalogue.desk_item, name="catalogue-item"),
+]

@@ -62,8 +62,10 @@ class _Outgoing:
             OutboxMessage.objects.bulk_create(self.outbox, ignore_conflicts=True)
 
 
-def _queue(out: _Outgoing, *, ticket, users, kind: str, now: datetime, key: str, context: dict, prefs: dict) -> None:
-    """In-app rows and email outbox rows for each user, honouring preferences; keys make repeats no-ops."""
+def _queue(out: _Outgoing, *, ticket, users, kind: str, now: datetime, key: str, context: dict, prefs: dict,
+           url: str | None = None) -> None:
+    """In-app rows and email outbox rows for each user, honouring preferences; keys make repeats no-ops.
+    `url`: where the notification leads, when not to the ticket's page."""
     seen = set()
     rendered: dict[str, tuple[str, str]] = {}  # one rendering per recipients' time zone, not per recipient
     for user in users:
@@ -75,7 +77,7 @@ def _queue(out: _Outgoing, *, ticket, users, kind: str, now: datetime, key: str,
             rendered[zone] = _render_in_zone(kind, {"ticket": ticket, **context}, zone)
         title, body = rendered[zone]
         pref = prefs.get((user.pk, kind))
-        url = f"/tickets/{ticket.key}/" if ticket is not None else ""
+        link = url if url is not None else f"/tickets/{ticket.key}/" if ticket is not None else ""
         if pref is None or pref.in_app:
             out.notifications.append(
                 Notification(
@@ -85,7 +87,7 @@ def _queue(out: _Outgoing, *, ticket, users, kind: str, now: datetime, key: str,
                     key=key,
                     title=title,
                     body=body,
-                    url=url,
+                    url=link,
                     created_at=now,
                 )
             )
@@ -99,7 +101,7 @@ def _queue(out: _Outgoing, *, ticket, users, kind: str, now: datetime, key: str,
                     ticket=ticket,
                     to_address=user.email,
                     subject=title,
-                    body=f"{body}\n\n{settings.CROSSLINE_BASE_URL}{url}\n",
+                    body=f"{body}\n\n{settings.CROSSLINE_BASE_URL}{link}\n",
                     created_at=now,
                     available_at=now,
                     message_id=f"<{mkey.replace(':', '.')}@crossline>",
@@ -117,7 +119,7 @@ def _render_in_zone(kind: str, context: dict, zone: str) -> tuple[str, str]:
         return render_notification(kind, context)
 
 
-def _notify(*, ticket, users, kind: str, now: datetime, key: str, context: dict) -> None:
+def _notify(*, ticket, users, kind: str, now: datetime, key: str, context: dict, url: str | None = None) -> None:
     out = _Outgoing()
     _queue(
         out,
@@ -128,16 +130,19 @@ def _notify(*, ticket, users, kind: str, now: datetime, key: str, context: dict)
         key=key,
         context=context,
         prefs=_preferences(u.pk for u in users if u),
+        url=url,
     )
     out.flush()
 
 
-def notification_send(*, ticket, users, kind: str, now: datetime, key: str, context: dict | None = None) -> None:
+def notification_send(*, ticket, users, kind: str, now: datetime, key: str, context: dict | None = None,
+                      url: str | None = None) -> None:
     """Notify `users` about `ticket` in the app and by e-mail (each by their preferences), in the caller's
-    transaction; `key` makes a repeat a no-op. For the apps above: a CAB member asked to vote, say."""
+    transaction; `key` makes a repeat a no-op. For the apps above: a CAB member asked to vote, say. `url`: the
+    page the notification opens when it is not the ticket's (an approver who may not see the ticket)."""
     if kind not in NotificationKind.values:
         raise ValidationFailed(f"Unknown notification kind {kind!r}.", fields={"kind": ["Unknown kind."]})
-    _notify(ticket=ticket, users=list(users), kind=kind, now=now, key=key, context=context or {})
+    _notify(ticket=ticket, users=list(users), kind=kind, now=now, key=key, context=context or {}, url=url)
 
 
 def notification_mark_read(*, user, ids: list[int] | None = None, now: datetime | None = None) -> int:
