@@ -89,7 +89,8 @@ def test_the_requester_follows_the_order_on_their_page(cast, alice, laptop):
 
 def test_the_portal_links_request_something_and_report_a_problem(cast, alice):
     page = alice.get("/portal/").content.decode()
-    assert 'href="/portal/catalogue/"' in page and "Request something" in page
+    assert '<a class="btn" href="/portal/catalogue/">Request something</a>' in page
+    assert 'href="/portal/new/?kind=request"' not in page  # the free-text form is "Describe it" in the catalogue
     assert 'href="/portal/new/?kind=incident"' in page and "Report a problem" in page
 
 
