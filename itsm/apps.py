@@ -14,4 +14,8 @@ class ItsmConfig(AppConfig):
         ui.register()
         ui.register_problems()
         services.register()
+        ui.register_catalogue()
+        from .services import catalogue
+
+        catalogue.register()  # a request ordered from the catalogue keeps its item's SLA policy
         ui.register_services()

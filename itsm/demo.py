@@ -74,6 +74,7 @@ def seed(ctx: DemoContext) -> None:
     calendar's month ahead."""
     ctx.at_end(lambda: seed_change_calendar(ctx))
     ctx.at_end(lambda: seed_problems(ctx))
+    ctx.at_end(lambda: seed_catalogue(ctx))
     by_name = {s.name: s for s in Service.objects.all()}
     for title, service, body in ARTICLES:
         article, _ = KnowledgeArticle.objects.update_or_create(
@@ -789,11 +790,120 @@ def major_life(ctx: DemoContext, at: datetime, plan: Major, service: Service) ->
                        children=[c for c in itsm.major_children(major) if c.is_open], now=t)
 
 
+# --- the request catalogue ------------------------------------------------------------------------------------
+
+# name, service, icon, summary, audience, approval, named approver, fulfilment group, handler, config, fields,
+# task templates. Fields: (name, label, type, extra).
+CATALOGUE = [
+    ("New laptop", "Workplace IT", "monitor", "A standard laptop, imaged and set up for you", "everyone", "manager",
+     None, "Hardware", "", {},
+     [("model", "Model", "choice", {"required": True, "choices": ["ThinkPad T14 (standard)", "MacBook Air 13",
+                                                                  "Dell Latitude 7440 (field staff)"]}),
+      ("needed_by", "Needed by", "date", {"required": True, "help_text": "Allow 3 working days."}),
+      ("justification", "Business justification", "long_text",
+       {"required": True, "max_length": 1000, "help_text": "New starter, broken device, role change…"}),
+      ("docking", "Docking station as well", "yes_no", {})],
+     ["Procure the laptop", "Image and set up the laptop"]),
+    ("Access to a shared mailbox", "Email", "inbox", "Read and send from a team mailbox", "everyone", "named",
+     "maria", "Application Support", "", {},
+     [("mailbox", "Mailbox address", "text", {"required": True, "pattern": r"[\w.+-]+@crossline\.example",
+                                              "pattern_message": "Give the mailbox's address, e.g. "
+                                                                 "payroll-team@crossline.example."}),
+      ("send_as", "Also send as the mailbox", "yes_no", {})],
+     ["Grant mailbox permissions"]),
+    ("VPN access", "VPN", "shield-check", "Work from outside the office; ready in minutes", "everyone", "none", None,
+     None, "group_access", {"group": "VPN users"},
+     [("reason", "Why you need it", "text", {"required": True, "max_length": 200})], []),
+    ("Software licence", "Workplace IT", "package", "Visio, Project, Adobe Acrobat and more", "everyone", "manager",
+     None, "Hardware", "", {},
+     [("product", "Product", "choice", {"required": True, "choices": ["Microsoft Visio", "Microsoft Project",
+                                                                      "Adobe Acrobat Pro"]}),
+      ("seats", "Number of seats", "number", {"required": True, "min_value": 1, "max_value": 50,
+                                              "help_text": "One per person who will use it."}),
+      ("for_whom", "For whom (if not you)", "user", {})],
+     ["Assign the licences"]),
+    ("Mailbox quota increase", "Email", "inbox", "More room for a mailbox that keeps large attachments", "everyone",
+     "none", None, "Application Support", "", {},
+     [("size", "New size", "choice", {"required": True, "choices": ["50 GB", "100 GB"]})], []),
+    ("Admin rights on a build server", "Web shop", "lock", "Temporary administrator access for a deployment",
+     "staff", "named", "carl", "Web Dev", "", {},
+     [("server", "Server", "text", {"required": True, "pattern": r"build-\d{2}",
+                                    "pattern_message": "Name the server as build-01 to build-99."}),
+      ("until", "Until", "date", {"required": True})],
+     ["Grant admin rights", "Remove admin rights at the end date"]),
+]
+
+
+def seed_catalogue(ctx: DemoContext) -> None:
+    """The request catalogue: six items on the demo services (a Workplace IT service and a Hardware team for the
+    devices), alice's and bob's line manager (maria), and requests ordered through the catalogue: alice's laptop
+    waiting for maria's approval, bob's VPN access queued for its handler, bob's quota increase with the desk,
+    and alice's quota increase of last week, fulfilled (idempotent, by name)."""
+    from django.contrib.auth.models import Group as DjangoGroup
+
+    from tracker.choices import Tier
+    from tracker.models import AssignmentGroup
+
+    from .models import CatalogField, CatalogItem, CatalogRequest, CatalogTaskTemplate
+    from .services import catalogue
+
+    u = ctx.users
+    for name in ("alice", "bob"):
+        User.objects.filter(pk=u[name].pk).update(manager=u["maria"])
+        u[name].manager = u["maria"]
+    workplace, _ = Service.objects.get_or_create(name="Workplace IT", defaults={
+        "description": "Laptops, phones, software licences and the office's devices."})
+    hardware, _ = AssignmentGroup.objects.update_or_create(name="Hardware", defaults={"tier": Tier.L2,
+                                                                                      "manager": u["maria"]})
+    hardware.services.add(workplace)
+    hardware.members.add(u["liam"])
+    ctx.l1.services.add(workplace)
+    DjangoGroup.objects.get_or_create(name="VPN users")
+    services = {s.name: s for s in Service.objects.all()}
+    at = ctx.now - timedelta(days=60)
+    items = {}
+    for order, (name, service, icon, summary, audience, approval, approver, group, handler, config, fields,
+                tasks) in enumerate(CATALOGUE, start=1):
+        item, created = CatalogItem.objects.update_or_create(service=services[service], name=name, defaults={
+            "icon": icon, "summary": summary, "audience": audience, "approval": approval,
+            "approver": u.get(approver), "handler": handler, "handler_config": config, "order": order * 10,
+            "fulfilment_group": AssignmentGroup.objects.filter(name=group).first() if group else None,
+            "description": f"{summary}.", "created_by": u["admin"], "created_at": at, "updated_at": at})
+        items[name] = item
+        if not created:
+            continue
+        CatalogField.objects.bulk_create([CatalogField(item=item, name=f, label=label, type=kind, order=n, **extra)
+                                          for n, (f, label, kind, extra) in enumerate(fields)])
+        CatalogTaskTemplate.objects.bulk_create([CatalogTaskTemplate(item=item, title=title, order=n,
+                                                                     group=item.fulfilment_group)
+                                                 for n, title in enumerate(tasks)])
+    if CatalogRequest.objects.exists():
+        return
+    day = timedelta(days=1)
+    orders = [
+        ("alice", "Mailbox quota increase", {"size": "50 GB"}, ctx.now - 6 * day),
+        ("alice", "New laptop", {"model": "MacBook Air 13", "needed_by": (ctx.now + 7 * day).date().isoformat(),
+                                 "justification": "My ThinkPad's hinge broke; IT confirmed it is beyond repair.",
+                                 "docking": True}, ctx.now - timedelta(hours=20)),
+        ("bob", "VPN access", {"reason": "Working from the Lisbon office next month"}, ctx.now - timedelta(hours=3)),
+        ("bob", "Mailbox quota increase", {"size": "100 GB"}, ctx.now - timedelta(hours=5)),
+    ]
+    tickets = [catalogue.request_order(actor=u[who], item=items[name], answers=answers, now=when)
+               for who, name, answers, when in orders]
+    # Last week's quota increase, done by hand by application support.
+    done = tickets[0]
+    core.ticket_transition(ticket=done, to=Status.IN_PROGRESS, actor=u["liam"], now=done.created_at + timedelta(
+        hours=2))
+    core.ticket_transition(ticket=done, to=Status.RESOLVED, actor=u["liam"], now=done.created_at + day,
+                           values={"resolution_note": "The mailbox now holds 50 GB; Outlook shows it after a "
+                                                      "restart."})
+
+
 # --- services and their operations gate ---------------------------------------------------------------------
 
 SERVICE_PEOPLE = {  # service: (service manager, owners)
     "Payroll": ("maria", ["maria"]), "HR portal": ("maria", ["maria"]), "Email": ("carl", ["iris"]),
-    "Web shop": ("maria", ["maria"]), "VPN": ("carl", ["carl"]),
+    "Web shop": ("maria", ["maria"]), "VPN": ("carl", ["carl"]), "Workplace IT": ("liam", ["maria"]),
 }
 
 
@@ -809,11 +919,10 @@ def seed_services(ctx: DemoContext) -> None:
     u, now = ctx.users, ctx.now
     if Service.objects.filter(name="Expense claims").exists():
         return
-    for name, (manager, owners) in SERVICE_PEOPLE.items():
-        service = ctx.services[name]
+    for service in Service.objects.filter(name__in=SERVICE_PEOPLE):
+        manager, owners = SERVICE_PEOPLE[service.name]
         Service.objects.filter(pk=service.pk).update(service_manager=u[manager])
-        service.service_manager = u[manager]
-        service.owners.set([u[o] for o in owners])
+        service.owners.add(*[u[o] for o in owners])
     payroll_dev, web_dev = ctx.l3[0], ctx.l3[1]
 
     expenses = Service.objects.create(

@@ -416,7 +416,7 @@ def catalogue_items(request, pk):
                 status = exc.status
             else:
                 messages.success(request, f"Created “{item.name}”; now add its form's fields.")
-                return redirect("itsm:catalogue-item", pk=service.pk, item_pk=item.pk)
+                return redirect("itsm:setup-item", pk=service.pk, item_pk=item.pk)
         else:
             status = 400
     items = list(CatalogItem.objects.filter(service=service).select_related("fulfilment_group")
@@ -474,7 +474,7 @@ def catalogue_item(request, pk, item_pk):
             item.refresh_from_db()
             return _item_page(request, service, item, status=exc.status, form=form)
         messages.success(request, f"Saved “{item.name}”.")
-        return redirect("itsm:catalogue-item", pk=service.pk, item_pk=item.pk)
+        return redirect("itsm:setup-item", pk=service.pk, item_pk=item.pk)
     return _item_page(request, service, item, status=400, form=form)
 
 
@@ -501,7 +501,7 @@ def catalogue_field(request, pk, item_pk, field_pk=None):
             return _item_page(request, service, item, status=exc.status,
                               **(edit or {"field_form": form}))
         messages.success(request, f"Saved the field “{saved.label}”.")
-        return redirect("itsm:catalogue-item", pk=service.pk, item_pk=item.pk)
+        return redirect("itsm:setup-item", pk=service.pk, item_pk=item.pk)
     return _item_page(request, service, item, status=400, **(edit or {"field_form": form}))
 
 
@@ -512,7 +512,7 @@ def catalogue_field_move(request, pk, item_pk, field_pk):
     item = _catalogue_item(service, item_pk)
     field = get_object_or_404(CatalogField, pk=field_pk, item=item)
     setup.field_move(field=field, actor=request.user, up=request.POST.get("direction") == "up")
-    return redirect("itsm:catalogue-item", pk=service.pk, item_pk=item.pk)
+    return redirect("itsm:setup-item", pk=service.pk, item_pk=item.pk)
 
 
 @staff_only
@@ -523,7 +523,7 @@ def catalogue_field_remove(request, pk, item_pk, field_pk):
     field = get_object_or_404(CatalogField, pk=field_pk, item=item)
     setup.field_remove(field=field, actor=request.user)
     messages.success(request, f"Removed the field “{field.label}”.")
-    return redirect("itsm:catalogue-item", pk=service.pk, item_pk=item.pk)
+    return redirect("itsm:setup-item", pk=service.pk, item_pk=item.pk)
 
 
 @staff_only
@@ -561,7 +561,7 @@ def catalogue_task(request, pk, item_pk, task_pk=None):
     if template is not None and request.POST.get("remove"):
         setup.task_template_remove(template=template, actor=request.user)
         messages.success(request, f"Removed the task “{template.title}”.")
-        return redirect("itsm:catalogue-item", pk=service.pk, item_pk=item.pk)
+        return redirect("itsm:setup-item", pk=service.pk, item_pk=item.pk)
     form = TaskTemplateForm(request.POST)
     if form.is_valid():
         try:
@@ -573,5 +573,5 @@ def catalogue_task(request, pk, item_pk, task_pk=None):
             form_errors(form, exc)
             return _item_page(request, service, item, status=exc.status, task_form=form)
         messages.success(request, f"Saved the task “{form.cleaned_data['title']}”.")
-        return redirect("itsm:catalogue-item", pk=service.pk, item_pk=item.pk)
+        return redirect("itsm:setup-item", pk=service.pk, item_pk=item.pk)
     return _item_page(request, service, item, status=400, task_form=form)

@@ -403,6 +403,26 @@ def register_major() -> None:
     )
 
 
+# --- the request catalogue ------------------------------------------------------------------------------------
+
+
+def register_catalogue() -> None:
+    """"Request something" (the catalogue) beside "Report a problem" in the portal's top bar; the desk's "Order
+    from the catalogue" on the new-ticket form of a service request and in its top bar; the ticket page's
+    "Catalogue request" panel (item, answers, approval) on a request ordered from the catalogue."""
+    from .catalogue import request_panel
+
+    ext.register(
+        ext.NavLink("portal-catalogue", "Request something", "itsm:portal-catalogue", audience="requester",
+                    order=55, icon="package"),
+        ext.NavLink("catalogue", "Catalogue", "itsm:catalogue", order=34, icon="package"),
+        ext.CreateShortcut("catalogue", Kind.REQUEST, "Order from the catalogue", "itsm:catalogue",
+                           hint="a standard item with its form, approval and fulfilment, for a requester",
+                           icon="package", order=5),
+        ext.Panel("catalogue", "itsm/catalogue/panel.html", request_panel, order=3, column="main"),
+    )
+
+
 # --- services and their operations gate ---------------------------------------------------------------------
 
 

@@ -54,6 +54,17 @@ urlpatterns = [
     path("process/problems/", views.problem_health, name="problem-health"),
 ]
 
+# the request catalogue: the portal's "Request something" and the desk's catalogue (ordering for a requester)
+from . import catalogue  # noqa: E402
+
+urlpatterns += [
+    path("portal/catalogue/", catalogue.portal_catalogue, name="portal-catalogue"),
+    path("portal/catalogue/<int:pk>/", catalogue.portal_item, name="portal-catalogue-item"),
+    path("catalogue/", catalogue.desk_catalogue, name="catalogue"),
+    path("catalogue/<int:pk>/", catalogue.desk_item, name="catalogue-item"),
+]
+
+
 # services and their operations gate; the editor of a service's request catalogue
 from . import service_pages as sp  # noqa: E402
 
@@ -71,13 +82,13 @@ urlpatterns += [
     path(f"{G}/reopen/", sp.gate_item_reopen, name="gate-item-reopen"),
     path(f"{G}/appoint/", sp.gate_item_appoint, name="gate-item-appoint"),
     path(f"{S}/gate/accept/", sp.gate_accept, name="gate-accept"),
-    path(f"{S}/catalogue/", sp.catalogue_items, name="catalogue-items"),
-    path(f"{CI}/", sp.catalogue_item, name="catalogue-item"),
-    path(f"{CI}/fields/", sp.catalogue_field, name="catalogue-field-add"),
-    path(f"{CI}/fields/<int:field_pk>/", sp.catalogue_field, name="catalogue-field"),
-    path(f"{CI}/fields/<int:field_pk>/move/", sp.catalogue_field_move, name="catalogue-field-move"),
-    path(f"{CI}/fields/<int:field_pk>/remove/", sp.catalogue_field_remove, name="catalogue-field-remove"),
-    path(f"{CI}/preview/", sp.catalogue_preview, name="catalogue-preview"),
-    path(f"{CI}/tasks/", sp.catalogue_task, name="catalogue-task-add"),
-    path(f"{CI}/tasks/<int:task_pk>/", sp.catalogue_task, name="catalogue-task"),
+    path(f"{S}/catalogue/", sp.catalogue_items, name="setup-items"),
+    path(f"{CI}/", sp.catalogue_item, name="setup-item"),
+    path(f"{CI}/fields/", sp.catalogue_field, name="setup-field-add"),
+    path(f"{CI}/fields/<int:field_pk>/", sp.catalogue_field, name="setup-field"),
+    path(f"{CI}/fields/<int:field_pk>/move/", sp.catalogue_field_move, name="setup-field-move"),
+    path(f"{CI}/fields/<int:field_pk>/remove/", sp.catalogue_field_remove, name="setup-field-remove"),
+    path(f"{CI}/preview/", sp.catalogue_preview, name="setup-preview"),
+    path(f"{CI}/tasks/", sp.catalogue_task, name="setup-task-add"),
+    path(f"{CI}/tasks/<int:task_pk>/", sp.catalogue_task, name="setup-task"),
 ]

@@ -46,6 +46,7 @@ from tracker.views import (
 from . import health, ui
 from . import selectors as q
 from . import services as itsm
+from .catalogue import follow as catalogue_follow
 from .choices import ArticleAudience, ArticleState, CabRule, ChangeOutcome, Repeat, TaskState
 from .forms import (
     COMMON_ZONES,
@@ -130,6 +131,7 @@ def portal_ticket(request, key):
         "moves": move_forms(ticket, request.user),
         "comment_form": CommentForm(),
         "problem": q.problem_behind(incident=ticket),  # its public status only: no link, no internal field
+        "catalogue": catalogue_follow(ticket),  # a request ordered from the catalogue: item, answers, approval
     }
     return render(request, "itsm/portal_ticket.html", ctx)
 

@@ -56,6 +56,17 @@ urlpatterns = [
     path(f"{K}/major/resolve/", MajorResolveView.as_view(), name="major-resolve"),
 ]
 
+# the request catalogue: items with their form's schema, ordering one, and a request ordered from it
+from .catalogue import ItemDetailView, ItemListView, OrderView, RequestView  # noqa: E402
+
+urlpatterns += [
+    path("catalogue/items/", ItemListView.as_view(), name="catalogue-items"),
+    path("catalogue/items/<int:pk>/", ItemDetailView.as_view(), name="catalogue-item"),
+    path("catalogue/items/<int:pk>/order/", OrderView.as_view(), name="catalogue-order"),
+    path("catalogue/requests/<str:key>/", RequestView.as_view(), name="catalogue-request"),
+]
+
+
 # services, their groups and operations gate, and the setup of their catalogue items
 from .services import (  # noqa: E402
     CatalogueFieldsView,

@@ -87,3 +87,7 @@ def tasks(cast, change):
                           time_zone=zone, planned_start=local(zone), planned_end=local(zone, hour=11),
                           assignee=assignee, group=group)
             for title, bu, site, country, zone, assignee, group in plan]
+
+
+# the request catalogue's items (a laptop with a form of every kind of question, VPN access by a handler)
+from tests.itsm.catalogue_items import hardware, laptop, vpn  # noqa: E402, F401, I001 - fixtures
