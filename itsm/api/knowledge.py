@@ -20,7 +20,6 @@ from ..choices import ArticleAudience, ArticleState
 from ..models import KnowledgeArticle
 from ..services import knowledge as kb
 
-PK = OpenApiParameter("pk", int, OpenApiParameter.PATH, description="The article's id.")
 IF_MATCH = OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
                             description='The newest version the edit starts from (its ETag, e.g. "3"); a stale one '
                                         "answers 412. Or send `version` in the body.")
@@ -171,7 +170,7 @@ class ArticleViewSet(viewsets.ViewSet):
             hits = [search.Hit(article=a, score=0.0, snippet=search.snippet(a.body, set())) for a in rows[:limit]]
         return Response(ArticleHitSerializer(hits, many=True).data)
 
-    @extend_schema(parameters=[PK], responses={200: ArticleSerializer})
+    @extend_schema(responses={200: ArticleSerializer})
     def retrieve(self, request, pk=None):
         return _response(self._article(request, pk))
 
@@ -185,7 +184,7 @@ class ArticleViewSet(viewsets.ViewSet):
                                     services=_services(d.get("services")) or [], faq=d["faq"], note=d["note"])
         return _response(article, status.HTTP_201_CREATED)
 
-    @extend_schema(parameters=[PK, IF_MATCH], request=ArticleWriteSerializer, responses={200: ArticleSerializer})
+    @extend_schema(parameters=[IF_MATCH], request=ArticleWriteSerializer, responses={200: ArticleSerializer})
     def update(self, request, pk=None):
         """Save a new version (a published article keeps its live text until the edit is published)."""
         article = self._article(request, pk)
@@ -202,25 +201,25 @@ class ArticleViewSet(viewsets.ViewSet):
         article = self._article(request, pk)
         return _response(fn(article=article, actor=request.user))
 
-    @extend_schema(parameters=[PK], request=None, responses={200: ArticleSerializer})
+    @extend_schema(request=None, responses={200: ArticleSerializer})
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
         """Send the newest text for review."""
         return self._move(request, pk, kb.article_submit)
 
-    @extend_schema(parameters=[PK], request=None, responses={200: ArticleSerializer})
+    @extend_schema(request=None, responses={200: ArticleSerializer})
     @action(detail=True, methods=["post"])
     def publish(self, request, pk=None):
         """Publish the text in review: by an agent who wrote none of it (403 otherwise; 409 for a draft)."""
         return self._move(request, pk, kb.article_publish)
 
-    @extend_schema(parameters=[PK], request=None, responses={200: ArticleSerializer})
+    @extend_schema(request=None, responses={200: ArticleSerializer})
     @action(detail=True, methods=["post"])
     def retire(self, request, pk=None):
         """Hide it from search and the portal; kept with its history."""
         return self._move(request, pk, kb.article_retire)
 
-    @extend_schema(parameters=[PK], responses={200: VersionSerializer(many=True)})
+    @extend_schema(responses={200: VersionSerializer(many=True)})
     @action(detail=True, methods=["get"])
     def versions(self, request, pk=None):
         """Every version, newest first (staff)."""
@@ -228,7 +227,7 @@ class ArticleViewSet(viewsets.ViewSet):
         rows = article.versions.select_related("created_by").order_by("-number")
         return Response(VersionSerializer(rows, many=True).data)
 
-    @extend_schema(parameters=[PK, DiffQuerySerializer], responses={200: DiffLineSerializer(many=True)})
+    @extend_schema(parameters=[DiffQuerySerializer], responses={200: DiffLineSerializer(many=True)})
     @action(detail=True, methods=["get"])
     def diff(self, request, pk=None):
         """The lines removed and added between versions `a` and `b` (the title first), with their numbers."""
