@@ -74,3 +74,29 @@ def test_an_agent_writes_an_article_cannot_publish_it_herself_and_another_agent_
     alice.goto("/kb/?q=printer+paper+jam")
     expect(alice.get_by_role("link", name="Printer shows 'paper jam' with no paper inside")).to_be_visible()
     shot(alice, "kb-search-finds-published")
+
+
+def test_an_agent_inserts_a_suggested_article_as_a_reply_and_the_use_is_recorded(cast, signed_in, shot):
+    from itsm.models import ArticleUse
+    from tracker import services
+    from tracker.choices import Kind
+
+    article = publish(cast)
+    ticket = services.ticket_create(actor=cast.requester, kind=Kind.INCIDENT, title="VPN keeps disconnecting",
+                                    description="Every few minutes at the hotel.")
+    page = signed_in(cast.agent1)
+    page.goto(f"/tickets/{ticket.key}/")
+    panel = page.get_by_role("region", name="Suggested articles")
+    expect(panel).to_contain_text("VPN disconnects every few minutes")
+    expect(page.get_by_role("heading", name=ticket.title)).to_be_visible()  # the page stays the ticket's
+    page.locator("#id_body").fill("Hi Alice,")
+    panel.get_by_role("button", name="Insert as reply").click()
+    expect(page.locator("#id_body")).to_have_value(f"Hi Alice,\n\n{article.body}\n\nFrom our knowledge base: "
+                                                   f"[{article.title}](http://{page.url.split('/')[2]}/kb/{article.pk}/)")
+    shot(page, "kb-inserted-as-reply")
+    page.get_by_role("button", name="Add comment").click()
+    expect(page.locator(".timeline")).to_contain_text("From our knowledge base")
+    assert ArticleUse.objects.filter(article=article, ticket=ticket, how="replied").exists()
+    panel.get_by_role("button", name="Link as answer").click()
+    expect(panel).to_contain_text("Linked as answer")
+    shot(page, "kb-linked-as-answer")
