@@ -19,3 +19,4 @@ class ItsmConfig(AppConfig):
 
         catalogue.register()  # a request ordered from the catalogue keeps its item's SLA policy
         ui.register_services()
+        ui.register_knowledge()

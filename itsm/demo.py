@@ -91,6 +91,7 @@ def seed(ctx: DemoContext) -> None:
         ctx.story(raised, rollout_life(ctx, raised, rollout))
     seed_major_incidents(ctx)
     ctx.at_end(lambda: seed_services(ctx))
+    ctx.at_end(lambda: seed_knowledge(ctx))
 
 
 # --- change enablement --------------------------------------------------------------------------------------
@@ -915,6 +916,7 @@ def seed_services(ctx: DemoContext) -> None:
 
     from .choices import ArticleAudience, GateItemCode
     from .services import gate as gates
+    from .services import knowledge as kb
 
     u, now = ctx.users, ctx.now
     if Service.objects.filter(name="Expense claims").exists():
@@ -936,14 +938,15 @@ def seed_services(ctx: DemoContext) -> None:
     gate = gates.gate_open(service=expenses, actor=u["maria"], now=opened, approvers={
         GateItemCode.UAT: u["liam"], GateItemCode.KNOWLEDGE: u["lena"], GateItemCode.MONITORING: u["devon"],
         GateItemCode.RELEASE_NOTES: u["dana"]}, extras=[("Data protection review of receipts", u["maria"])])
-    article, _ = KnowledgeArticle.objects.update_or_create(
-        title="Expense claims: what the desk checks first", defaults={
-            "body": "1. Is the claim *submitted* or still a *draft*?\n2. Has the line manager approved it?\n"
-                    "3. Receipts over 5 MB are refused: ask for a smaller scan.\n\nAnything else: escalate to "
-                    "Payroll Dev until the service is operational.",
-            "state": ArticleState.PUBLISHED, "audience": ArticleAudience.INTERNAL, "published_at": now,
-            "author": u["lena"]})
-    article.services.add(expenses)
+    desk_title = "Expense claims: what the desk checks first"
+    if not KnowledgeArticle.objects.filter(title=desk_title).exists():
+        article = kb.article_create(
+            actor=u["lena"], title=desk_title, audience=ArticleAudience.INTERNAL, services=[expenses],
+            body="1. Is the claim *submitted* or still a *draft*?\n2. Has the line manager approved it?\n"
+                 "3. Receipts over 5 MB are refused: ask for a smaller scan.\n\nAnything else: escalate to "
+                 "Payroll Dev until the service is operational.", now=now - timedelta(days=4))
+        kb.article_submit(article=article, actor=u["lena"], now=now - timedelta(days=4))
+        kb.article_publish(article=article, actor=u["liam"], now=now - timedelta(days=3))
     items = {i.code: i for i in gate.items.all()}
     gates.gate_item_sign(item=items[GateItemCode.UAT], actor=u["liam"], now=now - timedelta(days=3),
                          evidence="UAT with 12 claimants from Finance and Sales: 41 cases, 2 minor findings fixed "
@@ -963,3 +966,134 @@ def seed_services(ctx: DemoContext) -> None:
                                  description="Incoming faxes delivered as email.")
     gates.service_retire(service=fax, actor=u["carl"], now=now - timedelta(days=60),
                          reason="Replaced by e-signatures; the last fax line was cancelled in March.")
+# --- knowledge management -----------------------------------------------------------------------------------
+
+# (title, service, audience, state, author, reviewer, body, later edits [(body, note, editor)]); the state is where
+# the story ends: draft, review (sent by the author), published (by the reviewer), retired, or "pending" (published,
+# then edited: the edit waits in review while the published text stays live).
+KNOWLEDGE = [
+    ("Outlook asks for the password again and again", "Email", "public", "published", "lena", "liam",
+     "Outlook keeps prompting when the saved sign-in is stale.\n\n1. Close Outlook.\n2. Open *Credential "
+     "Manager* and remove the entries starting with `MicrosoftOffice`.\n3. Start Outlook and sign in once.",
+     [("Outlook keeps prompting when the saved sign-in is stale, often after a password change.\n\n1. Close "
+       "Outlook.\n2. Open *Credential Manager* and remove the entries starting with `MicrosoftOffice`.\n3. Start "
+       "Outlook and sign in once.", "Mention the password change", "liam")]),
+    ("Mailbox full: archive old mail", "Email", "public", "published", "lena", "dana",
+     "When the mailbox is over quota, Outlook stops sending.\n\n- Empty *Deleted Items*.\n- Turn on the online "
+     "archive: File → Tools → Mailbox clean-up → Archive.\n- Ask for a bigger quota in the catalogue.", []),
+    ("Web shop orders stuck in 'payment pending'", "Web shop", "internal", "published", "liam", "devon",
+     "Payment callbacks from the provider are retried for 2 hours.\n\n**Desk:** check the order in the back "
+     "office; if the provider shows it paid, press *Re-sync payment*. Do not refund before the re-sync.",
+     [("Payment callbacks from the provider are retried for 2 hours.\n\n**Desk:** check the order in the back "
+       "office; if the provider shows it paid, press *Re-sync payment*. Do not refund before the re-sync.\n\n"
+       "If the re-sync fails twice, escalate to Web shop development with the order number.",
+       "Escalation path", "devon")]),
+    ("Reset the web shop cache after a price import", "Web shop", "internal", "review", "devon", None,
+     "After the nightly price import, prices may show the old value for up to an hour.\n\n`shopctl cache "
+     "flush --prices` on either node fixes it at once.", []),
+    ("VPN: connect with TCP mode on hotel Wi-Fi", "VPN", "public", "published", "liam", "lena",
+     "Hotel and train networks often block the VPN's UDP port.\n\nOpen the client → Settings → Protocol and "
+     "choose **TCP**. Connect again.", []),
+    ("VPN gateway failover runbook", "VPN", "internal", "published", "dana", "devon",
+     "1. Check both gateways in monitoring.\n2. Drain the primary: `vpnctl drain gw1`.\n3. Confirm sessions on "
+     "gw2.\n4. Tell the desk: users reconnect once.", []),
+    ("Payroll: correct a wrong bank account", "Payroll", "public", "published", "lena", "liam",
+     "Change the account in the HR portal under *My data → Payment*. Changes before the 15th apply to this "
+     "month's salary.", []),
+    ("Payroll run: what the desk tells callers on the 25th", "Payroll", "internal", "pending", "liam", "devon",
+     "Payslips publish at 06:00 on the 25th. Before then the slip is blank: that is expected.",
+     [("Payslips publish at 06:00 on the 25th (or the working day before). Before then the slip is blank: that "
+       "is expected. After 09:00, raise an incident for Payroll.", "Working day rule and when to raise", "lena")]),
+    ("HR portal: upload a sick note", "HR portal", "public", "published", "lena", "liam",
+     "Open *Absences → New*, choose *Sick leave* and attach the photo or PDF. Your manager is told.", []),
+    ("HR portal shows another person's team", "HR portal", "public", "draft", "lena", None,
+     "Draft: the team view follows the org chart of the previous day. Waiting for confirmation from HR IT.", []),
+    ("Printing payslips from the HR portal", "HR portal", "public", "retired", "liam", "lena",
+     "Use the print button on the payslip page. (Replaced: payslips are now PDF downloads.)", []),
+    ("Set up two-step sign-in (MFA)", None, "public", "published", "lena", "liam",
+     "Install the authenticator app, open the security info page and add the app. Keep the old phone until "
+     "you moved every account.", []),
+    ("Request a new laptop", None, "public", "published", "liam", "lena",
+     "Order it in the catalogue under *Hardware*. Standard models ship in three working days; your old laptop "
+     "is collected when the new one arrives.", []),
+    ("Free up disk space on your laptop", None, "public", "published", "lena", "dana",
+     "Empty the recycle bin, run *Disk Clean-up* and move large files to OneDrive. The *Downloads* folder often "
+     "holds gigabytes.", []),
+]
+
+
+def seed_knowledge(ctx: DemoContext) -> None:
+    """Knowledge articles in every state and both audiences, written, edited, reviewed and published through the
+    domain functions over the last weeks (idempotent, by title); the older portal articles with their review;
+    one drafted from a resolved incident; articles linked and sent as replies on tickets; deflections over the
+    last four weeks, so the dashboard shows rates per service and per article."""
+    from .models import ArticleUse, ArticleVersion, Deflection
+    from .search import vector_update
+    from .services import knowledge as kb
+
+    u, now, rng = ctx.users, ctx.now, random.Random(10)
+    # the portal's first articles: written by lena and reviewed by liam, one version each
+    for i, (title, _service, body) in enumerate(ARTICLES):
+        article = KnowledgeArticle.objects.get(title=title)
+        if not article.versions.exists():
+            at = now - timedelta(days=60 - i)
+            ArticleVersion.objects.create(article=article, number=1, title=title, body=body,
+                                          audience=article.audience, note="First version", created_by=u["lena"],
+                                          created_at=at)
+            KnowledgeArticle.objects.filter(pk=article.pk).update(
+                author=u["lena"], updated_by=u["lena"], submitted_by=u["lena"], submitted_at=at,
+                reviewed_by=u["liam"], published_at=at + timedelta(hours=3), views=rng.randint(40, 160))
+    for n, (title, service, audience, state, author, reviewer, body, edits) in enumerate(KNOWLEDGE):
+        if KnowledgeArticle.objects.filter(title=title).exists():
+            continue
+        at = now - timedelta(days=40 - n * 2, hours=rng.randint(0, 6))
+        article = kb.article_create(actor=u[author], title=title, body=body, audience=audience,
+                                    services=[ctx.services[service]] if service else [], now=at)
+        for new_body, note, editor in edits if state != "pending" else []:
+            at += timedelta(days=1)
+            kb.article_update(article=article, actor=u[editor], version=kb.latest_version(article).number,
+                              title=title, body=new_body, audience=audience, note=note, now=at)
+        if state == "draft":
+            continue
+        kb.article_submit(article=article, actor=u[author], now=at + timedelta(hours=1))
+        if state == "review":
+            continue
+        reviewer = u[reviewer] if u[reviewer].pk not in kb.text_authors(article) else u["dana"]
+        kb.article_publish(article=article, actor=reviewer, now=at + timedelta(hours=5))
+        if state == "retired":
+            kb.article_retire(article=article, actor=u["lena"], now=at + timedelta(days=10))
+        elif state == "pending":  # published, then edited: the edit waits for review, the text stays live
+            for new_body, note, editor in edits:
+                kb.article_update(article=article, actor=u[editor], version=kb.latest_version(article).number,
+                                  title=title, body=new_body, audience=audience, note=note,
+                                  now=now - timedelta(days=2))
+            kb.article_submit(article=article, actor=u[edits[-1][2]], now=now - timedelta(days=1))
+        KnowledgeArticle.objects.filter(pk=article.pk).update(views=rng.randint(15, 120))
+    vector_update(KnowledgeArticle.objects.values_list("pk", flat=True))
+    if Deflection.objects.exists():
+        return
+    # one article drafted from a resolved incident, waiting for its author's edit
+    resolved = [t for t in ctx.tickets[Kind.INCIDENT] if t.status in (Status.RESOLVED, Status.CLOSED)
+                and t.resolution_note]
+    if resolved:
+        kb.article_from_ticket(ticket=resolved[0], actor=u["liam"], now=now - timedelta(days=3))
+    # articles that answered tickets: linked as the answer, or sent to the requester as a reply
+    live = list(KnowledgeArticle.objects.filter(state=ArticleState.PUBLISHED).prefetch_related("services"))
+    for ticket in resolved[1:13]:
+        article = next((a for a in live if ticket.service_id in {s.pk for s in a.services.all()}), live[0])
+        how = "linked" if ticket.pk % 2 else "replied"
+        ArticleUse.objects.get_or_create(article=article, ticket=ticket, how=how,
+                                         defaults={"actor": u["lena"], "created_at": ticket.updated_at})
+    # "This solved it" over the last four weeks: public articles, requesters and anonymous readers
+    public = [a for a in live if a.audience == "public"]
+    queries = {"VPN": "vpn keeps dropping", "Email": "outlook keeps asking for password", "Payroll": "payslip blank",
+               "HR portal": "upload sick note", "Web shop": "checkout currency wrong"}
+    rows = []
+    for day in range(28):
+        for _ in range(rng.randint(0, 3)):
+            article = rng.choice(public)
+            service = next(iter(article.services.all()), None)
+            rows.append(Deflection(article=article, service=service, user=rng.choice([u["alice"], u["bob"], None]),
+                                   query=queries.get(service.name, article.title.lower()) if service else "",
+                                   created_at=now - timedelta(days=day, hours=rng.randint(1, 9))))
+    Deflection.objects.bulk_create(rows)

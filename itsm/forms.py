@@ -10,7 +10,7 @@ from tracker.forms import humanize_blanks, staff_users
 from tracker.models import AssignmentGroup, Service, Ticket
 from tracker.workflows import REQUESTER_KINDS
 
-from .choices import CAST_VOTES, CabRule, Repeat, RollbackOutcome, TaskState, Vote
+from .choices import CAST_VOTES, ArticleAudience, CabRule, Repeat, RollbackOutcome, TaskState, Vote
 
 User = get_user_model()
 
@@ -289,3 +289,23 @@ class ProblemResolveForm(forms.Form):
     resolution_note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Resolution note",
                                       help_text="Sent to the requester of each incident ticked below.")
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+# --- knowledge management ---------------------------------------------------------------------------------
+
+
+class ArticleForm(forms.Form):
+    """An article's text in the editor (each save a new version; `version` is the newest one loaded)."""
+
+    title = forms.CharField(max_length=200, widget=forms.TextInput(attrs={"size": 60, "autocomplete": "off"}))
+    body = forms.CharField(label="Text", max_length=50_000, widget=forms.Textarea(attrs={"rows": 16}),
+                           help_text="Markdown: ## headings, **bold**, `code`, lists, links.")
+    audience = forms.ChoiceField(choices=ArticleAudience.choices,
+                                 widget=forms.RadioSelect, initial=ArticleAudience.PUBLIC)
+    services = forms.ModelMultipleChoiceField(queryset=Service.objects.order_by("name"), required=False,
+                                              widget=forms.CheckboxSelectMultiple, label="Services")
+    faq = forms.BooleanField(required=False, label="List among the portal's frequent questions")
+    note = forms.CharField(max_length=200, required=False, label="What changed",
+                           widget=forms.TextInput(attrs={"size": 60}),
+                           help_text="Kept with this version in the history.")
+    version = forms.IntegerField(min_value=0, required=False, widget=forms.HiddenInput)

@@ -29,11 +29,12 @@ from django.db.models.functions import Coalesce, RowNumber, TruncMonth
 from django.utils import timezone
 
 from tracker import access
-from tracker.choices import EventKind, ImplementationResult, Kind, LinkType, Status
+from tracker.choices import EventKind, ImplementationResult, Kind, LinkType, Role, Status
 from tracker.forms import staff_users
 from tracker.models import AssignmentGroup, Link, Ticket, TicketEvent
 
-from .choices import OPEN_TASK_STATES, ArticleAudience, ArticleState, ChangeOutcome, RoundStatus, TaskState, Vote
+from . import search
+from .choices import OPEN_TASK_STATES, ArticleState, ChangeOutcome, RoundStatus, TaskState, Vote
 from .models import (
     Approval,
     ApprovalRound,
@@ -45,6 +46,7 @@ from .models import (
     ChangeTask,
     ChangeTemplate,
     ChangeTemplateVersion,
+    Deflection,
     KnowledgeArticle,
     MajorIncident,
 )
@@ -91,16 +93,17 @@ def raised_by_requester(user) -> Q:
     return ~Q(kind__in=STAFF_KINDS) | Q(Exists(raised))
 
 
-def article_search(*, text: str = "", limit: int = 30) -> list[KnowledgeArticle]:
-    qs = KnowledgeArticle.objects.filter(state=ArticleState.PUBLISHED, audience=ArticleAudience.PUBLIC
-                                         ).prefetch_related("services")
+def article_search(*, text: str = "", limit: int = 30, user=None) -> list[KnowledgeArticle]:
+    """Live articles this reader may read (public ones for requesters and anonymous readers): ranked against the
+    query, each with its highlighted `snippet` (itsm.search); without a query, the frequent questions first, then
+    the newest edits."""
     text = (text or "").strip()
     if text:
-        cond = Q(title__icontains=text) | Q(body__icontains=text)
-        for word in _WORD.findall(text)[:5]:
-            cond |= Q(title__icontains=word)
-        qs = qs.filter(cond)
-    return list(qs.order_by("-updated_at")[:limit])
+        hits = search.search(text=text, user=user, limit=limit)
+        for hit in hits:
+            hit.article.snippet = hit.snippet
+        return [hit.article for hit in hits]
+    return list(search.live_articles(user).prefetch_related("services").order_by("-faq", "-updated_at")[:limit])
 
 
 # --- change enablement ------------------------------------------------------------------------------------
@@ -662,3 +665,96 @@ def problem_behind(*, incident: Ticket) -> Ticket | None:
     problems = list(Ticket.objects.filter(links_in__source=incident, links_in__type=LinkType.INSTANCE_OF,
                                           kind=Kind.PROBLEM).order_by("-created_at", "-id")[:5])
     return next((p for p in problems if p.is_open), problems[0] if problems else None)
+
+
+# --- knowledge management ---------------------------------------------------------------------------------
+
+
+def article_list(*, user, state: str = "") -> list[KnowledgeArticle]:
+    """Staff's list of articles in a state (drafts, in review, published, retired), newest edit first; requesters
+    and anonymous readers only ever get live public ones."""
+    if not access.is_staff_member(user):
+        return article_search(user=user, limit=100)
+    qs = KnowledgeArticle.objects.select_related("author", "updated_by", "submitted_by").prefetch_related("services")
+    if state in ArticleState.values:
+        qs = qs.filter(state=state)
+    return list(qs.order_by("-updated_at")[:200])
+
+
+def article_state_counts() -> dict[str, int]:
+    rows = KnowledgeArticle.objects.values("state").annotate(n=Count("id"))
+    counts = {s: 0 for s in ArticleState.values}
+    counts.update({r["state"]: r["n"] for r in rows})
+    return counts
+
+
+def article_uses(*, article: KnowledgeArticle, user) -> list:
+    """The tickets an article helped (linked, replied, drafted from), as this staff member may see them."""
+    if not access.is_staff_member(user):
+        return []
+    visible = access.visible(user, Ticket.objects.all()).values("pk")
+    return list(article.uses.filter(ticket__in=visible).select_related("ticket", "actor").order_by("-created_at")[:50])
+
+
+@dataclass
+class DiffLine:
+    tone: str  # same | added | removed
+    old: int | None
+    new: int | None
+    text: str
+
+
+def article_diff(old, new) -> list[DiffLine]:
+    """Two versions' texts line by line (the title first): kept, removed and added lines with their numbers."""
+    import difflib
+
+    a = [f"# {old.title}", *old.body.splitlines()]
+    b = [f"# {new.title}", *new.body.splitlines()]
+    out = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            out += [DiffLine("same", i1 + k + 1, j1 + k + 1, a[i1 + k]) for k in range(i2 - i1)]
+            continue
+        out += [DiffLine("removed", i + 1, None, a[i]) for i in range(i1, i2)]
+        out += [DiffLine("added", None, j + 1, b[j]) for j in range(j1, j2)]
+    return out
+
+
+@dataclass
+class DeflectionRates:
+    by_service: list[dict]
+    by_article: list[dict]
+    total: int
+    raised: int
+
+
+def _rate(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.0f}" if whole else "—"
+
+
+def deflection_rates(*, start: datetime, end: datetime) -> DeflectionRates:
+    """Self-service deflection in [start, end): per service, deflections and the tickets requesters raised on
+    it themselves (rate = deflections / (deflections + raised)); per article, deflections against its views
+    (rate = deflections / views, its views of all time). Three grouped queries, whatever the volume."""
+    period = Q(created_at__gte=start, created_at__lt=end)
+    deflected = {r["service_id"]: r for r in Deflection.objects.filter(period).values(
+        "service_id", name=F("service__name")).annotate(n=Count("id"))}
+    # incidents and requests raised by requesters themselves (the portal's), per service
+    by_self = TicketEvent.objects.filter(ticket=OuterRef("pk"), kind=EventKind.CREATED, actor=OuterRef("requester"))
+    raised = {r["service_id"]: r for r in Ticket.objects.filter(
+        period, Exists(by_self), kind__in=[Kind.INCIDENT, Kind.REQUEST], requester__role=Role.REQUESTER,
+    ).values("service_id", name=F("service__name")).annotate(n=Count("id"))}
+    rows = []
+    for sid in {*deflected, *raised}:
+        d = deflected.get(sid, {}).get("n", 0)
+        r = raised.get(sid, {}).get("n", 0)
+        name = (deflected.get(sid) or raised.get(sid))["name"] or "No service named"
+        rows.append({"label": name, "deflected": d, "raised": r, "rate": _rate(d, d + r)})
+    rows.sort(key=lambda row: (-row["deflected"], row["label"]))
+    articles = [{"label": r["title"], "pk": r["article_id"], "deflected": r["n"], "views": r["views"],
+                 "rate": _rate(r["n"], r["views"])}
+                for r in Deflection.objects.filter(period).values("article_id", title=F("article__title"),
+                                                                  views=F("article__views"))
+                .annotate(n=Count("id")).order_by("-n", "title")]
+    total = sum(r["deflected"] for r in rows)
+    return DeflectionRates(by_service=rows, by_article=articles, total=total, raised=sum(r["raised"] for r in rows))

@@ -24,8 +24,9 @@ from tracker.models import AssignmentGroup, Service, Ticket, User
 from tracker.templatetags.icons import sprite_ids
 from tracker.views import form_errors
 
-from .choices import ApprovalMode, ArticleState, CatalogAudience, FieldType, GateItemCode, GateItemState
+from .choices import ApprovalMode, CatalogAudience, FieldType, GateItemCode, GateItemState
 from .models import CatalogField, CatalogItem, CatalogTaskTemplate, GateItem, KnowledgeArticle, OperationsGate
+from .search import LIVE
 from .services import catalogue_setup as setup
 from .services import gate as gates
 
@@ -227,7 +228,7 @@ def _page(request, service: Service, *, status: int = 200, partial: str = "", **
         "open_count": Ticket.objects.filter(service=service, status__in=sorted(OPEN_STATUSES)).count(),
         "catalog_items": list(CatalogItem.objects.filter(service=service).annotate(field_count=Count("fields"))
                               .order_by("order", "name")),
-        "articles": KnowledgeArticle.objects.filter(services=service, state=ArticleState.PUBLISHED)
+        "articles": KnowledgeArticle.objects.filter(LIVE, services=service)
         .aggregate(n=Count("pk"), internal=Count("pk", filter=Q(audience="internal"))),
         "changes": list(Ticket.objects.filter(service=service, kind=Kind.CHANGE).select_related("assignee")
                         .order_by("-created_at")[:5]),

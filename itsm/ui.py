@@ -22,7 +22,7 @@ from tracker.errors import ValidationFailed
 from tracker.templatetags.crossline import when
 from tracker.templatetags.icons import icon
 
-from . import health, selectors
+from . import health, search, selectors
 from . import services as itsm
 from .choices import RollbackOutcome, RoundStatus, TaskState, Vote
 from .forms import COMMON_ZONES, RollbackForm, ScheduleForm, TaskForm, VoteForm
@@ -75,11 +75,13 @@ def schedule_row(event) -> str:
 
 
 def article_hits(*, user, text, limit):
-    """Published knowledge articles for the global search box: a title match ranks above a body match."""
-    return [ext.SearchHit(kind="Article", title=a.title, url=reverse("itsm:kb-article", args=[a.pk]),
-                          detail=", ".join(s.name for s in a.services.all()) or "Knowledge base",
-                          score=55 if text.lower() in a.title.lower() else 35, icon="book-open")
-            for a in selectors.article_search(text=text, limit=limit)]
+    """Live knowledge articles this person may read for the global search box, ranked (itsm.search)."""
+    hits = search.search(text=text, user=user, limit=limit)
+    top = hits[0].score if hits else 1
+    return [ext.SearchHit(kind="Article", title=h.article.title, url=reverse("itsm:kb-article", args=[h.article.pk]),
+                          detail=", ".join(s.name for s in h.article.services.all()) or "Knowledge base",
+                          score=35 + round(20 * h.score / top) if top else 35, icon="book-open")
+            for h in hits]
 
 
 # --- change enablement --------------------------------------------------------------------------------
@@ -459,3 +461,37 @@ def register_services() -> None:
         with_service,
         ext.NavLink("services", "Services", "itsm:services", order=39, icon="layers"),
     )
+# --- knowledge management ---------------------------------------------------------------------------------
+
+
+def article_from_ticket_action(*, request, ticket, now):
+    """"Create article…" on a resolved or closed ticket of any kind, for agents."""
+    from .services import knowledge
+
+    if ticket.status not in knowledge.DRAFTABLE or not knowledge.may_write(request.user):
+        return None
+    return {}
+
+
+def suggested_articles_panel(*, request, ticket, now):
+    """"Suggested articles" on incidents and requests, for staff: the list loads after the page (no query)."""
+    if ticket.kind not in (Kind.INCIDENT, Kind.REQUEST) or not access.is_staff_member(request.user):
+        return None
+    return {}
+
+
+def deflection_section(*, request, period, now):
+    return {"rates": selectors.deflection_rates(start=period.start, end=period.end)}
+
+
+def register_knowledge() -> None:
+    from tracker import hooks
+
+    from .services import knowledge
+
+    ext.register(
+        ext.Action("create-article", "itsm/knowledge/action_from_ticket.html", article_from_ticket_action, order=60),
+        ext.Panel("suggested-articles", "itsm/knowledge/panel_suggestions.html", suggested_articles_panel, order=30),
+        ext.DashboardSection("deflection", "itsm/knowledge/dashboard_deflection.html", deflection_section, order=20),
+    )
+    hooks.register(knowledge.reply_observer)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import knowledge, views
 
 app_name = "itsm"
 K = "<str:key>"
@@ -10,8 +10,6 @@ urlpatterns = [
     path("portal/new/", views.portal_new, name="portal-new"),
     path(f"portal/tickets/{K}/", views.portal_ticket, name="portal-ticket"),
     path(f"portal/tickets/{K}/transition/", views.portal_transition, name="portal-transition"),
-    path("kb/", views.kb, name="kb"),
-    path("kb/<int:pk>/", views.kb_article, name="kb-article"),
     path("changes/cabs/", views.cabs, name="cabs"),
     path("changes/cabs/new/", views.cab_form, name="cab-new"),
     path("changes/cabs/<int:pk>/", views.cab_form, name="cab-edit"),
@@ -52,6 +50,21 @@ urlpatterns = [
     path(f"tickets/{K}/major/resolve/", views.major_resolve, name="major-resolve"),
     path("process/incidents/", views.incident_health, name="incident-health"),
     path("process/problems/", views.problem_health, name="problem-health"),
+    # knowledge management: the knowledge base, the editor, history, the portal's suggestions and deflections,
+    # and what the ticket page gets (create article from a ticket, suggested articles, insert, link)
+    path("kb/", knowledge.kb_home, name="kb"),
+    path("kb/new/", knowledge.kb_new, name="kb-new"),
+    path("kb/preview/", knowledge.kb_preview, name="kb-preview"),
+    path("kb/suggest/", knowledge.kb_suggest, name="kb-suggest"),
+    path("kb/<int:pk>/", knowledge.kb_article, name="kb-article"),
+    path("kb/<int:pk>/edit/", knowledge.kb_edit, name="kb-edit"),
+    path("kb/<int:pk>/history/", knowledge.kb_history, name="kb-history"),
+    path("kb/<int:pk>/solved/", knowledge.kb_solved, name="kb-solved"),
+    path("kb/<int:pk>/<str:move>/", knowledge.kb_move, name="kb-move"),
+    path(f"tickets/{K}/article/", knowledge.kb_from_ticket, name="kb-from-ticket"),
+    path(f"tickets/{K}/articles/", knowledge.kb_ticket_suggestions, name="kb-ticket-suggestions"),
+    path(f"tickets/{K}/articles/<int:pk>/link/", knowledge.kb_link, name="kb-link"),
+    path(f"tickets/{K}/articles/<int:pk>/insert/", knowledge.kb_insert, name="kb-insert"),
 ]
 
 # the request catalogue: the portal's "Request something" and the desk's catalogue (ordering for a requester)

@@ -47,7 +47,7 @@ from . import health, ui
 from . import selectors as q
 from . import services as itsm
 from .catalogue import follow as catalogue_follow
-from .choices import ArticleAudience, ArticleState, CabRule, ChangeOutcome, Repeat, TaskState
+from .choices import CabRule, ChangeOutcome, Repeat, TaskState
 from .forms import (
     COMMON_ZONES,
     AnalysisForm,
@@ -66,7 +66,7 @@ from .forms import (
     TemplateForm,
     VoteForm,
 )
-from .models import Blackout, Cab, ChangeTask, ChangeTemplate, KnowledgeArticle
+from .models import Blackout, Cab, ChangeTask, ChangeTemplate
 from .templatetags.itsm_ui import span
 
 # --- the self-service portal --------------------------------------------------------------------------
@@ -105,7 +105,9 @@ def portal_new(request):
     else:
         kind = request.GET.get("kind", Kind.INCIDENT)
         form = PortalTicketForm(
-            initial={"kind": kind if kind in (Kind.INCIDENT, Kind.REQUEST) else Kind.INCIDENT}
+            initial={"kind": kind if kind in (Kind.INCIDENT, Kind.REQUEST) else Kind.INCIDENT,
+                     # "Still need help" on an article: what they had typed, and their service, come back
+                     "title": request.GET.get("title", "")[:200], "service": request.GET.get("service") or None}
         )
     return render(
         request,
@@ -152,22 +154,6 @@ def portal_transition(request, key):
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("itsm:portal-ticket", key=ticket.key)
-
-
-@login_not_required
-def kb(request):
-    text = request.GET.get("q", "")
-    ctx = {"nav": "kb", "q": text, "articles": q.article_search(text=text)}
-    if request.htmx and request.htmx.target == "kb-results":
-        return render(request, "itsm/kb.html#results", ctx)
-    return render(request, "itsm/kb.html", ctx)
-
-
-@login_not_required
-def kb_article(request, pk):
-    article = get_object_or_404(KnowledgeArticle.objects.prefetch_related("services"), pk=pk,
-                                state=ArticleState.PUBLISHED, audience=ArticleAudience.PUBLIC)
-    return render(request, "itsm/kb_article.html", {"nav": "kb", "article": article})
 
 
 # --- change setup: CABs and standard-change templates (the change manager writes, staff read) -------------

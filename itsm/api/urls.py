@@ -12,12 +12,15 @@
   resolved with its chosen incidents (`tickets/PRB-2/resolve-with-incidents/`).
 - major incidents under the incident's key: declare and read (`tickets/INC-7/major/`), link children
   (`.../major/children/`), resolve with the children chosen (`.../major/resolve/`).
+- knowledge articles under `articles/`: ranked search with snippets, read, write (If-Match), submit, publish,
+  retire, versions and the diff of two (`articles/7/diff/?a=1&b=3`).
 """
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from .approvals import ApprovalListView, CabViewSet, TemplateViewSet, VoteView
 from .calendar import BlackoutViewSet, CalendarView, ChangeScheduleView
+from .knowledge import ArticleViewSet
 from .major import MajorChildrenView, MajorResolveView, MajorView
 from .problems import ApplyKnownErrorView, KnownErrorListView, ProblemFromIncidentsView, ResolveWithIncidentsView
 from .tasks import ChangeRatesViewSet, ChangeTaskViewSet, MyTaskViewSet, RollbackViewSet
@@ -54,6 +57,14 @@ urlpatterns = [
     path(f"{K}/major/", MajorView.as_view(), name="major"),
     path(f"{K}/major/children/", MajorChildrenView.as_view(), name="major-children"),
     path(f"{K}/major/resolve/", MajorResolveView.as_view(), name="major-resolve"),
+    # knowledge articles
+    path("articles/", ArticleViewSet.as_view({"get": "list", "post": "create"}), name="article-list"),
+    path("articles/<int:pk>/", ArticleViewSet.as_view({"get": "retrieve", "put": "update"}), name="article-detail"),
+    path("articles/<int:pk>/submit/", ArticleViewSet.as_view({"post": "submit"}), name="article-submit"),
+    path("articles/<int:pk>/publish/", ArticleViewSet.as_view({"post": "publish"}), name="article-publish"),
+    path("articles/<int:pk>/retire/", ArticleViewSet.as_view({"post": "retire"}), name="article-retire"),
+    path("articles/<int:pk>/versions/", ArticleViewSet.as_view({"get": "versions"}), name="article-versions"),
+    path("articles/<int:pk>/diff/", ArticleViewSet.as_view({"get": "diff"}), name="article-diff"),
 ]
 
 # the request catalogue: items with their form's schema, ordering one, and a request ordered from it

@@ -28,8 +28,9 @@ from tracker.choices import Role, ServiceLifecycle, Tier
 from tracker.errors import AccessDenied, Conflict, TransitionRefused, ValidationFailed
 from tracker.models import AssignmentGroup, Service, User
 
-from ..choices import ArticleAudience, ArticleState, GateItemCode, GateItemState
+from ..choices import ArticleAudience, GateItemCode, GateItemState
 from ..models import GateItem, KnowledgeArticle, OperationsGate
+from ..search import LIVE
 
 # The standard checklist every gate opens with, in this order (a gate may add items of its own, as OTHER).
 STANDARD_ITEMS = [code for code in GateItemCode.values if code != GateItemCode.OTHER]
@@ -435,7 +436,7 @@ def policies_for(services) -> dict[int, dict]:
 def gate_evidence(service: Service, *, groups=None, policies=None) -> dict[str, Evidence]:
     """Live evidence, by item code, where the app can compute it: published internal articles on the service,
     the tiers its support groups cover, the SLA policies that apply, and its people."""
-    published = KnowledgeArticle.objects.filter(services=service, state=ArticleState.PUBLISHED)
+    published = KnowledgeArticle.objects.filter(LIVE, services=service)
     internal = published.filter(audience=ArticleAudience.INTERNAL).count()
     public = published.count() - internal
     groups = groups if groups is not None else list(service.groups.all())
