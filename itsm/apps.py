@@ -14,3 +14,4 @@ class ItsmConfig(AppConfig):
         ui.register()
         ui.register_problems()
         services.register()
+        ui.register_fulfilment()

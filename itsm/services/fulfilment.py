@@ -13,7 +13,7 @@ from contextvars import ContextVar
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from sla.choices import NotificationKind
@@ -431,6 +431,14 @@ def tasks_for(user, *, open_only: bool = True):
         qs = qs.filter(state__in=OPEN_TASK_STATES, request__status__in=(Status.NEW, Status.APPROVED,
                                                                         Status.IN_PROGRESS, Status.PENDING))
     return qs.select_related("request", "group", "assignee").order_by("created_at", "request_id", "number")
+
+
+def requests_with_my_tasks(qs, *, user, now=None):
+    """The requests of `qs` with an open fulfilment task for this agent or their groups ("My fulfilment tasks")."""
+    mine = FulfilmentTask.objects.filter(
+        Q(assignee=user) | Q(assignee__isnull=True, group__in=user.assignment_groups.values("pk")),
+        request=OuterRef("pk"), state__in=OPEN_TASK_STATES)
+    return qs.filter(kind=Kind.REQUEST).filter(Exists(mine))
 
 
 # --- the rules on every ticket write (tracker.hooks) -------------------------------------------------------
