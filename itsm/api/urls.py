@@ -12,12 +12,26 @@
   resolved with its chosen incidents (`tickets/PRB-2/resolve-with-incidents/`).
 - major incidents under the incident's key: declare and read (`tickets/INC-7/major/`), link children
   (`.../major/children/`), resolve with the children chosen (`.../major/resolve/`).
+- catalogue requests after the order, under `catalogue/`: the approver's decision
+  (`catalogue/requests/REQ-5/approve/`, `.../reject/`), my pending approvals (`catalogue/approvals/`), a
+  request's fulfilment tasks (`.../tasks/`, `.../tasks/2/take/`, `done/`, `cancel/`) and a failed automation
+  run again (`.../automation/run-again/`).
 """
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from .approvals import ApprovalListView, CabViewSet, TemplateViewSet, VoteView
 from .calendar import BlackoutViewSet, CalendarView, ChangeScheduleView
+from .fulfilment import (
+    ApproveView,
+    AutomationRunAgainView,
+    MyApprovalsView,
+    RejectView,
+    TaskCancelView,
+    TaskDoneView,
+    TaskListView,
+    TaskTakeView,
+)
 from .major import MajorChildrenView, MajorResolveView, MajorView
 from .problems import ApplyKnownErrorView, KnownErrorListView, ProblemFromIncidentsView, ResolveWithIncidentsView
 from .tasks import ChangeRatesViewSet, ChangeTaskViewSet, MyTaskViewSet, RollbackViewSet
@@ -54,4 +68,15 @@ urlpatterns = [
     path(f"{K}/major/", MajorView.as_view(), name="major"),
     path(f"{K}/major/children/", MajorChildrenView.as_view(), name="major-children"),
     path(f"{K}/major/resolve/", MajorResolveView.as_view(), name="major-resolve"),
+    # catalogue requests after the order: approval, fulfilment tasks, automation
+    path("catalogue/approvals/", MyApprovalsView.as_view(), name="request-approvals"),
+    path("catalogue/requests/<str:key>/approve/", ApproveView.as_view(), name="request-approve"),
+    path("catalogue/requests/<str:key>/reject/", RejectView.as_view(), name="request-reject"),
+    path("catalogue/requests/<str:key>/tasks/", TaskListView.as_view(), name="fulfilment-tasks"),
+    path("catalogue/requests/<str:key>/tasks/<int:number>/take/", TaskTakeView.as_view(), name="fulfilment-take"),
+    path("catalogue/requests/<str:key>/tasks/<int:number>/done/", TaskDoneView.as_view(), name="fulfilment-done"),
+    path("catalogue/requests/<str:key>/tasks/<int:number>/cancel/", TaskCancelView.as_view(),
+         name="fulfilment-cancel"),
+    path("catalogue/requests/<str:key>/automation/run-again/", AutomationRunAgainView.as_view(),
+         name="automation-run-again"),
 ]
