@@ -74,6 +74,7 @@ def seed(ctx: DemoContext) -> None:
     calendar's month ahead."""
     ctx.at_end(lambda: seed_change_calendar(ctx))
     ctx.at_end(lambda: seed_problems(ctx))
+    ctx.at_end(lambda: seed_fulfilment(ctx))  # after the history: the catalogue's items exist by then
     by_name = {s.name: s for s in Service.objects.all()}
     for title, service, body in ARTICLES:
         article, _ = KnowledgeArticle.objects.update_or_create(
@@ -786,3 +787,94 @@ def major_life(ctx: DemoContext, at: datetime, plan: Major, service: Service) ->
     yield t, major
     itsm.major_resolve(major_ticket=major, actor=u["liam"], note=plan.note,
                        children=[c for c in itsm.major_children(major) if c.is_open], now=t)
+
+
+# --- catalogue requests after the order: approval and fulfilment -------------------------------------------
+
+
+def _catalogue_item(name: str, service: Service, **defaults):
+    """The catalogue's item of that name (the catalogue's own seed makes it), or one made here with what the
+    fulfilment's demo needs."""
+    from django.utils import timezone
+
+    from .models import CatalogItem
+
+    item = CatalogItem.objects.filter(name=name).first()
+    if item is None:
+        now = timezone.now()
+        item, _ = CatalogItem.objects.get_or_create(service=service, name=name, defaults={
+            "created_at": now, "updated_at": now, **defaults})
+    return item
+
+
+def _order(ctx: DemoContext, item, requester: User, answers: dict, at: datetime):
+    """A request of `item` as the catalogue's order makes it: the ticket and its catalogue row, waiting for its
+    approver; without an approval, its tasks made, and its handler marked queued for the caller to run here
+    (the demo queues nothing for the workers)."""
+    from .choices import ApprovalMode, ApprovalState, AutomationState
+    from .models import CatalogRequest
+    from .services import fulfilment
+
+    ticket = core.ticket_create(actor=requester, kind=Kind.REQUEST, title=item.name, requester=requester,
+                                service=item.service, now=at)
+    needs = item.approval != ApprovalMode.NONE
+    request = CatalogRequest.objects.create(
+        ticket=ticket, item=item, answers=answers, created_at=at,
+        approver=fulfilment.approver_for(item, requester) if needs else None,
+        approval=ApprovalState.PENDING if needs else ApprovalState.NOT_NEEDED,
+        automation=AutomationState.WAITING if item.handler and needs else AutomationState.NONE)
+    if not needs and item.handler:
+        CatalogRequest.objects.filter(pk=request.pk).update(automation=AutomationState.QUEUED)
+    elif not needs:
+        fulfilment.fulfilment_begin(request=request, actor=requester, now=at)
+    return request
+
+
+def seed_fulfilment(ctx: DemoContext) -> None:
+    """Catalogue requests in every state after the order: Alice's new laptop waiting for Maria (her manager),
+    Bob's approved with the procurement done and the hand-over open, an earlier one of Alice's not approved
+    (with Maria's reason), and Bob's VPN access fulfilled by the group-access handler."""
+    from django.db import transaction
+
+    from .choices import TaskState
+    from .models import CatalogTaskTemplate, FulfilmentTask
+    from .services import fulfilment
+
+    users = ctx.users
+    alice, bob, maria = users["alice"], users["bob"], users["maria"]
+    User.objects.filter(pk__in=[alice.pk, bob.pk]).update(manager=maria)
+    alice.manager = bob.manager = maria
+    workplace = Service.objects.filter(name="Workplace").first() or Service.objects.get_or_create(
+        name="Workplace", defaults={"description": "Laptops, phones and desks of everyone at Acme."})[0]
+    laptop = _catalogue_item("New laptop", workplace, approval="manager", icon="monitor", fulfilment_group=ctx.l2,
+                             summary="A standard 14-inch laptop, set up with your account.")
+    if not laptop.task_templates.exists():
+        CatalogTaskTemplate.objects.create(item=laptop, title="Procure the laptop", group=ctx.l2, order=1)
+        CatalogTaskTemplate.objects.create(item=laptop, title="Set up and hand over", group=ctx.l1, order=2)
+    vpn = _catalogue_item("VPN access", ctx.services["VPN"], handler="group_access",
+                          handler_config={"group": "VPN users"}, icon="shield-check",
+                          summary="Work from home or on the road: you are added to the VPN users.")
+    now = ctx.now
+    with transaction.atomic():
+        _order(ctx, laptop, alice, {"model": "14-inch", "keyboard": "UK", "reason": "My laptop's battery lasts "
+                                    "40 minutes"}, now - timedelta(hours=5))
+
+        rejected = _order(ctx, laptop, alice, {"model": "16-inch", "keyboard": "UK", "reason": "Bigger screen"},
+                          now - timedelta(days=20))
+        fulfilment.request_decide(request=rejected, actor=maria, decision="reject", now=now - timedelta(days=19),
+                                  note="Your laptop was replaced in March; a second monitor is on its way "
+                                       "instead.")
+
+        approved = _order(ctx, laptop, bob, {"model": "14-inch", "keyboard": "German", "reason": "Starting in "
+                                             "the Berlin office"}, now - timedelta(days=3))
+        fulfilment.request_decide(request=approved, actor=maria, decision="approve", now=now - timedelta(days=3),
+                                  note="Welcome aboard, Bob.")
+        procure = FulfilmentTask.objects.get(request=approved.ticket, number=1)
+        fulfilment.task_assign(task=procure, actor=users["liam"], assignee=users["liam"],
+                               now=now - timedelta(days=2))
+        fulfilment.task_finish(task=procure, actor=users["liam"], state=TaskState.DONE,
+                               note="Ordered from the framework supplier, PO-4411; arrives Thursday",
+                               now=now - timedelta(days=1))
+
+        automated = _order(ctx, vpn, bob, {}, now - timedelta(hours=2))
+        fulfilment.automation_run(request_pk=automated.pk, now=now - timedelta(hours=2) + timedelta(seconds=40))
