@@ -41,6 +41,7 @@ class TaskSerializer(serializers.ModelSerializer):
     group = serializers.CharField(source="group.name", allow_null=True, default=None)
     assignee = serializers.CharField(source="assignee.username", allow_null=True, default=None)
     done_by = serializers.CharField(source="done_by.username", allow_null=True, default=None)
+    state = serializers.CharField(help_text="planned, in_progress, done or cancelled (a change task's states).")
 
     class Meta:
         model = FulfilmentTask
