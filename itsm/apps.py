@@ -20,3 +20,4 @@ class ItsmConfig(AppConfig):
         catalogue.register()  # a request ordered from the catalogue keeps its item's SLA policy
         ui.register_services()
         ui.register_knowledge()
+        ui.register_fulfilment()

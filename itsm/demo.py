@@ -75,6 +75,7 @@ def seed(ctx: DemoContext) -> None:
     ctx.at_end(lambda: seed_change_calendar(ctx))
     ctx.at_end(lambda: seed_problems(ctx))
     ctx.at_end(lambda: seed_catalogue(ctx))
+    ctx.at_end(lambda: seed_fulfilment(ctx))  # after the history: the catalogue's items exist by then
     by_name = {s.name: s for s in Service.objects.all()}
     for title, service, body in ARTICLES:
         article, _ = KnowledgeArticle.objects.update_or_create(
@@ -1097,3 +1098,38 @@ def seed_knowledge(ctx: DemoContext) -> None:
                                    query=queries.get(service.name, article.title.lower()) if service else "",
                                    created_at=now - timedelta(days=day, hours=rng.randint(1, 9))))
     Deflection.objects.bulk_create(rows)
+# --- catalogue requests after the order: approval and fulfilment -------------------------------------------
+
+
+def seed_fulfilment(ctx: DemoContext) -> None:
+    """Catalogue requests after the order, through the domain functions: bob's VPN access, queued by the
+    catalogue's seed, fulfilled by the group-access handler; an earlier laptop of alice's not approved (with
+    maria's reason); bob's laptop approved with its procurement done and the set-up open. (alice's laptop of
+    yesterday still waits for maria.)"""
+    from .choices import AutomationState, TaskState
+    from .models import CatalogItem, CatalogRequest, FulfilmentTask
+    from .services import catalogue, fulfilment
+
+    u, now, day = ctx.users, ctx.now, timedelta(days=1)
+    for queued in CatalogRequest.objects.filter(automation=AutomationState.QUEUED).order_by("pk"):
+        fulfilment.automation_run(request_pk=queued.pk, now=queued.created_at + timedelta(seconds=40))
+    laptop = CatalogItem.objects.filter(name="New laptop").first()
+    if laptop is None or CatalogRequest.objects.filter(item=laptop).count() > 1:
+        return
+    rejected = catalogue.request_order(actor=u["alice"], item=laptop, now=now - 20 * day, answers={
+        "model": "MacBook Air 13", "needed_by": (now - 10 * day).date().isoformat(),
+        "justification": "A bigger screen for the payroll spreadsheets."})
+    fulfilment.request_decide(request=rejected.catalog_request, actor=u["maria"], decision="reject",
+                              now=now - 19 * day, note="Your laptop was replaced in March; a second monitor is "
+                                                       "on its way instead.")
+    approved = catalogue.request_order(actor=u["bob"], item=laptop, now=now - 3 * day, answers={
+        "model": "Dell Latitude 7440 (field staff)", "needed_by": (now + 2 * day).date().isoformat(),
+        "justification": "Starting in the Berlin office; I visit customers most days.", "docking": True})
+    fulfilment.request_decide(request=approved.catalog_request, actor=u["maria"], decision="approve",
+                              now=now - 3 * day + timedelta(hours=2), note="Welcome aboard, Bob.")
+    procure = FulfilmentTask.objects.get(request=approved, number=1)
+    fulfilment.task_assign(task=procure, actor=u["liam"], assignee=u["liam"], now=now - 2 * day)
+    procure.refresh_from_db()
+    fulfilment.task_finish(task=procure, actor=u["liam"], state=TaskState.DONE, now=now - day,
+                           note="Ordered from the framework supplier, PO-4411; arrives Thursday.")
+

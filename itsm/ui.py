@@ -495,3 +495,80 @@ def register_knowledge() -> None:
         ext.DashboardSection("deflection", "itsm/knowledge/dashboard_deflection.html", deflection_section, order=20),
     )
     hooks.register(knowledge.reply_observer)
+# --- catalogue requests: approval and fulfilment ------------------------------------------------------------
+
+
+def fulfilment_panel(*, request, ticket, now):
+    """A catalogue request's approval, its fulfilment tasks with what this viewer may do on each, and its
+    automation (state, attempts, result, "Run again" when it failed); None on other tickets."""
+    from .choices import OPEN_TASK_STATES
+    from .services import fulfilment
+
+    catalog_request = fulfilment.request_of(ticket)
+    if catalog_request is None:
+        return None
+    user = request.user
+    group_ids = set(user.assignment_groups.values_list("pk", flat=True))
+    tasks = fulfilment.request_tasks(ticket)
+    for task in tasks:
+        task.is_open = task.state in OPEN_TASK_STATES
+        task.can_work = fulfilment.may_work_task(user, task, group_ids=group_ids)
+    return {"req": catalog_request, "tasks": tasks, "open": sum(t.is_open for t in tasks),
+            "can_rerun": access.role_of(user) in fulfilment.AGENTS}
+
+
+def _fulfilment_row(event) -> str:
+    """A request's fulfilment step on its timeline: a task taken or finished, the automation's outcome."""
+    from .choices import AutomationState
+
+    step = event.field.removeprefix("request_")
+    if step == "automation":
+        label, _, result = (event.note or "").partition("\n")
+        if event.new == AutomationState.QUEUED:
+            return format_html('<span class="badge status">Automation</span> {}', "queued to run again")
+        tone = "ok" if event.new == AutomationState.SUCCEEDED else "bad"
+        word = "succeeded" if event.new == AutomationState.SUCCEEDED else "failed"
+        return format_html('<span class="badge {}">Automation {}</span> {} (attempt {}){}', tone, word, label,
+                           event.old, format_html(": {}", result) if result else "")
+    head, _, note = (event.note or "").partition("\n")
+    verbs = {"taken": "taken", "assigned": "assigned", "unassigned": "back with its group", TaskState.DONE: "done",
+             TaskState.CANCELLED: "cancelled"}
+    tone = "ok" if step == TaskState.DONE else "status"
+    who = format_html(" by <strong>{}</strong>", event.new) if step in ("taken", "assigned") and event.new else ""
+    return format_html('<span class="badge {}">Task {}</span> {}{}{}', tone, verbs.get(step, step), head, who,
+                       format_html(" — {}", note) if note else "")
+
+
+def _request_decision_row(event) -> str:
+    tone = "ok" if event.new == "approved" else "bad"
+    word = "Approved" if event.new == "approved" else "Not approved"
+    return format_html('<strong>Approval</strong> <span class="badge {}">{}</span> · {}', tone, word, event.note)
+
+
+def register_fulfilment() -> None:
+    """The Fulfilment panel of a catalogue request, its timeline rows (sharing the kinds `task` and `approval`
+    with changes: the field's prefix tells them apart), "My fulfilment tasks" in the queue, and the top bar's
+    chip of requests waiting for my approval (for anyone, requesters too: a line manager)."""
+    from .services import fulfilment
+
+    change_task_row = ext.registry.timeline.get("task")
+    change_approval_row = ext.registry.timeline.get("approval")
+
+    def task_or_fulfilment_row(event) -> str:
+        if event.field.startswith(fulfilment.FIELD_PREFIX):
+            return _fulfilment_row(event)
+        return change_task_row.render(event) if change_task_row else ""
+
+    def approval_or_request_row(event) -> str:
+        if event.field.startswith(fulfilment.FIELD_PREFIX):
+            return _request_decision_row(event)
+        return change_approval_row.render(event) if change_approval_row else ""
+
+    ext.register(
+        ext.Panel("fulfilment", "itsm/fulfilment/panel.html", fulfilment_panel, order=5, column="main"),
+        ext.TimelineRenderer("task", task_or_fulfilment_row),
+        ext.TimelineRenderer("approval", approval_or_request_row),
+        ext.QueueView("fulfilment-tasks", "My fulfilment tasks", fulfilment.requests_with_my_tasks, order=6,
+                      empty="No catalogue request has an open fulfilment task for you or your groups."),
+        ext.TopbarItem("itsm/fulfilment/approvals_chip.html", order=6),
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import knowledge, views
+from . import fulfilment, knowledge, views
 
 app_name = "itsm"
 K = "<str:key>"
@@ -104,4 +104,12 @@ urlpatterns += [
     path(f"{CI}/preview/", sp.catalogue_preview, name="setup-preview"),
     path(f"{CI}/tasks/", sp.catalogue_task, name="setup-task-add"),
     path(f"{CI}/tasks/<int:task_pk>/", sp.catalogue_task, name="setup-task"),
+    # catalogue requests after the order: the approver's page and list, the Fulfilment panel's forms
+    path("approvals/requests/", fulfilment.request_approvals, name="request-approvals"),
+    path("approvals/requests/chip/", fulfilment.request_approvals_chip, name="request-approvals-chip"),
+    path(f"approvals/requests/{K}/", fulfilment.request_approval, name="request-approval"),
+    path(f"tickets/{K}/fulfilment/tasks/<int:number>/take/", fulfilment.task_take, name="fulfilment-task-take"),
+    path(f"tickets/{K}/fulfilment/tasks/<int:number>/finish/", fulfilment.task_finish,
+         name="fulfilment-task-finish"),
+    path(f"tickets/{K}/fulfilment/automation/again/", fulfilment.automation_again, name="automation-again"),
 ]

@@ -284,6 +284,12 @@ else:
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 SLA_SWEEP_SECONDS = env("SLA_SWEEP_SECONDS")
+# A catalogue item's fulfilment handler that fails is retried by the workers with exponential backoff: the first
+# wait in seconds (it doubles each retry, up to the maximum) and how many retries follow the first attempt.
+# The test suite waits one second.
+CROSSLINE_FULFILMENT_RETRY_BACKOFF = env.int("CROSSLINE_FULFILMENT_RETRY_BACKOFF", default=1 if TESTING else 30)
+CROSSLINE_FULFILMENT_RETRY_BACKOFF_MAX = env.int("CROSSLINE_FULFILMENT_RETRY_BACKOFF_MAX", default=600)
+CROSSLINE_FULFILMENT_RETRIES = env.int("CROSSLINE_FULFILMENT_RETRIES", default=3)
 
 # --- Email and notifications ----------------------------------------------------------------------
 EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")

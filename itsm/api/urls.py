@@ -14,12 +14,26 @@
   (`.../major/children/`), resolve with the children chosen (`.../major/resolve/`).
 - knowledge articles under `articles/`: ranked search with snippets, read, write (If-Match), submit, publish,
   retire, versions and the diff of two (`articles/7/diff/?a=1&b=3`).
+- catalogue requests after the order, under `catalogue/`: the approver's decision
+  (`catalogue/requests/REQ-5/approve/`, `.../reject/`), my pending approvals (`catalogue/approvals/`), a
+  request's fulfilment tasks (`.../tasks/`, `.../tasks/2/take/`, `done/`, `cancel/`) and a failed automation
+  run again (`.../automation/run-again/`).
 """
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from .approvals import ApprovalListView, CabViewSet, TemplateViewSet, VoteView
 from .calendar import BlackoutViewSet, CalendarView, ChangeScheduleView
+from .fulfilment import (
+    ApproveView,
+    AutomationRunAgainView,
+    MyApprovalsView,
+    RejectView,
+    TaskCancelView,
+    TaskDoneView,
+    TaskListView,
+    TaskTakeView,
+)
 from .knowledge import ArticleViewSet
 from .major import MajorChildrenView, MajorResolveView, MajorView
 from .problems import ApplyKnownErrorView, KnownErrorListView, ProblemFromIncidentsView, ResolveWithIncidentsView
@@ -111,4 +125,15 @@ urlpatterns += [
     path(f"{SV}/catalogue/items/<int:item_id>/fields/", CatalogueFieldsView.as_view(), name="setup-fields"),
     path(f"{SV}/catalogue/items/<int:item_id>/fields/<int:field_id>/", CatalogueFieldView.as_view(),
          name="setup-field"),
+    # catalogue requests after the order: approval, fulfilment tasks, automation
+    path("catalogue/approvals/", MyApprovalsView.as_view(), name="request-approvals"),
+    path("catalogue/requests/<str:key>/approve/", ApproveView.as_view(), name="request-approve"),
+    path("catalogue/requests/<str:key>/reject/", RejectView.as_view(), name="request-reject"),
+    path("catalogue/requests/<str:key>/tasks/", TaskListView.as_view(), name="fulfilment-tasks"),
+    path("catalogue/requests/<str:key>/tasks/<int:number>/take/", TaskTakeView.as_view(), name="fulfilment-take"),
+    path("catalogue/requests/<str:key>/tasks/<int:number>/done/", TaskDoneView.as_view(), name="fulfilment-done"),
+    path("catalogue/requests/<str:key>/tasks/<int:number>/cancel/", TaskCancelView.as_view(),
+         name="fulfilment-cancel"),
+    path("catalogue/requests/<str:key>/automation/run-again/", AutomationRunAgainView.as_view(),
+         name="automation-run-again"),
 ]

@@ -98,6 +98,7 @@ def register() -> None:
     calendar.register()
     tasks.register()
     problems.register()
+    fulfilment.register()
 
 
 __all__ = [

@@ -20,6 +20,7 @@ from tracker.errors import AccessDenied, ValidationFailed
 from tracker.models import AssignmentGroup, Service, User
 from tracker.templatetags.icons import sprite_ids
 
+from .. import handlers
 from ..choices import ApprovalMode, CatalogAudience, FieldType
 from ..models import CatalogField, CatalogItem, CatalogTaskTemplate
 from .gate import is_admin, is_service_manager
@@ -47,23 +48,9 @@ def _require(actor, service: Service) -> None:
                                   "may set up its catalogue.")
 
 
-def known_handlers() -> set[str] | None:
-    """The fulfilment handlers' slugs when the app has a handler registry (`itsm.handlers`), else None (any
-    slug is taken, and fulfilled by hand until a handler of that name exists)."""
-    try:
-        from .. import handlers
-    except ImportError:
-        return None
-    for name in ("slugs", "known", "known_slugs", "choices"):
-        fn = getattr(handlers, name, None)
-        if callable(fn):
-            found = fn()
-            return {s[0] if isinstance(s, tuple) else s for s in found}
-    for name in ("REGISTRY", "HANDLERS", "registry", "handlers"):
-        registry = getattr(handlers, name, None)
-        if isinstance(registry, dict):
-            return set(registry)
-    return None
+def known_handlers() -> set[str]:
+    """The slugs of the fulfilment handlers the workers can run (`itsm.handlers`)."""
+    return {slug for slug, _label in handlers.choices()}
 
 
 def _text(values: dict, name: str, errors: dict, *, required: bool = False) -> None:
@@ -135,7 +122,7 @@ def _clean_item(service: Service, values: dict, item: CatalogItem | None) -> dic
             errors["handler"] = ["A slug: lower-case letters, digits, - and _."]
         elif handler and len(handler) > 40:
             errors["handler"] = ["At most 40 characters."]
-        elif handler and known is not None and handler not in known:
+        elif handler and handler not in known:
             errors["handler"] = [f"No handler “{handler}”; known: {', '.join(sorted(known)) or 'none'}."]
     if "handler_config" in values:
         config = values["handler_config"]
