@@ -410,14 +410,13 @@ def register_major() -> None:
 
 def register_catalogue() -> None:
     """"Request something" (the catalogue) beside "Report a problem" in the portal's top bar; the desk's "Order
-    from the catalogue" on the new-ticket form of a service request and in its top bar; the ticket page's
+    from the catalogue" on the new-ticket form of a service request; the ticket page's
     "Catalogue request" panel (item, answers, approval) on a request ordered from the catalogue."""
     from .catalogue import request_panel
 
     ext.register(
         ext.NavLink("portal-catalogue", "Request something", "itsm:portal-catalogue", audience="requester",
                     order=55, icon="package"),
-        ext.NavLink("catalogue", "Catalogue", "itsm:catalogue", order=34, icon="package"),
         ext.CreateShortcut("catalogue", Kind.REQUEST, "Order from the catalogue", "itsm:catalogue",
                            hint="a standard item with its form, approval and fulfilment, for a requester",
                            icon="package", order=5),
@@ -459,7 +458,10 @@ def register_services() -> None:
                   column="top"),
         ext.Badge("not-operational", "Service state", not_operational_badge, order=30, default_column=False),
         with_service,
-        ext.NavLink("services", "Services", "itsm:services", order=39, icon="layers"),
+        # The process owners' way in; the desk reaches a service's page from a ticket's banner and the search.
+        ext.NavLink("services", "Services", "itsm:services", order=39, icon="layers",
+                    roles=(Role.MANAGER, Role.ADMIN, Role.CHANGE_MANAGER, Role.INCIDENT_MANAGER,
+                           Role.PROBLEM_MANAGER)),
     )
 # --- knowledge management ---------------------------------------------------------------------------------
 

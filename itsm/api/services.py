@@ -360,7 +360,7 @@ class FieldSerializer(serializers.Serializer):
     order = serializers.IntegerField(read_only=True)
 
 
-class ItemSerializer(serializers.Serializer):
+class SetupItemSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     name = serializers.CharField(max_length=120, required=False)
     summary = serializers.CharField(max_length=200, required=False, allow_blank=True)
@@ -380,7 +380,7 @@ class ItemSerializer(serializers.Serializer):
 
 
 def _item_data(item: CatalogItem) -> dict:
-    return ItemSerializer(item).data
+    return SetupItemSerializer(item).data
 
 
 def _item_values(validated: dict) -> dict:
@@ -409,18 +409,18 @@ def _setup_service(request, service_id) -> Service:
 
 @extend_schema(tags=["services"], parameters=[SERVICE_ID])
 class CatalogueItemsView(APIView):
-    @extend_schema(responses={200: ItemSerializer(many=True)})
+    @extend_schema(responses={200: SetupItemSerializer(many=True)})
     def get(self, request, service_id):
         """The service's catalogue items (active or not) with their form fields."""
         service = _setup_service(request, service_id)
         items = CatalogItem.objects.filter(service=service).prefetch_related("fields").order_by("order", "name")
         return Response([_item_data(i) for i in items])
 
-    @extend_schema(request=ItemSerializer, responses={201: ItemSerializer})
+    @extend_schema(request=SetupItemSerializer, responses={201: SetupItemSerializer})
     def post(self, request, service_id):
         """Create a catalogue item of the service (owners, service manager, admins)."""
         service = _setup_service(request, service_id)
-        data = ItemSerializer(data=request.data)
+        data = SetupItemSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         item = setup.item_create(service=service, actor=request.user, **_item_values(data.validated_data))
         return Response(_item_data(item), status=status.HTTP_201_CREATED)
@@ -432,17 +432,17 @@ FIELD = OpenApiParameter("field_id", int, OpenApiParameter.PATH, description="Th
 
 @extend_schema(tags=["services"], parameters=[SERVICE_ID, ITEM])
 class CatalogueItemView(APIView):
-    @extend_schema(responses={200: ItemSerializer})
+    @extend_schema(responses={200: SetupItemSerializer})
     def get(self, request, service_id, item_id):
         service = _setup_service(request, service_id)
         return Response(_item_data(get_object_or_404(CatalogItem, pk=item_id, service=service)))
 
-    @extend_schema(request=ItemSerializer, responses={200: ItemSerializer})
+    @extend_schema(request=SetupItemSerializer, responses={200: SetupItemSerializer})
     def patch(self, request, service_id, item_id):
         """Change the item's settings (only those sent)."""
         service = _setup_service(request, service_id)
         item = get_object_or_404(CatalogItem, pk=item_id, service=service)
-        data = ItemSerializer(data=request.data, partial=True)
+        data = SetupItemSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         setup.item_update(item=item, actor=request.user, changes=_item_values(data.validated_data))
         return Response(_item_data(item))

@@ -83,3 +83,14 @@ def shot():
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
     return take
+
+
+@pytest.fixture
+def eager_tasks():
+    """The workers' tasks run in the web process as soon as they are queued (after the commit that queues them)."""
+    from tracker.celery import app
+
+    saved = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = saved

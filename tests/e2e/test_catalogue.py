@@ -59,3 +59,50 @@ def test_alice_orders_a_laptop_and_follows_it(cast, laptop, signed_in, shot):  #
     expect(alice.locator("main")).to_contain_text("Starts once it is approved.")
     assert CatalogRequest.objects.get(ticket=ticket).answers["docking"] is True
     shot(alice, "catalogue-request-waiting")
+
+
+def test_alice_orders_an_item_approved_by_maria_and_fulfilled_by_its_handler(cast, signed_in, shot, eager_tasks):
+    from django.contrib.auth.models import Group
+
+    from itsm.choices import ApprovalMode, FieldType
+
+    cast.requester.manager = cast.manager
+    cast.requester.save(update_fields=["manager"])
+    cast.manager.first_name, cast.manager.last_name = "Maria", "Moreau"
+    cast.manager.save(update_fields=["first_name", "last_name"])
+    make_item(cast.services["payroll"], name="Payroll reports access", handler="group_access",
+              handler_config={"group": "Payroll report readers"}, approval=ApprovalMode.MANAGER,
+              summary="Read the monthly payroll reports", fields=[
+                  ("reason", "Why you need it", FieldType.TEXT, {"required": True, "max_length": 200}),
+                  ("until", "Until", FieldType.DATE, {"required": True})])
+
+    # alice orders it with its form; the missing date is refused in place, her reason kept
+    alice = signed_in(cast.requester)
+    alice.goto("/portal/catalogue/")
+    alice.get_by_role("link", name="Payroll reports access").click()
+    alice.get_by_label("Why you need it").fill("I cover the payroll close in May")
+    alice.get_by_role("button", name="Order").click()
+    expect(alice.get_by_role("alert")).to_contain_text("Until: This answer is required.")
+    expect(alice.get_by_label("Why you need it")).to_have_value("I cover the payroll close in May")
+    alice.get_by_label("Until").fill("2030-06-30")
+    alice.get_by_role("button", name="Order").click()
+    expect(alice.locator("main")).to_contain_text("Waiting for approval by Maria Moreau")
+    ticket = Ticket.objects.get()
+    shot(alice, "catalogue-automated-waiting")
+
+    # maria approves it from her approvals; the handler runs once it is approved
+    maria = signed_in(cast.manager)
+    maria.goto(f"/approvals/requests/{ticket.key}/")
+    expect(maria.locator("main")).to_contain_text("I cover the payroll close in May")
+    maria.get_by_role("button", name="Approve").click()
+    expect(maria.locator("#decide-form")).to_contain_text(f"{ticket.key} is approved")
+    shot(maria, "catalogue-automated-approved")
+    request = CatalogRequest.objects.get(ticket=ticket)
+    assert (request.automation, request.attempts) == ("succeeded", 1)
+    assert Group.objects.get(name="Payroll report readers").user_set.filter(pk=cast.requester.pk).exists()
+
+    # alice follows it to the end: fulfilled, with what the handler did
+    alice.goto(f"/portal/tickets/{ticket.key}/")
+    expect(alice.locator("main")).to_contain_text("Resolved")
+    expect(alice.locator("main")).to_contain_text("to the group “Payroll report readers”")
+    shot(alice, "catalogue-automated-fulfilled")

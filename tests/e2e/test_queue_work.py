@@ -44,9 +44,9 @@ def test_columns_are_chosen_ordered_kept_and_travel_with_a_team_view(cast, signe
     picker.get_by_role("button", name="Move Service up").click()  # a button, focus stays on it
     expect(picker.get_by_role("button", name="Move Service up")).to_be_focused()
     picker.get_by_role("checkbox", name="Service", exact=True).focus()
-    for _ in range(9):
+    for _ in range(10):
         lena.keyboard.press("Alt+ArrowUp")  # the keyboard, from the item
-    expect(picker.get_by_role("status")).to_have_text("Service: position 3 of 14")
+    expect(picker.get_by_role("status")).to_have_text("Service: position 3 of 15")
     picker.locator("li[data-column=kind] .grip").drag_to(picker.locator("li[data-column=title]"),
                                                           target_position={"x": 5, "y": 2})  # and a drag
     picker.get_by_role("checkbox", name="Kind", exact=True).check()

@@ -3,23 +3,13 @@
 and Alice sees it fulfilled on her page; and a "VPN access" request fulfilled by its handler (the task run
 eagerly here), whose result Alice reads."""
 
-import pytest
 from playwright.sync_api import expect
 
 from itsm.choices import ApprovalState
 from itsm.models import CatalogField, CatalogRequest
 from tests.itsm.test_fulfilment import laptop_item, order, vpn_item
-from tracker.celery import app
 from tracker.choices import Status
 from tracker.models import Ticket
-
-
-@pytest.fixture
-def eager_tasks():
-    saved = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = saved
 
 
 def test_maria_approves_an_agent_fulfils_and_alice_sees_it_done(cast, signed_in, shot):
