@@ -11,9 +11,9 @@ from devflow.models import Release
 from devflow.services import defect_from_incident, release_ship
 from itsm import selectors as itsm_selectors
 from itsm import services as itsm
-from itsm.models import KnowledgeArticle
 from sla import services as sla
 from sla.models import Calendar, Clock, Notification, Policy, TierTarget
+from tests.factories import published_article
 from tracker import selectors, services
 from tracker.choices import Status, Tier
 from tracker.models import Link, Ticket, TicketEvent
@@ -207,8 +207,7 @@ def test_a_breach_while_nobody_watches_is_escalated_and_the_manager_told_once(ca
 
 
 def test_an_end_user_finds_the_answer_in_the_knowledge_base_and_raises_nothing(cast, client):
-    KnowledgeArticle.objects.create(title="Reset your VPN token", body="Open the VPN app and choose *Reset*.",
-                                    state="published")
+    published_article(title="Reset your VPN token", body="Open the VPN app and choose *Reset*.")
     found = itsm_selectors.article_search(text="vpn token")
     assert [a.title for a in found] == ["Reset your VPN token"]
     client.force_login(cast.requester)

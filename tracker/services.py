@@ -191,8 +191,10 @@ def _is_first_response(ticket: Ticket, actor) -> bool:
 # --- create and edit --------------------------------------------------------------------------------
 
 def ticket_create(*, actor, kind: str, title: str, requester=None, now: datetime | None = None,
-                  **values: Any) -> Ticket:
-    """Create a ticket of any kind with its key, priority and 'created' history row; atomic."""
+                  route_to: AssignmentGroup | None = None, **values: Any) -> Ticket:
+    """Create a ticket of any kind with its key, priority and 'created' history row; atomic. `route_to`: the
+    team an app's own rule sends it to (a catalogue item's fulfilment team), whoever raises it; otherwise the
+    group given, or the default for the kind and service."""
     now = now or timezone.now()
     if kind not in Kind.values:
         raise ValidationFailed(f"Unknown kind {kind!r}; use one of: {', '.join(Kind.values)}.",
@@ -206,6 +208,8 @@ def ticket_create(*, actor, kind: str, title: str, requester=None, now: datetime
     values = {k: v for k, v in _one_newline(values).items()
               if v is not None and not (k in ALL_KIND_FIELDS and k not in own and v in ("", False))}
     access.writable_fields(actor, set(values))
+    if route_to is not None:
+        values["group"] = route_to
     owner = values.pop("owner", None)
     _validate_values(kind, {"title": title, **values})
     _require_creatable(kind, values)

@@ -382,19 +382,12 @@ def request_order(*, actor, item: CatalogItem, answers, requester=None, now: dat
         raise ValidationFailed(f"“{item.name}” needs approval, but {who}. {fix}",
                                fields={"approver": ["Nobody to approve this request."]})
     group = item.fulfilment_group or core._default_group(Kind.REQUEST, item.service)
-    staff = access.is_staff_member(actor)
     with transaction.atomic():
+        # A requester may not pick a team: the catalogue routes the request to the item's fulfilment team.
         ticket = core.ticket_create(
             actor=actor, kind=Kind.REQUEST, requester=requester, now=now, title=_title(item, clean),
             description=_description(item, CatalogRequest(item=item, answers=clean)), service=item.service,
-            **({"group": group} if staff and group is not None else {}))
-        if group is not None and ticket.group_id != group.pk:
-            # A requester may not pick a team: the catalogue routes the request to the item's fulfilment team.
-            old = ticket.group
-            Ticket.objects.filter(pk=ticket.pk).update(group=group)
-            ticket.group = group
-            core.event_record(ticket=ticket, actor=None, kind=EventKind.FIELD, now=now, field="group", old=old,
-                              new=group, note=f"Routed to {group.name}, who fulfil “{item.name}”.", internal=True)
+            route_to=group)
         request = CatalogRequest.objects.create(
             ticket=ticket, item=item, answers=clean, created_at=now,
             approval=ApprovalState.PENDING if needs_approval else ApprovalState.NOT_NEEDED, approver=approver,

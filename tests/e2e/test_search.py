@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
-from itsm.models import KnowledgeArticle
+from tests.factories import published_article
 from tracker import services
 from tracker.choices import Kind
 
@@ -12,7 +12,7 @@ from tracker.choices import Kind
 def test_ctrl_k_finds_a_ticket_an_article_and_a_person_and_enter_opens_the_chosen_one(cast, signed_in, shot):
     ticket = services.ticket_create(actor=cast.requester, kind=Kind.INCIDENT, title="Payroll export is empty",
                                     service=cast.services["payroll"])
-    article = KnowledgeArticle.objects.create(title="Payroll export checklist", body="Steps.", state="published")
+    article = published_article(title="Payroll export checklist", body="Steps.")
     cast.agent2.last_name = "Payrollson"
     cast.agent2.save()
     page = signed_in(cast.agent1)

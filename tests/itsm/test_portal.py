@@ -4,6 +4,7 @@ import pytest
 from django.test import Client
 
 from itsm.models import KnowledgeArticle
+from tests.factories import published_article
 from tracker import services
 from tracker.choices import Kind, Status
 from tracker.models import Ticket
@@ -72,7 +73,7 @@ def test_the_page_is_told_when_the_desk_answers(cast, alice):
 
 
 def test_the_knowledge_base_is_searchable_without_signing_in(db):
-    KnowledgeArticle.objects.create(title="Reset your password", body="Use **Forgot password**.", state="published")
+    published_article(title="Reset your password", body="Use **Forgot password**.")
     KnowledgeArticle.objects.create(title="Draft", body="password", state="draft")
     page = Client().get("/kb/", {"q": "password"}).content.decode()
     assert "Reset your password" in page and "Draft" not in page

@@ -6,6 +6,7 @@ import time
 
 import pytest
 from django.core import mail
+from kombu import pools as kombu_pools
 
 from sla.choices import NotificationKind
 from sla.models import ClockEffect, Notification, OutboxMessage
@@ -52,6 +53,9 @@ def isolated_broker(tmp_path, settings):
             conn.default_channel.client.flushdb()
     yield
     app.pool.force_close_all()
+    # The worker's producers stay in kombu's process-wide pools, keyed by the broker's address: drop them, or the
+    # next test that sends a task to the same broker acquires from a closed pool.
+    kombu_pools.reset()
     for key, value in saved.items():
         app.conf[key] = value
     app._pool = None

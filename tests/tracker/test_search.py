@@ -1,6 +1,6 @@
 """Global search: tickets, people, services and knowledge articles in one ranked list; a key jumps."""
 
-from itsm.models import KnowledgeArticle
+from tests.factories import published_article
 from tracker import selectors, services
 from tracker.choices import Kind
 
@@ -20,7 +20,7 @@ def test_a_ticket_key_ranks_first_and_the_page_jumps_to_it(cast, client_for):
 def test_one_box_finds_a_ticket_an_article_a_person_and_a_service(cast, client_for):
     services.ticket_create(actor=cast.requester, kind=Kind.INCIDENT, title="Payroll export is empty",
                            service=cast.services["payroll"])
-    KnowledgeArticle.objects.create(title="Running the payroll export", body="Steps.", state="published")
+    published_article(title="Running the payroll export", body="Steps.")
     cast.agent2.first_name, cast.agent2.last_name = "Pat", "Payrollson"
     cast.agent2.save()
     found = kinds(selectors.global_search(user=cast.agent1, text="payroll"))
