@@ -202,8 +202,8 @@ def _page(request, service: Service, *, status: int = 200, partial: str = "", **
     items = list(gate.items.all()) if gate else []
     for item in items:
         item.live = evidence.get(item.code)
-        item.can_sign = item.state == GateItemState.OPEN and item.approver_id == user.pk
-        item.can_reopen = item.state == GateItemState.SIGNED_OFF and is_manager
+        item.can_sign = gates.may_sign(user, item)
+        item.can_reopen = gates.may_reopen(user, item, service)
     refused = extra.get("refused") or {}
     for item in items:  # a refused item form shows its message and what was typed in place
         item.refused = next(({"what": what, **refused} for what in ("sign", "reopen", "appoint")
@@ -216,10 +216,9 @@ def _page(request, service: Service, *, status: int = 200, partial: str = "", **
         "signed": len(items) - len(still_open), "accepted": accepted, "manages": manages, "is_manager": is_manager,
         "can_setup": setup.may_setup_catalogue(user, service), "staff": staff,
         "standard": [(code, GateItemCode(code).label) for code in gates.STANDARD_ITEMS],
-        "can_open": manages and gate is None and service.lifecycle in (ServiceLifecycle.PLANNED,
-                                                                         ServiceLifecycle.IN_TRANSITION),
-        "can_accept": is_manager and gate is not None and not accepted,
-        "can_retire": manages and service.lifecycle == ServiceLifecycle.OPERATIONAL,
+        "can_open": gates.may_open_gate(user, service, gate),
+        "can_accept": gates.may_accept(user, service, gate),
+        "can_retire": gates.may_retire(user, service),
         **extra,
     }
     if partial:
@@ -311,8 +310,7 @@ def gate_open(request, pk):
 
 
 def _item(service: Service, item_pk) -> GateItem:
-    item = GateItem.objects.select_related("gate__service", "approver", "signed_by").filter(
-        pk=item_pk, gate__service=service).first()
+    item = gates.gate_item_of(service, item_pk)
     if item is None:
         raise Http404("No such item on this gate.")
     return item

@@ -296,8 +296,7 @@ class GateOpenView(APIView):
 
 
 def _gate_item(service: Service, item_id) -> GateItem:
-    item = GateItem.objects.select_related("gate__service", "approver", "signed_by").filter(
-        pk=item_id, gate__service=service).first()
+    item = gates.gate_item_of(service, item_id)
     if item is None:
         raise NotFound("No such item on this service's gate.")
     return item

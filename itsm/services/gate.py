@@ -42,6 +42,8 @@ MOVES = {
     ServiceLifecycle.RETIRED: set(),
 }
 SERVICE_FIELDS = ("service_manager", "owners", "project_group", "description")
+# A gate opens on a service not yet operational (a planned one moves to in transition with it).
+OPENABLE = frozenset({ServiceLifecycle.PLANNED, ServiceLifecycle.IN_TRANSITION})
 
 
 # --- who may do what ----------------------------------------------------------------------------------------
@@ -191,7 +193,7 @@ def gate_open(*, service: Service, actor, approvers: dict | None = None, extras=
     an operational or retired service, and when the gate is already open."""
     now = now or timezone.now()
     _require_manager(actor, service, "open its operations gate")
-    if service.lifecycle not in (ServiceLifecycle.PLANNED, ServiceLifecycle.IN_TRANSITION):
+    if service.lifecycle not in OPENABLE:
         raise TransitionRefused(f"{service.name} is {service.get_lifecycle_display().lower()}; only a planned "
                                 "service goes through an operations gate.")
     if service.service_manager_id is None:
@@ -303,6 +305,34 @@ def gate_item_appoint(*, item: GateItem, actor, approver, now: datetime | None =
             _tell(service, [approver], now, key=f"gate:{item.gate_id}:item:{item.pk}:appointed:{approver.pk}",
                   context={"step": "appointed", "actor": actor, "items": [item.label]})
     return item
+
+
+def gate_item_of(service: Service, item_id) -> GateItem | None:
+    """The item `item_id` of the service's gate (with what its row shows), or None."""
+    return (GateItem.objects.select_related("gate__service", "approver", "signed_by")
+            .filter(pk=item_id, gate__service=service).first())
+
+
+# What each person may do now, as the domain functions below decide it (the pages offer only these).
+
+def may_open_gate(user, service: Service, gate: OperationsGate | None) -> bool:
+    return gate is None and service.lifecycle in OPENABLE and may_manage_service(user, service)
+
+
+def may_retire(user, service: Service) -> bool:
+    return ServiceLifecycle.RETIRED in MOVES[service.lifecycle] and may_manage_service(user, service)
+
+
+def may_sign(user, item: GateItem) -> bool:
+    return user is not None and item.approver_id == user.pk and item.state == GateItemState.OPEN
+
+
+def may_reopen(user, item: GateItem, service: Service) -> bool:
+    return item.state == GateItemState.SIGNED_OFF and is_service_manager(user, service)
+
+
+def may_accept(user, service: Service, gate: OperationsGate | None) -> bool:
+    return gate is not None and gate.accepted_at is None and is_service_manager(user, service)
 
 
 def gate_item_sign(*, item: GateItem, actor, evidence: str, now: datetime | None = None) -> GateItem:
