@@ -15,37 +15,15 @@ from tracker.views import posted_version, ticket_or_404, workspace_response
 
 from .choices import TaskState
 from .models import FulfilmentTask
-from .services import fulfilment
+from .services import catalogue, fulfilment
 
 NOTE_MAX = 4000
 
 
-def _answers(request) -> list[tuple[str, str]]:
-    """The form's answers as the approver reads them: each question's label and the answer, in the form's
-    order; answers to questions the item no longer asks come last, by their key."""
-    answers = dict(request.answers or {})
-    rows = []
-    for field in request.item.fields.all():
-        if field.name in answers:
-            value = answers.pop(field.name)
-            rows.append((field.label, _said(value)))
-    rows += [(name.replace("_", " ").capitalize(), _said(value)) for name, value in answers.items()]
-    return rows
-
-
-def _said(value) -> str:
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    return "—" if value in (None, "") else str(value)
-
-
 def _approval_context(request, catalog_request, **extra) -> dict:
     return {"nav": "request-approvals", "req": catalog_request, "ticket": catalog_request.ticket,
-            "answers": _answers(catalog_request),
-            "may_decide": catalog_request.approver_id == request.user.pk
-            and catalog_request.approval == "pending" and catalog_request.ticket.status == "new", **extra}
+            "answers": catalogue.answers_read(catalog_request),
+            "may_decide": fulfilment.may_decide(request.user, catalog_request), **extra}
 
 
 def request_approval(request, key):

@@ -88,6 +88,14 @@ def _event(ticket: Ticket, *, actor, kind: str, now: datetime, field: str, new="
 # --- the approval ------------------------------------------------------------------------------------------
 
 
+def may_decide(user, request: CatalogRequest) -> bool:
+    """`request_decide` would take this person's decision now: they are its appointed approver (never its
+    requester), and it still waits for the decision."""
+    ticket = request.ticket
+    return (user is not None and request.approver_id == user.pk and ticket.requester_id != user.pk
+            and request.approval == ApprovalState.PENDING and ticket.status == Status.NEW)
+
+
 def request_decide(*, request: CatalogRequest, actor, decision: str, note: str = "",
                    now: datetime | None = None) -> CatalogRequest:
     """The approver's decision on a request waiting for it: approve (the request moves to approved and its
