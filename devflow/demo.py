@@ -83,7 +83,7 @@ def seed(ctx: DemoContext) -> None:
 
 
 def _unshipped_fixes(service: Service) -> list[Ticket]:
-    return list(Ticket.objects.filter(service=service, kind=Kind.DEFECT, status=Status.RESOLVED,
+    return list(Ticket.objects.filter(service=service, kind=Kind.DEFECT, status=Status.FIXED,
                                       releases__isnull=True).order_by("id"))
 
 
@@ -102,7 +102,8 @@ def _ship(ctx: DemoContext, planned: _Planned) -> None:
         release.notes = _notes(fixed)
         release.save(update_fields=["notes"])
     release_ship(release=release, actor=ctx.users["devon"], now=planned.ship_at)
-    for defect in fixed:
+    for defect in fixed:  # verified in UAT by application support, closed as it ships
+        services.ticket_transition(ticket=defect, to=Status.VERIFIED, actor=ctx.users["liam"], now=planned.ship_at)
         services.ticket_transition(ticket=defect, to=Status.CLOSED, actor=ctx.users["liam"], now=planned.ship_at)
 
 
@@ -148,6 +149,7 @@ def p1_to_release(ctx: DemoContext, at: datetime, release: _Planned) -> Life:
     ctx.tickets[Kind.DEFECT].append(defect)
     # the defect starts with devon, who raised it; he hands it to dana in the same team
     services.ticket_assign(ticket=defect, actor=u["devon"], assignee=u["dana"], now=t)
+    services.ticket_transition(ticket=defect, to=Status.TRIAGED, actor=u["dana"], now=t)
     services.ticket_transition(ticket=defect, to=Status.IN_PROGRESS, actor=u["dana"], now=t)
     services.ticket_comment(ticket=incident, actor=u["devon"], now=t,
                             body=f"Found it: a defect in the tax code import ({defect.key}). Workaround below.")
@@ -157,7 +159,7 @@ def p1_to_release(ctx: DemoContext, at: datetime, release: _Planned) -> Life:
         "resolution_note": f"Workaround: payroll re-ran the net pay step by hand. The fix is {defect.key}."})
     t += timedelta(hours=2, minutes=10)
     yield t, defect
-    services.ticket_transition(ticket=defect, to=Status.RESOLVED, actor=u["dana"], now=t, values={
+    services.ticket_transition(ticket=defect, to=Status.FIXED, actor=u["dana"], now=t, values={
         "fix_version": release.version, "resolution_note": "Z codes are imported; regression test added."})
     t += timedelta(hours=20)
     yield t, incident

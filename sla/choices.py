@@ -26,6 +26,7 @@ class NotificationKind(models.TextChoices):
     APPROVAL = "approval", _("Approval request")  # a change waits for your vote as a CAB member
     MAJOR = "major", _("Major incident")  # declared: the incident managers and the service's owners
     SERVICE = "service", _("Service transition")  # an operations gate: an item to sign off, a service accepted
+    RELEASE = "release", _("Release")  # a release shipped the fix for your ticket; release notes to review
 
 
 class Channel(models.TextChoices):
@@ -35,3 +36,21 @@ class Channel(models.TextChoices):
 BREACH_LEVEL = 100  # ClockEffect.level of the breach; warnings use their percent (75, 90, ...)
 DEFAULT_WARN_PERCENTS = [75, 90]
 DEFAULT_PAUSE_STATUSES = ["pending"]
+
+
+class WebhookEvent(models.TextChoices):
+    """What an outbound webhook subscription may ask for; each has a documented JSON payload."""
+
+    TICKET_CREATED = "ticket.created", _("Ticket created")
+    TICKET_UPDATED = "ticket.updated", _("Ticket updated")
+    TICKET_TRANSITIONED = "ticket.transitioned", _("Ticket moved to another status")
+    TICKET_COMMENTED = "ticket.commented", _("Ticket commented")
+    SLA_WARNING = "sla.warning", _("SLA warning")
+    SLA_BREACH = "sla.breach", _("SLA breach")
+    RELEASE_SHIPPED = "release.shipped", _("Release shipped")
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", _("Pending")  # waiting for its first or next attempt
+    DELIVERED = "delivered", _("Delivered")  # the receiver answered 2xx
+    FAILED = "failed", _("Failed")  # every retry failed; a person may redeliver it

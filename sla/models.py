@@ -24,6 +24,7 @@ from .choices import (
     DEFAULT_WARN_PERCENTS,
     Channel,
     ClockState,
+    DeliveryState,
     Metric,
     NotificationKind,
 )
@@ -480,3 +481,72 @@ class BacklogRollup(models.Model):
 
     def __str__(self):
         return f"{self.kind}: {self.open} open created before {self.created_before:%Y-%m-%d}"
+
+
+class WebhookSubscription(models.Model):
+    """An integrator's endpoint and the event types it receives, each delivery signed with its secret."""
+
+    name = models.CharField(max_length=120)
+    url = models.URLField(max_length=500)
+    secret = models.CharField(max_length=200, help_text="Signs each delivery (HMAC-SHA256 of the body).")
+    events = models.JSONField(default=list, help_text="Event types delivered, e.g. ['ticket.created'].")
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self):
+        return f"{self.name} -> {self.url}"
+
+
+class WebhookDelivery(models.Model):
+    """One event for one subscription, written in the transaction of the change it reports (transactional
+    outbox); `key` (subscription + event id) is unique, so a redone change cannot queue a twin. The relay
+    leases due rows, posts them and records each attempt; failures back off exponentially until given up."""
+
+    subscription = models.ForeignKey(WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(max_length=40)
+    event_id = models.CharField(max_length=64, help_text="Stable id of the event, sent as X-Crossline-Delivery.")
+    key = models.CharField(max_length=160, unique=True)
+    payload = models.JSONField()
+    state = models.CharField(max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING)
+    created_at = models.DateTimeField()
+    available_at = models.DateTimeField(help_text="Not before; pushed back after a failed attempt.")
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The relay: pending deliveries that may be tried now.
+            models.Index(fields=["available_at"], condition=Q(state="pending"), name="sla_webhook_pending"),
+            # A subscription's delivery log, newest first.
+            models.Index(fields=["subscription", "-created_at"], name="sla_webhook_log"),
+        ]
+
+    def __str__(self):
+        return f"{self.event} to {self.subscription_id} ({self.state})"
+
+
+class WebhookAttempt(models.Model):
+    """One try of a delivery: the receiver's status code and how long it took, or the error."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="tries")
+    attempted_at = models.DateTimeField()
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    ok = models.BooleanField(default=False)
+    manual = models.BooleanField(default=False, help_text="A person asked for this redelivery.")
+
+    class Meta:
+        ordering = ["attempted_at", "id"]
+
+    def __str__(self):
+        return f"{self.delivery_id} at {self.attempted_at}: {self.status_code or self.error}"

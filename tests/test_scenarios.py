@@ -165,8 +165,9 @@ def test_a_p1_goes_from_l1_to_a_fix_in_a_release_and_everyone_hears_of_it(cast, 
 
     defect = defect_from_incident(incident=incident, actor=cast.engineer)
     assert Link.objects.filter(source=incident, target=defect, type="fixed_by").exists()
+    services.ticket_transition(ticket=defect, to=Status.TRIAGED, actor=cast.engineer)
     services.ticket_transition(ticket=defect, to=Status.IN_PROGRESS, actor=cast.engineer)
-    services.ticket_transition(ticket=defect, to=Status.RESOLVED, actor=cast.engineer,
+    services.ticket_transition(ticket=defect, to=Status.FIXED, actor=cast.engineer,
                                values={"fix_version": "4.8", "resolution_note": "Round half up again"})
     release = Release.objects.create(name="Payroll spring", version="4.8", service=payroll,
                                      notes="Fixes net pay rounding.")

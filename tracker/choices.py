@@ -50,6 +50,10 @@ class Status(models.TextChoices):
     APPROVED = "approved", _("Approved")
     REJECTED = "rejected", _("Rejected")
     KNOWN_ERROR = "known_error", _("Known error")
+    TRIAGED = "triaged", _("Triaged")  # a defect: understood, sized and given to a team
+    IN_REVIEW = "in_review", _("In review")  # a defect's fix in code review
+    FIXED = "fixed", _("Fixed")  # a defect's fix merged, not yet verified or shipped
+    VERIFIED = "verified", _("Verified")  # a defect's fix verified (UAT), waiting for its release
     RESOLVED = "resolved", _("Resolved")
     CLOSED = "closed", _("Closed")
     CANCELLED = "cancelled", _("Cancelled")
@@ -58,9 +62,11 @@ class Status(models.TextChoices):
 # States in which a ticket still needs work; everything else is done for queues and SLA resolution.
 OPEN_STATUSES = frozenset(
     {Status.NEW, Status.IN_PROGRESS, Status.PENDING, Status.REVIEW, Status.APPROVED, Status.REJECTED,
-     Status.KNOWN_ERROR}
+     Status.KNOWN_ERROR, Status.TRIAGED, Status.IN_REVIEW}
 )
-DONE_STATUSES = frozenset({Status.RESOLVED, Status.CLOSED, Status.CANCELLED})
+DONE_STATUSES = frozenset({Status.RESOLVED, Status.FIXED, Status.VERIFIED, Status.CLOSED, Status.CANCELLED})
+# Done with a result (the resolution clock met, `resolved_at` set); reopening from one starts a new cycle.
+RESOLVED_STATUSES = frozenset({Status.RESOLVED, Status.FIXED, Status.VERIFIED, Status.CLOSED})
 
 
 class Level(models.IntegerChoices):
@@ -189,3 +195,4 @@ class EventKind(models.TextChoices):
     SWARM = "swarm", _("Swarm")  # a contributor invited, joining, helping, leaving
     WORK = "work", _("Work logged")  # time spent on the ticket
     MAJOR = "major", _("Major incident")  # declared, children linked, resolved with its children
+    CODE = "code", _("Code")  # a commit or pull request that mentions the ticket

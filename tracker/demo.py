@@ -612,11 +612,12 @@ def defect_life(ctx: DemoContext, rng: random.Random, at: datetime, *, kind: str
     t = office_after(at, rng.uniform(touch_lo, touch_hi), on_call)
     yield t, ticket
     engineer = _take(ctx, ticket, rng, t)
+    services.ticket_transition(ticket=ticket, to=Status.TRIAGED, actor=engineer, now=t)
     services.ticket_transition(ticket=ticket, to=Status.IN_PROGRESS, actor=engineer, now=t)
     fix = rng.uniform(fix_lo, fix_hi) * (rng.uniform(1.6, 2.5) if rng.random() < LATE_RESOLUTION else 1)
     t = max(office_after(at, fix * 60, on_call), t + timedelta(minutes=30))
     yield t, ticket
-    services.ticket_transition(ticket=ticket, to=Status.RESOLVED, actor=ticket.assignee or engineer, now=t, values={
+    services.ticket_transition(ticket=ticket, to=Status.FIXED, actor=ticket.assignee or engineer, now=t, values={
         "fix_version": ctx.fix_version(ticket.service, t), "resolution_note": "Fixed, with a regression test."})
 
 

@@ -140,6 +140,9 @@ class AssignmentGroup(models.Model):
     support_share = models.PositiveSmallIntegerField(
         default=0, help_text="Share of a development team's time reserved for 3rd-line work, in percent."
     )
+    member_hours = models.PositiveSmallIntegerField(
+        default=40, help_text="Working hours per member per week: the team's hours that its support share is of."
+    )
 
     class Meta:
         ordering = ["tier", "name"]
@@ -234,6 +237,7 @@ class Ticket(models.Model):
     known_error = models.BooleanField(default=False)
     # Defect
     severity = models.CharField(max_length=4, choices=Severity.choices, blank=True)
+    component = models.CharField(max_length=80, blank=True, help_text="The part of the product at fault.")
     affected_version = models.CharField(max_length=40, blank=True)
     fix_version = models.CharField(max_length=40, blank=True)
 
@@ -421,6 +425,27 @@ class WorkLog(models.Model):
 
     def __str__(self):
         return f"{self.user_id} {self.minutes} min on {self.ticket_id}"
+
+
+class ExternalRef(models.Model):
+    """The ticket's id in another tracker (`system` + `external_id`), so a sync both ways makes no twin:
+    one ticket per external id, one id per system on a ticket."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="external_refs")
+    system = models.CharField(max_length=40, help_text="The other tracker, e.g. 'jira' or 'servicenow'.")
+    external_id = models.CharField(max_length=200)
+    url = models.URLField(max_length=500, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["system", "external_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["system", "external_id"], name="tracker_externalref_system_id"),
+            models.UniqueConstraint(fields=["ticket", "system"], name="tracker_externalref_ticket_system"),
+        ]
+
+    def __str__(self):
+        return f"{self.system}:{self.external_id}"
 
 
 class IdempotencyRecord(models.Model):

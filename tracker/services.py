@@ -18,6 +18,7 @@ from .choices import (
     DEFAULT_PRIORITY_MATRIX,
     KEY_PREFIX,
     PROCESS_MANAGER,
+    RESOLVED_STATUSES,
     ChangeType,
     EventKind,
     ImplementationResult,
@@ -414,7 +415,7 @@ def ticket_transition(*, ticket: Ticket, to: str, actor, version: int | None = N
         _require_change_type_open(ticket)
     _require_move_values(ticket, move, fields)
     fields["status"] = to
-    if to == Status.RESOLVED:
+    if to in (Status.RESOLVED, Status.FIXED):
         fields["resolved_at"] = now
     elif to == Status.CLOSED:
         fields["closed_at"] = now
@@ -422,7 +423,7 @@ def ticket_transition(*, ticket: Ticket, to: str, actor, version: int | None = N
             fields["resolved_at"] = now
     elif to == Status.CANCELLED:
         fields["closed_at"] = now
-    if old_status in (Status.RESOLVED, Status.CLOSED) and to not in (Status.RESOLVED, Status.CLOSED):
+    if old_status in RESOLVED_STATUSES and to not in RESOLVED_STATUSES:
         fields["resolved_at"] = None  # reopened: a new resolution cycle begins
     if ticket.kind == Kind.PROBLEM and to == Status.KNOWN_ERROR:
         fields["known_error"] = True

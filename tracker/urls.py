@@ -43,6 +43,7 @@ urlpatterns = [
     path("api/", include("tracker.api.urls")),
     path("api/v1/sla/", include("sla.api.urls")),
     path("api/v1/", include("itsm.api.urls")),
+    path("api/v1/", include("devflow.api.urls")),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", views.home, name="home"),

@@ -176,12 +176,22 @@ CHANGE = Workflow(Kind.CHANGE, S.NEW, (
     _m(S.REJECTED, S.CANCELLED, AGENTS | {OWN_REQUESTER}, "Withdraw", ["resolution_note"]),
 ))
 
+# A defect is triaged (sized, given to a team), worked, reviewed, fixed (the fix merged: the VCS link takes
+# that move when a merged pull request says "fixes DEF-n"), verified (a release's UAT sign-off takes it) and
+# closed when its release ships. A failed review or verification sends it back to work.
 DEFECT = Workflow(Kind.DEFECT, S.NEW, (
-    _m(S.NEW, S.IN_PROGRESS, DEVELOPERS, "Accept"),
+    _m(S.NEW, S.TRIAGED, DEVELOPERS, "Triage", ["severity"], offers=["component", "affected_version"]),
     _m(S.NEW, S.CANCELLED, DEVELOPERS, "Won't fix", ["resolution_note"]),
-    _m(S.IN_PROGRESS, S.RESOLVED, DEVELOPERS, "Mark fixed", ["fix_version", "resolution_note"]),
-    _m(S.RESOLVED, S.IN_PROGRESS, AGENTS, "Reopen"),
-    _m(S.RESOLVED, S.CLOSED, AGENTS, "Close (shipped)"),
+    _m(S.TRIAGED, S.IN_PROGRESS, DEVELOPERS, "Start work"),
+    _m(S.TRIAGED, S.CANCELLED, DEVELOPERS, "Won't fix", ["resolution_note"]),
+    _m(S.IN_PROGRESS, S.IN_REVIEW, DEVELOPERS, "Send to review"),
+    _m(S.IN_PROGRESS, S.FIXED, DEVELOPERS, "Mark fixed", ["resolution_note"], offers=["fix_version"]),
+    _m(S.IN_REVIEW, S.FIXED, DEVELOPERS, "Mark fixed", ["resolution_note"], offers=["fix_version"]),
+    _m(S.IN_REVIEW, S.IN_PROGRESS, DEVELOPERS, "Request changes"),
+    _m(S.FIXED, S.VERIFIED, AGENTS, "Verify"),
+    _m(S.FIXED, S.IN_PROGRESS, AGENTS, "Reopen"),
+    _m(S.VERIFIED, S.IN_PROGRESS, AGENTS, "Reopen"),
+    _m(S.VERIFIED, S.CLOSED, AGENTS, "Close (shipped)"),
 ))
 
 WORKFLOWS: dict[str, Workflow] = {w.kind: w for w in (INCIDENT, REQUEST, PROBLEM, CHANGE, DEFECT)}
@@ -196,7 +206,7 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {
     Kind.CHANGE: ("change_type", "risk", "implementation_plan", "backout_plan", "window_start", "window_end",
                   "decision_note", "emergency_justification", "implementation_result", "review_notes",
                   "review_cause", "review_actions"),
-    Kind.DEFECT: ("severity", "affected_version", "fix_version"),
+    Kind.DEFECT: ("severity", "component", "affected_version", "fix_version"),
 }
 # Choices the shared new-ticket form does not offer: an app makes such tickets its own way, and its guard
 # refuses them on the generic path (a standard change comes from a change manager's template).

@@ -6,6 +6,7 @@
 - `outbox`: delivering queued email (`outbox_deliver`).
 - `config`: calendar and policy writes and the re-planning they cause.
 - `rollup`: the dashboard's daily roll-up and backlog snapshot.
+- `webhooks`: outbound webhook events written to their outbox of deliveries (`webhook_event`).
 """
 
 from .clocks import (
@@ -34,8 +35,11 @@ from .notifications import notification_mark_read, notification_send, preference
 from .outbox import OUTBOX_HEARTBEAT, outbox_deliver
 from .rollup import ROLLUP_HEARTBEAT, ROLLUP_MARGIN, backlog_snapshot, rollup_refresh, rollup_refresh_recent
 from .sweep import FAILED_CLOCK_RETRY, SWEEP_HEARTBEAT, clocks_sweep, heartbeat_record, lock_skipping
+from .webhooks import subscriptions_for, webhook_event
 
 __all__ = [
+    "subscriptions_for",
+    "webhook_event",
     "CLOCK_SYNC_FIELDS",
     "FAILED_CLOCK_RETRY",
     "OUTBOX_HEARTBEAT",

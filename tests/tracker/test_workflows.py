@@ -10,7 +10,7 @@ from tracker.workflows import OWN_REQUESTER, WORKFLOWS
 FILL = {
     "resolution_note": "done", "decision_note": "ok", "implementation_plan": "plan", "backout_plan": "back",
     "risk": "low", "implementation_result": "successful", "review_notes": "went fine", "root_cause": "cache",
-    "workaround": "restart", "fix_version": "4.8", "emergency_justification": "outage",
+    "workaround": "restart", "fix_version": "4.8", "emergency_justification": "outage", "severity": "s2",
 }
 
 

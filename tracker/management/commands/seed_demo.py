@@ -101,8 +101,8 @@ class Command(BaseCommand):
         defaults = {"resolution_note": "", "version": 1, "change_type": "", "risk": "", "implementation_plan": "",
                     "backout_plan": "", "decision_note": "", "emergency_justification": "", "implementation_result": "",
                     "review_notes": "", "review_cause": "", "review_actions": "", "cause_category": "",
-                    "root_cause": "", "workaround": "", "known_error": False, "severity": "", "affected_version": "",
-                    "fix_version": ""}
+                    "root_cause": "", "workaround": "", "known_error": False, "severity": "", "component": "",
+                    "affected_version": "", "fix_version": ""}
         if connection.vendor == "postgresql":
             cols = self.COLUMNS + tuple(defaults)
             sql = f"COPY tracker_ticket ({', '.join(cols)}) FROM STDIN"

@@ -1,4 +1,4 @@
-"""Domain functions of the development side: releases and turning an incident into a defect."""
+"""Defects: turning an incident (or a problem) into a defect its development team fixes."""
 
 from datetime import datetime
 
@@ -6,11 +6,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from tracker import access, services
-from tracker.choices import EventKind, Kind, LinkType, Severity, Tier
+from tracker.choices import Kind, LinkType, Severity, Tier
 from tracker.errors import TransitionRefused, ValidationFailed
 from tracker.models import AssignmentGroup, Ticket
-
-from .models import Release
 
 # Incident priority -> defect severity, when the engineer does not choose one.
 _SEVERITY_FOR_PRIORITY = {1: Severity.S1, 2: Severity.S2, 3: Severity.S3, 4: Severity.S4, 5: Severity.S4}
@@ -87,29 +85,3 @@ def defect_from_incident(
         )
         services.ticket_link(source=incident, target=defect, type=LinkType.FIXED_BY, actor=actor, now=now)
     return defect
-
-
-def release_ship(*, release: Release, actor, now: datetime | None = None) -> Release:
-    """Mark a release shipped and put a 'release' event on each ticket it carries; atomic, once only."""
-    now = now or timezone.now()
-    if release.shipped_at is not None:
-        raise TransitionRefused(f"{release} was already shipped on {release.shipped_at:%Y-%m-%d}.")
-    with transaction.atomic():
-        won = Release.objects.filter(pk=release.pk, shipped_at__isnull=True).update(
-            shipped_at=now, shipped_by=actor
-        )
-        if not won:
-            raise TransitionRefused(f"{release} was already shipped.")
-        release.shipped_at, release.shipped_by = now, actor
-        for ticket in release.tickets.all():
-            services.event_record(
-                ticket=ticket,
-                actor=actor,
-                kind=EventKind.RELEASE,
-                now=now,
-                field="release",
-                new=release.version,
-                note=f"shipped in {release.service} {release.version}"
-                + (f" ({release.name})" if release.name else ""),
-            )
-    return release
