@@ -74,3 +74,55 @@ def service_releases(
             "-shipped_at"
         )[:limit]
     )
+
+
+# --- releases: the list, one release's page, what the desk reads --------------------------------------------
+
+RELEASE_RELATED = ("service", "created_by", "notes_edited_by", "notes_reviewed_by", "uat_signed_by",
+                   "published_by", "shipped_by")
+
+
+def release_list(*, service_id: int | None = None, limit: int = 100) -> tuple[list[Release], list[Release]]:
+    """(planned, shipped) releases, of one service or all: planned by date, shipped newest first."""
+    from django.db.models import Count
+
+    qs = Release.objects.select_related("service").annotate(ticket_count=Count("tickets"))
+    if service_id:
+        qs = qs.filter(service_id=service_id)
+    planned = list(qs.filter(shipped_at__isnull=True).order_by(F("planned_for").asc(nulls_last=True), "id")[:limit])
+    shipped = list(qs.filter(shipped_at__isnull=False).order_by("-shipped_at", "-id")[:limit])
+    return planned, shipped
+
+
+def release_get(pk: int) -> Release | None:
+    return Release.objects.select_related(*RELEASE_RELATED).filter(pk=pk).first()
+
+
+def release_tickets(release: Release) -> list[Ticket]:
+    return list(release.tickets.select_related("assignee", "service").order_by("kind", "id"))
+
+
+def incidents_since(release: Release, *, limit: int = 25) -> list[Ticket]:
+    """Incidents raised on the release's service since it shipped: the desk's "a bug, or the new feature?"."""
+    if release.shipped_at is None:
+        return []
+    return list(Ticket.objects.filter(kind=Kind.INCIDENT, service_id=release.service_id,
+                                      created_at__gte=release.shipped_at)
+                .select_related("requester", "assignee").order_by("-created_at")[:limit])
+
+
+def open_releases(*, service_id: int | None) -> list[Release]:
+    """Releases of this service not shipped yet: where a defect or change can still go."""
+    if not service_id:
+        return []
+    return list(Release.objects.filter(service_id=service_id, shipped_at__isnull=True)
+                .order_by(F("planned_for").asc(nulls_last=True), "id"))
+
+
+def recent_notes(*, service_id: int | None, now: datetime, days: int = 14, limit: int = 5) -> list[Release]:
+    """Releases of this service whose notes reached the desk (published) or that shipped in the last `days`."""
+    if not service_id:
+        return []
+    since = now - timedelta(days=days)
+    return list(Release.objects.filter(Q(published_at__gte=since) | Q(shipped_at__gte=since), service_id=service_id)
+                .order_by(F("shipped_at").desc(nulls_first=True), "-published_at", "-id")[:limit])

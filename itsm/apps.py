@@ -21,3 +21,6 @@ class ItsmConfig(AppConfig):
         ui.register_services()
         ui.register_knowledge()
         ui.register_fulfilment()
+        from . import release_notes
+
+        release_notes.register()  # a release's published notes become an internal article of its service

@@ -55,3 +55,24 @@ def ticket_changing(change: TicketChange) -> None:
     field to (old, new)."""
     for guard in _guards:
         guard(change)
+
+
+# --- announcements: an app tells the others something happened and collects their answers ------------------
+# A generic, synchronous call across the one-way imports: devflow announces "release.published" and the
+# desk's knowledge base (itsm) answers with the URL of the article it wrote. Listeners run in the caller's
+# transaction, in registration order; one that raises a DomainError stops the announcement (and the change).
+
+_listeners: dict[str, list[Callable[..., object]]] = {}
+
+
+def listen(topic: str, listener: Callable[..., object]) -> None:
+    """Call `listener(**data)` whenever `topic` is announced (registered once, in an AppConfig.ready())."""
+    fns = _listeners.setdefault(topic, [])
+    if listener not in fns:
+        fns.append(listener)
+
+
+def announce(topic: str, **data) -> list:
+    """Tell every listener of `topic`; returns their answers (None answers left out), in order."""
+    answers = [fn(**data) for fn in _listeners.get(topic, [])]
+    return [a for a in answers if a is not None]
