@@ -12,3 +12,4 @@ class DevflowConfig(AppConfig):
         from . import ui
 
         ui.register()
+        ui.register_releases()

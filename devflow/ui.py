@@ -6,7 +6,7 @@ from django.utils.html import format_html
 
 from tracker import access
 from tracker import extensions as ext
-from tracker.choices import Kind, Role
+from tracker.choices import Kind, Role, Status
 
 from . import selectors
 
@@ -20,9 +20,10 @@ def defect_action(*, request, ticket, now):
 
 
 def releases_panel(*, request, ticket, now):
+    """What changed on this service: releases whose notes reached the desk or that shipped in 14 days."""
     if not ticket.service_id:
         return None
-    return {"releases": selectors.service_releases(service_id=ticket.service_id, now=now)}
+    return {"releases": selectors.recent_notes(service_id=ticket.service_id, now=now)}
 
 
 def release_row(event) -> str:
@@ -36,4 +37,27 @@ def register() -> None:
         ext.TimelineRenderer("release", release_row),
         ext.NavLink("dev", "3rd line", "devflow:queue", order=20, icon="wrench"),
         ext.Home(Role.ENGINEER_L3, "devflow:queue"),
+    )
+
+
+# --- releases: "Add to release" on defects and changes, and the Releases page in the top bar -----------------
+
+def add_to_release_action(*, request, ticket, now):
+    from .services import releases as rel
+
+    if ticket.kind not in rel.RELEASE_KINDS or ticket.status in (Status.CLOSED, Status.CANCELLED) \
+            or not rel.may_manage(request.user):
+        return None
+    carried = set(ticket.releases.values_list("pk", flat=True))
+    choices = [r for r in selectors.open_releases(service_id=ticket.service_id) if r.pk not in carried]
+    return {"releases": choices} if choices else None
+
+
+def register_releases() -> None:
+    from .services.releases import RELEASE_MANAGERS
+
+    ext.register(
+        ext.Action("add-to-release", "devflow/action_release.html", add_to_release_action, order=55),
+        ext.NavLink("releases", "Releases", "devflow:releases", order=22, icon="package",
+                    roles=tuple(sorted(RELEASE_MANAGERS | {Role.AGENT_L1}))),
     )

@@ -9,3 +9,19 @@ urlpatterns = [
     path("tickets/<str:key>/pick/", views.pick, name="pick"),
     path("tickets/<str:key>/defect/", views.defect_from, name="defect-from"),
 ]
+
+# Releases: the list per service, planning one, and one release's page with its steps.
+from . import releases  # noqa: E402
+
+urlpatterns += [
+    path("releases/", releases.release_list, name="releases"),
+    path("releases/new/", releases.release_new, name="release-new"),
+    path("releases/<int:pk>/", releases.release_page, name="release"),
+    path("releases/<int:pk>/edit/", releases.release_edit, name="release-edit"),
+    path("releases/<int:pk>/preview/", releases.release_preview, name="release-preview"),
+    path("releases/<int:pk>/assemble/", releases.release_assemble, name="release-assemble"),
+    path("releases/<int:pk>/tickets/", releases.release_add, name="release-add"),
+    path("releases/<int:pk>/tickets/<str:key>/remove/", releases.release_remove, name="release-remove"),
+    path("releases/<int:pk>/<str:step>/", releases.release_step, name="release-step"),
+    path("tickets/<str:key>/release/", releases.ticket_add_to_release, name="ticket-add-to-release"),
+]

@@ -5,8 +5,8 @@ import pytest
 from django.utils import timezone
 
 from devflow.models import Release
-from devflow.services import releases as rel
 from devflow.services import defect_from_incident
+from devflow.services import releases as rel
 from itsm.choices import ArticleAudience, ArticleState
 from itsm.models import KnowledgeArticle
 from sla.choices import NotificationKind
@@ -167,7 +167,8 @@ def test_publishing_needs_review_and_uat_and_writes_an_internal_article_on_the_s
     with pytest.raises(TransitionRefused, match="already published"):
         rel.release_publish(release=release, actor=cast.engineer)
     # edited, reviewed again, published again: the same article, its next version
-    rel.release_update(release=release, actor=cast.engineer, revision=release.revision, notes=release.notes + "\n\nMore.")
+    rel.release_update(release=release, actor=cast.engineer, revision=release.revision,
+                       notes=release.notes + "\n\nMore.")
     assert not rel.may_publish(cast.engineer, release)
     rel.release_notes_review(release=release, actor=cast.manager, revision=release.revision)
     rel.release_publish(release=release, actor=cast.engineer)
