@@ -7,8 +7,16 @@ from datetime import datetime, time, timedelta
 from django.utils import timezone
 
 from devflow import selectors as dev_selectors
-from devflow.models import Release
-from devflow.services import defect_from_incident, release_ship
+from devflow.services import (
+    defect_from_incident,
+    release_add_ticket,
+    release_create,
+    release_notes_assemble,
+    release_notes_review,
+    release_publish,
+    release_ship,
+    release_uat_sign,
+)
 from itsm import selectors as itsm_selectors
 from itsm import services as itsm
 from sla import services as sla
@@ -169,10 +177,16 @@ def test_a_p1_goes_from_l1_to_a_fix_in_a_release_and_everyone_hears_of_it(cast, 
     services.ticket_transition(ticket=defect, to=Status.IN_PROGRESS, actor=cast.engineer)
     services.ticket_transition(ticket=defect, to=Status.FIXED, actor=cast.engineer,
                                values={"fix_version": "4.8", "resolution_note": "Round half up again"})
-    release = Release.objects.create(name="Payroll spring", version="4.8", service=payroll,
-                                     notes="Fixes net pay rounding.")
-    release.tickets.add(defect)
+    release = release_create(actor=cast.engineer, service=payroll, version="4.8", name="Payroll spring")
+    release_add_ticket(release=release, actor=cast.engineer, ticket=defect)
+    release_notes_assemble(release=release, actor=cast.engineer, revision=release.revision)
+    release_notes_review(release=release, actor=cast.engineer2, revision=release.revision)
+    release_uat_sign(release=release, actor=cast.agent2, note="Finance checked net pay with the fix")
+    release_publish(release=release, actor=cast.engineer)
     release_ship(release=release, actor=cast.engineer)
+    # The requester waiting on the incident heard that the fix shipped.
+    assert Notification.objects.filter(recipient=cast.requester, ticket=incident, kind="release",
+                                       body__contains="shipped in Payroll 4.8").exists()
 
     # The desk sees what changed on the service before users call.
     assert [r.version for r in dev_selectors.service_releases(service_id=payroll.pk, now=timezone.now())] == ["4.8"]

@@ -9,7 +9,7 @@ from django.utils import timezone
 from devflow import services as dev_services
 from devflow.models import Release
 from tracker import services
-from tracker.choices import EventKind, Kind, LinkType
+from tracker.choices import EventKind, Kind, LinkType, Status
 from tracker.errors import TransitionRefused
 from tracker.models import Link, Ticket
 
@@ -66,10 +66,13 @@ def test_shipping_a_release_records_it_on_each_ticket_once(cast):
     defect = services.ticket_create(
         actor=cast.engineer, kind=Kind.DEFECT, title="Rounding", service=cast.services["payroll"]
     )
-    release = Release.objects.create(name="Spring", version="2.4.0", service=cast.services["payroll"])
-    release.tickets.add(defect)
+    services.ticket_transition(ticket=defect, to=Status.TRIAGED, actor=cast.engineer, values={"severity": "s3"})
+    services.ticket_transition(ticket=defect, to=Status.IN_PROGRESS, actor=cast.engineer)
+    services.ticket_transition(ticket=defect, to=Status.FIXED, actor=cast.engineer,
+                               values={"resolution_note": "Rounds half up"})
+    release = _published_release(cast, defect)
     dev_services.release_ship(release=release, actor=cast.engineer)
-    assert defect.events.filter(kind=EventKind.RELEASE, new="2.4.0").count() == 1
+    assert defect.events.filter(kind=EventKind.RELEASE, new="2.4.0", note__startswith="shipped").count() == 1
     with pytest.raises(TransitionRefused):
         dev_services.release_ship(release=release, actor=cast.engineer)
 
@@ -79,7 +82,7 @@ def test_the_workspace_shows_recent_changes_and_releases_of_the_service(cast):
     services.ticket_create(
         actor=cast.agent1, kind=Kind.CHANGE, title="Move payroll batch", service=cast.services["payroll"]
     )
-    release = Release.objects.create(name="Spring", version="2.4.0", service=cast.services["payroll"])
+    release = _published_release(cast, None)
     dev_services.release_ship(release=release, actor=cast.engineer, now=timezone.now() - timedelta(days=2))
     Release.objects.create(
         name="Old",
@@ -111,3 +114,17 @@ def test_a_defect_raised_by_someone_outside_the_team_stays_unassigned_in_the_tea
     ticket = _at_l3(cast)
     defect = dev_services.defect_from_incident(incident=ticket, actor=cast.agent1, severity="s4")
     assert defect.group == cast.l3 and defect.assignee is None and defect.priority == 5
+
+
+def _published_release(cast, defect):
+    """Payroll 2.4.0 through its real path: planned, the defect added, notes reviewed, UAT signed, published."""
+    release = dev_services.release_create(actor=cast.engineer, service=cast.services["payroll"], version="2.4.0",
+                                          name="Spring")
+    if defect is not None:
+        dev_services.release_add_ticket(release=release, actor=cast.engineer, ticket=defect)
+    dev_services.release_update(release=release, actor=cast.engineer, revision=release.revision,
+                                notes="Spring fixes.")
+    dev_services.release_notes_review(release=release, actor=cast.engineer2, revision=release.revision)
+    dev_services.release_uat_sign(release=release, actor=cast.agent2, note="Tested by App Support")
+    dev_services.release_publish(release=release, actor=cast.engineer)
+    return release

@@ -14,8 +14,7 @@ every other step is a click of the person whose job it is.
 import pytest
 from playwright.sync_api import expect
 
-from devflow.models import Release
-from devflow.services import release_ship
+from devflow.services import releases as rel
 from sla.models import Clock, Notification
 from tracker.choices import Kind, LinkType, Status
 from tracker.models import Contributor, Link, Ticket, TicketEvent
@@ -101,10 +100,15 @@ def _engineer_raises_the_defect_and_fixes_it(devon, cast, incident, shot, name):
 
 
 def _ship(cast, defect):
-    release = Release.objects.create(name="Payroll spring", version="4.8", service=cast.services["payroll"],
-                                     notes="Fixes the net pay rounding of 4.7.")
-    release.tickets.add(defect)
-    release_ship(release=release, actor=cast.engineer)
+    release = rel.release_create(actor=cast.engineer, service=cast.services["payroll"], version="4.8",
+                                 name="Payroll spring")
+    rel.release_add_ticket(release=release, actor=cast.engineer, ticket=defect)
+    rel.release_update(release=release, actor=cast.engineer, revision=release.revision,
+                       notes="Fixes the net pay rounding of 4.7.")
+    rel.release_notes_review(release=release, actor=cast.engineer2, revision=release.revision)
+    rel.release_uat_sign(release=release, actor=cast.agent2, note="Net pay checked for Finance")
+    rel.release_publish(release=release, actor=cast.engineer)
+    rel.release_ship(release=release, actor=cast.engineer)
 
 
 def _resolve(page, incident, note, shot, shot_name):
