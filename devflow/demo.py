@@ -15,7 +15,8 @@ from tracker.demo import HISTORY_DAYS, LONDON, DemoContext, Life
 from tracker.models import Service, Ticket
 
 from .models import Release
-from .services import defect_from_incident, release_ship
+from .services import defect_from_incident
+from .services import releases as rel
 
 # service: (major version, first minor in the demo, days between releases, days since the latest one)
 RELEASE_TRAINS = {
@@ -65,13 +66,7 @@ def seed(ctx: DemoContext) -> None:
     def plan_next() -> None:
         for p in plan:
             if p.ship_at is None:
-                release, _ = Release.objects.get_or_create(service=p.service, version=p.version, defaults={
-                    "name": f"{p.service.name} {p.version}", "notes": "Planned."})
-                fixed = _unshipped_fixes(p.service)
-                if fixed:
-                    release.tickets.add(*fixed)
-                    release.notes = _notes(fixed)
-                    release.save(update_fields=["notes"])
+                _plan_next(ctx, p)
 
     ctx.fix_version = fix_version
     ctx.every(ship_due)
@@ -87,24 +82,47 @@ def _unshipped_fixes(service: Service) -> list[Ticket]:
                                       releases__isnull=True).order_by("id"))
 
 
-def _notes(fixed: list[Ticket]) -> str:
-    return "Fixes:\n" + "\n".join(f"- {t.key} {t.title}" for t in fixed)
+def _prepare(ctx: DemoContext, planned: _Planned, at: datetime) -> Release | None:
+    """The release planned by devon with the service's fixed defects and its notes assembled from them (None when
+    it exists already: seeded again with --force)."""
+    if Release.objects.filter(service=planned.service, version=planned.version).exists():
+        return None
+    u = ctx.users
+    release = rel.release_create(actor=u["devon"], service=planned.service, version=planned.version,
+                                 name=f"{planned.service.name} {planned.version}",
+                                 planned_for=(planned.ship_at or ctx.now + timedelta(days=5)).date(), now=at)
+    for defect in _unshipped_fixes(planned.service):
+        rel.release_add_ticket(release=release, actor=u["devon"], ticket=defect, now=at)
+    if release.tickets.exists():
+        rel.release_notes_assemble(release=release, actor=u["devon"], revision=release.revision, now=at)
+    else:
+        rel.release_update(release=release, actor=u["devon"], revision=release.revision, now=at,
+                           notes="Maintenance release: library updates and monitoring; nothing callers will notice.")
+    return release
 
 
 def _ship(ctx: DemoContext, planned: _Planned) -> None:
-    release, _ = Release.objects.get_or_create(service=planned.service, version=planned.version, defaults={
-        "name": f"{planned.service.name} {planned.version}", "notes": "Maintenance release."})
-    if release.shipped_at is not None:  # seeded again with --force
+    """Ship through the real path: assembled by devon, reviewed by maria, UAT signed by liam (its fixed defects
+    verified), published to the desk, shipped by devon (defects closed, waiting requesters told)."""
+    u, at = ctx.users, planned.ship_at
+    release = _prepare(ctx, planned, at - timedelta(minutes=4))
+    if release is None:
         return
-    fixed = _unshipped_fixes(planned.service)
-    if fixed:
-        release.tickets.set(fixed)
-        release.notes = _notes(fixed)
-        release.save(update_fields=["notes"])
-    release_ship(release=release, actor=ctx.users["devon"], now=planned.ship_at)
-    for defect in fixed:  # verified in UAT by application support, closed as it ships
-        services.ticket_transition(ticket=defect, to=Status.VERIFIED, actor=ctx.users["liam"], now=planned.ship_at)
-        services.ticket_transition(ticket=defect, to=Status.CLOSED, actor=ctx.users["liam"], now=planned.ship_at)
+    rel.release_notes_review(release=release, actor=u["maria"], revision=release.revision,
+                             now=at - timedelta(minutes=3))
+    rel.release_uat_sign(release=release, actor=u["liam"], now=at - timedelta(minutes=2),
+                         note="Tested in UAT by Application Support with the business's test cases.")
+    rel.release_publish(release=release, actor=u["devon"], now=at - timedelta(minutes=1))
+    rel.release_ship(release=release, actor=u["devon"], now=at)
+
+
+def _plan_next(ctx: DemoContext, planned: _Planned) -> None:
+    """The next release of each service is planned with what is fixed now; Payroll's is in UAT (its notes
+    reviewed, liam's sign-off pending), the step before it reaches the desk."""
+    release = _prepare(ctx, planned, ctx.now - timedelta(hours=2))
+    if release is not None and planned.service.name == "Payroll":
+        rel.release_notes_review(release=release, actor=ctx.users["maria"], revision=release.revision,
+                                 now=ctx.now - timedelta(hours=1))
 
 
 def p1_to_release(ctx: DemoContext, at: datetime, release: _Planned) -> Life:
