@@ -110,6 +110,9 @@ class ReleaseViewSet(viewsets.ViewSet):
     """Releases of the services: staff read them; 2nd line, 3rd line, the change manager and managers plan and
     ship them (UAT: 2nd line or an administrator)."""
 
+    queryset = Release.objects.none()  # types the path's id in the schema; reads go through the selectors
+    lookup_value_regex = r"[0-9]+"
+
     def _release(self, request, pk) -> Release:
         if not access.is_staff_member(request.user):
             raise AccessDenied("Releases are for staff.")
