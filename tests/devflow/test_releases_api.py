@@ -107,7 +107,7 @@ def test_the_release_list_reads_a_constant_number_of_queries(cast, client_for, r
     for i in range(rows):
         _release(cast, version=f"2.{i}.0")
     client = client_for(cast.engineer)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(6):  # session, user, nav, services, planned, shipped
         assert client.get("/dev/releases/").status_code == 200
 
 
@@ -119,3 +119,13 @@ def test_since_this_release_lists_incidents_raised_on_the_service_after_it_shipp
     page = client_for(cast.agent1).get(f"/dev/releases/{release.pk}/").content.decode()
     assert "Since this release" in page and later.key in page
     assert Status.CLOSED == release.tickets.get().status
+
+
+@pytest.mark.parametrize("rows", [1, 6])
+def test_the_release_page_reads_a_constant_number_of_queries(cast, client_for, rows, django_assert_max_num_queries):
+    release = _release(cast)
+    for i in range(rows):
+        rel.release_add_ticket(release=release, actor=cast.engineer, ticket=_fixed_defect(cast, title=f"Fix {i}"))
+    client = client_for(cast.engineer)
+    with django_assert_max_num_queries(5):  # session, user, nav, the release, its tickets
+        assert client.get(f"/dev/releases/{release.pk}/").status_code == 200
