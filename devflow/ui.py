@@ -37,3 +37,25 @@ def register() -> None:
         ext.NavLink("dev", "3rd line", "devflow:queue", order=20, icon="wrench"),
         ext.Home(Role.ENGINEER_L3, "devflow:queue"),
     )
+
+
+# --- defects, team backlog, time logging and support capacity -------------------------------------------------
+_register_releases_and_queue = register
+
+
+def register() -> None:  # noqa: F811 - extends the registration above
+    from . import capacity, views
+
+    _register_releases_and_queue()
+    ext.register(
+        ext.Action("create-defect", "devflow/action_defect.html", views.defect_action, order=50),
+        ext.Action("log-time", "devflow/action_worklog.html", capacity.worklog_action, order=70),
+        ext.TimelineRenderer("capacity", capacity_row),
+        ext.NavLink("dev-teams", "Teams", "devflow:teams", order=21, icon="users", roles=(
+            Role.ENGINEER_L3, Role.MANAGER, Role.ADMIN, Role.CHANGE_MANAGER, Role.INCIDENT_MANAGER,
+            Role.PROBLEM_MANAGER)),
+    )
+
+
+def capacity_row(event) -> str:
+    return format_html("<strong>Support capacity</strong> · {}", event.note or "")
