@@ -47,19 +47,21 @@ def parse_duration(text: str) -> int | None:
     return round(float((match["h"] or "0").replace(",", ".")) * 60) + int(match["m"] or 0)
 
 
-class DurationField(forms.CharField):
+class DurationField(forms.Field):
+    widget = forms.TextInput(attrs={"maxlength": 20, "size": 10, "inputmode": "text"})
+
     def to_python(self, value):
-        value = super().to_python(value)
+        value = (value or "").strip()
         if value in self.empty_values:
             return None
-        minutes = parse_duration(value)
+        minutes = parse_duration(value[:40])
         if minutes is None:
             raise forms.ValidationError("Give minutes (90) or hours and minutes (1h 30m).")
         return minutes
 
 
 class LogTimeForm(forms.Form):
-    duration = DurationField(label="Time spent", max_length=20, help_text="Minutes (90) or 1h 30m; at most 24h.")
+    duration = DurationField(label="Time spent", help_text="Minutes (90) or 1h 30m; at most 24h.")
     day = forms.DateField(label="Date", required=False, widget=forms.DateInput(attrs={"type": "date"}),
                           help_text="Empty: today.")
     note = forms.CharField(label="What you did", required=False, max_length=4000,
