@@ -102,7 +102,8 @@ def log_time(request, key):
             url = reverse("tracker:ticket", args=[ticket.key])
             return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     if request.htmx:
-        return render(request, f"{WORKLOG}#logtime-form", {"ticket": ticket, "logtime_form": form, "panel": {"form": form}}, status=status)
+        return render(request, f"{WORKLOG}#logtime-form",
+                      {"ticket": ticket, "logtime_form": form, "panel": {"form": form}}, status=status)
     return workspace_response(request, ticket, status=status, logtime_form=form)
 
 

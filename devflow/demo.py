@@ -190,10 +190,14 @@ def seed(ctx: DemoContext) -> None:  # noqa: F811 - the release trains, then cap
 
     _seed_releases(ctx)
     demo_defect_policies(ctx.now)  # before the history, so its defects start their clocks on them
-    rng = ctx.fork()
-    ctx.at_end(lambda: _log_time(ctx, rng))
-    ctx.at_end(lambda: _over_share(ctx, rng))
-    ctx.at_end(lambda: _rank_backlogs(ctx))
+    # forked once the history has played, so the stories' random streams stay what they were
+    ctx.at_end(lambda: _capacity(ctx, ctx.fork()))
+
+
+def _capacity(ctx: DemoContext, rng) -> None:
+    _log_time(ctx, rng)
+    _over_share(ctx, rng)
+    _rank_backlogs(ctx)
 
 
 def _clamp(ctx: DemoContext, at: datetime) -> datetime:

@@ -106,6 +106,6 @@ def defect_from(request, key):
             url = reverse("tracker:ticket", args=[defect.key])
             return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     if request.htmx:
-        return render(request, "devflow/action_defect.html#defect-form", {"ticket": ticket, "defect_form": form, "panel": {"form": form}},
-                      status=status)
+        return render(request, "devflow/action_defect.html#defect-form",
+                      {"ticket": ticket, "defect_form": form, "panel": {"form": form}}, status=status)
     return workspace_response(request, ticket, status=status, defect_form=form)
