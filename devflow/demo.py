@@ -216,12 +216,12 @@ def _log_time(ctx: DemoContext, rng) -> None:
                                                                                             Kind.CHANGE])
                        .select_related("assignee").order_by("id")):
             support = ticket.kind in _SUPPORT
-            for _ in range(rng.choice([0, 1, 1, 2] if support else [1, 2, 3])):
+            for _ in range(rng.choice([1, 1, 2, 2, 3] if support else [1, 2, 3])):
                 who = ticket.assignee if ticket.assignee in members else rng.choice(members)
                 at = _clamp(ctx, ticket.created_at + timedelta(hours=rng.uniform(1, 60)))
                 if at <= ticket.created_at:
                     continue
-                minutes = rng.choice([20, 30, 45, 60, 90] if support else [60, 90, 120, 180, 240])
+                minutes = rng.choice([30, 45, 60, 90, 120] if support else [60, 90, 120, 180, 240])
                 services.worklog_add(ticket=ticket, actor=who, minutes=minutes, worked_at=at, now=at,
                                      note=rng.choice(_SUPPORT_NOTES if support else _PROJECT_NOTES))
     desk = {g.pk: g for g in AssignmentGroup.objects.filter(tier__in=[1, 2])}
@@ -272,5 +272,5 @@ def _rank_backlogs(ctx: DemoContext) -> None:
 
     for team in ctx.l3:
         rows = team_backlog(team=team)
-        if len(rows) > 2 and team.manager is not None:
+        if len(rows) >= 2 and team.manager is not None:
             backlog_move(group=team, ticket=rows[-1], actor=team.manager, to=1)
