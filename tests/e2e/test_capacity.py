@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from devflow.models import BacklogRank, CapacityDecision
+from tests.e2e.test_accessibility import AUDIT
 from tracker import services
 from tracker.choices import Kind
 from tracker.models import WorkLog
@@ -53,6 +54,7 @@ def test_the_capacity_page_shows_the_week_over_its_share_and_records_a_decision(
     expect(week).to_contain_text("over")
     expect(week).to_contain_text("no decision recorded")
     expect(carl.locator("svg.capacity-chart")).to_be_visible()
+    assert carl.evaluate(AUDIT) == []
 
     # refused without a note, typed values kept, then recorded
     form = carl.locator("#decision-form")
@@ -85,6 +87,7 @@ def test_the_team_lead_moves_a_defect_to_the_top_of_the_backlog(cast, signed_in,
     maria.get_by_role("row", name="Payroll Dev").get_by_role("link", name="Backlog").click()
     rows = maria.locator("#backlog-results tbody tr")
     expect(rows.first).to_contain_text(high.key)
+    assert maria.evaluate(AUDIT) == []
     maria.get_by_role("button", name=f"Move {low.key} up").click()
     expect(maria.locator("#backlog-results")).to_contain_text(f"{low.key} is now #1")
     expect(maria.locator("#backlog-results tbody tr").first).to_contain_text(low.key)
