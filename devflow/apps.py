@@ -12,4 +12,3 @@ class DevflowConfig(AppConfig):
         from . import ui
 
         ui.register()
-        ui.register_releases()

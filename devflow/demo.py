@@ -187,3 +187,108 @@ def p1_to_release(ctx: DemoContext, at: datetime, release: _Planned) -> Life:
     services.ticket_comment(ticket=incident, actor=u["lena"], now=t,
                             body=f"The fix ({defect.key}) shipped today in Payroll {release.version}; "
                                  "next month's payslips are calculated correctly.")
+
+
+# --- defects' own SLA, time logged, support capacity and backlog order ----------------------------------------
+# Engineers log their time on their team's tickets as they go, agents a few minutes on what they triage; one
+# week a P1 takes Payroll Dev over its 20 % support share, as the change manager and the team's manager agreed;
+# each team lead has put one defect or change at the top of the backlog.
+_seed_releases = seed
+
+_SUPPORT = (Kind.INCIDENT, Kind.PROBLEM, Kind.REQUEST)
+_SUPPORT_NOTES = ["Reproduced it on the test system.", "Read the logs around the failure.",
+                  "Call with application support to go through the case.", "Checked the data fix with the user.",
+                  "Traced the failing job.", "Root-cause analysis.", "Answered the desk's question."]
+_PROJECT_NOTES = ["Fix and unit tests.", "Code review.", "Regression test added.", "Change prepared and tested.",
+                  "Pairing on the fix."]
+
+
+def seed(ctx: DemoContext) -> None:  # noqa: F811 - the release trains, then capacity
+    from sla.demo import demo_defect_policies
+
+    _seed_releases(ctx)
+    demo_defect_policies(ctx.now)  # before the history, so its defects start their clocks on them
+    # forked once the history has played, so the stories' random streams stay what they were
+    ctx.at_end(lambda: _capacity(ctx, ctx.fork()))
+
+
+def _capacity(ctx: DemoContext, rng) -> None:
+    _log_time(ctx, rng)
+    _over_share(ctx, rng)
+    _rank_backlogs(ctx)
+
+
+def _clamp(ctx: DemoContext, at: datetime) -> datetime:
+    return min(at, ctx.now - timedelta(minutes=5))
+
+
+def _log_time(ctx: DemoContext, rng) -> None:
+    from tracker.models import AssignmentGroup
+
+    since = ctx.now - timedelta(days=HISTORY_DAYS)
+    for team in ctx.l3:
+        members = list(team.members.order_by("username"))
+        if not members:
+            continue
+        for ticket in (Ticket.objects.filter(group=team, created_at__gte=since, kind__in=[*_SUPPORT, Kind.DEFECT,
+                                                                                            Kind.CHANGE])
+                       .select_related("assignee").order_by("id")):
+            support = ticket.kind in _SUPPORT
+            for _ in range(rng.choice([1, 1, 2, 2, 3] if support else [1, 2, 3])):
+                who = ticket.assignee if ticket.assignee in members else rng.choice(members)
+                at = _clamp(ctx, ticket.created_at + timedelta(hours=rng.uniform(1, 60)))
+                if at <= ticket.created_at:
+                    continue
+                minutes = rng.choice([30, 45, 60, 90, 120] if support else [60, 90, 120, 180, 240])
+                services.worklog_add(ticket=ticket, actor=who, minutes=minutes, worked_at=at, now=at,
+                                     note=rng.choice(_SUPPORT_NOTES if support else _PROJECT_NOTES))
+    desk = {g.pk: g for g in AssignmentGroup.objects.filter(tier__in=[1, 2])}
+    agents = {1: ctx.users["lena"], 2: ctx.users["liam"]}
+    for ticket in Ticket.objects.filter(group_id__in=desk, created_at__gte=since, kind=Kind.INCIDENT).order_by("id"):
+        if rng.random() < 0.35:
+            at = _clamp(ctx, ticket.created_at + timedelta(minutes=rng.uniform(10, 240)))
+            services.worklog_add(ticket=ticket, actor=agents[desk[ticket.group_id].tier], minutes=rng.choice(
+                [5, 10, 15, 20, 30]), worked_at=at, now=at, note="Triage and first call with the user.")
+
+
+def _over_share(ctx: DemoContext, rng) -> None:
+    """The P1 of scenario 4 kept Payroll Dev on support well past its share that week: carl (change manager)
+    and maria (the team's manager, who plans its project work) agreed that the sprint waits."""
+    from tracker.models import WorkLog
+
+    from .selectors import SUPPORT_KINDS, week_start
+    from .services import capacity_decision_record
+
+    team = next((g for g in ctx.l3 if g.name == "Payroll Dev"), None)
+    p1 = Ticket.objects.filter(group=team, kind=Kind.INCIDENT, priority=1).order_by("created_at").first()
+    if team is None or p1 is None:
+        return
+    monday = week_start(p1.created_at.date())
+    start = datetime.combine(monday, time(0), p1.created_at.tzinfo)
+    reserved = team.members.count() * team.member_hours * team.support_share * 60 // 100
+    logged = sum(WorkLog.objects.filter(group=team, ticket__kind__in=SUPPORT_KINDS, worked_at__gte=start,
+                                        worked_at__lt=start + timedelta(days=7)).values_list("minutes", flat=True))
+    members = list(team.members.order_by("username"))
+    at = p1.created_at + timedelta(hours=1)
+    while logged <= reserved + 240:
+        minutes = rng.choice([150, 180, 210, 240])
+        at = _clamp(ctx, min(at + timedelta(hours=rng.uniform(1, 5)), start + timedelta(days=6, hours=20)))
+        services.worklog_add(ticket=p1, actor=rng.choice(members), minutes=minutes,
+                             worked_at=at, now=at, note="P1: tracing the tax-code calculation with payroll.")
+        logged += minutes
+    if team.manager is not None and not team.capacity_decisions.filter(ticket=p1).exists():
+        capacity_decision_record(
+            group=team, ticket=p1, actor=ctx.users["carl"], agreed_with=team.manager, week=monday,
+            now=_clamp(ctx, p1.created_at + timedelta(hours=2)),
+            note="Agreed between the change manager (carl) and the project manager (maria): Payroll Dev works the "
+                 "zero-net-pay P1 first; the sprint's project work waits until the fix has shipped.")
+
+
+def _rank_backlogs(ctx: DemoContext) -> None:
+    from .selectors import team_backlog
+    from .services import backlog_move
+
+    for team in ctx.l3:
+        rows = team_backlog(team=team)
+        if len(rows) >= 2 and team.manager is not None:
+            backlog_move(group=team, ticket=rows[-1], actor=team.manager, to=1)

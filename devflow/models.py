@@ -143,3 +143,25 @@ class CodeLink(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.ref} -> {self.ticket_id}"
+
+
+class BacklogRank(models.Model):
+    """A development team's manual order of its backlog: the team lead's ranking of open defects and changes;
+    tickets without a rank follow the ranked ones by priority, severity and age."""
+
+    group = models.ForeignKey(AssignmentGroup, on_delete=models.CASCADE, related_name="backlog_ranks")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="backlog_ranks")
+    position = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["group", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["group", "ticket"], name="devflow_backlogrank_once"),
+        ]
+        indexes = [
+            # The team's backlog page reads its ranks in order.
+            models.Index(fields=["group", "position"], name="devflow_backlogrank_order"),
+        ]
+
+    def __str__(self):
+        return f"{self.group_id} #{self.position}: {self.ticket_id}"

@@ -1,8 +1,9 @@
 """Reads of the 3rd-line queue and of releases."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from sla.models import Clock
 from sla.selectors import with_clocks
@@ -126,3 +127,138 @@ def recent_notes(*, service_id: int | None, now: datetime, days: int = 14, limit
     since = now - timedelta(days=days)
     return list(Release.objects.filter(Q(published_at__gte=since) | Q(shipped_at__gte=since), service_id=service_id)
                 .order_by(F("shipped_at").desc(nulls_first=True), "-published_at", "-id")[:limit])
+# --- team backlog, support capacity and time logs ---------------------------------------------------------
+
+BACKLOG_KINDS = (Kind.DEFECT, Kind.CHANGE)
+# Support work is 3rd-line work for the desk: incidents, problems and requests. Defects and changes are the
+# team's project work (they are planned in its backlog), so their time does not count against the share.
+SUPPORT_KINDS = (Kind.INCIDENT, Kind.PROBLEM, Kind.REQUEST)
+LOAD_KINDS = (Kind.INCIDENT, Kind.PROBLEM)
+_SEVERITY_ORDER = {"s1": 1, "s2": 2, "s3": 3, "s4": 4, "": 5}
+
+
+def team_for_user(user, group_id: int) -> AssignmentGroup:
+    """A development team this user may look at (their own L3 team, any L3 team for managers, admins and the
+    process managers); NotFound otherwise."""
+    from tracker.errors import NotFound
+
+    team = AssignmentGroup.objects.filter(pk=group_id, tier=Tier.L3).select_related("manager").first()
+    if team is None or not (
+        access.role_of(user) in CAPACITY_ROLES or team.manager_id == user.pk
+        or team.members.filter(pk=user.pk).exists()
+    ):
+        raise NotFound(f"No development team {group_id} for you.")
+    return team
+
+
+CAPACITY_ROLES = (Role.MANAGER, Role.ADMIN, Role.CHANGE_MANAGER, Role.INCIDENT_MANAGER, Role.PROBLEM_MANAGER)
+
+
+def teams_for_user(user) -> QuerySet:
+    """The development teams this user may open a backlog or capacity page of."""
+    groups = AssignmentGroup.objects.filter(tier=Tier.L3).select_related("manager").order_by("name")
+    if access.role_of(user) in CAPACITY_ROLES:
+        return groups
+    return groups.filter(Q(members=user) | Q(manager=user)).distinct()
+
+
+def team_backlog(*, team: AssignmentGroup, kind: str = "", component: str = "", status: str = "") -> list[Ticket]:
+    """The team's open defects and changes in backlog order: the team lead's ranks first, then by priority,
+    severity and age. Each ticket carries `rank` (its position, or None) and `release` (the planned one)."""
+    from .models import BacklogRank
+
+    qs = Ticket.objects.filter(group=team, kind__in=BACKLOG_KINDS, status__in=OPEN_STATUSES)
+    if kind in BACKLOG_KINDS:
+        qs = qs.filter(kind=kind)
+    if component:
+        qs = qs.filter(component=component)
+    if status:
+        qs = qs.filter(status=status)
+    tickets = list(qs.select_related("assignee", "service").prefetch_related("releases"))
+    ranks = dict(BacklogRank.objects.filter(group=team, ticket__in=[t.pk for t in tickets])
+                 .values_list("ticket_id", "position"))
+    for t in tickets:
+        t.rank = ranks.get(t.pk)
+        planned = [r for r in t.releases.all() if r.shipped_at is None]
+        t.release = planned[0] if planned else None
+    tickets.sort(key=backlog_key)
+    return tickets
+
+
+def backlog_key(t: Ticket) -> tuple:
+    return (t.rank is None, t.rank or 0, t.priority, _SEVERITY_ORDER.get(t.severity, 5), t.created_at, t.pk)
+
+
+def backlog_components(team: AssignmentGroup) -> list[str]:
+    return list(Ticket.objects.filter(group=team, kind__in=BACKLOG_KINDS, status__in=OPEN_STATUSES)
+                .exclude(component="").order_by("component").values_list("component", flat=True).distinct())
+
+
+def week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def team_capacity(*, team: AssignmentGroup, now: datetime, weeks: int = 9) -> dict:
+    """Per ISO week (the last `weeks - 1` and the current one): the team's hours, the share reserved for
+    support, the support time logged (incidents, problems, requests) and the project time (defects, changes),
+    with the decisions to go over the share; and the open 3rd-line load now. Constant queries."""
+    from datetime import datetime as dt
+    from datetime import time as tm
+
+    from django.db.models import Count, Sum
+    from django.db.models.functions import TruncDate
+
+    from tracker.models import WorkLog
+
+    from .models import CapacityDecision
+
+    members = team.members.count()
+    hours = members * team.member_hours
+    reserved = round(hours * team.support_share / 100, 1)
+    this_monday = week_start(timezone.localdate(now, UTC))
+    first = this_monday - timedelta(weeks=weeks - 1)
+    since = dt.combine(first, tm(0), UTC)
+    by_day = (WorkLog.objects.filter(group=team, worked_at__gte=since, worked_at__lte=now)
+              .annotate(day=TruncDate("worked_at", tzinfo=UTC)).values("day", "ticket__kind")
+              .annotate(minutes=Sum("minutes")).order_by())
+    rows = {first + timedelta(weeks=i): {"support": 0, "project": 0} for i in range(weeks)}
+    for r in by_day:
+        bucket = rows.get(week_start(r["day"]))
+        if bucket is not None:
+            bucket["support" if r["ticket__kind"] in SUPPORT_KINDS else "project"] += r["minutes"]
+    decisions: dict = {}
+    for d in (CapacityDecision.objects.filter(group=team, week__gte=first)
+              .select_related("decided_by", "agreed_with", "ticket").order_by("week", "decided_at")):
+        decisions.setdefault(d.week, []).append(d)
+    out = []
+    for monday, m in rows.items():
+        iso = monday.isocalendar()
+        support_h = round(m["support"] / 60, 1)
+        out.append({
+            "week": monday, "label": f"{iso.year}-W{iso.week:02d}", "current": monday == this_monday,
+            "team_hours": hours, "reserved_hours": reserved, "support_hours": support_h,
+            "project_hours": round(m["project"] / 60, 1), "over": support_h > reserved,
+            "percent": round(100 * support_h / reserved) if reserved else None,
+            "decisions": decisions.get(monday, []),
+        })
+    load = dict(Ticket.objects.filter(group=team, kind__in=LOAD_KINDS, status__in=OPEN_STATUSES)
+                .values_list("kind").annotate(n=Count("id")).order_by())
+    return {"team": team, "members": members, "team_hours": hours, "reserved_hours": reserved,
+            "weeks": out, "open_load": sum(load.values()), "open_by_kind": load}
+
+
+def time_logs(*, user, user_id: int | None = None, group_id: int | None = None, since=None, until=None
+              ) -> QuerySet:
+    """Time logged on tickets this staff member may see, newest first, filtered by person, team and period."""
+    from tracker.models import WorkLog
+
+    qs = WorkLog.objects.filter(ticket__in=access.visible(user, Ticket.objects.all()).values("pk"))
+    if user_id:
+        qs = qs.filter(user_id=user_id)
+    if group_id:
+        qs = qs.filter(group_id=group_id)
+    if since:
+        qs = qs.filter(worked_at__gte=since)
+    if until:
+        qs = qs.filter(worked_at__lte=until)
+    return qs.select_related("user", "group", "ticket").order_by("-worked_at", "-id")

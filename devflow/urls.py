@@ -25,3 +25,16 @@ urlpatterns += [
     path("releases/<int:pk>/<str:step>/", releases.release_step, name="release-step"),
     path("tickets/<str:key>/release/", releases.ticket_add_to_release, name="ticket-add-to-release"),
 ]
+
+# Defects, team backlog, time logging and support capacity.
+from . import backlog, capacity  # noqa: E402
+
+urlpatterns += [
+    path("teams/", capacity.teams, name="teams"),
+    path("teams/<int:group_id>/backlog/", backlog.backlog, name="backlog"),
+    path("teams/<int:group_id>/backlog/move/", backlog.backlog_reorder, name="backlog-move"),
+    path("teams/<int:group_id>/capacity/", capacity.capacity, name="capacity"),
+    path("teams/<int:group_id>/capacity.csv", capacity.capacity_csv, name="capacity-csv"),
+    path("teams/<int:group_id>/capacity/decisions/", capacity.capacity_decide, name="capacity-decide"),
+    path("tickets/<str:key>/time/", capacity.log_time, name="log-time"),
+]

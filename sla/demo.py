@@ -226,3 +226,24 @@ def roll_up(ctx: DemoContext) -> None:
     for days_ago in range(HISTORY_DAYS + 1, 0, -1):
         sla_services.rollup_refresh(day=today - timedelta(days=days_ago), now=ctx.now)
     sla_services.backlog_snapshot(now=ctx.now)
+
+
+# --- defects run on their own targets -------------------------------------------------------------------------
+# A defect is the development team's work, planned in its backlog: it never runs on an outage's P1/P2 targets.
+# (name, order, priorities, response, resolution) in London business hours; the first that matches wins.
+DEFECT_TARGETS = [
+    ("Defects, urgent (S1/S2)", 1, [1, 2], 2 * HOUR, int(3 * DAY)),
+    ("Defects", 2, [], int(1 * DAY), int(15 * DAY)),
+]
+
+
+def demo_defect_policies(now: datetime) -> list[Policy]:
+    """The defects' own policies (kind "defect" only), ahead of the P1-P5 standard ones; kept when they exist."""
+    london = demo_calendars(now)["London business hours"]
+    policies = []
+    for name, order, priorities, response, resolution in DEFECT_TARGETS:
+        policy, _ = Policy.objects.get_or_create(name=name, defaults={
+            "order": order, "calendar": london, "kinds": ["defect"], "priorities": priorities,
+            "response_s": response, "resolution_s": resolution, "functional_escalation": False})
+        policies.append(policy)
+    return policies

@@ -1,16 +1,23 @@
-"""Mounted at /api/v1/ by tracker/urls.py, after the ticket API: the development side's endpoints."""
+"""Mounted at /api/v1/ by tracker/urls.py, after the ticket API: the development side's endpoints.
 
-from django.urls import path  # noqa: F401
+- releases: `releases/` (list, plan, read, update with If-Match, tickets, assemble, review, uat, publish, ship);
+- a defect raised from an incident (`tickets/INC-4/defect/`) and time logs across tickets (`time-logs/`).
+"""
+
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from .defects import DefectFromIncidentView
+from .releases import ReleaseViewSet
+from .timelogs import TimeLogListView
 
 app_name = "devflow-api"
 
-urlpatterns: list = []
-
-# Releases: /api/v1/releases/ (list, plan, read, update with If-Match, tickets, assemble, review, uat, publish, ship).
-from rest_framework.routers import SimpleRouter  # noqa: E402
-
-from .releases import ReleaseViewSet  # noqa: E402
-
 _releases = SimpleRouter()
 _releases.register("releases", ReleaseViewSet, basename="release")
-urlpatterns += _releases.urls
+
+urlpatterns: list = [
+    *_releases.urls,
+    path("tickets/<str:key>/defect/", DefectFromIncidentView.as_view(), name="defect-from-incident"),
+    path("time-logs/", TimeLogListView.as_view(), name="time-logs"),
+]

@@ -1,6 +1,8 @@
 """Domain functions of the development side, one module per concern; the names are re-exported here."""
 
-from .defects import defect_from_incident
+from .backlog import backlog_move, may_rank_backlog
+from .capacity import capacity_decision_record, may_decide_capacity
+from .defects import defect_from_incident, may_raise_defect
 from .releases import (
     release_add_ticket,
     release_create,
@@ -14,7 +16,12 @@ from .releases import (
 )
 
 __all__ = [
+    "backlog_move",
+    "capacity_decision_record",
     "defect_from_incident",
+    "may_decide_capacity",
+    "may_rank_backlog",
+    "may_raise_defect",
     "release_add_ticket",
     "release_create",
     "release_notes_assemble",

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from tracker import access, services
-from tracker.choices import Kind, LinkType, Severity, Tier
+from tracker.choices import Kind, LinkType, Severity, Status, Tier
 from tracker.errors import TransitionRefused, ValidationFailed
 from tracker.models import AssignmentGroup, Ticket
 
@@ -31,12 +31,18 @@ def _development_team(incident: Ticket) -> AssignmentGroup | None:
     return (l3.filter(services=incident.service_id).first() if incident.service_id else None) or None
 
 
+def may_raise_defect(user, incident: Ticket) -> bool:
+    """Whether "Create defect" is offered: an open incident or problem, to someone who may link it."""
+    return incident.kind in (Kind.INCIDENT, Kind.PROBLEM) and incident.is_open and access.may(user, "link", incident)
+
+
 def defect_from_incident(
     *,
     incident: Ticket,
     actor,
     title: str = "",
     severity: str = "",
+    component: str = "",
     affected_version: str = "",
     now: datetime | None = None,
 ) -> Ticket:
@@ -44,9 +50,11 @@ def defect_from_incident(
 
     The defect is set up for the team that fixes it: its development team (L3) and service, assigned to
     the engineer who raised it when they are in that team, priority from its severity (not the incident's
-    P1), and the engineer as requester: a defect is never an end user's ticket; the person waiting hears
-    through the incident, which stays linked to it. Raises AccessDenied / ValidationFailed like
-    `ticket_create` and `ticket_link`.
+    P1, so it runs on a defect's SLA policy), component and affected version when given, and the engineer
+    as requester: a defect is never an end user's ticket; the person waiting hears through the incident,
+    which stays linked to it. When the engineer chooses the severity and the team is known, raising it is
+    the triage: it starts TRIAGED (a severity guessed from the incident's priority leaves it NEW, for the
+    team to triage). Raises AccessDenied / ValidationFailed like `ticket_create` and `ticket_link`.
     """
     now = now or timezone.now()
     if incident.kind not in (Kind.INCIDENT, Kind.PROBLEM):
@@ -63,6 +71,15 @@ def defect_from_incident(
         raise ValidationFailed(
             f"Use one of: {', '.join(Severity.values)}.", fields={"severity": ["Unknown."]}
         )
+    component, affected_version = (component or "").strip(), (affected_version or "").strip()
+    if len(component) > 80:
+        raise ValidationFailed("Name the component in at most 80 characters.", fields={"component": ["Too long."]})
+    if len(affected_version) > 40:
+        raise ValidationFailed("Give the affected version in at most 40 characters.",
+                               fields={"affected_version": ["Too long."]})
+    if len((title or "").strip()) > 200:
+        raise ValidationFailed("Keep the title to 200 characters.", fields={"title": ["Too long."]})
+    chosen = bool(severity)
     severity = severity or _SEVERITY_FOR_PRIORITY[incident.priority]
     impact, urgency = _LEVELS_FOR_SEVERITY[Severity(severity)]
     team = _development_team(incident)
@@ -81,7 +98,11 @@ def defect_from_incident(
             group=team or incident.group,
             assignee=assignee,
             severity=severity,
+            component=component,
             affected_version=affected_version,
         )
         services.ticket_link(source=incident, target=defect, type=LinkType.FIXED_BY, actor=actor, now=now)
+        if chosen and team is not None:  # the engineer triaged it by raising it
+            services.ticket_transition(ticket=defect, to=Status.TRIAGED, actor=actor, now=now, by_rule=True,
+                                       note=f"Triaged as raised: {Severity(severity).label}, {team.name}.")
     return defect

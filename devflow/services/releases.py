@@ -50,6 +50,12 @@ def may_edit(user, release: Release) -> bool:
     return may_manage(user) and release.shipped_at is None
 
 
+def may_add_ticket(user, ticket: Ticket) -> bool:
+    """Whether "Add to release" is offered on this ticket: a defect or change not done with, to a manager."""
+    return (ticket.kind in RELEASE_KINDS and ticket.status not in (Status.CLOSED, Status.CANCELLED)
+            and may_manage(user))
+
+
 def may_review(user, release: Release) -> bool:
     """The review is offered to every release manager while the notes wait for one; the notes' last editor who
     tries is refused with the reason (a second person reviews), which says more than a missing button."""

@@ -84,7 +84,8 @@ def test_l3_pick_one_engineer_wins_the_other_is_told(cast, signed_in, shot):
     assert Ticket.objects.get(pk=ticket.pk).assignee == cast.engineer
 
     devon.goto(f"/tickets/{ticket.key}/")
-    devon.get_by_role("button", name="Create defect").click()
+    devon.get_by_text("Create defect…").click()  # the form: title, severity, component, affected version
+    devon.locator("#defect-form").get_by_role("button", name="Create defect").click()
     expect(devon.get_by_role("status")).to_contain_text(f"raised from {ticket.key} and linked")
     expect(devon.get_by_role("complementary")).to_contain_text(ticket.key)
 

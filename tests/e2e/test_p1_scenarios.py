@@ -77,7 +77,8 @@ def _l1_takes_it_and_escalates_to_l2(signed_in, cast, incident, shot, name):
 
 def _engineer_raises_the_defect_and_fixes_it(devon, cast, incident, shot, name):
     _open(devon, incident)
-    devon.get_by_role("button", name="Create defect").click()
+    devon.get_by_text("Create defect…").click()  # the form: title, severity, component, affected version
+    devon.locator("#defect-form").get_by_role("button", name="Create defect").click()
     expect(devon.get_by_role("status")).to_contain_text(f"raised from {incident.key} and linked")
     defect = Ticket.objects.get(kind=Kind.DEFECT, links_in__source=incident, links_in__type=LinkType.FIXED_BY)
     assert defect.requester == cast.engineer  # the engineer raised it: never the user's own ticket
