@@ -23,3 +23,11 @@ def deliver_outbox_task() -> int:
 def refresh_sla_rollup_task() -> int:
     """Keep the dashboard's daily roll-up and backlog snapshot current; safe to run twice."""
     return len(rollup_refresh_recent())
+
+
+@shared_task(acks_late=True, max_retries=3, ignore_result=True)
+def deliver_webhooks_task() -> int:
+    """Post due webhook deliveries; woken when one is written, and by beat for retries."""
+    from .services import webhooks_deliver
+
+    return webhooks_deliver()
