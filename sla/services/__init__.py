@@ -39,9 +39,11 @@ from .sweep import FAILED_CLOCK_RETRY, SWEEP_HEARTBEAT, clocks_sweep, heartbeat_
 from .webhooks import (
     may_manage_webhooks,
     subscriptions_for,
+    webhook_delivery_log,
     webhook_event,
     webhook_redeliver,
     webhook_subscription_delete,
+    webhook_subscription_list,
     webhook_subscription_save,
     webhooks_deliver,
 )
@@ -51,6 +53,8 @@ __all__ = [
     "webhook_event",
     "may_manage_webhooks",
     "webhook_redeliver",
+    "webhook_delivery_log",
+    "webhook_subscription_list",
     "webhook_subscription_delete",
     "webhook_subscription_save",
     "webhooks_deliver",

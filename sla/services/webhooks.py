@@ -394,3 +394,21 @@ def webhook_subscription_delete(*, actor, subscription: WebhookSubscription) -> 
     _require(actor)
     with transaction.atomic():
         subscription.delete()
+
+
+# --- readers for the pages and the API ----------------------------------------------------------------
+
+
+def webhook_subscription_list():
+    """Every subscription with how many of its deliveries failed and wait."""
+    from django.db.models import Count, Q
+
+    return WebhookSubscription.objects.annotate(
+        deliveries_failed=Count("deliveries", filter=Q(deliveries__state=DeliveryState.FAILED)),
+        deliveries_pending=Count("deliveries", filter=Q(deliveries__state=DeliveryState.PENDING)),
+    ).order_by("name", "id")
+
+
+def webhook_delivery_log(*, subscription: WebhookSubscription, limit: int = 50) -> list[WebhookDelivery]:
+    """A subscription's newest deliveries with their tries."""
+    return list(subscription.deliveries.prefetch_related("tries").order_by("-created_at", "-id")[:limit])
