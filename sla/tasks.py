@@ -27,7 +27,12 @@ def refresh_sla_rollup_task() -> int:
 
 @shared_task(acks_late=True, max_retries=3, ignore_result=True)
 def deliver_webhooks_task() -> int:
-    """Post due webhook deliveries; woken when one is written, and by beat for retries."""
+    """Post due webhook deliveries; woken when one is written, and by beat for retries. A full batch queues the next
+    run at once, so a burst drains without waiting for beat."""
     from .services import webhooks_deliver
+    from .services.webhooks import WEBHOOK_BATCH
 
-    return webhooks_deliver()
+    delivered = webhooks_deliver(limit=WEBHOOK_BATCH)
+    if delivered >= WEBHOOK_BATCH:
+        deliver_webhooks_task.delay()
+    return delivered

@@ -47,6 +47,7 @@ WEBHOOK_TIMEOUT_S = 10
 USER_AGENT = "Crossline-Webhooks/1"
 MAX_BACKOFF_S = 6 * 3600
 WEBHOOK_HEARTBEAT = "webhooks"
+WEBHOOK_BATCH = 100  # deliveries per run of the relay task
 REDELIVER_MARK = "Redelivery requested."  # last_error of a delivery a person sent again: its next try is manual
 
 
