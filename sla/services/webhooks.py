@@ -48,6 +48,7 @@ USER_AGENT = "Crossline-Webhooks/1"
 MAX_BACKOFF_S = 6 * 3600
 WEBHOOK_HEARTBEAT = "webhooks"
 WEBHOOK_BATCH = 100  # deliveries per run of the relay task
+CLAIM_CHUNK = 20  # deliveries leased per transaction
 REDELIVER_MARK = "Redelivery requested."  # last_error of a delivery a person sent again: its next try is manual
 
 
@@ -218,20 +219,28 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(MAX_BACKOFF_S, base * 2 ** max(0, attempts - 1)))
 
 
-def _claim_one(now: datetime) -> WebhookDelivery | None:
+def _claim(now: datetime, size: int) -> list[WebhookDelivery]:
+    """Lease up to `size` due deliveries in one short transaction (rows another relay holds are skipped)."""
     with transaction.atomic():
         due = WebhookDelivery.objects.filter(state=DeliveryState.PENDING, available_at__lte=now).order_by(
             "available_at", "id")
-        found = lock_skipping(due).first()
-        if found is None:
-            return None
+        found = list(lock_skipping(due)[:size])
+        if not found:
+            return []
         lease = now + WEBHOOK_LEASE
-        leased = WebhookDelivery.objects.filter(pk=found.pk, state=DeliveryState.PENDING,
-                                                available_at=found.available_at).update(available_at=lease)
-    if not leased:
-        return None
-    found.available_at = lease
-    return found
+        # A compare-and-set as well as the row lock: on SQLite (no SKIP LOCKED) the write lock serialises relays.
+        ids = [d.pk for d in found]
+        leased = WebhookDelivery.objects.filter(pk__in=ids, state=DeliveryState.PENDING,
+                                                available_at__lte=now).update(available_at=lease)
+        mine = set(ids) if leased == len(ids) else set(
+            WebhookDelivery.objects.filter(pk__in=ids, available_at=lease).values_list("pk", flat=True))
+    subs = WebhookSubscription.objects.in_bulk({d.subscription_id for d in found})
+    claimed = []
+    for d in found:
+        if d.pk in mine:
+            d.available_at, d.subscription = lease, subs[d.subscription_id]
+            claimed.append(d)
+    return claimed
 
 
 def _post(url: str, body: bytes, headers: dict) -> tuple[int | None, str]:
@@ -284,26 +293,23 @@ def _attempt(delivery: WebhookDelivery) -> bool:
 
 
 def webhooks_deliver(*, now: datetime | None = None, limit: int = 100) -> int:
-    """Post up to `limit` due deliveries, each leased, posted and recorded on its own; returns how many succeeded.
-
-    A 2xx marks it delivered; anything else backs off exponentially until the last attempt, then it fails."""
+    """Post up to `limit` due deliveries, leased a chunk at a time, each posted and recorded on its own; returns how
+    many succeeded. A 2xx marks it delivered; anything else backs off exponentially until the last attempt, then
+    it fails. A relay that dies leaves its chunk leased: those deliveries go out when the lease runs out."""
     started = time.monotonic()
-    delivered = 0
-    for _ in range(limit):
-        delivery = _claim_one(now or timezone.now())
-        if delivery is None:
+    delivered = tried = 0
+    while tried < limit:
+        chunk = _claim(now or timezone.now(), min(CLAIM_CHUNK, limit - tried))
+        if not chunk:
             break
-        try:
-            delivered += _attempt(_with_subscription(delivery))
-        except Exception:  # never let one bad row stop the relay; its lease expires and it is tried again
-            log.exception("Webhook delivery %s failed to run", delivery.pk)
+        for delivery in chunk:
+            tried += 1
+            try:
+                delivered += _attempt(delivery)
+            except Exception:  # never let one bad row stop the relay; its lease expires and it is tried again
+                log.exception("Webhook delivery %s failed to run", delivery.pk)
     heartbeat_record(name=WEBHOOK_HEARTBEAT, processed=delivered, duration_s=time.monotonic() - started)
     return delivered
-
-
-def _with_subscription(delivery: WebhookDelivery) -> WebhookDelivery:
-    delivery.subscription = WebhookSubscription.objects.get(pk=delivery.subscription_id)
-    return delivery
 
 
 # --- people: who may, redeliver, subscriptions --------------------------------------------------------
