@@ -2,7 +2,8 @@
 worker (solo pool, one process) posting to a receiver on 127.0.0.1 that answers 200 at once.
 
 Prints, per round and as medians over the rounds: deliveries/s (from the commit to the last receipt) and the
-delay from commit to receipt (p50/p95; in a burst the last deliveries wait behind the first). Creates and drops
+delay from commit to receipt (p50/p95; in a burst the last deliveries wait behind the first); then a trickle:
+--trickle single-delivery commits at 20/s, each waking the relay, and their commit-to-receipt delay. Creates and drops
 its own database; the broker is REDIS_URL when set, else a private filesystem broker.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/crossline .venv/bin/python bench/webhooks.py
@@ -50,6 +51,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--deliveries", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--trickle", type=int, default=200)
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
 
@@ -109,6 +111,26 @@ def main() -> None:
                 time.sleep(0.1)
         print(f"median of {args.rounds}: {median(rates):.0f} deliveries/s; commit-to-receipt p50 "
               f"{median(p50s):.2f} s, p95 {median(p95s):.2f} s")
+        t50s, t95s = [], []
+        for r in range(args.rounds):
+            receiver.seen.clear()
+            committed = {}
+            for i in range(args.trickle):
+                with transaction.atomic():
+                    _delivery(sub, event=WebhookEvent.TICKET_CREATED, event_id=f"t{r}-{i}", now=timezone.now(),
+                              payload={"ticket": {"key": f"INC-{i}"}}).save()
+                    transaction.on_commit(deliver_webhooks_task.delay)
+                committed[f"t{r}-{i}"] = time.time()
+                time.sleep(0.05)
+            deadline = time.time() + 120
+            while len(receiver.seen) < args.trickle and time.time() < deadline:
+                time.sleep(0.05)
+            delays = [receiver.seen[k] - t for k, t in committed.items() if k in receiver.seen]
+            t50s.append(pct(delays, 50))
+            t95s.append(pct(delays, 95))
+            print(f"trickle {r + 1}: {len(delays)} of {args.trickle} received; commit-to-receipt p50 "
+                  f"{t50s[-1] * 1000:.0f} ms, p95 {t95s[-1] * 1000:.0f} ms", flush=True)
+        print(f"trickle median of {args.rounds}: p50 {median(t50s) * 1000:.0f} ms, p95 {median(t95s) * 1000:.0f} ms")
     finally:
         worker.terminate()
         worker.wait(timeout=30)
