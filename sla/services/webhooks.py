@@ -243,10 +243,20 @@ def _claim(now: datetime, size: int) -> list[WebhookDelivery]:
     return claimed
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer, not a delivery: urllib would follow it with a GET and no body."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
 def _post(url: str, body: bytes, headers: dict) -> tuple[int | None, str]:
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_S) as response:  # noqa: S310 - http(s) only
+        with _opener.open(request, timeout=WEBHOOK_TIMEOUT_S) as response:
             response.read(1024)
             return response.status, ""
     except urllib.error.HTTPError as exc:

@@ -45,6 +45,8 @@ class Receiver:
                                               "at": timezone.now()})
                     code = receiver.script.pop(0) if receiver.script else 200
                 self.send_response(code)
+                if 300 <= code < 400:
+                    self.send_header("Location", "/elsewhere")
                 self.send_header("Content-Length", "2")
                 self.end_headers()
                 self.wfile.write(b"ok")
@@ -281,3 +283,13 @@ def test_two_relays_never_deliver_one_row_twice(cast, subscribe, receiver):
     assert sla.webhooks_deliver() == 0
     assert len(set(receiver.ids())) == len(receiver.ids()) == 5
     assert WebhookAttempt.objects.filter(ok=True).count() == 5
+
+
+def test_a_redirect_is_not_a_delivery(cast, subscribe):
+    with Receiver(script=[302, 200]) as rx:
+        subscribe(rx.url, events=[WebhookEvent.TICKET_CREATED])
+        _ticket(cast)
+        assert sla.webhooks_deliver() == 0
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.state, delivery.last_status_code) == (DeliveryState.PENDING, 302)
+    assert len(rx.received) == 1  # not followed
