@@ -19,6 +19,10 @@ class SlaConfig(AppConfig):
         from .services import forget_policies, on_ticket_change
 
         hooks.register(on_ticket_change)
+        from .services.webhooks import on_ticket_change as webhooks_on_ticket_change
+
+        hooks.register(webhooks_on_ticket_change)  # ticket.* webhook events, in the change's transaction
+        ui.register_webhooks()
         ui.register()
         # A cache chore: this process drops its cached policies at once; other processes see the stamp change.
         for model in (Policy, TierTarget, Calendar, WorkingHours, Holiday):

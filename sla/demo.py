@@ -116,6 +116,7 @@ def seed(ctx: DemoContext) -> None:
     ctx.every(sweep_until)
     ctx.at_end(lambda: quiet_past(ctx))
     ctx.at_end(lambda: roll_up(ctx))
+    ctx.at_end(lambda: demo_webhooks(ctx))
 
 
 def sweep_until(at: datetime) -> None:
@@ -247,3 +248,57 @@ def demo_defect_policies(now: datetime) -> list[Policy]:
             "response_s": response, "resolution_s": resolution, "functional_escalation": False})
         policies.append(policy)
     return policies
+# --- outbound webhooks --------------------------------------------------------------------------------
+
+
+def demo_webhooks(ctx: DemoContext) -> None:
+    """Two integrations set up a week ago and what they were sent since: the status page is told of new incidents
+    (all delivered, one after a retry); the chat bridge got status changes until its endpoint started refusing
+    (the last two failed after every retry; it is paused, and a manager may redeliver them)."""
+    from .choices import DeliveryState, WebhookEvent
+    from .models import WebhookAttempt, WebhookDelivery, WebhookSubscription
+    from .services.webhooks import ticket_data
+
+    admin = ctx.users.get("admin")
+    if WebhookSubscription.objects.exists() or admin is None:
+        return
+    since = ctx.now - timedelta(days=7)
+    status = WebhookSubscription.objects.create(
+        name="Status page", url="https://status.crossline.example/hooks/crossline", secret="whsec_demo_status_page",
+        events=[WebhookEvent.TICKET_CREATED, WebhookEvent.SLA_BREACH], created_by=admin, created_at=since)
+    chat = WebhookSubscription.objects.create(
+        name="Ops chat bridge", url="https://chat.crossline.example/bridge/incoming", secret="whsec_demo_chat",
+        events=[WebhookEvent.TICKET_TRANSITIONED, WebhookEvent.TICKET_COMMENTED], created_by=admin,
+        created_at=since, active=False)
+    incidents = sorted((t for t in ctx.tickets.get(Kind.INCIDENT, []) if t.created_at >= since),
+                       key=lambda t: t.created_at)[-12:]
+    rows, tries = [], []
+    for n, ticket in enumerate(incidents):
+        ticket.refresh_from_db()
+        for sub, event in ((status, WebhookEvent.TICKET_CREATED), (chat, WebhookEvent.TICKET_TRANSITIONED)):
+            at = ticket.created_at if event == WebhookEvent.TICKET_CREATED else ticket.updated_at
+            if at > ctx.now:
+                continue
+            failed = sub is chat and n >= len(incidents) - 2
+            retried = sub is status and n == 3
+            event_id = f"demo-{sub.pk}-{ticket.pk}"
+            body = {"id": event_id, "event": event, "created_at": at.isoformat(),
+                    "data": {"ticket": ticket_data(ticket), "actor": None, "reason": "created", "changes": {}}}
+            attempts = 8 if failed else (2 if retried else 1)
+            rows.append(WebhookDelivery(
+                subscription=sub, event=event, event_id=event_id, key=f"{sub.pk}:{event_id}", payload=body,
+                created_at=at, available_at=at, attempts=attempts,
+                state=DeliveryState.FAILED if failed else DeliveryState.DELIVERED,
+                delivered_at=None if failed else at + timedelta(seconds=30 * (attempts - 1) + 1),
+                last_status_code=503 if failed else 200, last_duration_ms=ctx.rng.randint(60, 320),
+                last_error="HTTP 503" if failed else ""))
+            for i in range(attempts):
+                ok = not failed and i == attempts - 1
+                tries.append((event_id, sub, WebhookAttempt(
+                    attempted_at=at + timedelta(seconds=1 + 30 * (2 ** i - 1)), status_code=200 if ok else 503,
+                    duration_ms=ctx.rng.randint(60, 320), error="" if ok else "HTTP 503", ok=ok)))
+    WebhookDelivery.objects.bulk_create(rows)
+    saved = {(d.subscription_id, d.event_id): d for d in WebhookDelivery.objects.all()}
+    for event_id, sub, attempt in tries:
+        attempt.delivery = saved[(sub.pk, event_id)]
+    WebhookAttempt.objects.bulk_create([a for _, _, a in tries])

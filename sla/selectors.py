@@ -13,6 +13,7 @@ from .calendars import business_calendar
 from .choices import NotificationKind
 from .models import Calendar, Clock, Notification, NotificationPreference, Policy, SweepHeartbeat
 from .services import OUTBOX_HEARTBEAT, SWEEP_HEARTBEAT
+from .services.webhooks import WEBHOOK_HEARTBEAT
 
 CLOCK_LIVE = ("running", "paused")
 BREACHING_SOON = timedelta(hours=2)
@@ -107,10 +108,10 @@ def calendar_list() -> QuerySet:
 
 
 def heartbeats(now: datetime | None = None) -> list[dict]:
-    """Liveness of the sweep and the outbox relay: stale when older than three periods."""
+    """Liveness of the sweep, the outbox relay and the webhook relay: stale when older than three periods."""
     now = now or timezone.now()
     period = float(settings.SLA_SWEEP_SECONDS)
-    periods = {SWEEP_HEARTBEAT: period, OUTBOX_HEARTBEAT: max(period, 2.0)}
+    periods = {SWEEP_HEARTBEAT: period, OUTBOX_HEARTBEAT: max(period, 2.0), WEBHOOK_HEARTBEAT: max(period, 2.0)}
     rows = {h.name: h for h in SweepHeartbeat.objects.all()}
     out = []
     for name, p in periods.items():

@@ -23,3 +23,16 @@ def deliver_outbox_task() -> int:
 def refresh_sla_rollup_task() -> int:
     """Keep the dashboard's daily roll-up and backlog snapshot current; safe to run twice."""
     return len(rollup_refresh_recent())
+
+
+@shared_task(acks_late=True, max_retries=3, ignore_result=True)
+def deliver_webhooks_task() -> int:
+    """Post due webhook deliveries; woken when one is written, and by beat for retries. A full batch queues the next
+    run at once, so a burst drains without waiting for beat."""
+    from .services import webhooks_deliver
+    from .services.webhooks import WEBHOOK_BATCH
+
+    delivered = webhooks_deliver(limit=WEBHOOK_BATCH)
+    if delivered >= WEBHOOK_BATCH:
+        deliver_webhooks_task.delay()
+    return delivered

@@ -103,3 +103,9 @@ def register() -> None:
         ext.TopbarItem("sla/bell.html", order=10),
         ext.Home(Role.MANAGER, "sla:dashboard"),
     )
+
+
+def register_webhooks() -> None:
+    """The webhooks settings page in the top bar, for administrators and managers only."""
+    ext.register(ext.NavLink("webhooks", "Webhooks", "sla:webhooks", order=90, icon="zap",
+                             roles=(Role.ADMIN, Role.MANAGER)))

@@ -31,6 +31,8 @@ def beat_schedule(sweep_seconds: float) -> dict:
         # The dashboard reads today live, so the roll-up only has to follow yesterday and late changes.
         "refresh-sla-rollup": {"task": "sla.tasks.refresh_sla_rollup_task", "schedule": 300.0},
         "purge-idempotency-keys": {"task": "tracker.tasks.purge_idempotency_keys_task", "schedule": 3600.0},
+        # Webhook retries fall due here; a new delivery also wakes the relay itself.
+        "deliver-webhooks": {"task": "sla.tasks.deliver_webhooks_task", "schedule": max(sweep_seconds, 2.0)},
     }
 
 

@@ -300,6 +300,10 @@ CROSSLINE_BASE_URL = env("CROSSLINE_BASE_URL", default="http://127.0.0.1:8000")
 CROSSLINE_CHANGES_POLL_SECONDS = 10
 # The problem manager's landing page lists open problems still without a root cause after this many days.
 CROSSLINE_PROBLEM_RCA_DAYS = env.int("CROSSLINE_PROBLEM_RCA_DAYS", default=14)
+# Outbound webhooks: a failed delivery waits base, 2 x base, 4 x base ... seconds (the suite: 1) and fails for good
+# after this many attempts (a person may still redeliver it).
+CROSSLINE_WEBHOOK_RETRY_BACKOFF = env.int("CROSSLINE_WEBHOOK_RETRY_BACKOFF", default=1 if TESTING else 30)
+CROSSLINE_WEBHOOK_MAX_ATTEMPTS = env.int("CROSSLINE_WEBHOOK_MAX_ATTEMPTS", default=8)
 
 LOGGING = {
     "version": 1,

@@ -12,6 +12,11 @@ router.register("calendars", CalendarViewSet, basename="calendar")
 router.register("clocks", ClockViewSet, basename="clock")
 router.register("notifications", NotificationViewSet, basename="notification")
 
+from .webhooks import WebhookDeliveryViewSet, WebhookSubscriptionViewSet  # noqa: E402 - the webhooks block
+
+router.register("webhooks/subscriptions", WebhookSubscriptionViewSet, basename="webhook-subscription")
+router.register("webhooks/deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
+
 urlpatterns = [
     path("", include(router.urls)),
     path("heartbeat/", HeartbeatView.as_view(), name="heartbeat"),

@@ -234,7 +234,7 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 
 class HeartbeatView(APIView):
-    """Liveness of the SLA sweep and the outbox relay (stale = older than three periods)."""
+    """Liveness of the SLA sweep, the outbox relay and the webhook relay (stale = older than three periods)."""
 
     @extend_schema(responses={200: None})
     def get(self, request):

@@ -6,7 +6,8 @@
 - `outbox`: delivering queued email (`outbox_deliver`).
 - `config`: calendar and policy writes and the re-planning they cause.
 - `rollup`: the dashboard's daily roll-up and backlog snapshot.
-- `webhooks`: outbound webhook events written to their outbox of deliveries (`webhook_event`).
+- `webhooks`: outbound webhook events written to their outbox of deliveries (`webhook_event`) and their relay
+  (`webhooks_deliver`), subscriptions and redelivery.
 """
 
 from .clocks import (
@@ -35,11 +36,28 @@ from .notifications import notification_mark_read, notification_send, preference
 from .outbox import OUTBOX_HEARTBEAT, outbox_deliver
 from .rollup import ROLLUP_HEARTBEAT, ROLLUP_MARGIN, backlog_snapshot, rollup_refresh, rollup_refresh_recent
 from .sweep import FAILED_CLOCK_RETRY, SWEEP_HEARTBEAT, clocks_sweep, heartbeat_record, lock_skipping
-from .webhooks import subscriptions_for, webhook_event
+from .webhooks import (
+    may_manage_webhooks,
+    subscriptions_for,
+    webhook_delivery_log,
+    webhook_event,
+    webhook_redeliver,
+    webhook_subscription_delete,
+    webhook_subscription_list,
+    webhook_subscription_save,
+    webhooks_deliver,
+)
 
 __all__ = [
     "subscriptions_for",
     "webhook_event",
+    "may_manage_webhooks",
+    "webhook_redeliver",
+    "webhook_delivery_log",
+    "webhook_subscription_list",
+    "webhook_subscription_delete",
+    "webhook_subscription_save",
+    "webhooks_deliver",
     "CLOCK_SYNC_FIELDS",
     "FAILED_CLOCK_RETRY",
     "OUTBOX_HEARTBEAT",

@@ -189,6 +189,9 @@ def _apply_due(clocks: list[Clock], now: datetime) -> int:
             )
         )
     out.flush()
+    from .webhooks import webhooks_for_effects
+
+    webhooks_for_effects(effects, now)  # sla.warning / sla.breach: one read and one insert per batch
 
     # Functional escalation last (its hook re-syncs the ticket's clocks from the rows above), one tier per
     # breach in the order the targets were due, each from wherever the ticket is by then: the rule in the

@@ -165,4 +165,8 @@ def test_the_heartbeat_says_stale_until_the_sweep_runs(api, cast):
     assert client.get("/api/v1/sla/heartbeat/").json()["ok"] is False
     sla.clocks_sweep()
     sla.outbox_deliver()
+    beats = client.get("/api/v1/sla/heartbeat/").json()
+    assert beats["ok"] is False  # the webhook relay has not run yet
+    assert [b["name"] for b in beats["jobs"] if b["stale"]] == ["webhooks"]
+    sla.webhooks_deliver()
     assert client.get("/api/v1/sla/heartbeat/").json()["ok"] is True
