@@ -37,3 +37,36 @@ def register() -> None:
         ext.NavLink("dev", "3rd line", "devflow:queue", order=20, icon="wrench"),
         ext.Home(Role.ENGINEER_L3, "devflow:queue"),
     )
+
+
+# --- VCS: the code that mentions a ticket, on its page and its timeline ---------------------------------------
+
+def code_panel(*, request, ticket, now):
+    from .services.vcs import ticket_code_links
+
+    # On defects, where the fix is awaited; other kinds show their code on the timeline and in the API (the
+    # incident page keeps its query budget).
+    if ticket.kind != Kind.DEFECT or not access.is_staff_member(request.user):
+        return None
+    return {"links": ticket_code_links(ticket=ticket)}
+
+
+def code_row(event) -> str:
+    return format_html("<strong>Code</strong> · {}", event.note or event.new or "")
+
+
+def register_vcs() -> None:
+    ext.register(
+        ext.Panel("code", "devflow/panel_code.html", code_panel, order=55),
+        ext.TimelineRenderer("code", code_row),
+        ext.NavLink("repositories", "Repositories", "devflow:repositories", order=95, icon="git-branch",
+                    roles=(Role.ADMIN,)),
+    )
+
+
+_register_before_vcs = register
+
+
+def register() -> None:  # noqa: F811 (the app's ready() calls register(): VCS joins what was there)
+    _register_before_vcs()
+    register_vcs()

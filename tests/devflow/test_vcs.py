@@ -225,3 +225,68 @@ def test_code_links_of_a_ticket_in_the_api(cast, repo, api):
     rows = api(cast.engineer).get(f"/api/v1/tickets/{defect.key}/code/").json()
     assert [(r["kind"], r["ref"], r["repository"]) for r in rows] == [("commit", "abcdef123456", "acme/payroll")]
     assert api(cast.requester).get(f"/api/v1/tickets/{defect.key}/code/").status_code in (403, 404)
+
+
+# --- the repositories page and the ticket page ----------------------------------------------------------------
+
+def test_an_admin_registers_a_repository_and_sees_its_secret_once(cast, client_for):
+    client = client_for(cast.admin)
+    response = client.post("/dev/repositories/", {"name": "acme/web-shop", "provider": "gitlab", "url": ""})
+    assert response.status_code == 201
+    repo = Repository.objects.get(name="acme/web-shop")
+    assert repo.secret and repo.secret in response.content.decode()
+    assert repo.secret not in client.get("/dev/repositories/").content.decode()
+    response = client.post(f"/dev/repositories/{repo.pk}/secret/")
+    old = repo.secret
+    repo.refresh_from_db()
+    assert repo.secret != old and repo.secret in response.content.decode()
+
+
+def test_a_duplicate_name_is_refused_in_place_keeping_what_was_typed(cast, client_for, repo):
+    response = client_for(cast.admin).post("/dev/repositories/", {"name": "ACME/payroll", "provider": "github",
+                                                                  "url": "https://example.com/x"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "already registered" in page and 'value="https://example.com/x"' in page
+    assert Repository.objects.count() == 1
+
+
+def test_only_admins_manage_repositories(cast, client_for, repo):
+    engineer = client_for(cast.engineer)
+    assert "acme/payroll" in engineer.get("/dev/repositories/").content.decode()
+    engineer.post("/dev/repositories/", {"name": "acme/other", "provider": "github"})
+    engineer.post(f"/dev/repositories/{repo.pk}/secret/")
+    assert Repository.objects.count() == 1 and Repository.objects.get().secret == "s3cret-gh"
+
+
+def test_an_admin_turns_a_repository_off(cast, client_for, repo):
+    response = client_for(cast.admin).post(f"/dev/repositories/{repo.pk}/", {
+        "name": repo.name, "provider": "github", "url": repo.url})
+    assert response.status_code == 302
+    repo.refresh_from_db()
+    assert repo.active is False
+
+
+def test_the_defect_page_shows_its_code_and_timeline(cast, client_for, repo):
+    defect = _defect(cast)
+    signed_github_post(APIClient(), repo, "pull_request",
+                       github_pull_request(12, "Payslip month", f"fixes {defect.key}"), "pg-1")
+    page = client_for(cast.engineer).get(f"/tickets/{defect.key}/").content.decode()
+    assert "PR merged" in page and "#12" in page
+    assert "Pull request #12 merged: Payslip month" in page
+
+
+def test_the_repositories_api_never_returns_a_secret_after_creation(cast, api, repo):
+    admin = api(cast.admin)
+    created = admin.post("/api/v1/repositories/", {"name": "acme/hr", "provider": "gitlab"}, format="json")
+    assert created.status_code == 201 and created.json()["secret"]
+    listed = admin.get("/api/v1/repositories/").json()
+    assert all("secret" not in r for r in listed)
+    assert api(cast.engineer).post("/api/v1/repositories/", {"name": "a/b", "provider": "github"},
+                                   format="json").status_code == 403
+    dup = admin.post("/api/v1/repositories/", {"name": "acme/payroll", "provider": "github"}, format="json")
+    assert dup.status_code == 400 and "already registered" in dup.json()["detail"]
+    again = admin.post(f"/api/v1/repositories/{repo.pk}/regenerate-secret/")
+    assert again.status_code == 200 and again.json()["secret"] != "s3cret-gh"
+    patched = admin.patch(f"/api/v1/repositories/{repo.pk}/", {"active": False}, format="json")
+    assert patched.status_code == 200 and patched.json()["active"] is False
