@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 
+from django.http.request import RawPostDataException
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -97,7 +98,11 @@ class WebhookView(APIView):
         },
     )
     def post(self, request, repository: str):
-        body = request.body  # the raw bytes, as signed: read before anything parses them
+        try:
+            body = request.body  # the raw bytes, as signed
+        except RawPostDataException:  # a form body already parsed on the way in: not what providers send
+            return _refuse(status.HTTP_400_BAD_REQUEST, "Send the payload as JSON (Content-Type: application/json).",
+                           "invalid")
         repo = repository_named(repository)
         if repo is None or not signature_ok(repo, request.headers, body):
             return _refuse(status.HTTP_401_UNAUTHORIZED,

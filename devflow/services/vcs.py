@@ -288,13 +288,14 @@ def _clean(*, name: str, provider: str, url: str, exclude: int | None = None) ->
 
 
 def repository_create(*, actor, name: str, provider: str, url: str = "", service: Service | None = None,
-                      team: AssignmentGroup | None = None) -> Repository:
+                      team: AssignmentGroup | None = None, active: bool = True) -> Repository:
     """Register a repository with a new webhook secret (readable on the returned object, shown once)."""
     _require_admin(actor)
     values = _clean(name=name, provider=provider, url=url)
     try:
         with transaction.atomic():
-            return Repository.objects.create(**values, service=service, team=team, secret=new_secret())
+            return Repository.objects.create(**values, service=service, team=team, active=active,
+                                             secret=new_secret())
     except IntegrityError:
         raise ValidationFailed(f"A repository named {values['name']} is already registered.",
                                fields={"name": ["Already registered."]}) from None
