@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tracker import access, services
-from tracker.choices import KEY_PREFIX, EventKind, Kind, Status
+from tracker.choices import KEY_PREFIX, RESOLVED_STATUSES, EventKind, Kind, Status
 from tracker.errors import AccessDenied, DomainError, ValidationFailed
 from tracker.models import AssignmentGroup, Service, Ticket
 
@@ -171,8 +171,8 @@ def _link(*, repository: Repository, ticket: Ticket, mention: Mention, fixes: bo
 
 def _fix(*, ticket: Ticket, mention: Mention, now: datetime) -> str:
     """Move a defect a merged pull request fixes to fixed, by rule; a note on the timeline when it cannot."""
-    if ticket.kind != Kind.DEFECT:
-        return ""
+    if ticket.kind != Kind.DEFECT or ticket.status in RESOLVED_STATUSES:
+        return ""  # already fixed (by hand, or by another pull request): nothing to move, nothing to say
     if ticket.status not in FIXABLE_FROM:
         services.event_record(
             ticket=ticket, actor=None, kind=EventKind.CODE, now=now, field="fix",
