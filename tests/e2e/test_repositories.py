@@ -2,9 +2,11 @@
 kept), copies its secret shown once, and a signed push then shows on the defect's Code panel and timeline."""
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
-from devflow.models import Repository
+from devflow.models import CodeLink, Repository
+from tests.e2e.test_accessibility import audit
 from tests.vcs_helpers import github_pull_request, signed_github_post
 from tracker import services
 from tracker.choices import Kind, Status
@@ -59,3 +61,18 @@ def test_an_admin_registers_a_repository_and_its_merged_fix_moves_the_defect(cas
     expect(code).to_contain_text("#7")
     expect(page.locator(".timeline")).to_contain_text("Pull request #7 merged: Payslip shows the pay period's month")
     shot(page, "defect-code-panel")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_repositories_page_and_the_code_panel_pass_the_accessibility_audit(cast, defect, signed_in, scheme):
+    repo = Repository.objects.create(name="acme/payroll", provider="github", secret="s", active=False,
+                                     url="https://github.com/acme/payroll")
+    now = timezone.now()
+    CodeLink.objects.create(ticket=defect, repository=repo, kind="pull_request", ref="7", title="Payslip month",
+                            state="open", fixes=True, author="dana", created_at=now, updated_at=now)
+    page = signed_in(cast.admin, scheme=scheme)
+    page.goto("/dev/repositories/")
+    page.get_by_text("Add a repository").click()
+    problems = audit(page, "/dev/repositories/") + audit(page, f"/dev/repositories/{repo.pk}/")
+    problems += audit(page, f"/tickets/{defect.key}/")
+    assert problems == [], "\n".join(problems)
