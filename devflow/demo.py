@@ -223,7 +223,8 @@ def _open_defect(ctx: DemoContext, team, service: Service, repo_name: str) -> Ti
     ctx.tickets[Kind.DEFECT].append(defect)
     path = [Status.TRIAGED, Status.IN_PROGRESS] + ([Status.IN_REVIEW] if state == Status.IN_REVIEW else [])
     for i, to in enumerate(path):
-        services.ticket_transition(ticket=defect, to=to, actor=engineer, now=at + timedelta(minutes=20 * (i + 1)),
+        step = timedelta(hours=5) if to == Status.IN_REVIEW else timedelta(minutes=20 * (i + 1))
+        services.ticket_transition(ticket=defect, to=to, actor=engineer, now=at + step,
                                    values={"severity": severity} if to == Status.TRIAGED else None)
     return defect
 
@@ -255,7 +256,9 @@ def seed_vcs(ctx: DemoContext) -> None:
         for defect in done + working:
             author = defect.assignee.username if defect.assignee else "dana"
             start = defect.created_at + timedelta(hours=2)
-            end = defect.resolved_at or ctx.now - timedelta(minutes=30)
+            # fixed: the work ends as it is fixed; in review: as it went to review; in progress: half an hour ago
+            end = defect.resolved_at or (defect.updated_at if defect.status == Status.IN_REVIEW
+                                         else ctx.now - timedelta(minutes=30))
             if end <= start:
                 start = end - timedelta(minutes=30)
             steps = _COMMIT_STEPS if defect.resolved_at else _COMMIT_STEPS[:2]
@@ -271,8 +274,7 @@ def seed_vcs(ctx: DemoContext) -> None:
             body = f"Fixes {defect.key}.\n\nAdds a regression test for the case reported."
             event, payload = _vcs_payload(provider, name, "pull_request",
                                           pr=(number, defect.title, body, state, author))
-            vcs_delivery_receive(repository=repo, delivery_id=hexid(128), event=event, payload=payload,
-                                 now=end if defect.resolved_at else ctx.now - timedelta(minutes=20))
+            vcs_delivery_receive(repository=repo, delivery_id=hexid(128), event=event, payload=payload, now=end)
 
 
 _seed_before_vcs = seed
