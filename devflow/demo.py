@@ -48,7 +48,7 @@ def _plan(ctx: DemoContext) -> list[_Planned]:
     return plan
 
 
-def seed(ctx: DemoContext) -> None:
+def _seed_releases(ctx: DemoContext) -> None:
     """Plan the release trains, ship them as the history passes, and add the P1-to-release story."""
     plan = _plan(ctx)
     pending = sorted((p for p in plan if p.ship_at is not None), key=lambda p: p.ship_at)
@@ -193,8 +193,6 @@ def p1_to_release(ctx: DemoContext, at: datetime, release: _Planned) -> Life:
 # Engineers log their time on their team's tickets as they go, agents a few minutes on what they triage; one
 # week a P1 takes Payroll Dev over its 20 % support share, as the change manager and the team's manager agreed;
 # each team lead has put one defect or change at the top of the backlog.
-_seed_releases = seed
-
 _SUPPORT = (Kind.INCIDENT, Kind.PROBLEM, Kind.REQUEST)
 _SUPPORT_NOTES = ["Reproduced it on the test system.", "Read the logs around the failure.",
                   "Call with application support to go through the case.", "Checked the data fix with the user.",
@@ -203,13 +201,16 @@ _PROJECT_NOTES = ["Fix and unit tests.", "Code review.", "Regression test added.
                   "Pairing on the fix."]
 
 
-def seed(ctx: DemoContext) -> None:  # noqa: F811 - the release trains, then capacity
+def seed(ctx: DemoContext) -> None:
+    """The app's demo step: the release trains, the defects' own SLA policies; once the history has played, the
+    time logged, support capacity and backlog order, then the code that names the defects."""
     from sla.demo import demo_defect_policies
 
     _seed_releases(ctx)
     demo_defect_policies(ctx.now)  # before the history, so its defects start their clocks on them
     # forked once the history has played, so the stories' random streams stay what they were
     ctx.at_end(lambda: _capacity(ctx, ctx.fork()))
+    ctx.at_end(lambda: seed_vcs(ctx))
 
 
 def _capacity(ctx: DemoContext, rng) -> None:
@@ -292,3 +293,107 @@ def _rank_backlogs(ctx: DemoContext) -> None:
         rows = team_backlog(team=team)
         if len(rows) >= 2 and team.manager is not None:
             backlog_move(group=team, ticket=rows[-1], actor=team.manager, to=1)
+# --- VCS: two repositories whose commits and pull requests name the demo's defects ------------------------------
+# Payroll's code is on GitHub, the web shop's on GitLab. Deliveries go through the same domain function as the
+# webhook, at the times the work happened: fixed defects have their commits and merged pull request (merged
+# when the defect was fixed), open ones their commits and an open pull request waiting for review.
+
+_VCS_REPOSITORIES = [
+    # name, provider, service, team
+    ("acme/payroll", "github", "Payroll", "Payroll Dev"),
+    ("acme/web-shop", "gitlab", "Web shop", "Web Dev"),
+]
+_COMMIT_STEPS = ["Reproduce {key} in a failing test", "{title} ({key})", "Tidy up after review ({key})"]
+
+
+def _vcs_payload(provider: str, repo_name: str, event: str, *, commits=(), pr=None) -> tuple[str, dict]:
+    if event == "push":
+        rows = [{"id": sha, "message": message, "url": f"https://example.com/{repo_name}/commit/{sha}",
+                 "author": {"name": author.title(), "email": f"{author}@example.com", "username": author}}
+                for sha, message, author in commits]
+        return ("push" if provider == "github" else "Push Hook"), {"ref": "refs/heads/main", "commits": rows}
+    number, title, body, state, author = pr
+    if provider == "github":
+        return "pull_request", {"action": "closed" if state == "merged" else "opened", "number": number,
+                                "pull_request": {"number": number, "title": title, "body": body,
+                                                 "state": "closed" if state == "merged" else "open",
+                                                 "merged": state == "merged",
+                                                 "html_url": f"https://github.com/{repo_name}/pull/{number}",
+                                                 "user": {"login": author}}}
+    return "Merge Request Hook", {"object_kind": "merge_request", "user": {"username": author},
+                                  "object_attributes": {"iid": number, "title": title, "description": body,
+                                                        "state": state if state == "merged" else "opened",
+                                                        "url": f"https://gitlab.example.com/{repo_name}/-/"
+                                                               f"merge_requests/{number}"}}
+
+
+# repository: (title, severity, the state it is in now, its engineer, hours ago it was raised)
+_OPEN_FIXES = {
+    "acme/payroll": ("Overtime over midnight is paid at the day rate", "s2", Status.IN_REVIEW, "devon", 26),
+    "acme/web-shop": ("Basket total ignores a voucher removed at checkout", "s3", Status.IN_PROGRESS, "dana", 7),
+}
+
+
+def _open_defect(ctx: DemoContext, team, service: Service, repo_name: str) -> Ticket:
+    """A defect being fixed now (raised hours ago, triaged and worked by its engineer), whose code is coming."""
+    title, severity, state, who, hours = _OPEN_FIXES[repo_name]
+    engineer = ctx.users[who]
+    at = ctx.now - timedelta(hours=hours)
+    defect = services.ticket_create(actor=engineer, kind=Kind.DEFECT, title=title, requester=engineer, now=at,
+                                    group=team, service=service, assignee=engineer, severity=severity,
+                                    description="Found while checking a customer's report; steps in the test.")
+    ctx.tickets[Kind.DEFECT].append(defect)
+    path = [Status.TRIAGED, Status.IN_PROGRESS] + ([Status.IN_REVIEW] if state == Status.IN_REVIEW else [])
+    for i, to in enumerate(path):
+        step = timedelta(hours=5) if to == Status.IN_REVIEW else timedelta(minutes=20 * (i + 1))
+        services.ticket_transition(ticket=defect, to=to, actor=engineer, now=at + step,
+                                   values={"severity": severity} if to == Status.TRIAGED else None)
+    return defect
+
+
+def seed_vcs(ctx: DemoContext) -> None:
+    """Register the repositories and replay their deliveries for the demo's defects (called at the end)."""
+    from django.db.models import Q
+
+    from tracker.models import AssignmentGroup
+
+    from .models import Repository
+    from .services.vcs import new_secret, vcs_delivery_receive
+
+    def hexid(bits: int) -> str:
+        return f"{ctx.rng.getrandbits(bits):0{bits // 4}x}"
+
+    for name, provider, service_name, team_name in _VCS_REPOSITORIES:
+        service = ctx.services[service_name]
+        team = AssignmentGroup.objects.filter(name=team_name).first()
+        repo, _ = Repository.objects.get_or_create(name=name, defaults={
+            "provider": provider, "url": f"https://{'github.com' if provider == 'github' else 'gitlab.example.com'}"
+                                         f"/{name}", "secret": new_secret(), "service": service, "team": team})
+        # the team's defects on this service (a defect without a service: the team's own code base)
+        defects = list(Ticket.objects.filter(kind=Kind.DEFECT, group=team)
+                       .filter(Q(service=service) | Q(service__isnull=True)).order_by("created_at"))
+        done = [d for d in defects if d.resolved_at is not None][-4:]
+        working = [_open_defect(ctx, team, service, name)]
+        number = 100 + ctx.rng.randint(0, 50)
+        for defect in done + working:
+            author = defect.assignee.username if defect.assignee else "dana"
+            start = defect.created_at + timedelta(hours=2)
+            # fixed: the work ends as it is fixed; in review: as it went to review; in progress: half an hour ago
+            end = defect.resolved_at or (defect.updated_at if defect.status == Status.IN_REVIEW
+                                         else ctx.now - timedelta(minutes=30))
+            if end <= start:
+                start = end - timedelta(minutes=30)
+            steps = _COMMIT_STEPS if defect.resolved_at else _COMMIT_STEPS[:2]
+            for i, step in enumerate(steps):
+                at = start + (end - start) * (i + 1) / (len(steps) + 1)
+                message = step.format(key=defect.key, title=defect.title)
+                event, payload = _vcs_payload(provider, name, "push", commits=[(hexid(160), message, author)])
+                vcs_delivery_receive(repository=repo, delivery_id=hexid(128), event=event, payload=payload, now=at)
+            if defect.status == Status.IN_PROGRESS:
+                continue  # still being written: commits, no pull request yet
+            number += 1
+            state = "merged" if defect.resolved_at else "open"
+            body = f"Fixes {defect.key}.\n\nAdds a regression test for the case reported."
+            event, payload = _vcs_payload(provider, name, "pull_request",
+                                          pr=(number, defect.title, body, state, author))
+            vcs_delivery_receive(repository=repo, delivery_id=hexid(128), event=event, payload=payload, now=end)

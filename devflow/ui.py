@@ -5,8 +5,9 @@ service; the timeline's release and capacity rows."""
 
 from django.utils.html import format_html
 
+from tracker import access
 from tracker import extensions as ext
-from tracker.choices import Role
+from tracker.choices import Kind, Role
 
 from . import selectors
 
@@ -35,8 +36,25 @@ def add_to_release_action(*, request, ticket, now):
 
 
 # --- defects, team backlog, time logging and support capacity -------------------------------------------------
+
 def capacity_row(event) -> str:
     return format_html("<strong>Support capacity</strong> · {}", event.note or "")
+
+
+# --- VCS: the code that mentions a ticket, on its page and its timeline ---------------------------------------
+
+def code_panel(*, request, ticket, now):
+    from .services.vcs import ticket_code_links
+
+    # On defects, where the fix is awaited; other kinds show their code on the timeline and in the API (the
+    # incident page keeps its query budget).
+    if ticket.kind != Kind.DEFECT or not access.is_staff_member(request.user):
+        return None
+    return {"links": ticket_code_links(ticket=ticket)}
+
+
+def code_row(event) -> str:
+    return format_html("<strong>Code</strong> · {}", event.note or event.new or "")
 
 
 def register() -> None:
@@ -50,6 +68,10 @@ def register() -> None:
         ext.Panel("releases", "devflow/panel_releases.html", releases_panel, order=50),
         ext.TimelineRenderer("release", release_row),
         ext.TimelineRenderer("capacity", capacity_row),
+        ext.Panel("code", "devflow/panel_code.html", code_panel, order=55),
+        ext.TimelineRenderer("code", code_row),
+        ext.NavLink("repositories", "Repositories", "devflow:repositories", order=95, icon="git-branch",
+                    roles=(Role.ADMIN,)),
         ext.NavLink("dev", "3rd line", "devflow:queue", order=20, icon="wrench"),
         ext.NavLink("dev-teams", "Teams", "devflow:teams", order=21, icon="users", roles=(
             Role.ENGINEER_L3, Role.MANAGER, Role.ADMIN, Role.CHANGE_MANAGER, Role.INCIDENT_MANAGER,

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from . import views
+from . import backlog, capacity, releases, views
+from . import vcs as vcs_pages
 
 app_name = "devflow"
 
@@ -11,7 +12,6 @@ urlpatterns = [
 ]
 
 # Releases: the list per service, planning one, and one release's page with its steps.
-from . import releases  # noqa: E402
 
 urlpatterns += [
     path("releases/", releases.release_list, name="releases"),
@@ -27,7 +27,6 @@ urlpatterns += [
 ]
 
 # Defects, team backlog, time logging and support capacity.
-from . import backlog, capacity  # noqa: E402
 
 urlpatterns += [
     path("teams/", capacity.teams, name="teams"),
@@ -37,4 +36,12 @@ urlpatterns += [
     path("teams/<int:group_id>/capacity.csv", capacity.capacity_csv, name="capacity-csv"),
     path("teams/<int:group_id>/capacity/decisions/", capacity.capacity_decide, name="capacity-decide"),
     path("tickets/<str:key>/time/", capacity.log_time, name="log-time"),
+]
+
+# VCS: the repositories that send code to the tracker (administrators manage them).
+
+urlpatterns += [
+    path("repositories/", vcs_pages.repositories, name="repositories"),
+    path("repositories/<int:pk>/", vcs_pages.repository_edit, name="repository-edit"),
+    path("repositories/<int:pk>/secret/", vcs_pages.repository_secret, name="repository-secret"),
 ]

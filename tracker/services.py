@@ -1132,3 +1132,114 @@ def worklog_add(*, ticket: Ticket, actor, minutes: int, note: str = "", worked_a
         event_record(ticket=ticket, actor=actor, kind=EventKind.WORK, now=now, field="minutes", new=minutes,
                      old=log.group.name if log.group else "", note=note, internal=True)
     return log
+
+
+# --- external references: the ticket's id in another tracker (inbound sync) -----------------------------------
+
+_SYSTEM_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}$")
+
+
+def _external_ref_taken(system: str, external_id: str, ticket: Ticket):
+    from .models import ExternalRef
+
+    holder = ExternalRef.objects.select_related("ticket").filter(system=system, external_id=external_id).first()
+    if holder is not None and holder.ticket_id != ticket.pk:
+        return Conflict(f"{system}:{external_id} already belongs to {holder.ticket.key}; a ticket of another "
+                        "tracker is synced to one ticket only.",
+                        fields={"external_refs": [f"Taken by {holder.ticket.key}."]})
+    return holder
+
+
+def external_ref_add(*, ticket: Ticket, actor, system: str, external_id: str, url: str = "",
+                     now: datetime | None = None):
+    """Record the ticket's id in another tracker, with a history row; atomic. Adding the same reference again
+    changes nothing. Raises Conflict (409) when another ticket has that id, or this ticket already has another
+    id in that system; ValidationFailed for a malformed system or id; AccessDenied for non-agents."""
+    from .models import ExternalRef
+
+    now = now or timezone.now()
+    access.require(actor, "link", ticket)
+    system = (system or "").strip().lower()
+    external_id = (external_id or "").strip()
+    errors = {}
+    if not _SYSTEM_RE.match(system):
+        errors["system"] = ["A short name such as jira or servicenow (letters, digits, '.', '-', '_')."]
+    if not external_id or len(external_id) > 200:
+        errors["id"] = ["The id in that tracker, at most 200 characters."]
+    if errors:
+        raise ValidationFailed("Give the other tracker's name and the ticket's id there.", fields=errors)
+    taken = _external_ref_taken(system, external_id, ticket)
+    if isinstance(taken, Conflict):
+        raise taken
+    if taken is not None:
+        return taken
+    other = ExternalRef.objects.filter(ticket=ticket, system=system).first()
+    if other is not None:
+        raise Conflict(f"{ticket.key} already has the {system} reference {other.external_id}; remove it first.",
+                       fields={"external_refs": [f"Already {system}:{other.external_id}."]})
+    try:
+        with transaction.atomic():
+            ref = ExternalRef.objects.create(ticket=ticket, system=system, external_id=external_id, url=url or "",
+                                             created_at=now)
+            event_record(ticket=ticket, actor=actor, kind=EventKind.FIELD, now=now, field="external_ref",
+                         new=f"{system}:{external_id}")
+    except IntegrityError:  # the same id added to two tickets at once: the other one won
+        taken = _external_ref_taken(system, external_id, ticket)
+        raise (taken if isinstance(taken, Conflict) else Conflict(
+            f"{ticket.key} got a {system} reference at the same moment; read it again.")) from None
+    return ref
+
+
+def external_ref_remove(*, ticket: Ticket, actor, system: str, now: datetime | None = None) -> None:
+    """Forget the ticket's id in `system`, with a history row; atomic. NotFound when it has none there."""
+    from .errors import NotFound
+    from .models import ExternalRef
+
+    now = now or timezone.now()
+    access.require(actor, "link", ticket)
+    system = (system or "").strip().lower()
+    with transaction.atomic():
+        ref = ExternalRef.objects.select_for_update().filter(ticket=ticket, system=system).first()
+        if ref is None:
+            raise NotFound(f"{ticket.key} has no {system} reference.")
+        ref.delete()
+        event_record(ticket=ticket, actor=actor, kind=EventKind.FIELD, now=now, field="external_ref",
+                     old=f"{system}:{ref.external_id}")
+
+
+# --- the priority matrix ----------------------------------------------------------------------------------------
+
+def priority_matrix() -> dict[tuple[int, int], int]:
+    """The matrix in force: the admins' cells over the built-in ITIL defaults (a read)."""
+    matrix = dict(DEFAULT_PRIORITY_MATRIX)
+    matrix.update({(r.impact, r.urgency): r.priority for r in PriorityRule.objects.all()})
+    return matrix
+
+
+def priority_matrix_set(*, actor, cells: list[dict[str, int]]) -> dict[tuple[int, int], int]:
+    """Replace the whole impact x urgency matrix; atomic. All nine cells must be given, each once, with a
+    priority 1..5 (ValidationFailed names what is wrong); only administrators (AccessDenied). Tickets keep their
+    priority until their impact or urgency next changes."""
+    access.require(actor, "configure")
+    errors: dict[str, list[str]] = {}
+    seen: dict[tuple[int, int], int] = {}
+    for i, cell in enumerate(cells):
+        impact, urgency, priority = cell.get("impact"), cell.get("urgency"), cell.get("priority")
+        if impact not in Level.values or urgency not in Level.values:
+            errors[f"cells[{i}]"] = ["Impact and urgency are 1, 2 or 3."]
+        elif priority not in range(1, 6) or isinstance(priority, bool):
+            errors[f"cells[{i}]"] = ["The priority is 1 to 5."]
+        elif (impact, urgency) in seen:
+            errors[f"cells[{i}]"] = [f"Impact {impact} x urgency {urgency} is given twice."]
+        else:
+            seen[(impact, urgency)] = priority
+    missing = sorted(set(DEFAULT_PRIORITY_MATRIX) - set(seen))
+    if missing and not errors:
+        errors["cells"] = ["Missing: " + ", ".join(f"impact {i} x urgency {u}" for i, u in missing) + "."]
+    if errors:
+        raise ValidationFailed("Give all nine cells of the matrix, each once, with a priority 1 to 5.",
+                               fields=errors)
+    with transaction.atomic():
+        for (impact, urgency), priority in seen.items():
+            PriorityRule.objects.update_or_create(impact=impact, urgency=urgency, defaults={"priority": priority})
+    return priority_matrix()

@@ -1,7 +1,10 @@
-"""`Idempotency-Key` for POST /tickets/: a client that retries after a timeout does not create a twin.
+"""`Idempotency-Key` on the ticket writes a client may retry: create (POST /tickets/), update (PATCH
+/tickets/KEY/) and transition (POST /tickets/KEY/transition/). A retry after a timeout does not create a twin
+nor apply an edit twice: the same key with the same request (method, path and body) gets the first answer
+(status and body) again; the same key with another request is refused (409).
 
-The record is written in the same transaction as the ticket, so either both exist or neither does;
-a concurrent duplicate hits the unique (user, key) constraint and is told to retry.
+The record is written in the same transaction as the change, so either both exist or neither does;
+a concurrent duplicate hits the unique (user, key) constraint and is told to retry. Keys are per user.
 """
 import hashlib
 import json
@@ -16,31 +19,34 @@ from tracker.models import IdempotencyRecord
 TTL = timedelta(hours=24)
 
 
-def _hash(data) -> str:
-    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+def _hash(data, method: str = "POST", path: str = "") -> str:
+    request = {"method": method.upper(), "path": path, "body": data}
+    return hashlib.sha256(json.dumps(request, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def replay_or_run(*, user, key: str | None, data, run):
-    """Return `(status, body, replayed)`; `run()` must return `(status, body)` and do its writes atomically."""
+def replay_or_run(*, user, key: str | None, data, run, method: str = "POST", path: str = ""):
+    """Return `(status, body, replayed)`; `run()` must return `(status, body)` and do its writes atomically.
+    The request's identity is `method` + `path` + `data` (the parsed body)."""
     if not key:
         status, body = run()
         return status, body, False
     if len(key) > 200:
         raise ValidationFailed("Idempotency-Key must be at most 200 characters.",
                                fields={"Idempotency-Key": ["Too long."]})
-    digest = _hash(data)
+    digest = _hash(data, method, path)
     now = timezone.now()
     previous = IdempotencyRecord.objects.filter(user=user, key=key, created_at__gte=now - TTL).first()
     if previous is not None:
         if previous.request_hash != digest:
-            raise Conflict("This Idempotency-Key was already used with a different request body; use a new key.")
+            raise Conflict("This Idempotency-Key was already used with a different request body (or on another "
+                           "address); use a new key for a new request.")
         return previous.status, previous.body, True
     try:
         with transaction.atomic():
             IdempotencyRecord.objects.filter(user=user, key=key).delete()  # an expired one
             status, body = run()
             IdempotencyRecord.objects.create(user=user, key=key, request_hash=digest, status=status, body=body,
-                                             ticket_key=body.get("key", ""), created_at=now)
+                                             ticket_key=str(body.get("key", ""))[:24], created_at=now)
     except IntegrityError:
         raise Conflict("A request with this Idempotency-Key is still being processed; retry in a moment.") from None
     return status, body, False

@@ -92,6 +92,15 @@ class SlaClockSerializer(serializers.Serializer):
     stopped_at = serializers.DateTimeField(allow_null=True)
 
 
+class ExternalRefSerializer(serializers.Serializer):
+    """The ticket's id in another tracker."""
+
+    system = serializers.RegexField(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$", max_length=40,
+                                    help_text="The other tracker, e.g. jira or servicenow (kept lower-case).")
+    id = serializers.CharField(source="external_id", max_length=200, help_text="Its id there, e.g. PAY-123.")
+    url = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
+
+
 class TicketSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     """A ticket as read. Kind-specific fields appear only on tickets of that kind."""
 
@@ -113,6 +122,8 @@ class TicketSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     implementation_result = serializers.ChoiceField(choices=ImplementationResult.choices, allow_blank=True,
                                                     read_only=True)
     severity = serializers.ChoiceField(choices=Severity.choices, allow_blank=True, read_only=True)
+    external_refs = serializers.SerializerMethodField(
+        help_text="The ticket's ids in other trackers (one per system); on a single ticket, not on list rows.")
 
     class Meta:
         model = Ticket
@@ -120,9 +131,13 @@ class TicketSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
             "url", "key", "kind", "number", "title", "description", "description_html", "status", "impact", "urgency",
             "priority", "requester", "group", "owner", "assignee", "service", "category", "resolution_note",
             "created_at", "updated_at", "first_response_at", "resolved_at", "closed_at", "picked_at", "version",
-            "transitions", "sla", *KIND_FIELD_NAMES,
+            "transitions", "sla", "external_refs", *KIND_FIELD_NAMES,
         ]
         read_only_fields = fields
+
+    @extend_schema_field(ExternalRefSerializer(many=True))
+    def get_external_refs(self, ticket):
+        return ExternalRefSerializer(ticket.external_refs.all(), many=True).data
 
     def get_url(self, ticket) -> str:
         # Resolved once per response, not once per row: a list page would otherwise reverse 50 URLs.
@@ -167,10 +182,11 @@ class TicketSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
 
 
 class TicketListSerializer(TicketSerializer):
-    """A list row: the ticket without its rendered description (Markdown is rendered on the detail only)."""
+    """A list row: the ticket without its rendered description (Markdown is rendered on the detail only) nor its
+    external references (no query per row; find a ticket by one with `?external=system:id`)."""
 
     class Meta(TicketSerializer.Meta):
-        fields = [f for f in TicketSerializer.Meta.fields if f != "description_html"]
+        fields = [f for f in TicketSerializer.Meta.fields if f not in ("description_html", "external_refs")]
         read_only_fields = fields
 
 
@@ -231,6 +247,8 @@ class _TicketWriteFields(FieldsBuiltOnce, serializers.Serializer):
 
 class TicketCreateSerializer(_TicketWriteFields):
     kind = serializers.ChoiceField(choices=Kind.choices)
+    external_refs = ExternalRefSerializer(many=True, required=False, max_length=20,
+                                          help_text="Its ids in other trackers; one taken by another ticket: 409.")
     requester = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False,
                                                    help_text="Staff only: raise on behalf of this user.")
 
@@ -355,3 +373,27 @@ class WorkLogSerializer(serializers.ModelSerializer):
         model = WorkLog
         fields = ["id", "user", "group", "minutes", "note", "worked_at", "created_at"]
         read_only_fields = ["id", "user", "group", "created_at"]
+
+
+# --- people and the priority matrix ------------------------------------------------------------------------
+
+
+class UserSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="display_name", read_only=True)
+    groups = GroupRefSerializer(source="assignment_groups", many=True, read_only=True,
+                                help_text="The assignment groups (teams) the person is a member of.")
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "name", "email", "role", "groups", "time_zone", "is_active"]
+        read_only_fields = fields
+
+
+class PriorityCellSerializer(serializers.Serializer):
+    impact = serializers.IntegerField(min_value=1, max_value=3, help_text="1 high, 2 medium, 3 low.")
+    urgency = serializers.IntegerField(min_value=1, max_value=3, help_text="1 high, 2 medium, 3 low.")
+    priority = serializers.IntegerField(min_value=1, max_value=5, help_text="1 (critical) to 5 (planning).")
+
+
+class PriorityMatrixSerializer(serializers.Serializer):
+    cells = PriorityCellSerializer(many=True, help_text="All nine impact x urgency cells, each once.")

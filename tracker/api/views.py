@@ -3,8 +3,9 @@ import json
 import re
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import filters, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.renderers import JSONRenderer
@@ -16,21 +17,25 @@ from tracker.filtersets import TicketFilterSet
 from tracker.models import Contributor, Link
 
 from .idempotency import replay_or_run
+from .pagination import TicketCursorPagination
 from .serializers import (
     AssignSerializer,
     CommentSerializer,
     ContributorSerializer,
     EscalateSerializer,
     EventSerializer,
+    ExternalRefSerializer,
     HelpSerializer,
     InviteSerializer,
     LeaveSerializer,
     LinkSerializer,
+    PriorityMatrixSerializer,
     TicketCreateSerializer,
     TicketListSerializer,
     TicketSerializer,
     TicketUpdateSerializer,
     TransitionSerializer,
+    UserSerializer,
     WorkLogSerializer,
 )
 
@@ -43,6 +48,30 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
     description="A unique key per intended ticket: a retry with the same key and body returns the first answer "
                 "instead of creating a second ticket (kept 24 h).")
+IDEMPOTENCY_KEY_WRITE = OpenApiParameter(
+    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
+    description="A unique key per intended change: a retry with the same key, address and body returns the first "
+                "answer (status and body) instead of applying it again; the same key with another request: 409 "
+                "(kept 24 h, per user).")
+EXTERNAL = OpenApiParameter(
+    "external", OpenApiTypes.STR, OpenApiParameter.QUERY, required=False,
+    description="The ticket synced with an id of another tracker, as system:id (e.g. jira:PAY-123).")
+
+
+def _json(data) -> dict:
+    return json.loads(JSONRenderer().render(data))
+
+
+def _replayable(request, run, *, status_header=True) -> Response:
+    """Run a ticket write under the request's Idempotency-Key (if any): a retry gets the first answer."""
+    code, body, replayed = replay_or_run(user=request.user, key=request.headers.get("Idempotency-Key"),
+                                         data=request.data, run=run, method=request.method, path=request.path)
+    response = Response(body, status=code)
+    if isinstance(body, dict) and "version" in body:
+        response["ETag"] = f'"{body["version"]}"'
+    if replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
 
 
 def if_match(request, *, required: bool) -> int | None:
@@ -62,6 +91,7 @@ def if_match(request, *, required: bool) -> int | None:
     return int(match.group(1))
 
 
+@extend_schema_view(list=extend_schema(parameters=[EXTERNAL]))
 class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Tickets of every kind, addressed by their key (`INC-42`)."""
 
@@ -78,6 +108,18 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def get_serializer_class(self):
         return TicketListSerializer if self.action == "list" else TicketSerializer
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        external = self.request.query_params.get("external") if self.action == "list" else None
+        if external is not None:
+            system, sep, external_id = external.partition(":")
+            if not sep or not system.strip() or not external_id.strip():
+                raise ValidationFailed("external must be the other tracker and its id as system:id, "
+                                       "e.g. jira:PAY-123.", fields={"external": ["Use system:id."]})
+            queryset = queryset.filter(external_refs__system=system.strip().lower(),
+                                       external_refs__external_id=external_id.strip())
+        return queryset
 
     def get_object(self):
         ticket = selectors.ticket_for_user(self.request.user, self.kwargs["key"])
@@ -100,8 +142,14 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
         def run():
             values = dict(serializer.validated_data)
-            ticket = services.ticket_create(actor=request.user, kind=values.pop("kind"), title=values.pop("title"),
-                                            requester=values.pop("requester", None), **values)
+            refs = values.pop("external_refs", [])
+            with transaction.atomic():  # the ticket and its references, or neither
+                ticket = services.ticket_create(actor=request.user, kind=values.pop("kind"),
+                                                title=values.pop("title"), requester=values.pop("requester", None),
+                                                **values)
+                for ref in refs:
+                    services.external_ref_add(ticket=ticket, actor=request.user, system=ref["system"],
+                                              external_id=ref["external_id"], url=ref.get("url", ""))
             data = TicketSerializer(selectors.ticket_with_clocks(ticket), context=self.get_serializer_context()).data
             return status.HTTP_201_CREATED, json.loads(JSONRenderer().render(data))
 
@@ -114,17 +162,27 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             response["Idempotent-Replayed"] = "true"
         return response
 
-    @extend_schema(request=TicketUpdateSerializer, responses={200: TicketSerializer}, parameters=[IF_MATCH])
+    def _ticket_body(self, key) -> tuple[int, dict]:
+        ticket = selectors.ticket_with_clocks(selectors.ticket_for_user(self.request.user, key))
+        return status.HTTP_200_OK, _json(TicketSerializer(ticket, context=self.get_serializer_context()).data)
+
+    @extend_schema(request=TicketUpdateSerializer, responses={200: TicketSerializer},
+                   parameters=[IF_MATCH, IDEMPOTENCY_KEY_WRITE])
     def partial_update(self, request, key=None):
         ticket = self.get_object()
         version = if_match(request, required=True)
         serializer = TicketUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        services.ticket_update(ticket=ticket, actor=request.user, version=version,
-                               changes=dict(serializer.validated_data))
-        return self._ticket_response(selectors.ticket_for_user(request.user, key))
 
-    @extend_schema(request=TransitionSerializer, responses={200: TicketSerializer})
+        def run():
+            services.ticket_update(ticket=ticket, actor=request.user, version=version,
+                                   changes=dict(serializer.validated_data))
+            return self._ticket_body(key)
+
+        return _replayable(request, run)
+
+    @extend_schema(request=TransitionSerializer, responses={200: TicketSerializer},
+                   parameters=[IDEMPOTENCY_KEY_WRITE])
     @action(detail=True, methods=["post"])
     def transition(self, request, key=None):
         """Move the ticket through its workflow; `If-Match` is honoured when sent."""
@@ -132,9 +190,39 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         serializer = TransitionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         values = dict(serializer.validated_data)
-        services.ticket_transition(ticket=ticket, to=values.pop("to"), actor=request.user,
-                                   version=if_match(request, required=False), values=values)
-        return self._ticket_response(selectors.ticket_for_user(request.user, key))
+        version = if_match(request, required=False)
+
+        def run():
+            services.ticket_transition(ticket=ticket, to=values.pop("to"), actor=request.user, version=version,
+                                       values=values)
+            return self._ticket_body(key)
+
+        return _replayable(request, run)
+
+    @extend_schema(request=ExternalRefSerializer,
+                   responses={200: ExternalRefSerializer(many=True), 201: ExternalRefSerializer})
+    @action(detail=True, methods=["get", "post"], url_path="external-refs", pagination_class=None,
+            filterset_class=None)
+    def external_refs(self, request, key=None):
+        """The ticket's ids in other trackers; POST adds one (409 when another ticket has it, naming that
+        ticket, or when this ticket has another id in that system)."""
+        ticket = self.get_object()
+        if request.method == "POST":
+            serializer = ExternalRefSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            ref = services.external_ref_add(ticket=ticket, actor=request.user, **serializer.validated_data)
+            return Response(ExternalRefSerializer(ref).data, status=status.HTTP_201_CREATED)
+        return Response(ExternalRefSerializer(ticket.external_refs.all(), many=True).data)
+
+    @extend_schema(request=None, responses={204: None},
+                   parameters=[OpenApiParameter("system", OpenApiTypes.STR, OpenApiParameter.PATH,
+                                                description="The other tracker, e.g. jira.")])
+    @action(detail=True, methods=["delete"], url_path=r"external-refs/(?P<system>[A-Za-z0-9_.-]+)",
+            filterset_class=None)
+    def external_ref_remove(self, request, key=None, system=None):
+        """Forget the ticket's id in that tracker."""
+        services.external_ref_remove(ticket=self.get_object(), actor=request.user, system=system)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=EscalateSerializer, responses={200: TicketSerializer})
     @action(detail=True, methods=["post"])
@@ -277,3 +365,52 @@ def _link_data(row) -> dict:
     link = row["link"]
     return {"id": link.pk, "type": link.type, "direction": row["direction"], "other": row["other"].key,
             "other_title": row["other"].title, "created_at": link.created_at}
+
+
+# --- people and the priority matrix ------------------------------------------------------------------------------
+
+
+class UserCursorPagination(TicketCursorPagination):
+    ordering = ("username", "id")
+
+
+class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """People: staff see everyone; a requester sees only themself."""
+
+    serializer_class = UserSerializer
+    pagination_class = UserCursorPagination
+    filterset_class = None
+
+    def get_queryset(self):
+        people = User.objects.prefetch_related("assignment_groups").order_by("username", "id")
+        if not access.is_staff_member(self.request.user):
+            people = people.filter(pk=self.request.user.pk)
+        return people
+
+    def get_object(self):
+        pk = self.kwargs["pk"]
+        person = self.get_queryset().filter(pk=int(pk)).first() if str(pk).isdigit() else None
+        if person is None:
+            raise NotFound(f"No person {pk} that you can see.")
+        return person
+
+
+def _matrix_body(matrix: dict) -> dict:
+    return {"cells": [{"impact": i, "urgency": u, "priority": p} for (i, u), p in sorted(matrix.items())]}
+
+
+class PriorityMatrixView(viewsets.ViewSet):
+    """The impact x urgency matrix that gives a ticket its priority: everyone signed in reads it, administrators
+    replace it (all nine cells)."""
+
+    @extend_schema(operation_id="priority_matrix_retrieve", responses={200: PriorityMatrixSerializer})
+    def retrieve(self, request):
+        return Response(_matrix_body(services.priority_matrix()))
+
+    @extend_schema(operation_id="priority_matrix_update", request=PriorityMatrixSerializer,
+                   responses={200: PriorityMatrixSerializer})
+    def update(self, request):
+        serializer = PriorityMatrixSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        matrix = services.priority_matrix_set(actor=request.user, cells=serializer.validated_data["cells"])
+        return Response(_matrix_body(matrix))
