@@ -1,9 +1,8 @@
 """Support capacity pages: a development team's support time per week against its reserved share (with the
-decisions to go over it, a chart and a CSV), the team chooser, and "Log time" on the ticket page."""
+decisions to go over it, a chart and a CSV) and the team chooser. Time is logged with the ticket page's own
+"Log work" form (tracker)."""
 
 import csv
-import re
-from datetime import datetime, time
 
 from django import forms
 from django.contrib import messages
@@ -15,103 +14,17 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from tracker import access
 from tracker.access import staff_only
 from tracker.choices import OPEN_STATUSES, ChangeType, Kind
 from tracker.errors import DomainError, NotFound
 from tracker.forms import staff_users
 from tracker.models import Ticket, User
-from tracker.services import worklog_add
-from tracker.views import form_errors, ticket_or_404, workspace_response
+from tracker.views import form_errors, ticket_or_404
 
 from . import selectors as q
 from .services import capacity_decision_record, may_decide_capacity, may_rank_backlog
 
 CAPACITY = "devflow/capacity.html"
-WORKLOG = "devflow/action_worklog.html"
-_DURATION = re.compile(
-    r"^\s*(?:(?P<h>\d+(?:[.,]\d+)?)\s*h(?:ours?|rs?)?)?\s*(?:(?P<m>\d+)\s*m(?:in(?:utes?|s)?)?)?\s*$", re.IGNORECASE)
-
-
-def parse_duration(text: str) -> int | None:
-    """Minutes from "90", "1h 30m", "1.5h", "45m" or "1:30"; None when it reads as none of these."""
-    text = (text or "").strip()
-    if text.isdigit():
-        return int(text)
-    if re.fullmatch(r"\d+:[0-5]\d", text):
-        h, m = text.split(":")
-        return int(h) * 60 + int(m)
-    match = _DURATION.match(text)
-    if not text or not match or not (match["h"] or match["m"]):
-        return None
-    return round(float((match["h"] or "0").replace(",", ".")) * 60) + int(match["m"] or 0)
-
-
-class DurationField(forms.Field):
-    widget = forms.TextInput(attrs={"maxlength": 20, "size": 10, "inputmode": "text"})
-
-    def to_python(self, value):
-        value = (value or "").strip()
-        if value in self.empty_values:
-            return None
-        minutes = parse_duration(value[:40])
-        if minutes is None:
-            raise forms.ValidationError("Give minutes (90) or hours and minutes (1h 30m).")
-        return minutes
-
-
-class LogTimeForm(forms.Form):
-    duration = DurationField(label="Time spent", help_text="Minutes (90) or 1h 30m; at most 24h.")
-    day = forms.DateField(label="Date", required=False, widget=forms.DateInput(attrs={"type": "date"}),
-                          help_text="Empty: today.")
-    note = forms.CharField(label="What you did", required=False, max_length=4000,
-                           widget=forms.Textarea(attrs={"rows": 2}))
-
-    def worked_at(self, now: datetime) -> datetime:
-        """Today: now; another day: noon of that day in the viewer's zone (a future day is the rule's to refuse)."""
-        day = self.cleaned_data.get("day")
-        if day is None or day == timezone.localdate(now):
-            return now
-        return timezone.make_aware(datetime.combine(day, time(12)))
-
-
-def worklog_action(*, request, ticket, now):
-    """"Log time" for every member of staff who sees the ticket."""
-    if not access.is_staff_member(request.user):
-        return None
-    return {"form": LogTimeForm(auto_id="id_logtime_%s")}
-
-
-@staff_only
-@require_POST
-def log_time(request, key):
-    """Log time on a ticket: back to the ticket (its timeline shows it); a refusal shows in the form, as typed."""
-    ticket = ticket_or_404(request.user, key)
-    form = LogTimeForm(request.POST, auto_id="id_logtime_%s")
-    status = 400
-    if form.is_valid():
-        now = timezone.now()
-        try:
-            log = worklog_add(ticket=ticket, actor=request.user, minutes=form.cleaned_data["duration"],
-                              note=form.cleaned_data["note"], worked_at=form.worked_at(now), now=now)
-        except DomainError as exc:
-            form_errors(form, exc)
-            status = exc.status
-        else:
-            messages.success(request, f"Logged {_hm(log.minutes)} on {ticket.key}.")
-            url = reverse("tracker:ticket", args=[ticket.key])
-            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
-    if request.htmx:
-        return render(request, f"{WORKLOG}#logtime-form",
-                      {"ticket": ticket, "logtime_form": form, "panel": {"form": form}}, status=status)
-    return workspace_response(request, ticket, status=status, logtime_form=form)
-
-
-def _hm(minutes: int) -> str:
-    h, m = divmod(minutes, 60)
-    return " ".join(p for p in (f"{h}h" if h else "", f"{m}m" if m else "") if p)
-
-
 # --- the team chooser and the capacity page ----------------------------------------------------------------
 
 

@@ -1,6 +1,6 @@
 """What development adds to the core's pages, through `tracker.extensions`: the 3rd-line queue in the top bar
 and as the engineers' landing page, team backlogs and capacity, releases; on the ticket page "Create defect"
-on incidents and problems, "Add to release" on defects and changes, "Log time", what changed on the ticket's
+on incidents and problems, "Add to release" on defects and changes, what changed on the ticket's
 service; the timeline's release and capacity rows."""
 
 from django.utils.html import format_html
@@ -58,13 +58,12 @@ def code_row(event) -> str:
 
 
 def register() -> None:
-    from . import capacity, views
+    from . import views
     from .services.releases import RELEASE_MANAGERS
 
     ext.register(
         ext.Action("create-defect", "devflow/action_defect.html", views.defect_action, order=50),
         ext.Action("add-to-release", "devflow/action_release.html", add_to_release_action, order=55),
-        ext.Action("log-time", "devflow/action_worklog.html", capacity.worklog_action, order=70),
         ext.Panel("releases", "devflow/panel_releases.html", releases_panel, order=50),
         ext.TimelineRenderer("release", release_row),
         ext.TimelineRenderer("capacity", capacity_row),
@@ -77,6 +76,6 @@ def register() -> None:
             Role.ENGINEER_L3, Role.MANAGER, Role.ADMIN, Role.CHANGE_MANAGER, Role.INCIDENT_MANAGER,
             Role.PROBLEM_MANAGER)),
         ext.NavLink("releases", "Releases", "devflow:releases", order=22, icon="package",
-                    roles=tuple(sorted(RELEASE_MANAGERS | {Role.AGENT_L1}))),
+                    roles=tuple(sorted(RELEASE_MANAGERS))),
         ext.Home(Role.ENGINEER_L3, "devflow:queue"),
     )

@@ -35,7 +35,6 @@ urlpatterns += [
     path("teams/<int:group_id>/capacity/", capacity.capacity, name="capacity"),
     path("teams/<int:group_id>/capacity.csv", capacity.capacity_csv, name="capacity-csv"),
     path("teams/<int:group_id>/capacity/decisions/", capacity.capacity_decide, name="capacity-decide"),
-    path("tickets/<str:key>/time/", capacity.log_time, name="log-time"),
 ]
 
 # VCS: the repositories that send code to the tracker (administrators manage them).

@@ -196,3 +196,4 @@ class EventKind(models.TextChoices):
     WORK = "work", _("Work logged")  # time spent on the ticket
     MAJOR = "major", _("Major incident")  # declared, children linked, resolved with its children
     CODE = "code", _("Code")  # a commit or pull request that mentions the ticket
+    CAPACITY = "capacity", _("Support capacity")  # a team's support share exceeded for this ticket, and who agreed

@@ -1,6 +1,8 @@
 """Forms of the pages every kind shares (queue, ticket page, new ticket). They check shape only; the domain
 functions decide."""
 
+import re
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
@@ -234,8 +236,39 @@ class HelpForm(forms.Form):
     minutes = forms.IntegerField(required=False, label="Minutes spent", help_text="Optional; also logs the time.")
 
 
+_DURATION = re.compile(
+    r"^\s*(?:(?P<h>\d+(?:[.,]\d+)?)\s*h(?:ours?|rs?)?)?\s*(?:(?P<m>\d+)\s*m(?:in(?:utes?|s)?)?)?\s*$", re.IGNORECASE)
+
+
+def parse_duration(text: str) -> int | None:
+    """Minutes from "90", "1h 30m", "1.5h", "45m" or "1:30"; None when it reads as none of these."""
+    text = (text or "").strip()
+    if text.isdigit():
+        return int(text)
+    if re.fullmatch(r"\d+:[0-5]\d", text):
+        h, m = text.split(":")
+        return int(h) * 60 + int(m)
+    match = _DURATION.match(text)
+    if not text or not match or not (match["h"] or match["m"]):
+        return None
+    return round(float((match["h"] or "0").replace(",", ".")) * 60) + int(match["m"] or 0)
+
+
+class DurationField(forms.Field):
+    widget = forms.TextInput(attrs={"maxlength": 20, "size": 10, "inputmode": "text"})
+
+    def to_python(self, value):
+        value = (value or "").strip()
+        if value in self.empty_values:
+            return None
+        minutes = parse_duration(value[:40])
+        if minutes is None:
+            raise forms.ValidationError("Give minutes (90) or hours and minutes (1h 30m).")
+        return minutes
+
+
 class WorkLogForm(forms.Form):
-    minutes = forms.IntegerField(label="Minutes", help_text="1 to 1440 (24 hours).")
+    minutes = DurationField(label="Time spent", help_text="Minutes (90) or hours and minutes (1h 30m); at most 24h.")
     note = forms.CharField(required=False, max_length=4000, label="Note", widget=forms.Textarea(attrs={"rows": 2}))
     worked_at = forms.DateTimeField(required=False, label="Worked at", widget=_local_moment_widget())
 

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from tracker import access, services
-from tracker.choices import ChangeType, Kind, Role
+from tracker.choices import ChangeType, EventKind, Kind, Role
 from tracker.errors import AccessDenied, Conflict, ValidationFailed
 from tracker.models import AssignmentGroup, Ticket
 
@@ -77,7 +77,7 @@ def capacity_decision_record(
         decision = CapacityDecision.objects.create(group=group, ticket=ticket, week=monday, decided_by=actor,
                                                    agreed_with=agreed_with, note=note, decided_at=now)
         with_whom = f", agreed with {agreed_with.display_name}" if agreed_with else ""
-        services.event_record(ticket=ticket, actor=actor, kind="capacity", now=now, field="support_share",
+        services.event_record(ticket=ticket, actor=actor, kind=EventKind.CAPACITY, now=now, field="support_share",
                               new=group.name, old=monday.isoformat(), internal=True,
                               note=f"{group.name} works over its support share (week of {monday}){with_whom}: "
                                    f"{note}")

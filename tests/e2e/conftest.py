@@ -94,3 +94,16 @@ def eager_tasks():
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = saved
+
+
+@pytest.fixture
+def p1_policy(db):
+    """A P1 policy in 24x7 hours with a 30-minute L3 pick target: scenario 4's clocks."""
+    from sla.models import Calendar, Policy, TierTarget
+    from tracker.choices import Tier
+
+    always = Calendar.objects.create(name="24x7", time_zone="UTC", always_open=True)
+    policy = Policy.objects.create(name="P1", order=1, calendar=always, priorities=[1], response_s=900,
+                                   resolution_s=4 * 3600)
+    TierTarget.objects.create(policy=policy, tier=Tier.L3, goal_s=1800)
+    return policy

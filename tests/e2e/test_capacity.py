@@ -1,4 +1,4 @@
-"""Time logging, support capacity and the team backlog in the browser: Log time refuses a bad value in place
+"""Time logging, support capacity and the team backlog in the browser: Log work refuses a bad value in place
 (typed values kept, the next submit works) and the time shows on the timeline; the capacity page shows the week
 over its share with the decision, records one (refusal first), and downloads its CSV; the lead re-orders the
 backlog."""
@@ -24,21 +24,21 @@ def p1(cast):
     return ticket
 
 
-def test_log_time_refuses_a_bad_value_in_place_then_shows_on_the_timeline(cast, p1, signed_in, shot):
+def test_log_work_refuses_a_bad_value_in_place_then_shows_on_the_timeline(cast, p1, signed_in, shot):
     devon = signed_in(cast.engineer)
     devon.goto(f"/tickets/{p1.key}/")
-    devon.get_by_text("Log time…").click()
-    form = devon.locator("#logtime-form")
+    devon.get_by_text("Log work…").click()
+    form = devon.locator("#work-form")
     form.get_by_label("Time spent").fill("25h")
-    form.get_by_label("What you did").fill("Traced the stopped run")
-    form.get_by_role("button", name="Log time").click()
-    expect(devon.locator("#logtime-form")).to_contain_text("at most 24 hours")
-    form = devon.locator("#logtime-form")
-    expect(form.get_by_label("What you did")).to_have_value("Traced the stopped run")
+    form.get_by_label("Note").fill("Traced the stopped run")
+    form.get_by_role("button", name="Log work").click()
+    expect(devon.locator("#work-form")).to_contain_text("at most 24 hours")
+    form = devon.locator("#work-form")
+    expect(form.get_by_label("Note")).to_have_value("Traced the stopped run")
     expect(form.get_by_label("Time spent")).to_have_value("25h")
-    shot(devon, "log-time-refused")
+    shot(devon, "log-work-refused")
     form.get_by_label("Time spent").fill("1h 30m")
-    form.get_by_role("button", name="Log time").click()
+    form.get_by_role("button", name="Log work").click()
     expect(devon.locator(".timeline")).to_contain_text("Traced the stopped run")
     expect(devon.locator(".timeline")).to_contain_text("1h 30m")
     assert WorkLog.objects.get().minutes == 90

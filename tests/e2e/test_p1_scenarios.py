@@ -11,7 +11,6 @@ Shipping the release goes through the domain (the release screens are the develo
 every other step is a click of the person whose job it is.
 """
 
-import pytest
 from playwright.sync_api import expect
 
 from devflow.services import releases as rel
@@ -20,18 +19,6 @@ from tracker.choices import Kind, LinkType, Status
 from tracker.models import Contributor, Link, Ticket, TicketEvent
 
 from .swarms import invite, open_from_swarming_view, record_help
-
-
-@pytest.fixture
-def p1_policy(db):
-    from sla.models import Calendar, Policy, TierTarget
-    from tracker.choices import Tier
-
-    always = Calendar.objects.create(name="24x7", time_zone="UTC", always_open=True)
-    policy = Policy.objects.create(name="P1", order=1, calendar=always, priorities=[1], response_s=900,
-                                   resolution_s=4 * 3600)
-    TierTarget.objects.create(policy=policy, tier=Tier.L3, goal_s=1800)
-    return policy
 
 
 def _raise_p1_in_the_portal(signed_in, cast, title):

@@ -147,9 +147,11 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                 ticket = services.ticket_create(actor=request.user, kind=values.pop("kind"),
                                                 title=values.pop("title"), requester=values.pop("requester", None),
                                                 **values)
-                for ref in refs:
-                    services.external_ref_add(ticket=ticket, actor=request.user, system=ref["system"],
-                                              external_id=ref["external_id"], url=ref.get("url", ""))
+                made = [services.external_ref_add(ticket=ticket, actor=request.user, system=ref["system"],
+                                                  external_id=ref["external_id"], url=ref.get("url", ""))
+                        for ref in refs]
+            # the answer shows the references just written, not read back
+            selectors.with_known_external_refs(ticket, made)
             data = TicketSerializer(selectors.ticket_with_clocks(ticket), context=self.get_serializer_context()).data
             return status.HTTP_201_CREATED, json.loads(JSONRenderer().render(data))
 
