@@ -6,8 +6,6 @@ equal to the secret). An unknown repository answers like a bad signature (401), 
 nothing is stored for either.
 """
 
-import hashlib
-import hmac
 import json
 
 from django.http.request import RawPostDataException
@@ -21,33 +19,8 @@ from rest_framework.views import APIView
 from tracker import access, selectors
 from tracker.errors import AccessDenied, ValidationFailed
 
-from ..models import CodeLink, Repository
+from ..models import CodeLink
 from ..services import vcs
-
-
-def repository_named(ref: str) -> Repository | None:
-    """The repository by its id or its owner/name (any case)."""
-    if ref.isdigit():
-        return Repository.objects.filter(pk=int(ref)).first()
-    return Repository.objects.filter(name__iexact=ref).first()
-
-
-def signature_ok(repository: Repository, headers, body: bytes) -> bool:
-    secret = repository.secret.encode()
-    if repository.provider == Repository.Provider.GITLAB:
-        token = headers.get("X-Gitlab-Token", "")
-        return bool(token) and hmac.compare_digest(token.encode(), secret)
-    sent = headers.get("X-Hub-Signature-256", "")
-    expected = "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
-    return bool(sent) and hmac.compare_digest(sent.encode(), expected.encode())
-
-
-def event_and_delivery(repository: Repository, headers) -> tuple[str, str]:
-    if repository.provider == Repository.Provider.GITLAB:
-        return (headers.get("X-Gitlab-Event", ""),
-                headers.get("X-Gitlab-Event-UUID", "") or headers.get("Idempotency-Key", ""))
-    return headers.get("X-GitHub-Event", ""), headers.get("X-GitHub-Delivery", "")
-
 
 _RESULT = inline_serializer("VcsDeliveryResult", {
     "status": serializers.ChoiceField(choices=["processed", "ignored", "already processed"]),
@@ -103,15 +76,15 @@ class WebhookView(APIView):
         except RawPostDataException:  # a form body already parsed on the way in: not what providers send
             return _refuse(status.HTTP_400_BAD_REQUEST, "Send the payload as JSON (Content-Type: application/json).",
                            "invalid")
-        repo = repository_named(repository)
-        if repo is None or not signature_ok(repo, request.headers, body):
+        repo = vcs.repository_named(repository)
+        if repo is None or not vcs.signature_ok(repo, request.headers, body):
             return _refuse(status.HTTP_401_UNAUTHORIZED,
                            "The signature does not match this repository's secret (or there is no such repository).",
                            "bad_signature")
         if not repo.active:
             return _refuse(status.HTTP_403_FORBIDDEN,
                            f"{repo.name} is not active here; an administrator can turn it back on.", "inactive")
-        event, delivery_id = event_and_delivery(repo, request.headers)
+        event, delivery_id = vcs.event_and_delivery(repo, request.headers)
         if not event:
             return _refuse(status.HTTP_400_BAD_REQUEST, "The event header (X-GitHub-Event or X-Gitlab-Event) "
                                                         "is missing.", "invalid")

@@ -2,6 +2,8 @@
 requests) become code links and timeline rows on the tickets they name, and a merged pull request that says it
 fixes a defect moves that defect to fixed. Also the repositories themselves, which admins manage."""
 
+import hashlib
+import hmac
 import re
 import secrets
 from dataclasses import dataclass
@@ -30,6 +32,35 @@ FIXABLE_FROM = (Status.IN_PROGRESS, Status.IN_REVIEW)
 
 GITHUB_EVENTS = {"push": "push", "pull_request": "pull_request"}
 GITLAB_EVENTS = {"Push Hook": "push", "Merge Request Hook": "pull_request"}
+
+
+# --- authenticating a delivery ---------------------------------------------------------------------------
+
+def repository_named(ref: str) -> Repository | None:
+    """The repository by its id or its owner/name (any case)."""
+    if ref.isdigit():
+        return Repository.objects.filter(pk=int(ref)).first()
+    return Repository.objects.filter(name__iexact=ref).first()
+
+
+def signature_ok(repository: Repository, headers, body: bytes) -> bool:
+    """The delivery is the provider's: GitHub's HMAC-SHA256 of the raw body, or GitLab's token, equal to the
+    repository's secret; compared in constant time."""
+    secret = repository.secret.encode()
+    if repository.provider == Repository.Provider.GITLAB:
+        token = headers.get("X-Gitlab-Token", "")
+        return bool(token) and hmac.compare_digest(token.encode(), secret)
+    sent = headers.get("X-Hub-Signature-256", "")
+    expected = "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
+    return bool(sent) and hmac.compare_digest(sent.encode(), expected.encode())
+
+
+def event_and_delivery(repository: Repository, headers) -> tuple[str, str]:
+    """The event's name and the delivery's id, from the provider's headers."""
+    if repository.provider == Repository.Provider.GITLAB:
+        return (headers.get("X-Gitlab-Event", ""),
+                headers.get("X-Gitlab-Event-UUID", "") or headers.get("Idempotency-Key", ""))
+    return headers.get("X-GitHub-Event", ""), headers.get("X-GitHub-Delivery", "")
 
 
 @dataclass
