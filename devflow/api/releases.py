@@ -8,7 +8,7 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from tracker import access
+from tracker import access, selectors
 from tracker.errors import AccessDenied, NotFound, ValidationFailed
 from tracker.models import Service
 
@@ -179,10 +179,8 @@ class ReleaseViewSet(viewsets.ViewSet):
         release = self._release(request, pk)
         body = TicketKeySerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        ticket = release.tickets.filter(key=body.validated_data["key"].strip().upper()).first()
-        if ticket is None:
-            raise NotFound(f"{body.validated_data['key']} is not in {rel.label(release)}.")
-        rel.release_remove_ticket(release=release, actor=request.user, ticket=ticket)
+        ticket = selectors.ticket_for_user(request.user, body.validated_data["key"].strip())
+        rel.release_remove_ticket(release=release, actor=request.user, ticket=ticket)  # 404 when not carried
         return _response(release)
 
     @extend_schema(parameters=[IF_MATCH], request=RevisionSerializer, responses={200: ReleaseSerializer})
