@@ -27,6 +27,7 @@ class NotificationKind(models.TextChoices):
     MAJOR = "major", _("Major incident")  # declared: the incident managers and the service's owners
     SERVICE = "service", _("Service transition")  # an operations gate: an item to sign off, a service accepted
     RELEASE = "release", _("Release")  # a release shipped the fix for your ticket; release notes to review
+    RECEIVED = "received", _("Request received")  # the acknowledgement a requester gets when a ticket is raised
 
 
 class Channel(models.TextChoices):
@@ -54,3 +55,14 @@ class DeliveryState(models.TextChoices):
     PENDING = "pending", _("Pending")  # waiting for its first or next attempt
     DELIVERED = "delivered", _("Delivered")  # the receiver answered 2xx
     FAILED = "failed", _("Failed")  # every retry failed; a person may redeliver it
+
+
+class InboundOutcome(models.TextChoices):
+    """What became of a mail that reached an intake mailbox (`InboundMail.outcome`)."""
+
+    CREATED = "created", _("Created a ticket")
+    REPLIED = "replied", _("Added to a ticket")
+    IGNORED = "ignored", _("Ignored")  # an auto-reply, a bounce, a loop, a sender over the rate
+    HELD = "held", _("Held for review")  # a reply from someone who is not on the ticket
+    QUARANTINED = "quarantined", _("Quarantined")  # could not be parsed or filed
+    DROPPED = "dropped", _("Dropped")  # held or quarantined, then dropped by a person

@@ -25,6 +25,7 @@ from .choices import (
     Channel,
     ClockState,
     DeliveryState,
+    InboundOutcome,
     Metric,
     NotificationKind,
 )
@@ -369,10 +370,17 @@ class OutboxMessage(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    # Mail threading: a reply to this message carries `message_id` back, so it lands on its ticket.
+    html_body = models.TextField(blank=True, help_text="The HTML part; empty: plain text only.")
+    in_reply_to = models.CharField(max_length=250, blank=True)
+    references = models.TextField(blank=True, help_text="Message-IDs of the thread, space-separated.")
+    reply_to = models.CharField(max_length=254, blank=True, help_text="The intake address replies go to.")
 
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [
+            # Threading a reply: the mail it answers, by its Message-ID.
+            models.Index(fields=["message_id"], name="sla_outbox_message_id"),
             # The relay: unsent messages that may be tried now.
             models.Index(
                 fields=["available_at"], condition=Q(sent_at__isnull=True), name="sla_outbox_pending"
@@ -550,3 +558,70 @@ class WebhookAttempt(models.Model):
 
     def __str__(self):
         return f"{self.delivery_id} at {self.attempted_at}: {self.status_code or self.error}"
+
+
+class Mailbox(models.Model):
+    """An intake address: mail to it raises tickets of `kind` (and threads replies onto theirs).
+
+    Polled over IMAP by the workers when `imap_host` is set; configured here by an administrator or from the
+    environment (`CROSSLINE_MAILBOXES`). The address is also the Reply-To of mail about its tickets."""
+
+    name = models.CharField(max_length=120, unique=True)
+    address = models.EmailField(unique=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.INCIDENT)
+    service = models.ForeignKey("tracker.Service", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    group = models.ForeignKey("tracker.AssignmentGroup", null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+", help_text="Where its new tickets go; empty: the kind's default.")
+    active = models.BooleanField(default=True)
+    imap_host = models.CharField(max_length=200, blank=True)
+    imap_port = models.PositiveIntegerField(default=993)
+    imap_ssl = models.BooleanField(default=True)
+    imap_user = models.CharField(max_length=200, blank=True)
+    imap_password = models.CharField(max_length=200, blank=True)
+    imap_folder = models.CharField(max_length=200, default="INBOX")
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name} <{self.address}>"
+
+
+class InboundMail(models.Model):
+    """A mail that reached an intake mailbox: one row per message, written in the transaction that filed it.
+
+    `message_key` is unique (the normalised Message-ID, `<` `>` stripped and lower-cased, which threading
+    looks up too; or a digest of the raw message when it has none), so
+    a message polled twice, or re-read after a crash half-way, is filed once. Held and quarantined mails keep
+    their `raw` bytes for an administrator to inspect, retry or drop."""
+
+    message_key = models.CharField(max_length=250, unique=True)
+    message_id = models.CharField(max_length=250, blank=True, help_text="As the sender wrote it.")
+    mailbox = models.ForeignKey(Mailbox, null=True, blank=True, on_delete=models.SET_NULL, related_name="mails")
+    from_address = models.CharField(max_length=254, blank=True)
+    subject = models.CharField(max_length=250, blank=True)
+    outcome = models.CharField(max_length=12, choices=InboundOutcome.choices)
+    reason = models.TextField(blank=True, help_text="Why it was ignored, held or quarantined.")
+    ticket = models.ForeignKey("tracker.Ticket", null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="inbound_mails")
+    comment = models.ForeignKey("tracker.Comment", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    raw = models.BinaryField(blank=True, default=b"")
+    size = models.PositiveIntegerField(default=0)
+    received_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True, help_text="When a person retried or dropped it.")
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            # The rate per sender.
+            models.Index(fields=["from_address", "received_at"], name="sla_inbound_sender"),
+            # The quarantine list: held and quarantined mails, newest first.
+            models.Index(fields=["outcome", "-received_at"], name="sla_inbound_outcome"),
+        ]
+
+    def __str__(self):
+        return f"{self.message_key} from {self.from_address}: {self.outcome}"

@@ -29,6 +29,12 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = FAST_HASHERS
 
 
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path_factory):
+    """Files a test stores (attachments) go to a folder of the run's own, never var/media."""
+    settings.MEDIA_ROOT = str(tmp_path_factory.getbasetemp() / "media")
+
+
 @pytest.fixture
 def services(db):
     return {"payroll": ServiceFactory(name="Payroll"), "mail": ServiceFactory(name="Mail")}

@@ -197,3 +197,12 @@ class EventKind(models.TextChoices):
     MAJOR = "major", _("Major incident")  # declared, children linked, resolved with its children
     CODE = "code", _("Code")  # a commit or pull request that mentions the ticket
     CAPACITY = "capacity", _("Support capacity")  # a team's support share exceeded for this ticket, and who agreed
+    ATTACHMENT = "attachment", _("Attachment")  # a file added to the ticket or one of its comments
+    MAIL = "mail", _("Mail")  # a mail received for the ticket, or held for review
+
+
+class Language(models.TextChoices):
+    """Languages mail to a person can be written in (`User.language`); empty means the site's."""
+
+    EN = "en", "English"
+    DE = "de", "Deutsch"

@@ -18,6 +18,7 @@ from .choices import (
     EventKind,
     ImplementationResult,
     Kind,
+    Language,
     Level,
     LinkType,
     Ownership,
@@ -43,6 +44,8 @@ class User(AbstractUser):
     organisation = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.SET_NULL)
     site = models.CharField(max_length=80, blank=True)
     time_zone = models.CharField(max_length=64, default="UTC")
+    language = models.CharField(max_length=8, blank=True, choices=Language.choices,
+                                help_text="For the mail this person receives; empty: the site's language.")
     # How this person works the queue (kept with the person, so no page spends a query on it).
     queue_columns = models.JSONField(
         default=list, blank=True, help_text="The queue's columns this person chose, in order; empty: the defaults.")
@@ -335,6 +338,41 @@ class Comment(models.Model):
 
     def __str__(self):
         return f"{'note' if self.internal else 'comment'} on {self.ticket_id} by {self.author_id}"
+
+
+def _attachment_path(attachment: "Attachment", filename: str) -> str:
+    """Where a file is stored: under its ticket, in a folder of its own (two files may share a name)."""
+    import uuid
+
+    return f"attachments/{attachment.ticket_id}/{uuid.uuid4().hex}/{filename}"
+
+
+class Attachment(models.Model):
+    """A file on a ticket, or on one of its comments, from the UI, the API or a mail.
+
+    Stored by the default storage (the filesystem, or S3-compatible storage when configured) and served
+    only through `attachment_download`, to people who may see the ticket; `internal` files (on an internal
+    note, or marked so by staff) are never served to the requester. `content_id`: an inline image's
+    `cid:` in the HTML mail it came with."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    comment = models.ForeignKey(Comment, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=_attachment_path, max_length=400)
+    name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=120)
+    size = models.PositiveBigIntegerField()
+    content_id = models.CharField(max_length=250, blank=True)
+    internal = models.BooleanField(default=False, help_text="Hidden from the requester.")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="tracker_attachment_ticket")]
+
+    def __str__(self):
+        return f"{self.name} on {self.ticket_id}"
 
 
 class Link(models.Model):

@@ -3,11 +3,15 @@
 Each function is keyword-only, takes `actor` (None for the system), owns its transaction, writes the
 history rows in it, and raises a `tracker.errors.DomainError` with a message that says what to fix.
 """
+import mimetypes
 import re
 from datetime import datetime
+from pathlib import PurePath
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
+from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
@@ -45,6 +49,7 @@ from .errors import (
 )
 from .models import (
     AssignmentGroup,
+    Attachment,
     Comment,
     Contributor,
     KeyCounter,
@@ -727,6 +732,87 @@ def ticket_comment(*, ticket: Ticket, actor, body: str, internal: bool = False,
         if ticket.status == Status.PENDING and ticket.requester_id == actor.pk and not internal:
             ticket_transition(ticket=ticket, to=Status.IN_PROGRESS, actor=actor, now=now)
     return comment
+
+
+# --- attachments ------------------------------------------------------------------------------------
+
+def _attachment_name(name: str) -> str:
+    """The file's own name, as people see it: no folders, no control characters, at most 255 characters."""
+    base = PurePath((name or "").replace("\\", "/")).name
+    base = "".join(ch for ch in base if ch.isprintable() and ch not in '<>:"|?*').strip(" .")
+    if len(base) > 255:
+        stem, dot, ext = base.rpartition(".")
+        base = f"{stem[:250 - len(ext)]}.{ext}" if dot and len(ext) <= 10 else base[:255]
+    return base or "file"
+
+
+def _mb(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f}".removesuffix(".0")
+
+
+def attachment_check(*, name: str, size: int, content_type: str = "") -> None:
+    """Refuse a file the limits do not allow: empty, over `CROSSLINE_ATTACHMENT_MAX_BYTES`, or of a blocked
+    type (programs and scripts, `CROSSLINE_ATTACHMENT_BLOCKED`). The message says what to do instead."""
+    limit = settings.CROSSLINE_ATTACHMENT_MAX_BYTES
+    if size <= 0:
+        raise ValidationFailed(f"{name} is empty; choose the file again.", fields={"file": ["The file is empty."]})
+    if size > limit:
+        raise ValidationFailed(
+            f"{name} is {_mb(size)} MB; files may be at most {_mb(limit)} MB. Share a link to it instead.",
+            fields={"file": [f"At most {_mb(limit)} MB."]})
+    ext = PurePath(name).suffix.lower().lstrip(".")
+    if ext in settings.CROSSLINE_ATTACHMENT_BLOCKED or content_type in _BLOCKED_TYPES:
+        raise ValidationFailed(
+            f"{name}: .{ext or content_type} files (programs and scripts) are not accepted; put it in a zip file.",
+            fields={"file": ["This type of file is not accepted."]})
+
+
+_BLOCKED_TYPES = {"application/x-msdownload", "application/x-msdos-program", "application/x-sh",
+                  "application/x-bat", "application/hta", "application/x-ms-shortcut"}
+
+
+def attachment_add(*, ticket: Ticket, actor, name: str, data: bytes | File, content_type: str = "",
+                   comment: Comment | None = None, content_id: str = "", internal: bool = False,
+                   now: datetime | None = None, quiet: bool = False) -> Attachment:
+    """Attach a file to a ticket (or to one of its comments), within the limits, with a timeline row; atomic.
+
+    A file on an internal note is internal itself: never shown to the requester. `quiet`: no timeline row
+    of its own (the mail or comment it came with is the row). A file whose row cannot be written is deleted
+    again; one stored by a caller's transaction that later rolls back stays in storage without a row."""
+    now = now or timezone.now()
+    if not access.may_see(actor, ticket):
+        raise AccessDenied(f"You may not add files to {ticket.key}.")
+    if comment is not None and comment.ticket_id != ticket.pk:
+        raise ValidationFailed("That comment is on another ticket.", fields={"comment": ["Not on this ticket."]})
+    internal = internal or (comment is not None and comment.internal)
+    if internal:
+        access.require(actor, "internal_note", ticket)
+    name = _attachment_name(name)
+    content = ContentFile(data) if isinstance(data, bytes) else data
+    size = content.size
+    content_type = (content_type or "").split(";")[0].strip().lower()
+    content_type = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
+    attachment_check(name=name, size=size, content_type=content_type)
+    attachment = Attachment(ticket=ticket, comment=comment, name=name, content_type=content_type[:120], size=size,
+                            content_id=content_id[:250], internal=internal, uploaded_by=actor, created_at=now)
+    attachment.file.save(name, content, save=False)
+    stored = attachment.file.name
+    try:
+        with transaction.atomic():
+            attachment.save()
+            if not quiet:
+                event_record(ticket=ticket, actor=actor, kind=EventKind.ATTACHMENT, now=now, new=name,
+                             internal=internal)
+            Ticket.objects.filter(pk=ticket.pk).update(updated_at=now)
+    except BaseException:
+        attachment.file.storage.delete(stored)
+        raise
+    return attachment
+
+
+def may_see_attachment(user, attachment: Attachment) -> bool:
+    """Who may download a file: whoever may see its ticket; an internal file, only staff."""
+    return access.may_see(user, attachment.ticket) and (not attachment.internal or access.is_staff_member(user))
 
 
 # --- links ------------------------------------------------------------------------------------------

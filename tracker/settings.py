@@ -311,3 +311,29 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="WARNING")},
 }
+
+# --- Attachments and the email channel ------------------------------------------------------------
+# Files are kept by the default storage: the filesystem under var/media, or S3-compatible storage (AWS, MinIO,
+# Ceph...) when CROSSLINE_S3_BUCKET is set. They are never served as public media: only through the ticket.
+MEDIA_ROOT = Path(env("CROSSLINE_MEDIA_ROOT", default=str(VAR_DIR / "media")))
+if env("CROSSLINE_S3_BUCKET", default=""):
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("CROSSLINE_S3_BUCKET"),
+            "endpoint_url": env("CROSSLINE_S3_ENDPOINT_URL", default=None),
+            "region_name": env("CROSSLINE_S3_REGION", default=None),
+            "access_key": env("CROSSLINE_S3_ACCESS_KEY", default=None),
+            "secret_key": env("CROSSLINE_S3_SECRET_KEY", default=None),
+            "default_acl": None,  # private: the bucket's own policy
+            "file_overwrite": False,
+            "querystring_auth": True,
+        },
+    }
+CROSSLINE_ATTACHMENT_MAX_BYTES = env.int("CROSSLINE_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+CROSSLINE_ATTACHMENT_BLOCKED = env.list("CROSSLINE_ATTACHMENT_BLOCKED", default=[
+    "exe", "com", "bat", "cmd", "scr", "msi", "msp", "dll", "cpl", "hta", "js", "jse", "vbs", "vbe", "wsf",
+    "ps1", "psm1", "jar", "lnk", "reg", "sh", "app"])
+# Inbound mail: a message larger than this is quarantined, not filed; a sender past the rate is ignored (loops).
+CROSSLINE_MAIL_MAX_BYTES = env.int("CROSSLINE_MAIL_MAX_BYTES", default=25 * 1024 * 1024)
+CROSSLINE_MAIL_RATE_PER_HOUR = env.int("CROSSLINE_MAIL_RATE_PER_HOUR", default=20)
