@@ -9,6 +9,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests.factories import GroupFactory, ServiceFactory, UserFactory
+from tests.workers import private_broker  # noqa: F401 - the fixture, for every test that runs a real worker
 from tracker.choices import Role, Tier
 
 

@@ -11,7 +11,7 @@ from itsm import handlers
 from itsm.choices import AutomationState
 from itsm.models import CatalogRequest
 from tests.itsm.test_fulfilment import order, vpn_item
-from tests.sla.test_worker import _wait_for, isolated_broker  # noqa: F401 - the fixture, shared
+from tests.workers import wait_for
 from tracker.celery import app
 from tracker.choices import Status
 from tracker.models import Ticket, TicketEvent
@@ -23,7 +23,7 @@ def _succeeded(*pks) -> bool:
 
 @pytest.mark.celery_worker
 @pytest.mark.django_db(transaction=True)
-def test_the_worker_fulfils_an_automated_request_and_a_retry_has_exactly_one_effect(cast, isolated_broker):  # noqa: F811
+def test_the_worker_fulfils_an_automated_request_and_a_retry_has_exactly_one_effect(cast, private_broker):
     from celery.contrib.testing import tasks  # noqa: F401 - registers celery.ping for the test worker
     from celery.contrib.testing.worker import start_worker
 
@@ -44,7 +44,7 @@ def test_the_worker_fulfils_an_automated_request_and_a_retry_has_exactly_one_eff
             vpn = order(vpn_item(cast), cast.requester)  # queued on commit, to the worker
             bob = order(vpn_item(cast, service=cast.services["payroll"], handler="flaky_worker_test"),
                         cast.other_requester)
-            done = _wait_for(lambda: _succeeded(vpn.pk, bob.pk), timeout=12)
+            done = wait_for(lambda: _succeeded(vpn.pk, bob.pk), timeout=12)
             # a duplicate delivery after success: a no-op
             from itsm.tasks import fulfil_request_task
             fulfil_request_task.delay(bob.pk)

@@ -7,7 +7,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections import Counter
 from datetime import timedelta
@@ -22,6 +21,7 @@ from django.utils import timezone
 
 from sla.models import OutboxMessage
 from sla.tasks import deliver_outbox_task
+from tests.workers import wait_for
 
 MESSAGES = 30
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,15 +71,6 @@ def _start_worker(queue: str, smtp_port: int) -> subprocess.Popen:
     )
 
 
-def _wait_for(condition, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
-
-
 def _stop(worker: subprocess.Popen, sig=signal.SIGTERM) -> None:
     if worker.poll() is None:
         worker.send_signal(sig)
@@ -117,7 +108,7 @@ def test_a_relay_killed_mid_batch_resends_at_most_the_message_in_flight(mail_ser
         first = _start_worker(queue, port)
         workers.append(first)
         deliver_outbox_task.apply_async(queue=queue)
-        assert _wait_for(lambda: len(mail_server.received) >= 8, timeout=20), "the first worker sent nothing"
+        assert wait_for(lambda: len(mail_server.received) >= 8, timeout=20), "the first worker sent nothing"
         os.kill(first.pid, signal.SIGKILL)  # mid-batch, in the middle of an SMTP conversation or between two
         first.wait(timeout=10)
 
@@ -132,7 +123,7 @@ def test_a_relay_killed_mid_batch_resends_at_most_the_message_in_flight(mail_ser
         second = _start_worker(queue, port)
         workers.append(second)
         deliver_outbox_task.apply_async(queue=queue)
-        assert _wait_for(lambda: not OutboxMessage.objects.filter(sent_at__isnull=True).exists(), timeout=20), (
+        assert wait_for(lambda: not OutboxMessage.objects.filter(sent_at__isnull=True).exists(), timeout=20), (
             "the second worker did not finish the batch"
         )
     finally:

@@ -14,59 +14,17 @@ from pathlib import Path
 import pytest
 from django.db import connection
 from django.utils import timezone
-from kombu import pools as kombu_pools
 
 from sla import services as sla
 from sla.choices import DeliveryState, WebhookEvent
 from sla.models import WebhookAttempt, WebhookDelivery
 from sla.tasks import deliver_webhooks_task
 from tests.sla.test_webhooks import Receiver
+from tests.workers import wait_for
 from tracker import services
-from tracker.celery import app, beat_schedule
+from tracker.celery import app
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _wait_for(condition, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return condition()
-
-
-@pytest.fixture
-def private_broker(tmp_path, settings):
-    """The app's broker, private to this test: this run's own Redis database, or folders under tmp_path (laid out
-    as a worker process started with CROSSLINE_VAR_DIR=tmp_path/var lays them out)."""
-    saved = {k: app.conf[k] for k in ("broker_url", "broker_transport_options", "beat_schedule")}
-    if settings.REDIS_URL:
-        app.conf.broker_url = settings.REDIS_URL
-        app.conf.broker_transport_options = {"visibility_timeout": 3600}
-    else:
-        broker = tmp_path / "var" / "broker"
-        for name in ("queue", "processed", "control"):
-            (broker / name).mkdir(parents=True)
-        app.conf.broker_url = "filesystem://"
-        app.conf.broker_transport_options = {
-            "data_folder_in": str(broker / "queue"), "data_folder_out": str(broker / "queue"),
-            "processed_folder": str(broker / "processed"), "store_processed": False,
-            "control_folder": str(broker / "control"),
-        }
-    app.conf.beat_schedule = beat_schedule(1.0)
-    app._pool = None
-    app.amqp._producer_pool = None
-    if settings.REDIS_URL:
-        with app.connection_for_write() as conn:
-            conn.default_channel.client.flushdb()
-    yield tmp_path / "var"
-    app.pool.force_close_all()
-    kombu_pools.reset()
-    for key, value in saved.items():
-        app.conf[key] = value
-    app._pool = None
-    app.amqp._producer_pool = None
 
 
 def _subscribe(cast, url):
@@ -93,7 +51,7 @@ def test_a_receiver_answering_500_twice_then_200_gets_one_success_and_three_logg
             try:
                 ticket = services.ticket_create(actor=cast.agent1, kind="incident", title="Printer on fire",
                                                 service=cast.services["payroll"])  # commits: wakes the relay
-                done = _wait_for(lambda: WebhookDelivery.objects.filter(state=DeliveryState.DELIVERED).exists(), 30)
+                done = wait_for(lambda: WebhookDelivery.objects.filter(state=DeliveryState.DELIVERED).exists(), 30)
                 time.sleep(2.5)  # more runs of the relay: nothing may happen twice
             finally:
                 beat.stop()
@@ -134,7 +92,7 @@ def test_a_worker_killed_mid_batch_loses_no_delivery_and_records_each_success_on
         first = _worker(private_broker, log)
         try:
             deliver_webhooks_task.delay()
-            assert _wait_for(lambda: len(rx.received) >= 8, 60), (tmp_path / "worker.log").read_text()[-3000:]
+            assert wait_for(lambda: len(rx.received) >= 8, 60), (tmp_path / "worker.log").read_text()[-3000:]
         finally:
             os.kill(first.pid, signal.SIGKILL)  # mid-batch: one delivery is in flight
             first.wait(timeout=10)
@@ -145,7 +103,7 @@ def test_a_worker_killed_mid_batch_loses_no_delivery_and_records_each_success_on
         second = _worker(private_broker, log)
         try:
             deliver_webhooks_task.delay()
-            done = _wait_for(lambda: not WebhookDelivery.objects.exclude(state=DeliveryState.DELIVERED).exists(), 90)
+            done = wait_for(lambda: not WebhookDelivery.objects.exclude(state=DeliveryState.DELIVERED).exists(), 90)
         finally:
             second.send_signal(signal.SIGTERM)
             second.wait(timeout=30)
