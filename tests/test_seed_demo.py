@@ -1,4 +1,6 @@
-"""The demo seed: one login per role, the tier chain, 30 days of tickets lived through, a quiet start."""
+"""The demo seed, checked on one seed per run: one login per role, the tier chain, 30 days of tickets lived through,
+a quiet start, and every process app's believable data (knowledge, catalogue, services, fulfilment, changes, problems,
+releases, VCS, webhooks)."""
 import ast
 from datetime import timedelta
 from io import StringIO
@@ -8,11 +10,43 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, F
 from django.utils import timezone
 
 from devflow.models import CodeLink, Release, Repository, VcsDelivery
-from itsm.models import ChangeRollback, ChangeTask, KnowledgeArticle
+from itsm import selectors
+from itsm import selectors as q
+from itsm.choices import (
+    ApprovalState,
+    ArticleAudience,
+    ArticleState,
+    ArticleUseKind,
+    AutomationState,
+    CatalogAudience,
+    GateItemCode,
+    GateItemState,
+    RoundStatus,
+    TaskState,
+    Vote,
+)
+from itsm.models import (
+    Approval,
+    ApprovalRound,
+    ArticleUse,
+    Cab,
+    CatalogItem,
+    CatalogRequest,
+    ChangeRollback,
+    ChangeTask,
+    ChangeTemplate,
+    GateItem,
+    KnowledgeArticle,
+    StandardChange,
+)
+from itsm.search import search
+from itsm.services import catalogue as cat
+from itsm.services import fulfilment
+from itsm.services import knowledge as kb
 from sla import services as sla_services
 from sla.choices import ClockState, DeliveryState, Metric
 from sla.models import (
@@ -25,8 +59,8 @@ from sla.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
-from tracker.choices import OPEN_STATUSES, EventKind, Kind, Role, Status, Tier
-from tracker.models import AssignmentGroup, Link, Ticket, TicketEvent
+from tracker.choices import OPEN_STATUSES, EventKind, Kind, LinkType, Role, ServiceLifecycle, Status, Tier
+from tracker.models import AssignmentGroup, Link, Service, Ticket, TicketEvent, User
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -271,3 +305,149 @@ def test_the_demo_has_two_webhooks_with_deliveries_a_retry_and_failures(demo, cl
     client.force_login(User.objects.get(username="maria"))
     page = client.get(f"/settings/webhooks/{subs['Status page'].pk}/").content.decode()
     assert "ticket.created" in page and "delivered</span>" in page
+
+
+# The process apps' demo, checked on the same single seed.
+
+# --- knowledge -------------------------------------------------------------------------------------------
+
+def test_the_demo_has_articles_in_every_state_and_both_audiences(demo):
+    states = set(KnowledgeArticle.objects.values_list("state", flat=True))
+    assert states == set(ArticleState.values)
+    assert set(KnowledgeArticle.objects.values_list("audience", flat=True)) == set(ArticleAudience.values)
+    assert KnowledgeArticle.objects.count() >= 20
+    assert all(a.versions.exists() for a in KnowledgeArticle.objects.all())
+    pending = KnowledgeArticle.objects.get(title="Payroll run: what the desk tells callers on the 25th")
+    assert pending.state == ArticleState.REVIEW and kb.is_live(pending) and kb.pending_version(pending)
+
+
+def test_the_demo_search_finds_the_vpn_article_for_a_requester(demo):
+    alice = User.objects.get(username="alice")
+    titles = [h.article.title for h in search(text="vpn keeps disconnecting", user=alice, limit=3)]
+    assert "VPN disconnects every few minutes" in titles
+    assert "VPN gateway failover runbook" not in [h.article.title for h in search(text="vpn gateway", user=alice)]
+
+
+def test_the_demo_has_uses_a_drafted_article_and_deflection_rates(demo):
+    assert ArticleUse.objects.filter(how=ArticleUseKind.DRAFTED).count() == 1
+    assert ArticleUse.objects.filter(how__in=[ArticleUseKind.LINKED, ArticleUseKind.REPLIED]).exists()
+    now = timezone.now()
+    rates = q.deflection_rates(start=now - timezone.timedelta(days=30), end=now + timezone.timedelta(hours=1))
+    assert rates.total > 10 and rates.by_article and any(r["rate"] != "—" for r in rates.by_service)
+
+
+# --- catalogue -------------------------------------------------------------------------------------------
+
+def test_the_demo_catalogue_offers_six_items_with_forms(demo):
+    alice = User.objects.get(username="alice")
+    names = set(CatalogItem.objects.values_list("name", flat=True))
+    assert {"New laptop", "Access to a shared mailbox", "VPN access", "Software licence",
+            "Admin rights on a build server"} <= names and len(names) >= 6
+    offered = {i.name for i in cat.catalogue_items(user=alice)}
+    assert "Admin rights on a build server" not in offered and "New laptop" in offered
+    assert CatalogItem.objects.get(name="Admin rights on a build server").audience == CatalogAudience.STAFF
+    vpn = CatalogItem.objects.get(name="VPN access")
+    assert vpn.handler == "group_access" and vpn.handler_config == {"group": "VPN users"}
+    seats = CatalogItem.objects.get(name="Software licence").fields.get(name="seats")
+    assert (seats.min_value, seats.max_value) == (1, 50)
+    assert list(CatalogItem.objects.get(name="New laptop").task_templates.values_list("title", flat=True)) == [
+        "Procure the laptop", "Image and set up the laptop"]
+    assert alice.manager.username == "maria"
+
+
+def test_the_demo_has_requests_waiting_automated_with_the_desk_and_fulfilled(demo):
+    requests = CatalogRequest.objects.select_related("ticket__requester", "item", "approver").order_by("pk")
+    by_item = {(r.ticket.requester.username, r.item.name): r for r in requests}
+    waiting = [r for r in requests if (r.ticket.requester.username, r.item.name) == ("alice", "New laptop")
+               and r.approval == ApprovalState.PENDING]
+    assert [r.approver.username for r in waiting] == ["maria"]
+    assert by_item[("bob", "VPN access")].automation == AutomationState.SUCCEEDED  # the handler ran
+    assert by_item[("bob", "Mailbox quota increase")].ticket.status == Status.NEW
+    assert by_item[("alice", "Mailbox quota increase")].ticket.status == Status.RESOLVED
+
+
+# --- service ---------------------------------------------------------------------------------------------
+
+def test_the_demo_has_services_in_every_stage_of_their_life(demo, client_for):
+    lifecycles = dict(Service.objects.values_list("name", "lifecycle"))
+    assert lifecycles["Expense claims"] == ServiceLifecycle.IN_TRANSITION
+    assert lifecycles["Travel booking"] == ServiceLifecycle.PLANNED
+    assert lifecycles["Fax gateway"] == ServiceLifecycle.RETIRED
+    assert not Service.objects.filter(service_manager__isnull=True).exclude(name__in=["Fax gateway"]).exists()
+
+    signed = GateItem.objects.filter(gate__service__name="Expense claims", state=GateItemState.SIGNED_OFF)
+    assert {(i.code, i.signed_by.username) for i in signed} == {(GateItemCode.UAT, "liam"),
+                                                                 (GateItemCode.KNOWLEDGE, "lena")}
+    ticket = Ticket.objects.get(service__name="Expense claims")
+    lena = client_for(User.objects.get(username="lena"))
+    page = lena.get(f"/tickets/{ticket.key}/").content.decode()
+    assert "Not yet operational: escalate to the project team Payroll Dev" in page
+    services = lena.get("/services/").content.decode()
+    assert "gate: 2 of 8 signed off" in services
+    expenses = Service.objects.get(name="Expense claims")
+    detail = lena.get(f"/services/{expenses.pk}/").content.decode()
+    assert "1 published internal article for the desk" in detail
+
+
+# --- fulfilment ------------------------------------------------------------------------------------------
+
+def test_the_demo_has_requests_in_every_state(demo):
+    maria = User.objects.get(username="maria")
+    waiting = list(fulfilment.pending_approvals(maria))
+    assert [(r.item.name, r.ticket.requester.username) for r in waiting] == [("New laptop", "alice")]
+    rejected = CatalogRequest.objects.get(approval=ApprovalState.REJECTED, item__name="New laptop")
+    assert rejected.ticket.status == Status.CANCELLED
+    assert rejected.ticket.resolution_note.startswith("Not approved by Maria")
+    approved = CatalogRequest.objects.get(approval=ApprovalState.APPROVED, item__name="New laptop")
+    assert [t.state for t in fulfilment.request_tasks(approved.ticket)] == [TaskState.DONE, TaskState.PLANNED]
+    assert approved.ticket.status == Status.IN_PROGRESS
+    automated = CatalogRequest.objects.get(item__name="VPN access", ticket__requester__username="bob")
+    assert (automated.automation, automated.attempts) == (AutomationState.SUCCEEDED, 1)
+    assert automated.ticket.status == Status.RESOLVED
+    assert User.objects.get(username="bob").groups.filter(name="VPN users").exists()
+
+
+# --- change ----------------------------------------------------------------------------------------------
+
+def test_the_demo_has_the_boards_and_templates_carl_set_up(demo):
+    assert set(Cab.objects.values_list("name", "emergency", "rule")) == {
+        ("Change Advisory Board", False, "majority"), ("Payroll CAB", False, "all"), ("Emergency CAB", True, "any")}
+    assert ChangeTemplate.objects.filter(retired_at__isnull=False).count() == 1
+    assert ChangeTemplate.objects.filter(version__gte=2).exists()
+    assert StandardChange.objects.exists()
+
+
+def test_the_demo_leaves_changes_in_every_approval_state(demo):
+    statuses = set(Ticket.objects.filter(kind="change").values_list("status", flat=True))
+    assert {Status.NEW, Status.REVIEW, Status.APPROVED, Status.REJECTED, Status.IN_PROGRESS} <= statuses
+    rounds = set(ApprovalRound.objects.values_list("status", flat=True))
+    assert {RoundStatus.OPEN, RoundStatus.APPROVED, RoundStatus.REJECTED, RoundStatus.CHANGES_REQUESTED} <= rounds
+    assert ApprovalRound.objects.filter(number=2).exists()  # revised and resubmitted
+    carl_waits = Approval.objects.filter(approver__username="carl", decision=Vote.PENDING, round__status="open")
+    assert carl_waits.count() >= 2  # his "My approvals" is not empty
+    emergency = Ticket.objects.get(title="Hotfix payroll tax table import")
+    assert emergency.status == Status.IN_PROGRESS and emergency.emergency_justification
+    assert not Approval.objects.filter(round__ticket__requester=F("approver")).exists()  # never one's own change
+
+
+# --- problem ---------------------------------------------------------------------------------------------
+
+def test_the_demo_has_problems_known_errors_and_banners(demo):
+    lena = User.objects.get(username="lena")
+    known = selectors.known_error_list(user=lena)
+    workarounds = {p.title: p.workaround for p in known}
+    assert "TCP mode" in workarounds["VPN tunnel drops behind captive portals"]
+    assert "OneDrive" in workarounds["Mail relay rejects attachments over 5 MB"]
+    banners = [t for t in Ticket.objects.filter(kind=Kind.INCIDENT, service__name__in=["VPN", "Email"]).open()
+               if any(not p.linked for p in selectors.known_errors_for(ticket=t, user=lena))]
+    assert len(banners) >= 2  # a fresh incident on each of the two services still shows the banner
+    applied = Ticket.objects.get(title="VPN keeps reconnecting in the hotel")
+    assert applied.comments.filter(internal=False, body__contains="TCP mode").exists()
+
+    investigating = Ticket.objects.get(kind=Kind.PROBLEM, title="Checkout times out at peak hours")
+    assert investigating.requester.username == "pia" and not investigating.root_cause
+    assert Link.objects.filter(target=investigating, type=LinkType.INSTANCE_OF).count() == 3
+
+    resolved = Ticket.objects.get(kind=Kind.PROBLEM, title="HR portal slow every morning at nine")
+    statuses = sorted(Ticket.objects.filter(links_out__target=resolved).values_list("status", flat=True))
+    assert resolved.status == Status.RESOLVED and statuses == [Status.NEW, Status.RESOLVED, Status.RESOLVED]
