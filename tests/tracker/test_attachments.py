@@ -270,3 +270,10 @@ def test_files_go_to_the_filesystem_by_default():
         CROSSLINE_LOCAL="true")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("FileSystemStorage ") and result.stdout.strip().endswith("media")
+
+
+def test_the_demo_seeds_a_screenshot_a_log_and_a_pdf(db):
+    from tracker.demo import _screenshot_png, seed_attachments  # noqa: F401 (the seed's own files)
+
+    png = _screenshot_png()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and b"IEND" in png[-12:]
