@@ -10,6 +10,7 @@ urlpatterns = [
     path("portal/new/", views.portal_new, name="portal-new"),
     path(f"portal/tickets/{K}/", views.portal_ticket, name="portal-ticket"),
     path(f"portal/tickets/{K}/transition/", views.portal_transition, name="portal-transition"),
+    path(f"portal/tickets/{K}/reply/", views.portal_reply, name="portal-reply"),
     path("changes/cabs/", views.cabs, name="cabs"),
     path("changes/cabs/new/", views.cab_form, name="cab-new"),
     path("changes/cabs/<int:pk>/", views.cab_form, name="cab-edit"),

@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import BadRequest, PermissionDenied
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -88,13 +89,17 @@ def portal_new(request):
         form = PortalTicketForm(request.POST)
         if form.is_valid():
             data = dict(form.cleaned_data)
+            files = request.FILES.getlist("files")
             try:
-                ticket = services.ticket_create(
-                    actor=request.user,
-                    kind=data.pop("kind"),
-                    title=data.pop("title"),
-                    **{k: v for k, v in data.items() if v not in (None, "")},
-                )
+                with transaction.atomic():  # the request and its files, or neither
+                    ticket = services.ticket_create(
+                        actor=request.user,
+                        kind=data.pop("kind"),
+                        title=data.pop("title"),
+                        **{k: v for k, v in data.items() if v not in (None, "")},
+                    )
+                    if files:
+                        services.attachments_add(ticket=ticket, actor=request.user, files=files)
             except DomainError as exc:
                 form.add_error(None, exc.message)
             else:
@@ -117,25 +122,49 @@ def portal_new(request):
     )
 
 
-def portal_ticket(request, key):
+def _portal_ticket(request, key):
     ticket = ticket_or_404(request.user, key)
     if not access.is_staff_member(request.user) and not q.portal_tickets(user=request.user).filter(
             pk=ticket.pk).exists():
         raise Http404("No such ticket.")  # a problem, defect or change they did not raise is not theirs
+    return ticket
+
+
+def portal_ticket(request, key, *, comment_form=None, status=200):
+    ticket = _portal_ticket(request, key)
+    files = selectors.ticket_attachments(ticket=ticket, user=request.user)  # a requester: never an internal one
     ctx = {
         "nav": "portal",
         "ticket": ticket,
-        "timeline": [
+        "timeline": selectors.with_comment_files([
             e
             for e in selectors.ticket_timeline(ticket=ticket, user=request.user)
             if e.kind in ("created", "comment", "status", "release")
-        ],
+        ], files),
+        "attachments": files,
         "moves": move_forms(ticket, request.user),
-        "comment_form": CommentForm(),
+        "comment_form": comment_form or CommentForm(),
         "problem": q.problem_behind(incident=ticket),  # its public status only: no link, no internal field
         "catalogue": catalogue_follow(ticket),  # a request ordered from the catalogue: item, answers, approval
     }
-    return render(request, "itsm/portal_ticket.html", ctx)
+    return render(request, "itsm/portal_ticket.html", ctx, status=status)
+
+
+@require_POST
+def portal_reply(request, key):
+    """The requester's reply, with its files; a refusal shows on the page with what they typed kept."""
+    ticket = _portal_ticket(request, key)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        try:
+            services.ticket_comment(ticket=ticket, actor=request.user, body=form.cleaned_data["body"],
+                                    files=request.FILES.getlist("files"))
+        except DomainError as exc:
+            form_errors(form, exc)
+            return portal_ticket(request, key, comment_form=form, status=exc.status)
+        messages.success(request, "Your reply was added.")
+        return redirect("itsm:portal-ticket", key=ticket.key)
+    return portal_ticket(request, key, comment_form=form, status=400)
 
 
 @require_POST

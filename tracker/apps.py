@@ -25,4 +25,7 @@ class TrackerConfig(AppConfig):
             ext.Panel("swarm", "tracker/panel_swarm.html", views.swarm_panel, order=40),
             ext.TimelineRenderer("swarm", views.swarm_row),
             ext.TimelineRenderer("work", views.work_row),
+            # Files on a ticket: the core's Attachments panel, under the details, and its timeline rows.
+            ext.Panel("attachments", views.ATTACHMENTS_PANEL, views.attachments_panel, order=20, column="main"),
+            ext.TimelineRenderer("attachment", views.attachment_row),
         )

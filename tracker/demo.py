@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from django.apps import apps
 from django.db import transaction
+from django.db.models import F
 from django.utils.module_loading import import_string
 
 from . import services
@@ -320,6 +321,7 @@ def seed_demo(*, seed: int, now: datetime, history: int) -> DemoContext:
         ctx.play()
         for finish in ctx._finishers:
             finish()
+        seed_attachments(ctx)
     return ctx
 
 
@@ -692,3 +694,69 @@ def swarm_life(ctx: DemoContext, rng: random.Random, at: datetime, *, group: Ass
     services.contributor_leave(contributor=contributor, actor=worker, now=t, note="Done on our side.")
     services.ticket_transition(ticket=ticket, to=Status.RESOLVED, actor=dana, now=t,
                                values={"resolution_note": f"Fixed by Web Dev with {contributor.user or helper.name}."})
+
+
+# --- files on tickets ------------------------------------------------------------------------------------------
+
+def _screenshot_png(width: int = 160, height: int = 100) -> bytes:
+    """A small screenshot-like PNG drawn here: a title bar, a grey page and a red error banner."""
+    import struct
+    import zlib
+
+    def pixel(x: int, y: int) -> bytes:
+        if y < 12:
+            return b"\x14\x24\x3d"  # the title bar
+        if 40 <= y < 56 and 10 <= x < width - 10:
+            return b"\xb3\x26\x1e"  # the error banner
+        return b"\xf4\xf5\xf7" if (y // 8) % 2 else b"\xff\xff\xff"
+
+    raw = b"".join(b"\x00" + b"".join(pixel(x, y) for x in range(width)) for y in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+
+def _vpn_log(at: datetime) -> bytes:
+    lines = [f"{(at - timedelta(minutes=9 - i)).strftime('%Y-%m-%d %H:%M:%S')} {text}" for i, text in enumerate([
+        "INFO  tunnel up, gateway vpn-fra-2", "INFO  keepalive ok", "WARN  keepalive missed (1/3)",
+        "WARN  keepalive missed (2/3)", "WARN  keepalive missed (3/3)", "ERROR tunnel down: peer not responding",
+        "INFO  reconnecting to vpn-fra-2", "INFO  tunnel up, gateway vpn-fra-2"])]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _payslip_pdf(name: str) -> bytes:
+    text = f"Payslip {name} - the net pay line is blank"
+    body = f"BT /F1 12 Tf 40 760 Td ({text}) Tj ET"
+    return ("%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+            "3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]/Contents 4 0 R"
+            "/Resources<</Font<</F1 5 0 R>>>>>>endobj\n"
+            f"4 0 obj<</Length {len(body)}>>stream\n{body}\nendstream endobj\n"
+            "5 0 obj<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n").encode()
+
+
+def seed_attachments(ctx: DemoContext) -> None:
+    """A few believable files on the demo's incidents, each at the time it was added: a requester's screenshot
+    with their reply, the desk's internal VPN log, a payslip PDF (`attachment_add`, no one is told again)."""
+    from .models import Comment
+
+    incidents = [t for t in ctx.tickets[Kind.INCIDENT] if t.requester_id and t.requester.role == Role.REQUESTER]
+    agent = ctx.users.get("lena") or next(iter(ctx.users.values()))
+    replied = Comment.objects.filter(ticket__in=incidents, internal=False, author_id=F("ticket__requester_id"))
+    reply = replied.select_related("ticket").order_by("-created_at").first()
+    if reply is not None:
+        services.attachment_add(ticket=reply.ticket, actor=reply.author, name="screenshot.png",
+                                data=_screenshot_png(), content_type="image/png", comment=reply,
+                                now=reply.created_at, quiet=True)
+    others = [t for t in incidents if reply is None or t.pk != reply.ticket_id][:2]
+    for n, ticket in enumerate(others):
+        at = min(ticket.created_at + timedelta(minutes=20), ctx.now)
+        if n == 0:
+            services.attachment_add(ticket=ticket, actor=agent, name="vpn-client.log", data=_vpn_log(at),
+                                    content_type="text/plain", internal=True, now=at, quiet=True)
+        else:
+            services.attachment_add(ticket=ticket, actor=ticket.requester, name="payslip-march.pdf",
+                                    data=_payslip_pdf(ticket.requester.username), content_type="application/pdf",
+                                    now=at, quiet=True)

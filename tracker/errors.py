@@ -97,3 +97,10 @@ class StaleVersion(DomainError):
 class PreconditionRequired(DomainError):
     status = 428
     code = "precondition_required"
+
+
+class TooLarge(ValidationFailed):
+    """A file over the size limit: 413 in the API."""
+
+    status = 413
+    code = "too_large"

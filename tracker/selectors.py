@@ -20,6 +20,7 @@ from .errors import NotFound
 from .filtersets import TicketFilterSet
 from .models import (
     AssignmentGroup,
+    Attachment,
     Contributor,
     ExternalRef,
     Link,
@@ -530,3 +531,40 @@ def ticket_work_minutes(*, ticket: Ticket) -> int:
 
 def ticket_work_logs(*, ticket: Ticket) -> QuerySet:
     return WorkLog.objects.filter(ticket=ticket).select_related("user", "group").order_by("worked_at", "id")
+
+
+# --- attachments ------------------------------------------------------------------------------------------------
+
+
+def ticket_attachments(*, ticket: Ticket, user) -> list[Attachment]:
+    """The ticket's files this user may see (a requester: no internal one), oldest first, with who added each,
+    in one query; the ticket page's panel and its timeline (a comment's files) both read this list."""
+    files = Attachment.objects.filter(ticket=ticket).select_related("uploaded_by")
+    if not access.is_staff_member(user):
+        files = files.filter(internal=False)
+    files = list(files.order_by("created_at", "id"))
+    for attachment in files:
+        attachment.ticket = ticket  # who may remove it reads the ticket: no query back
+    return files
+
+
+def with_comment_files(events, files: list[Attachment]) -> list:
+    """The timeline with each comment's files on it (`event.files`), from the list already read."""
+    by_comment: dict[int, list[Attachment]] = {}
+    for attachment in files:
+        if attachment.comment_id:
+            by_comment.setdefault(attachment.comment_id, []).append(attachment)
+    events = list(events)
+    for event in events:
+        event.files = by_comment.get(event.comment_id, []) if event.comment_id else []
+    return events
+
+
+def attachment_for_user(user, pk) -> Attachment:
+    """One file by its id, as this user may see it, or NotFound (also when it exists: ids do not leak)."""
+    from .services import may_see_attachment  # the rule lives beside the domain functions, which read us
+
+    attachment = Attachment.objects.select_related("ticket", "uploaded_by").filter(pk=pk).first()
+    if attachment is None or not may_see_attachment(user, attachment):
+        raise NotFound(f"No file {pk} that you can see.")
+    return attachment

@@ -40,7 +40,9 @@ from .errors import (
     AccessDenied,
     AlreadyClaimed,
     Conflict,
+    NotFound,
     StaleVersion,
+    TooLarge,
     TransitionRefused,
     ValidationFailed,
     field_label,
@@ -701,12 +703,14 @@ def ticket_set_owner(*, ticket: Ticket, actor, owner, version: int | None = None
 # --- conversation -----------------------------------------------------------------------------------
 
 def ticket_comment(*, ticket: Ticket, actor, body: str, internal: bool = False,
-                   now: datetime | None = None, quiet: bool = False) -> Comment:
-    """Add a public comment or an internal note. Append-only, so no version check.
+                   now: datetime | None = None, quiet: bool = False, files=()) -> Comment:
+    """Add a public comment or an internal note, with its `files` (uploaded files). Append-only, so no
+    version check.
 
     A staff member's first public reply stamps the first response; a requester's reply to a ticket
     waiting on them moves it back to work. `quiet`: the reply is part of a larger change that tells its
-    followers once itself (see `ticket_transition`).
+    followers once itself (see `ticket_transition`). All or nothing: a file the limits refuse refuses the
+    comment with that file's message, and nothing is written or kept in storage.
     """
     now = now or timezone.now()
     body = (body or "").strip()
@@ -716,21 +720,37 @@ def ticket_comment(*, ticket: Ticket, actor, body: str, internal: bool = False,
         raise AccessDenied(f"You may not comment on {ticket.key}.")
     if internal:
         access.require(actor, "internal_note", ticket)
-    with transaction.atomic():
-        comment = Comment.objects.create(ticket=ticket, author=actor, body=body, internal=internal, created_at=now)
-        event_record(ticket=ticket, actor=actor, kind=EventKind.COMMENT, now=now, internal=internal, comment=comment)
-        fields: dict[str, Any] = {"updated_at": now}
-        if not internal and _is_first_response(ticket, actor):
-            fields["first_response_at"] = now
-        Ticket.objects.filter(pk=ticket.pk).update(**fields)
-        for name, value in fields.items():
-            setattr(ticket, name, value)
-        changes: dict[str, tuple] = {"comment": (None, comment)}
-        if "first_response_at" in fields:
-            changes["first_response_at"] = (None, now)
-        hooks.ticket_changed(hooks.TicketChange(ticket, actor, now, "comment", changes, quiet=quiet))
-        if ticket.status == Status.PENDING and ticket.requester_id == actor.pk and not internal:
-            ticket_transition(ticket=ticket, to=Status.IN_PROGRESS, actor=actor, now=now)
+    files = [f for f in files or () if f is not None]
+    for upload in files:  # refuse before writing anything: the first file over the limits names itself
+        attachment_check(name=_attachment_name(upload.name), size=upload.size,
+                         content_type=getattr(upload, "content_type", "") or "")
+    added: list[Attachment] = []
+    try:
+        with transaction.atomic():
+            comment = Comment.objects.create(ticket=ticket, author=actor, body=body, internal=internal,
+                                             created_at=now)
+            event_record(ticket=ticket, actor=actor, kind=EventKind.COMMENT, now=now, internal=internal,
+                         comment=comment)
+            for upload in files:  # before the followers hear of it; the comment's row shows them (no row each)
+                added.append(attachment_add(ticket=ticket, actor=actor, name=upload.name, data=upload,
+                                            content_type=getattr(upload, "content_type", "") or "",
+                                            comment=comment, now=now, quiet=True))
+            fields: dict[str, Any] = {"updated_at": now}
+            if not internal and _is_first_response(ticket, actor):
+                fields["first_response_at"] = now
+            Ticket.objects.filter(pk=ticket.pk).update(**fields)
+            for name, value in fields.items():
+                setattr(ticket, name, value)
+            changes: dict[str, tuple] = {"comment": (None, comment)}
+            if "first_response_at" in fields:
+                changes["first_response_at"] = (None, now)
+            hooks.ticket_changed(hooks.TicketChange(ticket, actor, now, "comment", changes, quiet=quiet))
+            if ticket.status == Status.PENDING and ticket.requester_id == actor.pk and not internal:
+                ticket_transition(ticket=ticket, to=Status.IN_PROGRESS, actor=actor, now=now)
+    except BaseException:
+        for attachment in added:  # stored before the rollback: no file is kept without its row
+            attachment.file.storage.delete(attachment.file.name)
+        raise
     return comment
 
 
@@ -757,7 +777,7 @@ def attachment_check(*, name: str, size: int, content_type: str = "") -> None:
     if size <= 0:
         raise ValidationFailed(f"{name} is empty; choose the file again.", fields={"file": ["The file is empty."]})
     if size > limit:
-        raise ValidationFailed(
+        raise TooLarge(
             f"{name} is {_mb(size)} MB; files may be at most {_mb(limit)} MB. Share a link to it instead.",
             fields={"file": [f"At most {_mb(limit)} MB."]})
     ext = PurePath(name).suffix.lower().lstrip(".")
@@ -810,9 +830,64 @@ def attachment_add(*, ticket: Ticket, actor, name: str, data: bytes | File, cont
     return attachment
 
 
+def attachments_add(*, ticket: Ticket, actor, files, internal: bool = False, comment: Comment | None = None,
+                    now: datetime | None = None) -> list[Attachment]:
+    """Attach several uploaded files at once, all or nothing: the first file the limits refuse refuses them
+    all with its message, and nothing is written or kept in storage. A timeline row per file."""
+    now = now or timezone.now()
+    files = [f for f in files or () if f is not None]
+    if not files:
+        raise ValidationFailed("Choose a file to attach.", fields={"file": ["No file was sent."]})
+    if not access.may_see(actor, ticket):
+        raise AccessDenied(f"You may not add files to {ticket.key}.")
+    for upload in files:
+        attachment_check(name=_attachment_name(upload.name), size=upload.size,
+                         content_type=getattr(upload, "content_type", "") or "")
+    added: list[Attachment] = []
+    try:
+        with transaction.atomic():
+            for upload in files:
+                added.append(attachment_add(ticket=ticket, actor=actor, name=upload.name, data=upload,
+                                            content_type=getattr(upload, "content_type", "") or "",
+                                            comment=comment, internal=internal, now=now))
+    except BaseException:
+        for attachment in added:
+            attachment.file.storage.delete(attachment.file.name)
+        raise
+    return added
+
+
 def may_see_attachment(user, attachment: Attachment) -> bool:
     """Who may download a file: whoever may see its ticket; an internal file, only staff."""
     return access.may_see(user, attachment.ticket) and (not attachment.internal or access.is_staff_member(user))
+
+
+def may_remove_attachment(user, attachment: Attachment) -> bool:
+    """Who may remove a file: staff who may see it; whoever uploaded it, while the ticket is open."""
+    if not may_see_attachment(user, attachment):
+        return False
+    if access.is_staff_member(user):
+        return True
+    return attachment.uploaded_by_id is not None and attachment.uploaded_by_id == user.pk and attachment.ticket.is_open
+
+
+def attachment_remove(*, attachment: Attachment, actor, now: datetime | None = None) -> None:
+    """Remove a file from its ticket, with a timeline row; atomic. The stored file is deleted after commit.
+
+    NotFound for a file the actor may not see (it does not leak), AccessDenied for one they may not remove."""
+    now = now or timezone.now()
+    if not may_see_attachment(actor, attachment):
+        raise NotFound(f"No file {attachment.pk} that you can see.")
+    if not may_remove_attachment(actor, attachment):
+        raise AccessDenied(f"Only the person who added {attachment.name}, while {attachment.ticket.key} is open, "
+                           "or the service desk may remove it.")
+    storage, stored = attachment.file.storage, attachment.file.name
+    with transaction.atomic():
+        attachment.delete()
+        event_record(ticket=attachment.ticket, actor=actor, kind=EventKind.ATTACHMENT, now=now,
+                     old=attachment.name, internal=attachment.internal)
+        Ticket.objects.filter(pk=attachment.ticket_id).update(updated_at=now)
+        transaction.on_commit(lambda: storage.delete(stored))
 
 
 # --- links ------------------------------------------------------------------------------------------

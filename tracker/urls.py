@@ -36,6 +36,9 @@ pages = [
     path(f"tickets/{K}/contributors/<int:contributor_id>/leave/", views.ticket_leave, name="ticket-leave"),
     path(f"tickets/{K}/help/", views.ticket_help, name="ticket-help"),
     path(f"tickets/{K}/worklogs/", views.ticket_worklog, name="ticket-worklog"),
+    path(f"tickets/{K}/attachments/", views.ticket_attach, name="ticket-attach"),
+    path("attachments/<int:pk>/remove/", views.attachment_remove, name="attachment-remove"),
+    path("attachments/<int:pk>/<str:name>", views.attachment_download, name="attachment"),
 ]
 
 urlpatterns = [

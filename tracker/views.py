@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.db.models import DateTimeField, Q
 from django.forms import modelform_factory
-from django.http import Http404, HttpResponse, QueryDict
+from django.http import FileResponse, Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -288,11 +288,13 @@ def _extras(items, request, ticket, now) -> list[dict]:
 
 def workspace_context(request, ticket, **extra):
     user, now = request.user, timezone.now()
+    files = selectors.ticket_attachments(ticket=ticket, user=user)  # the panel and the comments' files, one read
     ctx = {
         "nav": "queue",
         "ticket": ticket,
         "now": now,
-        "timeline": list(selectors.ticket_timeline(ticket=ticket, user=user)),
+        "timeline": selectors.with_comment_files(selectors.ticket_timeline(ticket=ticket, user=user), files),
+        "attachments": files,
         "moves": move_forms(ticket, user, extra.pop("refused_move", None)),
         "fields": _display_fields(ticket, user),
         "links": selectors.ticket_links(ticket=ticket, user=user),
@@ -487,6 +489,7 @@ def ticket_comment(request, key):
                     actor=request.user,
                     body=form.cleaned_data["body"],
                     internal=form.cleaned_data["internal"],
+                    files=request.FILES.getlist("files"),
                 )
         except DomainError as exc:
             form_errors(form, exc)
@@ -1041,3 +1044,101 @@ def work_row(event) -> str:
     return format_html("{} Logged <strong>{}</strong>{}{}", icon("clock"), duration(minutes * 60),
                        format_html(" for {}", event.old) if event.old else "",
                        format_html(" — {}", event.note) if event.note else "")
+
+
+# --- attachments: the ticket page's Attachments panel, its upload and remove, and serving the files -----------
+
+ATTACHMENTS_PANEL = "tracker/panel_attachments.html"
+# Shown in the browser: images and PDF. Everything else (HTML, SVG, XML and scripts among them) is a download.
+INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"})
+# A file is never a page of the app: no script, no style, no form, no plug-in, no frame, in a sandbox of its own.
+FILE_POLICY = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+
+
+def attachments_panel(*, request, ticket, now):
+    """The Attachments panel: the files (read once for the page, `attachments`) and the upload form."""
+    return {"can_internal": access.may(request.user, "internal_note", ticket)}
+
+
+def attachment_response(attachment) -> FileResponse:
+    """A stored file as a response, streamed from the default storage (the filesystem or S3 alike): images and
+    PDF inline, anything else as a download under its own name; never sniffed, cached only by the browser."""
+    inline = attachment.content_type in INLINE_TYPES
+    response = FileResponse(attachment.file.open("rb"), as_attachment=not inline, filename=attachment.name,
+                            content_type=attachment.content_type if inline else _download_type(attachment))
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = FILE_POLICY  # set here, so the page policy is not applied instead
+    response["Cache-Control"] = "private"
+    return response
+
+
+def _download_type(attachment) -> str:
+    kind = attachment.content_type or ""
+    # what a browser would run if it ever opened it: sent as plain bytes
+    if any(part in kind for part in ("html", "xml", "svg", "javascript", "ecmascript")):
+        return "application/octet-stream"
+    return kind or "application/octet-stream"
+
+
+@require_GET
+def attachment_download(request, pk, name):
+    """A file of a ticket, to whoever may see it (anyone else: 404, so ids do not leak)."""
+    try:
+        attachment = selectors.attachment_for_user(request.user, pk)
+    except NotFound:
+        raise Http404("No such file.") from None
+    if attachment.name != name:
+        raise Http404("No such file.")
+    return attachment_response(attachment)
+
+
+@require_POST
+def ticket_attach(request, key):
+    """The panel's upload: several files at once, all or nothing; a refusal shows in the form, in place."""
+    ticket = ticket_or_404(request.user, key)
+    internal = request.POST.get("internal") == "on"
+    files = request.FILES.getlist("files")
+    try:
+        added = services.attachments_add(ticket=ticket, actor=request.user, files=files, internal=internal)
+    except DomainError as exc:
+        if not access.is_staff_member(request.user):
+            messages.error(request, exc.message)
+            return redirect(extensions.ticket_url(request.user, ticket.key))
+        if request.htmx:
+            ctx = {"ticket": ticket, "attach_error": exc.message, "attach_internal": internal,
+                   "panel": attachments_panel(request=request, ticket=ticket, now=timezone.now())}
+            return render(request, f"{ATTACHMENTS_PANEL}#attach-form", ctx, status=exc.status)
+        return _workspace(request, ticket, status=exc.status, attach_error=exc.message, attach_internal=internal)
+    names = ", ".join(a.name for a in added)
+    if not access.is_staff_member(request.user):
+        messages.success(request, f"Attached {names}.")
+        return redirect(extensions.ticket_url(request.user, ticket.key))
+    return _workspace(request, ticket, notice=f"Attached {names}.")
+
+
+@require_POST
+def attachment_remove(request, pk):
+    try:
+        attachment = selectors.attachment_for_user(request.user, pk)
+    except NotFound:
+        raise Http404("No such file.") from None
+    ticket = attachment.ticket
+    staff = access.is_staff_member(request.user)
+    try:
+        services.attachment_remove(attachment=attachment, actor=request.user)
+    except DomainError as exc:
+        if not staff:
+            messages.error(request, exc.message)
+            return redirect(extensions.ticket_url(request.user, ticket.key))
+        return _workspace(request, ticket, error=exc)
+    if not staff:
+        messages.success(request, f"Removed {attachment.name}.")
+        return redirect(extensions.ticket_url(request.user, ticket.key))
+    return _workspace(request, ticket, notice=f"Removed {attachment.name}.")
+
+
+def attachment_row(event) -> str:
+    """A file added to (or removed from) the ticket on the timeline: "added screen.png"."""
+    if event.new:
+        return format_html("{} added <strong>{}</strong>", icon("file-text"), event.new)
+    return format_html("{} removed <strong>{}</strong>", icon("file-text"), event.old)

@@ -123,7 +123,7 @@ def test_a_major_incidents_page_keeps_its_query_budget(cast, client_for, major, 
                              children=[incident(cast, f"No mail {n}") for n in range(children)])
     client = client_for(cast.agent1)
     client.get(f"/tickets/{major.key}/")
-    with django_assert_max_num_queries(13) as captured:  # the ticket page's budget, panels and actions included
+    with django_assert_max_num_queries(14) as captured:  # the ticket page's budget, panels and actions included
         response = client.get(f"/tickets/{major.key}/")
     assert response.status_code == 200 and response.content.count(b"No mail ") >= children
     major_page_queries[children] = len(captured)

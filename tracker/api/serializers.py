@@ -19,7 +19,17 @@ from tracker.choices import (
     Status,
 )
 from tracker.markdown import render_markdown
-from tracker.models import AssignmentGroup, Category, Comment, Contributor, Service, Ticket, TicketEvent, WorkLog
+from tracker.models import (
+    AssignmentGroup,
+    Attachment,
+    Category,
+    Comment,
+    Contributor,
+    Service,
+    Ticket,
+    TicketEvent,
+    WorkLog,
+)
 from tracker.workflows import KIND_FIELDS
 
 User = get_user_model()
@@ -397,3 +407,36 @@ class PriorityCellSerializer(serializers.Serializer):
 
 class PriorityMatrixSerializer(serializers.Serializer):
     cells = PriorityCellSerializer(many=True, help_text="All nine impact x urgency cells, each once.")
+
+
+# --- attachments ------------------------------------------------------------------------------------------------
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    ticket = serializers.CharField(source="ticket.key", read_only=True, help_text="Key of the ticket it is on.")
+    comment = serializers.IntegerField(source="comment_id", read_only=True, allow_null=True,
+                                       help_text="The comment it came with, if any.")
+    uploaded_by = UserRefSerializer(read_only=True, allow_null=True)
+    download_url = serializers.SerializerMethodField(help_text="Where to read its content, with the same rights.")
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "ticket", "comment", "name", "content_type", "size", "internal", "uploaded_by",
+                  "created_at", "download_url"]
+        read_only_fields = fields
+
+    def get_download_url(self, attachment) -> str:
+        url = reverse("api:attachment-content", args=[attachment.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request is not None else url
+
+
+class AttachmentUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=True, use_url=False,
+                                 help_text="The file, as a multipart/form-data part named `file`.",
+                                 error_messages={"required": "Send the file as a multipart part named file.",
+                                                 "invalid": "Send the file as a multipart part named file."})
+    comment = serializers.IntegerField(required=False, min_value=1,
+                                       help_text="Id of a comment of this ticket the file belongs with.")
+    internal = serializers.BooleanField(required=False, default=False,
+                                        help_text="Hidden from the requester (staff only).")

@@ -5,13 +5,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import DefaultRouter
 
 from .auth import TokenView
-from .views import PriorityMatrixView, TicketViewSet, UserViewSet
+from .views import AttachmentViewSet, PriorityMatrixView, TicketViewSet, UserViewSet
 
 app_name = "api"
 swagger_inline_styles = csp_update({"style-src": [UNSAFE_INLINE]})
 router = DefaultRouter()
 router.register("tickets", TicketViewSet, basename="ticket")
 router.register("users", UserViewSet, basename="user")
+router.register("attachments", AttachmentViewSet, basename="attachment")
 
 urlpatterns = [
     path("v1/auth/token/", TokenView.as_view(), name="auth-token"),

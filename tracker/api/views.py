@@ -8,18 +8,22 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import filters, mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from tracker import access, selectors, services
 from tracker.errors import AccessDenied, NotFound, PreconditionRequired, ValidationFailed
 from tracker.filtersets import TicketFilterSet
-from tracker.models import Contributor, Link
+from tracker.models import Attachment, Comment, Contributor, Link
+from tracker.views import attachment_response
 
 from .idempotency import replay_or_run
 from .pagination import TicketCursorPagination
 from .serializers import (
     AssignSerializer,
+    AttachmentSerializer,
+    AttachmentUploadSerializer,
     CommentSerializer,
     ContributorSerializer,
     EscalateSerializer,
@@ -269,6 +273,32 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         events = selectors.ticket_timeline(ticket=ticket, user=request.user).filter(comment__isnull=False)
         return Response(CommentSerializer([e.comment for e in events], many=True).data)
 
+    @extend_schema(request={"multipart/form-data": AttachmentUploadSerializer},
+                   responses={200: AttachmentSerializer(many=True), 201: AttachmentSerializer})
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filterset_class=None,
+            parser_classes=[MultiPartParser, FormParser])
+    def attachments(self, request, key=None):
+        """The ticket's files the caller may see (a requester: no internal one); POST adds one (multipart
+        `file`, optional `comment` id and `internal`): 400 or 413 with what to fix when it is refused."""
+        ticket = self.get_object()
+        if request.method == "POST":
+            serializer = AttachmentUploadSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
+            comment = None
+            if data.get("comment") is not None:
+                comment = Comment.objects.filter(pk=data["comment"], ticket=ticket).first()
+                if comment is None or (comment.internal and not access.is_staff_member(request.user)):
+                    raise ValidationFailed(f"{ticket.key} has no comment {data['comment']}.",
+                                           fields={"comment": ["Not a comment of this ticket."]})
+            [added] = services.attachments_add(ticket=ticket, actor=request.user, files=[data["file"]],
+                                               internal=data["internal"], comment=comment)
+            added.ticket = ticket
+            return Response(AttachmentSerializer(added, context=self.get_serializer_context()).data,
+                            status=status.HTTP_201_CREATED)
+        files = selectors.ticket_attachments(ticket=ticket, user=request.user)
+        return Response(AttachmentSerializer(files, many=True, context=self.get_serializer_context()).data)
+
     @extend_schema(request=LinkSerializer, responses={200: LinkSerializer(many=True), 201: LinkSerializer})
     @action(detail=True, methods=["get", "post"], pagination_class=None, filterset_class=None)
     def links(self, request, key=None):
@@ -416,3 +446,30 @@ class PriorityMatrixView(viewsets.ViewSet):
         serializer.is_valid(raise_exception=True)
         matrix = services.priority_matrix_set(actor=request.user, cells=serializer.validated_data["cells"])
         return Response(_matrix_body(matrix))
+
+
+class AttachmentViewSet(mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    """A file of a ticket by its id: its metadata, its content, its removal; 404 for a file the caller may not
+    see (ids do not leak)."""
+
+    serializer_class = AttachmentSerializer
+    filterset_class = None
+    pagination_class = None
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):  # the schema's model; every read goes through `attachment_for_user`
+        return Attachment.objects.none()
+
+    def get_object(self):
+        return selectors.attachment_for_user(self.request.user, self.kwargs["pk"])
+
+    def destroy(self, request, pk=None):
+        """Remove the file: its uploader while the ticket is open, or staff (403 otherwise)."""
+        services.attachment_remove(attachment=self.get_object(), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def content(self, request, pk=None):
+        """The file itself: images and PDF inline, anything else as a download, never sniffed."""
+        return attachment_response(self.get_object())
