@@ -2,14 +2,21 @@
 
 from django import forms
 
+from tracker.choices import Language
+
 from .choices import NotificationKind
 
 
 class PreferencesForm(forms.Form):
-    """One pair of checkboxes per notification kind: in the app (the bell) and by email."""
+    """One pair of checkboxes per notification kind: in the app (the bell) and by email; the mail's language."""
 
-    def __init__(self, *args, preferences, **kwargs):
+    language = forms.ChoiceField(
+        choices=[("", "The site's language (English)"), *Language.choices], required=False, label="Mail language",
+        help_text="What the mail you receive is written in.")
+
+    def __init__(self, *args, preferences, language: str = "", **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["language"].initial = language
         self.rows = []
         for pref in preferences:
             label = NotificationKind(pref.kind).label
@@ -18,9 +25,9 @@ class PreferencesForm(forms.Form):
                 self.fields[name] = forms.BooleanField(
                     required=False, initial=getattr(pref, channel), label=f"{label} {text}"
                 )
-            self.rows.append(
-                {"label": label, "in_app": self[f"{pref.kind}-in_app"], "email": self[f"{pref.kind}-email"]}
-            )
+            # The acknowledgement of a request is a mail only: the person raising it sees it raised already.
+            in_app = None if pref.kind == NotificationKind.RECEIVED else self[f"{pref.kind}-in_app"]
+            self.rows.append({"label": label, "in_app": in_app, "email": self[f"{pref.kind}-email"]})
 
     def choices(self) -> list[dict]:
         """Keyword arguments for `services.preference_set`, one dict per kind."""

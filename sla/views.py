@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tracker import access, extensions
 from tracker.access import staff_only
+from tracker.errors import DomainError
 
 from . import dashboard as reports
 from . import selectors, services
@@ -60,10 +61,14 @@ def _inbox_context(request) -> dict:
     return {"nav": "notifications", "page": page, "staff": access.is_staff_member(request.user)}
 
 
+def _preferences_form(request, data=None) -> PreferencesForm:
+    return PreferencesForm(data, preferences=selectors.preference_list(user=request.user),
+                           language=request.user.language)
+
+
 @require_GET
 def notifications(request):
-    form = PreferencesForm(preferences=selectors.preference_list(user=request.user))
-    return render(request, NOTIFICATIONS, {**_inbox_context(request), "form": form})
+    return render(request, NOTIFICATIONS, {**_inbox_context(request), "form": _preferences_form(request)})
 
 
 @require_POST
@@ -81,10 +86,16 @@ def notifications_read(request):
 
 @require_POST
 def notification_preferences(request):
-    form = PreferencesForm(request.POST, preferences=selectors.preference_list(user=request.user))
+    form = _preferences_form(request, request.POST)
     if form.is_valid():
-        with transaction.atomic():
-            for row in form.choices():
-                services.preference_set(user=request.user, **row)
-        messages.success(request, "Notification settings saved.")
-    return redirect("sla:notifications")
+        try:
+            with transaction.atomic():
+                for row in form.choices():
+                    services.preference_set(user=request.user, **row)
+                services.mail_language_set(user=request.user, language=form.cleaned_data["language"])
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, "Notification settings saved.")
+            return redirect("sla:notifications")
+    return render(request, NOTIFICATIONS, {**_inbox_context(request), "form": form}, status=400)

@@ -337,3 +337,7 @@ CROSSLINE_ATTACHMENT_BLOCKED = env.list("CROSSLINE_ATTACHMENT_BLOCKED", default=
 # Inbound mail: a message larger than this is quarantined, not filed; a sender past the rate is ignored (loops).
 CROSSLINE_MAIL_MAX_BYTES = env.int("CROSSLINE_MAIL_MAX_BYTES", default=25 * 1024 * 1024)
 CROSSLINE_MAIL_RATE_PER_HOUR = env.int("CROSSLINE_MAIL_RATE_PER_HOUR", default=20)
+# Outbound mail: the right-hand side of the Message-IDs we send (`<key@domain>`); a reply naming one threads back
+# onto its ticket. Default: the domain of DEFAULT_FROM_EMAIL.
+CROSSLINE_MAIL_DOMAIN = env("CROSSLINE_MAIL_DOMAIN", default="") or (
+    DEFAULT_FROM_EMAIL.rpartition("@")[2].strip("> ") or "localhost")

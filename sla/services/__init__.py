@@ -32,7 +32,7 @@ from .config import (
     policy_require_open_calendar,
     policy_saved,
 )
-from .notifications import notification_mark_read, notification_send, preference_set
+from .notifications import mail_language_set, notification_mark_read, notification_send, preference_set
 from .outbox import OUTBOX_HEARTBEAT, outbox_deliver
 from .rollup import ROLLUP_HEARTBEAT, ROLLUP_MARGIN, backlog_snapshot, rollup_refresh, rollup_refresh_recent
 from .sweep import FAILED_CLOCK_RETRY, SWEEP_HEARTBEAT, clocks_sweep, heartbeat_record, lock_skipping
@@ -78,6 +78,7 @@ __all__ = [
     "forget_policies",
     "heartbeat_record",
     "lock_skipping",
+    "mail_language_set",
     "notification_mark_read",
     "notification_send",
     "on_ticket_change",

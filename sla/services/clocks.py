@@ -20,7 +20,7 @@ from tracker.services import event_record
 from ..calendars import BusinessCalendar, business_calendar
 from ..choices import BREACH_LEVEL, ClockState, Metric, NotificationKind
 from ..models import Calendar, Clock, Holiday, Policy, TierTarget, WorkingHours
-from .notifications import _followers, _notify
+from .notifications import _followers, _notify, acknowledge
 
 # --- policies ---------------------------------------------------------------------------------------
 
@@ -452,7 +452,8 @@ def clocks_start_bulk(
 
 
 def on_ticket_change(change) -> None:
-    """Registered with `tracker.hooks`: keep the clocks in step and tell new owners."""
+    """Registered with `tracker.hooks`: keep the clocks in step, acknowledge a new ticket to its requester, and
+    tell followers of replies and moves (the requester in their own words) and new owners of hand-offs."""
     ticket = change.ticket
     if change.reason == "swarm":  # no field of the ticket changed: nothing for its clocks
         _notify_swarm(change)
@@ -461,6 +462,8 @@ def on_ticket_change(change) -> None:
                 clocks=[] if change.reason == "created" else None)
     if change.quiet:  # a step of a larger change that tells people once itself
         return
+    if change.reason == "created":  # the requester hears we have it, whoever raised it and however
+        acknowledge(ticket=ticket, actor=change.actor, now=change.now)
     if change.reason == "assigned" or (change.reason == "updated" and "assignee" in change.changes):
         new = change.changes.get("assignee", (None, None))[1]
         if new is not None and new != change.actor:

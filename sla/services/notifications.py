@@ -1,5 +1,9 @@
 """Notifications: who follows a ticket, queueing in-app rows and email outbox rows, read marks, preferences.
 
+Mail is written for its reader: a requester hears of their request in their own words ("we have your
+request", "waiting on you", "resolved"), in their language (`User.language`) and time zone. Every mail about a
+ticket carries a stable Message-ID and threading headers (`thread_headers`), computed per batch.
+
 `_queue` writes nothing itself: callers collect rows in an `_Outgoing` and flush them in their own
 transaction, so a notification exists if and only if the change that caused it committed. Keys make a
 repeat (a redone sweep, a retried task) a no-op.
@@ -8,19 +12,20 @@ repeat (a redone sweep, a retried task) a no-op.
 import zoneinfo
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tracker import access
-from tracker.choices import Role
+from tracker.choices import Language, Role, Status
 from tracker.errors import ValidationFailed
 from tracker.models import Ticket, TicketEvent, User
 
-from ..choices import NotificationKind
-from ..models import Notification, NotificationPreference, OutboxMessage
-from ..notifications import render_notification
+from ..choices import InboundOutcome, NotificationKind
+from ..models import InboundMail, Mailbox, Notification, NotificationPreference, OutboxMessage
+from ..notifications import DEFAULT_LANGUAGE, render_html, render_notification, written_in
 
 
 def _contributors(ticket: Ticket) -> list:
@@ -47,6 +52,76 @@ def _preferences(user_ids) -> dict[tuple[int, str], NotificationPreference]:
     return {(p.user_id, p.kind): p for p in NotificationPreference.objects.filter(user_id__in=set(user_ids))}
 
 
+# --- mail: Message-IDs and threading ------------------------------------------------------------------
+
+
+def mail_domain() -> str:
+    """The right-hand side of our Message-IDs: `CROSSLINE_MAIL_DOMAIN`, else the domain of the sender address."""
+    configured = getattr(settings, "CROSSLINE_MAIL_DOMAIN", "")
+    if configured:
+        return configured
+    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+
+
+def message_id_for(outbox_key: str) -> str:
+    """The stable Message-ID of an outbox row, from its key: a resend carries the same one. Lower case, as intake
+    compares Message-IDs (`mail_intake.normalise_message_id`), so a reply quoting it finds the row."""
+    return f"<{outbox_key.replace(':', '.')}@{mail_domain()}>".lower()
+
+
+def acknowledgement_key(ticket) -> str:
+    return f"received:{ticket.pk}"
+
+
+def acknowledgement_message_id(ticket) -> str:
+    """The Message-ID of the ticket's acknowledgement: known from the ticket alone, so threading needs no query.
+    The root of the ticket's thread when it did not come by mail (a staff requester gets no acknowledgement; mail
+    naming its Message-ID still threads, by the reference all of them share)."""
+    return message_id_for(acknowledgement_key(ticket))
+
+
+def _angled(message_id: str) -> str:
+    message_id = message_id.strip()
+    return message_id if message_id.startswith("<") else f"<{message_id}>"
+
+
+def thread_headers(rows: list[OutboxMessage]) -> None:
+    """Fill `in_reply_to`, `references` and `reply_to` of outbox rows about tickets, in two queries for any number.
+
+    The thread's root is the requester's own first mail when the ticket came by mail, else the ticket's
+    acknowledgement; `References` names the root and the last mail received on the ticket (the one answered),
+    `In-Reply-To` the nearest of them. Replies go to the mailbox the ticket came in through while it is active,
+    else to the active mailbox for the ticket's kind, else nowhere in particular (the sender)."""
+    rows = [r for r in rows if r.ticket is not None]
+    if not rows:
+        return
+    mails: dict[int, list[tuple[str, int | None]]] = {}
+    for ticket_id, message_id, mailbox_id in (
+        InboundMail.objects.filter(ticket_id__in={r.ticket.pk for r in rows},
+                                   outcome__in=(InboundOutcome.CREATED, InboundOutcome.REPLIED))
+        .exclude(message_id="").order_by("received_at", "pk").values_list("ticket_id", "message_id", "mailbox_id")
+    ):
+        mails.setdefault(ticket_id, []).append((_angled(message_id), mailbox_id))
+    active = list(Mailbox.objects.filter(active=True).order_by("pk").values_list("pk", "kind", "address"))
+    address_of = {pk: address for pk, _, address in active}
+    for_kind: dict[str, str] = {}
+    for _, kind, address in active:
+        for_kind.setdefault(kind, address)
+    for row in rows:
+        ticket = row.ticket
+        received = mails.get(ticket.pk, [])
+        root = received[0][0] if received else acknowledgement_message_id(ticket)
+        answered = received[-1][0] if received else None
+        chain = [m for m in dict.fromkeys([root, answered]) if m and m != row.message_id]
+        row.references = " ".join(chain)
+        row.in_reply_to = chain[-1] if chain else ""
+        came_through = next((mailbox for _, mailbox in received if mailbox), None)
+        row.reply_to = address_of.get(came_through) or for_kind.get(ticket.kind, "")
+
+
+# --- queueing -----------------------------------------------------------------------------------------
+
+
 @dataclass
 class _Outgoing:
     notifications: list[Notification] = field(default_factory=list)
@@ -59,26 +134,67 @@ class _Outgoing:
         if self.notifications:
             Notification.objects.bulk_create(self.notifications, ignore_conflicts=True)
         if self.outbox:
+            # An acknowledgement is written while the mail that raised its ticket is still being filed: its
+            # thread is settled when it is sent (`outbox_deliver`), which also keeps a create's query count.
+            thread_headers([m for m in self.outbox if m.kind != NotificationKind.RECEIVED])
             OutboxMessage.objects.bulk_create(self.outbox, ignore_conflicts=True)
 
 
+# The requester's own wording of a ticket's moves; other kinds and other readers get the kind's template.
+_REQUESTER_WORDING = {Status.PENDING: "pending", Status.RESOLVED: "resolved"}
+# Status names in the languages mail is written in besides English (the app's own labels are English).
+STATUS_LABELS = {
+    "de": {
+        Status.NEW: "neu", Status.IN_PROGRESS: "in Bearbeitung", Status.PENDING: "wartet auf Ihre Antwort",
+        Status.REVIEW: "in der CAB-Prüfung", Status.APPROVED: "genehmigt", Status.REJECTED: "abgelehnt",
+        Status.KNOWN_ERROR: "bekannter Fehler", Status.TRIAGED: "eingeordnet", Status.IN_REVIEW: "im Review",
+        Status.FIXED: "behoben", Status.VERIFIED: "verifiziert", Status.RESOLVED: "gelöst",
+        Status.CLOSED: "geschlossen", Status.CANCELLED: "storniert",
+    },
+}
+
+
+def _wording(kind: str, context: dict, ticket, user) -> str:
+    """The template a recipient reads: the requester hears "waiting on you" and "resolved" in their own words."""
+    if (kind == NotificationKind.UPDATE and ticket is not None and user.pk == ticket.requester_id
+            and not context.get("comment") and not context.get("swarm") and not access.is_staff_member(user)):
+        return _REQUESTER_WORDING.get(context.get("status"), kind)
+    return kind
+
+
+def _language(user) -> str:
+    language = getattr(user, "language", "") or settings.LANGUAGE_CODE.split("-")[0]
+    return language if language in Language.values else DEFAULT_LANGUAGE
+
+
+def _subject(title: str, ticket) -> str:
+    """The key in the subject exactly once, as `[INC-42] …`, so a reply finds its ticket by subject too."""
+    if ticket is None or f"[{ticket.key}]" in title:
+        return title[:250]
+    return f"[{ticket.key}] {title}"[:250]
+
+
 def _queue(out: _Outgoing, *, ticket, users, kind: str, now: datetime, key: str, context: dict, prefs: dict,
-           url: str | None = None) -> None:
+           url: str | None = None, in_app: bool = True, email_key: str | None = None) -> None:
     """In-app rows and email outbox rows for each user, honouring preferences; keys make repeats no-ops.
-    `url`: where the notification leads, when not to the ticket's page."""
+    `url`: where the notification leads, when not to the ticket's page. `in_app=False`: by email only.
+    `email_key`: the outbox key when it is not derived from `key` and the recipient (one mail per ticket).
+    Texts are rendered once per wording, language and time zone, not per recipient."""
     seen = set()
-    rendered: dict[str, tuple[str, str]] = {}  # one rendering per recipients' time zone, not per recipient
+    rendered: dict[tuple[str, str, str], tuple[str, str]] = {}
+    html: dict[tuple[str, str, str], str] = {}
+    link = url if url is not None else f"/tickets/{ticket.key}/" if ticket is not None else ""
     for user in users:
         if user is None or user.pk in seen or not user.is_active:
             continue
         seen.add(user.pk)
-        zone = user.time_zone or "UTC"
-        if zone not in rendered:
-            rendered[zone] = _render_in_zone(kind, {"ticket": ticket, **context}, zone)
-        title, body = rendered[zone]
+        wording = _wording(kind, context, ticket, user)
+        variant = (wording, written_in(wording, _language(user)), user.time_zone or "UTC")
+        if variant not in rendered:
+            rendered[variant] = _render_in_zone(kind, {"ticket": ticket, "now": now, **context}, variant)
+        title, body = rendered[variant]
         pref = prefs.get((user.pk, kind))
-        link = url if url is not None else f"/tickets/{ticket.key}/" if ticket is not None else ""
-        if pref is None or pref.in_app:
+        if in_app and (pref is None or pref.in_app):
             out.notifications.append(
                 Notification(
                     recipient=user,
@@ -92,7 +208,11 @@ def _queue(out: _Outgoing, *, ticket, users, kind: str, now: datetime, key: str,
                 )
             )
         if (pref is None or pref.email) and user.email:
-            mkey = f"{key}:{user.pk}:email"
+            if variant not in html:
+                html[variant] = render_html(title=title, body=body, link=f"{settings.CROSSLINE_BASE_URL}{link}",
+                                            ticket_key=ticket.key if ticket is not None else "",
+                                            language=variant[1])
+            mkey = email_key or f"{key}:{user.pk}:email"
             out.outbox.append(
                 OutboxMessage(
                     key=mkey,
@@ -100,23 +220,30 @@ def _queue(out: _Outgoing, *, ticket, users, kind: str, now: datetime, key: str,
                     recipient=user,
                     ticket=ticket,
                     to_address=user.email,
-                    subject=title,
+                    subject=_subject(title, ticket),
                     body=f"{body}\n\n{settings.CROSSLINE_BASE_URL}{link}\n",
+                    html_body=html[variant],
                     created_at=now,
                     available_at=now,
-                    message_id=f"<{mkey.replace(':', '.')}@crossline>",
+                    message_id=message_id_for(mkey),
                 )
             )
 
 
-def _render_in_zone(kind: str, context: dict, zone: str) -> tuple[str, str]:
-    """A notification's text with its times in the recipient's zone, the zone named ("14:05 CET")."""
+def _render_in_zone(kind: str, context: dict, variant: tuple[str, str, str]) -> tuple[str, str]:
+    """A notification's text in a wording and language, its times in the recipient's zone, the zone named
+    ("14:05 CET"); month and day names in the recipient's language."""
+    name, language, zone = variant
     try:
         tz = zoneinfo.ZoneInfo(zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         tz = UTC
-    with timezone.override(tz):
-        return render_notification(kind, context)
+    labels = STATUS_LABELS.get(language)
+    if labels and "status" in context:
+        context = {**context, "status_label": labels.get(context["status"], context.get("status_label")),
+                   "old_label": labels.get(context.get("old"), context.get("old_label"))}
+    with timezone.override(tz), translation.override(language):
+        return render_notification(kind, context, name=name, language=language)
 
 
 def _notify(*, ticket, users, kind: str, now: datetime, key: str, context: dict, url: str | None = None) -> None:
@@ -132,6 +259,19 @@ def _notify(*, ticket, users, kind: str, now: datetime, key: str, context: dict,
         prefs=_preferences(u.pk for u in users if u),
         url=url,
     )
+    out.flush()
+
+
+def acknowledge(*, ticket, actor, now: datetime) -> None:
+    """Tell a ticket's requester (not staff) by mail that we have their request and that a reply adds to it;
+    whoever raised it and however. In the create's transaction: one read of preferences, one insert."""
+    requester = ticket.requester
+    if requester is None or access.is_staff_member(requester) or not requester.is_active or not requester.email:
+        return
+    out = _Outgoing()
+    _queue(out, ticket=ticket, users=[requester], kind=NotificationKind.RECEIVED, now=now,
+           key=acknowledgement_key(ticket), context={"actor": actor}, prefs=_preferences([requester.pk]),
+           in_app=False, email_key=acknowledgement_key(ticket))
     out.flush()
 
 
@@ -167,3 +307,14 @@ def preference_set(*, user, kind: str, email: bool | None = None, in_app: bool |
         pref.in_app = in_app
     pref.save()
     return pref
+
+
+def mail_language_set(*, user, language: str) -> None:
+    """The language of the mail this person receives; empty: the site's."""
+    if language and language not in Language.values:
+        raise ValidationFailed(
+            f"Unknown language {language!r}; use one of: {', '.join(Language.values)}, or none for the site's.",
+            fields={"language": ["Unknown language."]},
+        )
+    User.objects.filter(pk=user.pk).update(language=language)
+    user.language = language

@@ -5,6 +5,11 @@ Each message is claimed, sent and marked on its own: a short transaction leases 
 conversation happens outside any transaction, and a second short transaction marks it sent. A relay
 killed mid-batch has marked every message it sent except at most the one in flight; that one is sent
 again when its lease runs out, with the same Message-ID, so mail clients recognise the duplicate.
+
+Every message goes out as it is stored: its Message-ID, `In-Reply-To` / `References` (so all mail about a ticket
+threads in the reader's client and a reply finds its ticket), `Reply-To` the intake address, a plain-text part
+and its HTML alternative; plus `Auto-Submitted: auto-generated` (auto-responders stay quiet) and
+`X-Crossline-Ticket` (our own intake recognises a loop).
 """
 
 import logging
@@ -12,11 +17,13 @@ import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.utils import timezone
 
+from ..choices import NotificationKind
 from ..models import OutboxMessage
+from .notifications import thread_headers
 from .sweep import heartbeat_record, lock_skipping
 
 log = logging.getLogger(__name__)
@@ -29,9 +36,8 @@ SMTP_TIMEOUT_S = 60
 def _claim_one(now: datetime) -> OutboxMessage | None:
     """Lease the next message that may be tried now; None when there is none (or another relay won it)."""
     with transaction.atomic():
-        pending = OutboxMessage.objects.filter(sent_at__isnull=True, available_at__lte=now).order_by(
-            "available_at", "id"
-        )
+        pending = (OutboxMessage.objects.filter(sent_at__isnull=True, available_at__lte=now)
+                   .select_related("ticket").order_by("available_at", "id"))
         msg = lock_skipping(pending).first()
         if msg is None:
             return None
@@ -39,6 +45,38 @@ def _claim_one(now: datetime) -> OutboxMessage | None:
             available_at=now + OUTBOX_LEASE
         )
     return msg if leased else None
+
+
+def _settle_thread(msg: OutboxMessage) -> None:
+    """An acknowledgement's thread and Reply-To, settled at its first sending: when it was written, the mail that
+    raised its ticket was still being filed. Stored, so what is sent is what the row says."""
+    if msg.kind != NotificationKind.RECEIVED or msg.ticket is None or msg.attempts:
+        return
+    thread_headers([msg])
+    OutboxMessage.objects.filter(pk=msg.pk).update(in_reply_to=msg.in_reply_to, references=msg.references,
+                                                   reply_to=msg.reply_to)
+
+
+def _mail(msg: OutboxMessage, connection) -> EmailMultiAlternatives:
+    headers = {"Message-ID": msg.message_id, "Auto-Submitted": "auto-generated"}
+    if msg.ticket is not None:
+        headers["X-Crossline-Ticket"] = msg.ticket.key
+    if msg.in_reply_to:
+        headers["In-Reply-To"] = msg.in_reply_to
+    if msg.references:
+        headers["References"] = msg.references
+    mail = EmailMultiAlternatives(
+        subject=msg.subject,
+        body=msg.body,
+        to=[msg.to_address],
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        reply_to=[msg.reply_to] if msg.reply_to else None,
+        headers=headers,
+        connection=connection,
+    )
+    if msg.html_body:
+        mail.attach_alternative(msg.html_body, "text/html")
+    return mail
 
 
 def outbox_deliver(*, now: datetime | None = None, batch: int = 100) -> int:
@@ -56,15 +94,9 @@ def outbox_deliver(*, now: datetime | None = None, batch: int = 100) -> int:
             msg = _claim_one(now)
             if msg is None:
                 break
+            _settle_thread(msg)
             try:
-                EmailMessage(
-                    subject=msg.subject,
-                    body=msg.body,
-                    to=[msg.to_address],
-                    from_email=settings.DEFAULT_FROM_EMAIL,
-                    headers={"Message-ID": msg.message_id},
-                    connection=connection,
-                ).send()
+                _mail(msg, connection).send()
             except Exception as exc:  # SMTP down, address refused: keep it queued, back off
                 attempts = msg.attempts + 1
                 OutboxMessage.objects.filter(pk=msg.pk, sent_at__isnull=True).update(

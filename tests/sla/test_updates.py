@@ -28,7 +28,9 @@ def test_an_internal_note_never_reaches_the_requester(cast):
     recipients = set(Notification.objects.filter(ticket=ticket, kind="update")
                      .values_list("recipient__username", flat=True))
     assert recipients == {"liam"}
-    assert not OutboxMessage.objects.filter(ticket=ticket, to_address=cast.requester.email).exists()
+    # Only the acknowledgement of the request reached the requester's mail, not the note.
+    assert list(OutboxMessage.objects.filter(ticket=ticket, to_address=cast.requester.email)
+                .values_list("kind", flat=True)) == ["received"]
 
 
 def test_resolving_tells_the_requester_with_the_resolution_note(cast):
