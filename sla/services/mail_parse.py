@@ -149,7 +149,8 @@ def html_to_text(html: str, names: dict[str, str] | None = None) -> str:
     converter.body_width = 0
     converter.ignore_images = True
     converter.unicode_snob = True
-    return converter.handle(clean).strip()
+    text = re.sub(r"[ \t]+\n", "\n", converter.handle(clean))
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
 def _walk(msg: EmailMessage):
