@@ -1,9 +1,10 @@
 """Reading a raw mail: its headers, its text, its files, and the new part of a reply. No database here.
 
 Everything is read with the stdlib `email` package (`policy.default`: RFC 2047 subjects and names, RFC 2231 file
-names). A text part is decoded by its declared charset, then as UTF-8, then as windows-1252 (which maps every
-byte), so a wrong or unknown label loses nothing that can be kept. HTML-only mail is sanitised with `nh3` and
-turned into Markdown text with `html2text`; an inline `cid:` image becomes "[image: name]".
+names). A text part is decoded by its declared charset, then as UTF-8, then as windows-1252, then as latin-1
+(which maps every byte), so a wrong or unknown label loses nothing that can be kept. HTML-only mail is
+sanitised with `nh3` and turned into Markdown text with `html2text`; an inline `cid:` image becomes
+"[image: name]".
 
 A reply is cut to what its sender wrote: `mail-parser-reply` first, then our own rules for what it misses
 (Gmail's "On ... wrote:", Outlook's "From: ... Sent: ..." block and "-----Original Message-----", a trailing
@@ -108,7 +109,8 @@ def domain_of(address: str) -> str:
 # --- text -------------------------------------------------------------------------------------------
 
 def decode_text(data: bytes, charset: str | None) -> str:
-    """Bytes of a text part as text: the declared charset, else UTF-8, else windows-1252 (never fails)."""
+    """Bytes of a text part as text: the declared charset, else UTF-8, else windows-1252, else latin-1 (never
+    fails)."""
     tried = []
     label = (charset or "").strip().strip('"').lower()
     if label in ("", "us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1"):
@@ -121,7 +123,7 @@ def decode_text(data: bytes, charset: str | None) -> str:
             return data.decode(codec)
         except (LookupError, UnicodeDecodeError):
             continue
-    return data.decode("windows-1252", errors="replace")
+    return data.decode("latin-1")  # maps every byte: nothing is lost, at worst shown as the wrong letter
 
 
 def _payload(part: EmailMessage) -> bytes:
