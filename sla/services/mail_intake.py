@@ -419,7 +419,8 @@ def _claim(mail: InboundMail, actor, what: str) -> InboundMail:
     """The row, locked for this review; refused for a non-reviewer and for a row nobody needs to review."""
     if not may_review_mail(actor):
         raise AccessDenied("Only administrators and managers review held and quarantined mail.")
-    row = InboundMail.objects.select_for_update().select_related("mailbox").filter(pk=mail.pk).first()
+    row = (InboundMail.objects.select_for_update(of=("self",)).select_related("mailbox")
+           .filter(pk=mail.pk).first())
     if row is None:
         raise Conflict("That mail is no longer in the list; reload it.")
     if row.outcome not in OPEN_REVIEW:
