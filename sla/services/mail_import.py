@@ -5,6 +5,7 @@ message once (a second import of the same files changes nothing), each with its 
 """
 
 import mailbox as mailboxes
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -24,6 +25,11 @@ def _is_mbox(path: Path) -> bool:
         return f.read(5) == b"From "
 
 
+def _delivery_order(key: str) -> list:
+    """A Maildir key ("1765098902.M712P4242Q7.host") by its numbers: the order the messages were delivered in."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", key)]
+
+
 def mail_messages(paths: Iterable[str | Path]) -> Iterator[bytes]:
     """The raw messages under `paths`, in a stable order: a Maildir's, an mbox file's, a folder's `.eml` files
     (and Maildirs and mbox files inside it), or one `.eml` file. A path that is none of these is refused."""
@@ -32,7 +38,7 @@ def mail_messages(paths: Iterable[str | Path]) -> Iterator[bytes]:
             raise NotFound(f"{path} does not exist.")
         if path.is_dir() and _is_maildir(path):
             box = mailboxes.Maildir(path, factory=None, create=False)
-            for key in sorted(box.iterkeys()):
+            for key in sorted(box.iterkeys(), key=_delivery_order):
                 yield box.get_bytes(key)
         elif path.is_dir():
             for child in sorted(path.iterdir()):
