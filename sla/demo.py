@@ -114,6 +114,7 @@ def seed(ctx: DemoContext) -> None:
     for at, life in _due_soon(ctx, targets):
         ctx.story(at, life)
     ctx.every(sweep_until)
+    ctx.at_end(lambda: demo_mail(ctx))
     ctx.at_end(lambda: quiet_past(ctx))
     ctx.at_end(lambda: roll_up(ctx))
     ctx.at_end(lambda: demo_webhooks(ctx))
@@ -302,3 +303,68 @@ def demo_webhooks(ctx: DemoContext) -> None:
     for event_id, sub, attempt in tries:
         attempt.delivery = saved[(sub.pk, event_id)]
     WebhookAttempt.objects.bulk_create([a for _, _, a in tries])
+
+
+# --- inbound mail ---------------------------------------------------------------------------------------------
+
+def _demo_raw(*, sender: str, subject: str, body: str, message_id: str, at: datetime, extra: str = "") -> bytes:
+    from email.utils import format_datetime
+
+    return (f"Return-Path: <{sender.rpartition('<')[2].rstrip('>')}>\r\n"
+            f"Received: from mail.northwind.example (mail.northwind.example [192.0.2.25]) by mx1.crossline.example "
+            f"(Postfix) with ESMTPS; {format_datetime(at)}\r\n"
+            f"From: {sender}\r\nTo: Crossline Service Desk <servicedesk@crossline.example>\r\nSubject: {subject}\r\n"
+            f"Date: {format_datetime(at)}\r\nMessage-ID: {message_id}\r\n{extra}MIME-Version: 1.0\r\n"
+            f"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{body}\r\n").encode()
+
+
+def demo_mail(ctx: DemoContext) -> None:
+    """Two intake mailboxes and what reached them this morning, each filed by `mail_receive` from its raw message:
+    new tickets by mail (one from a requester nobody knew), a threaded reply, a colleague's reply held for review,
+    an unreadable mail quarantined and an auto-reply ignored. Filing is once per Message-ID, so a second run adds
+    nothing."""
+    from .models import Mailbox
+    from .services.mail_intake import mail_receive
+
+    desk, _ = Mailbox.objects.get_or_create(address="servicedesk@crossline.example", defaults={
+        "name": "Service desk", "kind": Kind.INCIDENT, "group": ctx.l1})
+    requests, _ = Mailbox.objects.get_or_create(address="requests@crossline.example", defaults={
+        "name": "Requests", "kind": Kind.REQUEST, "group": ctx.l1})
+    u = ctx.users
+    at = ctx.now - timedelta(hours=3)
+    alice = f"Alice Archer <{u['alice'].email}>"
+    first = "<CAF7dK2m9Qe1x.demo-1@mail.crossline.example>"
+    mails = [
+        (desk, dict(sender=alice, subject="Projector in meeting room 3 shows no picture", message_id=first, body=(
+            "Hi,\n\nthe projector in meeting room 3 stays blue whatever laptop we plug in. We have the board "
+            "meeting there at 2 pm.\n\nThanks,\nAlice\n-- \nAlice Archer | Finance | London"))),
+        (desk, dict(sender="Nora Field <nora.field@northwind-logistics.example>",
+                    subject="Cannot reach the supplier portal",
+                    message_id="<20261207.demo-2@northwind-logistics.example>",
+                    body=("Good morning,\n\nsince yesterday evening the supplier portal answers \"403 Forbidden\" "
+                          "for all of us at Northwind Logistics. Our account number is NW-2231.\n\nKind regards\n"
+                          "Nora Field"))),
+        (requests, dict(sender=f"Bob Becker <{u['bob'].email}>", subject="Second monitor for my desk",
+                        message_id="<demo-3.bob@mail.crossline.example>",
+                        body="Hello,\n\ncould I get a second 27\" monitor for desk B-114?\n\nBob")),
+        (desk, dict(sender=alice, subject="Re: Projector in meeting room 3 shows no picture",
+                    message_id="<CAF7dK2m9Qe1x.demo-4@mail.crossline.example>", extra=f"In-Reply-To: {first}\r\n",
+                    body=("Update: it works with the HDMI cable from room 2, so it may just be the cable.\n\n"
+                          f"On {ctx.now:%a, %d %b %Y} Alice Archer wrote:\n> the projector in meeting room 3 "
+                          "stays blue"))),
+        (desk, dict(sender=f"Bob Becker <{u['bob'].email}>", subject="Re: Projector in meeting room 3 shows no picture",
+                    message_id="<demo-5.bob@mail.crossline.example>", extra=f"In-Reply-To: {first}\r\n",
+                    body="Same in room 4 by the way, and there the cable is new.\n\nBob")),
+        (desk, dict(sender="Alice Archer <alice@crossline.example>",
+                    subject="Automatic reply: Projector in meeting room 3 shows no picture",
+                    message_id="<demo-6.ooo@mail.crossline.example>",
+                    extra="Auto-Submitted: auto-replied\r\nX-Auto-Response-Suppress: All\r\n",
+                    body="I am out of the office this afternoon and back tomorrow morning.")),
+    ]
+    for n, (box, mail) in enumerate(mails):
+        when = at + timedelta(minutes=20 * n)
+        mail_receive(_demo_raw(at=when, **mail), mailbox=box, now=when)
+    # a scanner's mail with no sender at all: quarantined for an administrator to look at
+    mail_receive(b"To: servicedesk@crossline.example\r\nSubject: Scan from MFP-2F\r\n"
+                 b"Message-ID: <demo-7.scan@mfp-2f.crossline.example>\r\nContent-Type: text/plain\r\n\r\n"
+                 b"\x00\x01 scanned document attached \x00\r\n", mailbox=desk, now=at + timedelta(minutes=150))
