@@ -337,3 +337,9 @@ CROSSLINE_ATTACHMENT_BLOCKED = env.list("CROSSLINE_ATTACHMENT_BLOCKED", default=
 # Inbound mail: a message larger than this is quarantined, not filed; a sender past the rate is ignored (loops).
 CROSSLINE_MAIL_MAX_BYTES = env.int("CROSSLINE_MAIL_MAX_BYTES", default=25 * 1024 * 1024)
 CROSSLINE_MAIL_RATE_PER_HOUR = env.int("CROSSLINE_MAIL_RATE_PER_HOUR", default=20)
+
+# --- Intake mailboxes over IMAP ---------------------------------------------------------------------
+# How often beat polls every active mailbox; CROSSLINE_MAILBOXES adds mailboxes from the environment (README
+# "Mailboxes, polling and the quarantine list" gives the format), upserted by address on each poll.
+CROSSLINE_MAIL_POLL_SECONDS = env.float("CROSSLINE_MAIL_POLL_SECONDS", default=60.0)
+CROSSLINE_MAILBOXES = env("CROSSLINE_MAILBOXES", default="")
