@@ -28,7 +28,7 @@ from tracker.errors import AccessDenied, Conflict, ValidationFailed
 from tracker.models import AssignmentGroup, Service
 
 from ..choices import InboundOutcome
-from ..models import Mailbox
+from ..models import InboundMail, Mailbox
 from .mail_intake import mail_receive
 from .sweep import heartbeat_record
 
@@ -252,7 +252,7 @@ def _upsert(spec: MailboxSpec) -> None:
             box.save(update_fields=changed)
 
 
-# --- the mailboxes page -----------------------------------------------------------------------------------
+# --- the mailboxes page and the held-mail list -----------------------------------------------------------
 
 
 def may_manage_mailboxes(user) -> bool:
@@ -354,3 +354,9 @@ def mailbox_list():
     counts = {o: Count("mails", filter=Q(mails__outcome=o)) for o in InboundOutcome.values}
     return Mailbox.objects.select_related("service", "group").annotate(
         **{f"mails_{o}": c for o, c in counts.items()}).order_by("name", "pk")
+
+
+def held_mail_list(*, limit: int = 200):
+    """Held and quarantined mail, newest first, with its ticket and mailbox (not its raw bytes)."""
+    return list(InboundMail.objects.filter(outcome__in=(InboundOutcome.HELD, InboundOutcome.QUARANTINED))
+                .select_related("ticket", "mailbox").defer("raw").order_by("-received_at", "-id")[:limit])
