@@ -581,6 +581,10 @@ class Mailbox(models.Model):
     imap_folder = models.CharField(max_length=200, default="INBOX")
     last_polled_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # A poll's lease: a worker takes the mailbox by moving this past now (a compare-and-set), so two workers never
+    # read one mailbox at once; a worker that dies leaves it to expire.
+    poll_lease_until = models.DateTimeField(null=True, blank=True)
+    from_environment = models.BooleanField(default=False, help_text="Written from CROSSLINE_MAILBOXES: read-only here.")
 
     class Meta:
         ordering = ["name"]

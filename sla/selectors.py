@@ -13,6 +13,7 @@ from .calendars import business_calendar
 from .choices import NotificationKind
 from .models import Calendar, Clock, Notification, NotificationPreference, Policy, SweepHeartbeat
 from .services import OUTBOX_HEARTBEAT, SWEEP_HEARTBEAT
+from .services.mail_poll import MAIL_HEARTBEAT
 from .services.webhooks import WEBHOOK_HEARTBEAT
 
 CLOCK_LIVE = ("running", "paused")
@@ -112,6 +113,7 @@ def heartbeats(now: datetime | None = None) -> list[dict]:
     now = now or timezone.now()
     period = float(settings.SLA_SWEEP_SECONDS)
     periods = {SWEEP_HEARTBEAT: period, OUTBOX_HEARTBEAT: max(period, 2.0), WEBHOOK_HEARTBEAT: max(period, 2.0)}
+    periods[MAIL_HEARTBEAT] = float(settings.CROSSLINE_MAIL_POLL_SECONDS)  # the intake mailboxes' poll
     rows = {h.name: h for h in SweepHeartbeat.objects.all()}
     out = []
     for name, p in periods.items():

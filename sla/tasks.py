@@ -36,3 +36,11 @@ def deliver_webhooks_task() -> int:
     if delivered >= WEBHOOK_BATCH:
         deliver_webhooks_task.delay()
     return delivered
+
+
+@shared_task(acks_late=True, max_retries=3, ignore_result=True)
+def poll_mailboxes_task() -> int:
+    """File new mail of every active intake mailbox; a mailbox that fails keeps its error, the others go on."""
+    from .services.mail_poll import mailboxes_poll
+
+    return mailboxes_poll()

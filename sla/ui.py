@@ -102,6 +102,8 @@ def register() -> None:
         ext.NavLink("dashboard", "SLA dashboard", "sla:dashboard", order=40, icon="chart-column"),
         ext.TopbarItem("sla/bell.html", order=10),
         ext.Home(Role.MANAGER, "sla:dashboard"),
+        ext.NavLink("mailboxes", "Mailboxes", "sla:mailboxes", order=92, icon="settings", roles=(Role.ADMIN,)),
+        ext.NavLink("mail", "Held mail", "sla:mail-review", order=94, icon="inbox", roles=(Role.ADMIN, Role.MANAGER)),
     )
 
 

@@ -33,7 +33,15 @@ def beat_schedule(sweep_seconds: float) -> dict:
         "purge-idempotency-keys": {"task": "tracker.tasks.purge_idempotency_keys_task", "schedule": 3600.0},
         # Webhook retries fall due here; a new delivery also wakes the relay itself.
         "deliver-webhooks": {"task": "sla.tasks.deliver_webhooks_task", "schedule": max(sweep_seconds, 2.0)},
+        "poll-mailboxes": {"task": "sla.tasks.poll_mailboxes_task", "schedule": _mail_poll_seconds()},
     }
+
+
+def _mail_poll_seconds() -> float:
+    """How often the intake mailboxes are polled (`CROSSLINE_MAIL_POLL_SECONDS`)."""
+    from django.conf import settings
+
+    return float(settings.CROSSLINE_MAIL_POLL_SECONDS)
 
 
 @app.on_after_finalize.connect

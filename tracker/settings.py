@@ -341,3 +341,9 @@ CROSSLINE_MAIL_RATE_PER_HOUR = env.int("CROSSLINE_MAIL_RATE_PER_HOUR", default=2
 # onto its ticket. Default: the domain of DEFAULT_FROM_EMAIL.
 CROSSLINE_MAIL_DOMAIN = env("CROSSLINE_MAIL_DOMAIN", default="") or (
     DEFAULT_FROM_EMAIL.rpartition("@")[2].strip("> ") or "localhost")
+
+# --- Intake mailboxes over IMAP ---------------------------------------------------------------------
+# How often beat polls every active mailbox; CROSSLINE_MAILBOXES adds mailboxes from the environment (README
+# "Mailboxes, polling and the quarantine list" gives the format), upserted by address on each poll.
+CROSSLINE_MAIL_POLL_SECONDS = env.float("CROSSLINE_MAIL_POLL_SECONDS", default=60.0)
+CROSSLINE_MAILBOXES = env("CROSSLINE_MAILBOXES", default="")

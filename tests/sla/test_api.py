@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from sla import services as sla
 from sla.models import Policy
+from sla.services.mail_poll import mailboxes_poll
 from tests.factories import TicketFactory
 from tracker import services
 
@@ -166,7 +167,8 @@ def test_the_heartbeat_says_stale_until_the_sweep_runs(api, cast):
     sla.clocks_sweep()
     sla.outbox_deliver()
     beats = client.get("/api/v1/sla/heartbeat/").json()
-    assert beats["ok"] is False  # the webhook relay has not run yet
-    assert [b["name"] for b in beats["jobs"] if b["stale"]] == ["webhooks"]
+    assert beats["ok"] is False  # the webhook relay and the mailbox poll have not run yet
+    assert [b["name"] for b in beats["jobs"] if b["stale"]] == ["webhooks", "mail"]
     sla.webhooks_deliver()
+    mailboxes_poll()
     assert client.get("/api/v1/sla/heartbeat/").json()["ok"] is True
