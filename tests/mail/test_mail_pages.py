@@ -6,7 +6,6 @@ from sla.choices import InboundOutcome
 from sla.models import InboundMail, Mailbox
 from sla.services import mail_intake
 from sla.services.mail_intake import mail_receive
-from tests.mail.imap_server import ImapServer
 from tests.mail.test_poll import raw_mail
 from tracker.choices import Kind
 from tracker.errors import Conflict
@@ -17,12 +16,6 @@ pytestmark = pytest.mark.django_db
 FORM = {"name": "Service desk", "address": "desk@crossline.test", "kind": Kind.INCIDENT, "active": "on",
         "imap_host": "imap.crossline.test", "imap_port": "993", "imap_ssl": "on", "imap_user": "desk",
         "imap_password": "s3cret", "imap_folder": ""}
-
-
-@pytest.fixture
-def imap():
-    with ImapServer(user="desk", password="secret") as server:
-        yield server
 
 
 @pytest.fixture

@@ -4,18 +4,15 @@ A real SMTP server (aiosmtpd) listens on 127.0.0.1 on a free port; the outbox re
 read the raw messages: headers, both parts, wording, language and time zone, and a reply that finds its ticket.
 """
 
-import email
-import email.policy
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from sla.choices import InboundOutcome, NotificationKind
 from sla.models import Calendar, InboundMail, Mailbox, OutboxMessage, Policy
-from sla.services import clocks_sweep, outbox_deliver
+from sla.services import clocks_sweep
 from sla.services.mail_intake import mail_receive
 from sla.services.notifications import thread_headers
 from tests.factories import UserFactory
@@ -26,47 +23,6 @@ from tracker.models import Comment, Ticket
 pytestmark = pytest.mark.django_db
 
 MONDAY = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)  # 10:00 in Berlin (CET)
-
-
-class _Inbox:
-    def __init__(self):
-        self.messages: list[bytes] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope.original_content or envelope.content)
-        return "250 Message accepted for delivery"
-
-
-class _FreePortController(Controller):
-    """Listens on port 0 (any free port) and learns the port the system gave it before its readiness check."""
-
-    def _trigger_server(self):
-        self.port = self.server.sockets[0].getsockname()[1]
-        super()._trigger_server()
-
-
-@pytest.fixture
-def smtp(settings):
-    inbox = _Inbox()
-    controller = _FreePortController(inbox, hostname="127.0.0.1", port=0)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.DEFAULT_FROM_EMAIL = "Crossline <crossline@crossline.test>"
-    settings.CROSSLINE_MAIL_DOMAIN = "crossline.test"
-    settings.CROSSLINE_BASE_URL = "https://desk.crossline.test"
-
-    def delivered(now=None) -> list[email.message.EmailMessage]:
-        """Run the relay; the messages the server received in this run, parsed."""
-        before = len(inbox.messages)
-        outbox_deliver(now=now or datetime.now(UTC) + timedelta(days=400))
-        return [email.message_from_bytes(raw, policy=email.policy.default) for raw in inbox.messages[before:]]
-
-    delivered.raw = inbox.messages
-    yield delivered
-    controller.stop()
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from sla.models import InboundMail, Mailbox, SweepHeartbeat
 from sla.services import mail_poll
 from sla.services.mail_poll import mailbox_poll, mailboxes_poll
 from sla.tasks import poll_mailboxes_task
-from tests.mail.imap_server import ImapServer
 from tracker.celery import beat_schedule
 from tracker.choices import Kind
 from tracker.models import Ticket
@@ -24,12 +23,6 @@ def raw_mail(n: int, *, sender="nora@example.org", subject=None) -> bytes:
     return (f"From: Nora Field <{sender}>\r\nTo: desk@crossline.test\r\nSubject: {subject or f'Printer {n} jammed'}"
             f"\r\nMessage-ID: <poll-{n}@mail.example.org>\r\nDate: Sun, 06 Dec 2026 10:00:00 +0100\r\n"
             f"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nIt jams on page {n}.\r\n").encode()
-
-
-@pytest.fixture
-def imap():
-    with ImapServer(user="desk", password="secret") as server:
-        yield server
 
 
 @pytest.fixture
