@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 from devflow.models import CodeLink, Repository, VcsDelivery
 from devflow.services import vcs
 from tests.vcs_helpers import github_pull_request, github_push, github_signature, signed_github_post
+from tests.workers import at_once
 from tracker import services
 from tracker.choices import EventKind, Kind, Status
 from tracker.models import TicketEvent
@@ -297,33 +298,11 @@ def test_the_repositories_api_never_returns_a_secret_after_creation(cast, api, r
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_the_same_delivery_arriving_twice_at_once_has_one_effect(cast):
-    import threading
-
-    from django.db import connection
-
     repo = Repository.objects.create(name="acme/payroll", provider="github", secret="s3cret-gh")
     defect = _defect(cast)
     payload = github_pull_request(21, "Payslip month", f"Fixes {defect.key}")
-    barrier = threading.Barrier(4)
-    answers: list[str] = []
-    errors: list[BaseException] = []
-
-    def deliver():
-        try:
-            barrier.wait()
-            answers.append(vcs.vcs_delivery_receive(repository=repo, delivery_id="race-1", event="pull_request",
-                                                    payload=payload)["status"])
-        except BaseException as exc:  # reported below; a thread must not die silently
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    pool = [threading.Thread(target=deliver) for _ in range(4)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
-    assert not errors, errors
+    answers = at_once(lambda: vcs.vcs_delivery_receive(repository=repo, delivery_id="race-1", event="pull_request",
+                                                     payload=payload)["status"])
     assert sorted(answers) == ["already processed"] * 3 + ["processed"]
     defect.refresh_from_db()
     assert defect.status == Status.FIXED
