@@ -108,8 +108,9 @@ class PolicyAdmin(AdminsWriteMixin, admin.ModelAdmin):
         "resolution_s",
         "functional_escalation",
         "hierarchical_escalation",
+        "tell_requester",
     )
-    list_filter = ("active", "calendar", "functional_escalation", "hierarchical_escalation")
+    list_filter = ("active", "calendar", "functional_escalation", "hierarchical_escalation", "tell_requester")
     list_editable = ("order", "active")
     search_fields = ("name",)
     filter_horizontal = ("services", "organisations")

@@ -71,6 +71,8 @@ def demo_policies(now: datetime) -> list[Policy]:
                 "kinds": ["incident", "request", "defect"],
                 "response_s": response,
                 "resolution_s": resolution,
+                # urgent tickets: the requester hears when the fix is late, and what happens next
+                "tell_requester": priority <= 2,
             },
         )
         if created and pick:

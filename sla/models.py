@@ -141,6 +141,9 @@ class Policy(models.Model):
     hierarchical_escalation = models.BooleanField(
         default=True, help_text="On a breach (and the last warning), notify the group's manager."
     )
+    tell_requester = models.BooleanField(
+        default=False, help_text="When the resolution target is breached, tell the requester (by mail and in the "
+        "portal, in their language) that it is late and what happens next.")
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -30,10 +30,11 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = FAST_HASHERS
 
 
-@pytest.fixture(autouse=True)
-def _media_root(settings, tmp_path_factory):
-    """Files a test stores (attachments) go to a folder of the run's own, never var/media."""
-    settings.MEDIA_ROOT = str(tmp_path_factory.getbasetemp() / "media")
+@pytest.fixture(scope="session", autouse=True)
+def _media_root(tmp_path_factory):
+    """Files the tests store (attachments, the demo's too) go to a folder of the run's own, never var/media."""
+    with override_settings(MEDIA_ROOT=str(tmp_path_factory.getbasetemp() / "media")):
+        yield
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ import ast
 from datetime import timedelta
 from io import StringIO
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth import authenticate
@@ -48,19 +49,23 @@ from itsm.services import catalogue as cat
 from itsm.services import fulfilment
 from itsm.services import knowledge as kb
 from sla import services as sla_services
-from sla.choices import ClockState, DeliveryState, Metric
+from sla.choices import ClockState, DeliveryState, InboundOutcome, Metric
+from sla.demo import demo_mail
 from sla.models import (
     Clock,
     ClockEffect,
     ClockRollup,
+    InboundMail,
+    Mailbox,
     Notification,
     OutboxMessage,
+    Policy,
     WebhookAttempt,
     WebhookDelivery,
     WebhookSubscription,
 )
 from tracker.choices import OPEN_STATUSES, EventKind, Kind, LinkType, Role, ServiceLifecycle, Status, Tier
-from tracker.models import AssignmentGroup, Link, Service, Ticket, TicketEvent, User
+from tracker.models import AssignmentGroup, Attachment, Comment, Link, Service, Ticket, TicketEvent, User
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -451,3 +456,40 @@ def test_the_demo_has_problems_known_errors_and_banners(demo):
     resolved = Ticket.objects.get(kind=Kind.PROBLEM, title="HR portal slow every morning at nine")
     statuses = sorted(Ticket.objects.filter(links_out__target=resolved).values_list("status", flat=True))
     assert resolved.status == Status.RESOLVED and statuses == [Status.NEW, Status.RESOLVED, Status.RESOLVED]
+
+
+# --- mail and attachments --------------------------------------------------------------------------
+
+def test_the_demo_shows_mail_filed_held_quarantined_and_ignored(demo):
+    boxes = dict(Mailbox.objects.values_list("address", "kind"))
+    assert boxes == {"servicedesk@crossline.example": Kind.INCIDENT, "requests@crossline.example": Kind.REQUEST}
+    assert not Mailbox.objects.exclude(imap_host="").exists()
+    outcomes = sorted(InboundMail.objects.values_list("outcome", flat=True))
+    assert outcomes == sorted([InboundOutcome.CREATED] * 3 + [InboundOutcome.REPLIED, InboundOutcome.HELD,
+                                                              InboundOutcome.QUARANTINED, InboundOutcome.IGNORED])
+    nora = User.objects.get(email="nora.field@northwind-logistics.example")
+    assert nora.first_name == "Nora" and not nora.has_usable_password()
+    request = InboundMail.objects.get(mailbox__address="requests@crossline.example").ticket
+    assert request.kind == Kind.REQUEST
+    reply = InboundMail.objects.get(outcome=InboundOutcome.REPLIED)
+    assert Comment.objects.get(pk=reply.comment_id).body.startswith("Update: it works with the HDMI cable")
+    held = InboundMail.objects.get(outcome=InboundOutcome.HELD)
+    assert held.ticket == reply.ticket and bytes(held.raw)
+    assert TicketEvent.objects.filter(ticket=held.ticket, kind=EventKind.MAIL, internal=True).exists()
+
+
+def test_the_demo_mail_is_filed_once_when_played_again(demo):
+    before = InboundMail.objects.count()
+    ctx = SimpleNamespace(now=demo, users={u.username: u for u in User.objects.filter(username__in=["alice", "bob"])},
+                          l1=AssignmentGroup.objects.filter(tier=Tier.L1).first())
+    demo_mail(ctx)
+    assert InboundMail.objects.count() == before and Mailbox.objects.count() == 2
+
+
+def test_the_demo_has_files_on_tickets_one_internal_and_urgent_policies_that_tell_the_requester(demo):
+    files = Attachment.objects.select_related("ticket", "comment")
+    assert files.count() >= 3 and files.filter(internal=True).exists()
+    assert files.filter(content_type="image/png", comment__isnull=False, internal=False).exists()
+    assert all(f.file.storage.exists(f.file.name) and f.size == f.file.size for f in files)
+    assert set(Policy.objects.filter(tell_requester=True).values_list("name", flat=True)) == {
+        "P1 standard", "P2 standard"}

@@ -125,6 +125,7 @@ class PolicySerializer(serializers.ModelSerializer):
             "pause_statuses",
             "functional_escalation",
             "hierarchical_escalation",
+            "tell_requester",
             "updated_at",
         ]
         read_only_fields = ["id", "updated_at"]

@@ -155,10 +155,14 @@ STATUS_LABELS = {
 
 
 def _wording(kind: str, context: dict, ticket, user) -> str:
-    """The template a recipient reads: the requester hears "waiting on you" and "resolved" in their own words."""
+    """The template a recipient reads: the requester hears "waiting on you", "resolved" and "late" in their own
+    words."""
     if (kind == NotificationKind.UPDATE and ticket is not None and user.pk == ticket.requester_id
             and not context.get("comment") and not context.get("swarm") and not access.is_staff_member(user)):
         return _REQUESTER_WORDING.get(context.get("status"), kind)
+    if (kind == NotificationKind.BREACH and ticket is not None and user.pk == ticket.requester_id
+            and not access.is_staff_member(user)):
+        return "late"  # a policy that tells the requester: an apology and what happens next, not the staff notice
     return kind
 
 

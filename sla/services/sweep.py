@@ -24,7 +24,7 @@ from django.db import connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from tracker.choices import PROCESS_MANAGER, EventKind
+from tracker.choices import PROCESS_MANAGER, EventKind, Role
 from tracker.errors import DomainError
 from tracker.models import Ticket, TicketEvent, User
 from tracker.services import event_record, ticket_escalate
@@ -137,6 +137,7 @@ def _apply_due(clocks: list[Clock], now: datetime) -> int:
     users = [u for t in tickets.values() for u in [t.assignee, t.group.manager if t.group_id else None] if u]
     users += [u for ms in members.values() for u in ms]
     users += [u for ms in process_managers.values() for u in ms]
+    users += [e.clock.ticket.requester for e in effects if _tells_requester(e)]
     prefs = _preferences(u.pk for u in users)
     for e in effects:
         clock, ticket = e.clock, e.clock.ticket
@@ -144,6 +145,8 @@ def _apply_due(clocks: list[Clock], now: datetime) -> int:
         breach = e.level == BREACH_LEVEL
         kind = NotificationKind.BREACH if breach else NotificationKind.WARNING
         recipients = _recipients(ticket, members)
+        if _tells_requester(e):  # "it is late, and what happens next", in the requester's own words
+            recipients.append(ticket.requester)
         told = []  # the process managers who receive this hierarchical escalation
         if _hierarchical(e):
             recipients.append(group.manager)
@@ -199,6 +202,14 @@ def _apply_due(clocks: list[Clock], now: datetime) -> int:
     for e in sorted((e for e in effects if e.escalate), key=lambda e: (e.due_at, e.clock.pk)):
         _escalate(e, now)
     return len(effects)
+
+
+def _tells_requester(e: _Effect) -> bool:
+    """The requester hears of a breach only where the policy says so, only of the resolution target, and only
+    when they are not staff themselves (a colleague raising a ticket reads the staff's breach notice)."""
+    clock = e.clock
+    return (e.level == BREACH_LEVEL and clock.metric == Metric.RESOLUTION and clock.policy.tell_requester
+            and clock.ticket.requester.role == Role.REQUESTER)
 
 
 def _hierarchical(e: _Effect) -> bool:
@@ -275,7 +286,7 @@ def _claim(now: datetime, batch: int) -> list[Clock]:
     qs = (
         Clock.objects.due(now)
         .order_by("next_check_at")
-        .select_related("ticket__group__manager", "ticket__assignee", "policy__calendar")
+        .select_related("ticket__group__manager", "ticket__assignee", "ticket__requester", "policy__calendar")
     )
     # Lock the ticket too: a sweeper skips a ticket an agent is saving, so it never waits or deadlocks.
     return list(lock_skipping(qs, of=("self", "ticket"))[:batch])
@@ -315,7 +326,8 @@ def _sweep_one_by_one(at: datetime, batch: int) -> list:
                     lock_skipping(
                         Clock.objects.due(at)
                         .filter(pk=pk)
-                        .select_related("ticket__group__manager", "ticket__assignee", "policy__calendar"),
+                        .select_related("ticket__group__manager", "ticket__assignee", "ticket__requester",
+                                        "policy__calendar"),
                         of=("self", "ticket"),
                     )
                 )

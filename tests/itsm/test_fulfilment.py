@@ -142,7 +142,7 @@ def test_the_last_task_done_resolves_the_request_and_the_requester_hears_once(ca
     resolved = TicketEvent.objects.get(ticket=ticket, kind=EventKind.STATUS, new=Status.RESOLVED)
     assert resolved.actor == cast.agent1
     told = Notification.objects.filter(recipient=cast.requester, ticket=ticket)
-    assert [n.title for n in told] == [f"[{ticket.key}] Now resolved: New laptop"]
+    assert [n.title for n in told] == [f"[{ticket.key}] Resolved: New laptop"]  # in the requester's own words
 
 
 def test_a_request_with_open_tasks_is_not_resolved_by_hand(cast):

@@ -212,6 +212,33 @@ def test_sla_mail_goes_to_staff_and_never_to_the_requester(smtp, desk, cast, bre
     assert all(m["References"] == f"<received.{ticket.pk}@crossline.test>" for m in mails)
 
 
+def test_a_policy_that_tells_the_requester_sends_her_an_apology_when_resolution_is_late(smtp, desk, cast,
+                                                                                       breach_only):
+    breach_only.tell_requester, breach_only.resolution_s = True, 1000
+    breach_only.save()
+    cast.requester.language, cast.requester.time_zone = "de", "Europe/Berlin"
+    cast.requester.save()
+    ticket = incident(cast, title="Drucker streikt")
+    own = services.ticket_create(actor=cast.agent1, kind=Kind.INCIDENT, title="My own printer", now=MONDAY)
+    smtp()  # the acknowledgement
+
+    clocks_sweep(now=MONDAY + timedelta(seconds=500))  # the response target: staff business only
+    assert not to(smtp(), cast.requester.email)
+    clocks_sweep(now=MONDAY + timedelta(seconds=2000))  # the resolution target
+    mails = smtp()
+
+    (late,) = to(mails, cast.requester.email)
+    # (a subject with non-ASCII is folded onto its own line by the sender: clients drop the fold's space)
+    assert late["Subject"].strip() == f"[{ticket.key}] Es dauert länger als zugesagt: Drucker streikt"
+    text = parts(late)[0]
+    assert "bis 7. Dezember 2026, 10:16 CET zu lösen" in text and "Das tut uns leid" in text
+    assert late["In-Reply-To"] == f"<received.{ticket.pk}@crossline.test>"  # in her thread, answerable
+    staff = [m for m in mails if m["To"] != cast.requester.email and m["X-Crossline-Ticket"] == ticket.key]
+    assert staff and all("SLA breached" in m["Subject"] for m in staff)
+    # A colleague who raised a ticket for herself reads the staff notice, not the apology.
+    assert all("SLA breached" in m["Subject"] for m in mails if m["X-Crossline-Ticket"] == own.key)
+
+
 @pytest.mark.parametrize("tickets", [1, 30])
 def test_thread_headers_cost_two_queries_for_a_batch_of_any_size(cast, desk, tickets, django_assert_max_num_queries):
     staff = UserFactory(role=Role.AGENT_L1, email="agent@example.test")
