@@ -15,7 +15,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import BadRequest, PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -91,15 +90,13 @@ def portal_new(request):
             data = dict(form.cleaned_data)
             files = request.FILES.getlist("files")
             try:
-                with transaction.atomic():  # the request and its files, or neither
-                    ticket = services.ticket_create(
-                        actor=request.user,
-                        kind=data.pop("kind"),
-                        title=data.pop("title"),
-                        **{k: v for k, v in data.items() if v not in (None, "")},
-                    )
-                    if files:
-                        services.attachments_add(ticket=ticket, actor=request.user, files=files)
+                ticket = services.ticket_create(  # the request and its files, or neither
+                    actor=request.user,
+                    kind=data.pop("kind"),
+                    title=data.pop("title"),
+                    files=files,
+                    **{k: v for k, v in data.items() if v not in (None, "")},
+                )
             except DomainError as exc:
                 form.add_error(None, exc.message)
             else:

@@ -177,8 +177,8 @@ def _mail_page(request, mail: InboundMail, *, error: str = "", status: int = 200
     headers, text = _parsed(mail)
     return render(request, "sla/mail_detail.html", {
         "nav": NAV_MAIL, "mail": mail, "headers": headers, "text": text, "error": error,
-        "open": mail.outcome in (InboundOutcome.HELD, InboundOutcome.QUARANTINED),
-        "may_file_as_new": mail.outcome == InboundOutcome.HELD}, status=status)
+        "open": mail.outcome in mail_intake.OPEN_REVIEW,
+        "may_file_as_new": mail_intake.may_file_as_new(request.user, mail)}, status=status)
 
 
 @staff_only

@@ -199,10 +199,11 @@ def _is_first_response(ticket: Ticket, actor) -> bool:
 # --- create and edit --------------------------------------------------------------------------------
 
 def ticket_create(*, actor, kind: str, title: str, requester=None, now: datetime | None = None,
-                  route_to: AssignmentGroup | None = None, **values: Any) -> Ticket:
+                  route_to: AssignmentGroup | None = None, files=(), **values: Any) -> Ticket:
     """Create a ticket of any kind with its key, priority and 'created' history row; atomic. `route_to`: the
     team an app's own rule sends it to (a catalogue item's fulfilment team), whoever raises it; otherwise the
-    group given, or the default for the kind and service."""
+    group given, or the default for the kind and service. `files`: uploads attached in the same transaction
+    (a file the limits refuse refuses the ticket, and nothing is written)."""
     now = now or timezone.now()
     if kind not in Kind.values:
         raise ValidationFailed(f"Unknown kind {kind!r}; use one of: {', '.join(Kind.values)}.",
@@ -252,6 +253,8 @@ def ticket_create(*, actor, kind: str, title: str, requester=None, now: datetime
                          new=ticket.assignee)
         if ticket.owner_id:
             _owner_event(ticket, actor, now, None, ticket.owner)
+        if files:
+            attachments_add(ticket=ticket, actor=actor, files=files, now=now)
         hooks.ticket_changed(hooks.TicketChange(ticket, actor, now, "created"))
     return ticket
 

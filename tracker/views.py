@@ -629,7 +629,8 @@ def ticket_new(request):
         if form.is_valid():
             try:
                 ticket = services.ticket_create(
-                    actor=request.user, kind=form.kind, title=form.cleaned_data["title"], **form.values()
+                    actor=request.user, kind=form.kind, title=form.cleaned_data["title"],
+                    files=request.FILES.getlist("files"), **form.values()
                 )
             except DomainError as exc:
                 form.add_error(None, exc.message)

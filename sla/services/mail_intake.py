@@ -449,6 +449,12 @@ def mail_retry(*, mail: InboundMail, actor, now: datetime | None = None) -> Inbo
         return _resolved(row, actor, now)
 
 
+def may_file_as_new(actor, mail: InboundMail) -> bool:
+    """Whether `actor` may file `mail` as a new ticket: a reviewer, and only a held reply (a quarantined mail is
+    retried instead)."""
+    return may_review_mail(actor) and mail.outcome == InboundOutcome.HELD and mail.ticket_id is not None
+
+
 def mail_file_as_new(*, mail: InboundMail, actor, now: datetime | None = None) -> InboundMail:
     """A held reply becomes a new ticket from its sender (their whole message, files included), linked
     "relates to" the ticket it tried to reach; atomic."""

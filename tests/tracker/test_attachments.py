@@ -218,6 +218,22 @@ def test_a_reply_with_a_too_big_file_is_refused_with_the_typed_text_kept(cast, t
     assert a.comment.body == "See the log" and f'href="/attachments/{a.pk}/a.log"' in page
 
 
+def test_a_new_ticket_comes_with_its_files_or_not_at_all_and_the_form_keeps_what_was_typed(cast, client_for,
+                                                                                           settings):
+    settings.CROSSLINE_ATTACHMENT_MAX_BYTES = 50
+    client = client_for(cast.agent1)
+    form = {"kind": "incident", "title": "Scanner sends blank pages", "description": "Since the update.",
+            "impact": 2, "urgency": 2}
+    response = client.post("/tickets/new/", {**form, "files": [upload()]})
+    body = response.content.decode()
+    assert response.status_code == 400 and "screen.png is" in body and "Scanner sends blank pages" in body
+    assert not Attachment.objects.exists() and not cast.agent1.requested.exists()
+    response = client.post("/tickets/new/", {**form, "files": [upload("note.txt", b"ok", "text/plain")]})
+    ticket = cast.agent1.requested.get()
+    assert response.status_code == 302 and [a.name for a in ticket.attachments.all()] == ["note.txt"]
+    assert TicketEvent.objects.filter(ticket=ticket, kind=EventKind.ATTACHMENT, new="note.txt").exists()
+
+
 def test_the_staff_remove_a_file_from_the_panel(cast, ticket, client_for):
     [a] = services.attachments_add(ticket=ticket, actor=cast.requester, files=[upload()])
     response = client_for(cast.agent1).post(f"/attachments/{a.pk}/remove/", **HTMX)
