@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Upper
 
 from .choices import (
     KEY_PREFIX,
@@ -56,6 +56,13 @@ class User(AbstractUser):
     queue_pins = models.JSONField(
         null=True, blank=True, help_text="Views shown with their counts in the top bar (\"mine\", \"saved-12\"); "
         "empty: My open and the views this person or their teams saved.")
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        indexes = [
+            # Mail finds its sender by address whatever the case (`email__iexact`, UPPER(email) on PostgreSQL).
+            models.Index(Upper("email"), name="tracker_user_email_upper"),
+        ]
 
     @property
     def display_name(self) -> str:

@@ -344,7 +344,7 @@ def _file(row: InboundMail, msg: EmailMessage, mailbox: Mailbox | None, now: dat
         return _hold(row, None, "sender not verified (no passing DMARC, DKIM or SPF result).", now, record=record)
     if author is not None and not author.is_active:
         return _hold(row, None, f"{address} belongs to a deactivated account.", now, record=record)
-    _create(row, msg, mail_parse.read_content(msg), mailbox, now, requester_for(address, name))
+    _create(row, msg, mail_parse.read_content(msg), mailbox, now, author or requester_for(address, name))
     return None
 
 

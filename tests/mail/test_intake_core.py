@@ -78,3 +78,16 @@ def test_attachments_keep_their_limits_and_their_audience(cast, settings):
     assert log.internal and Attachment.objects.filter(ticket=ticket).count() == 2
     assert may_see_attachment(cast.agent2, log) and not may_see_attachment(cast.requester, log)
     assert may_see_attachment(cast.requester, file) and not may_see_attachment(cast.other_requester, file)
+
+
+def test_filing_a_mail_costs_a_bounded_number_of_queries(desk, cast, django_assert_max_num_queries):
+    """A new mail from a known requester and a reply onto its ticket: the statements of the ticket or comment
+    themselves, the checks (duplicate, loop, rate, sender), the clocks and the acknowledgement, counted with the
+    savepoints of their nested transactions; no more than today's."""
+    mail_receive(raw_mail(sender=cast.requester.email, message_id="<warm@x>"), mailbox=desk)  # first-use caches
+    with django_assert_max_num_queries(26) as created:
+        ticket = mail_receive(raw_mail(sender=cast.requester.email), mailbox=desk).ticket
+    with django_assert_max_num_queries(25) as replied:
+        mail_receive(raw_mail(sender=cast.requester.email, subject=f"Re: [{ticket.key}]", message_id="<r@x>"),
+                     mailbox=desk)
+    assert len(created) > 15 and len(replied) > 15  # (a refusal would cost far less: both were filed)
