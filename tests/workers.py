@@ -53,26 +53,28 @@ def private_broker(tmp_path, settings):
     app.amqp._producer_pool = None
 
 
-def at_once(fn, n: int = 4) -> list:
-    """Run `fn()` in `n` threads released together (a race on purpose); their answers, in finishing order. Each
-    thread closes its own database connection; the first error any of them met is raised here."""
+def at_once(fn, n: int = 4, *, each=None) -> list:
+    """Run `fn()` in `n` threads released together (a race on purpose), or `fn(item)` in a thread per item of
+    `each`; their answers, in finishing order. Each thread closes its own database connection; the first error
+    any of them met is raised here."""
     import threading
 
     from django.db import connection
 
-    barrier = threading.Barrier(n)
+    calls = [lambda item=item: fn(item) for item in each] if each is not None else [fn] * n
+    barrier = threading.Barrier(len(calls))
     answers, errors = [], []
 
-    def run():
+    def run(call):
         try:
             barrier.wait()
-            answers.append(fn())
+            answers.append(call())
         except BaseException as exc:  # reported below; a thread must not die silently
             errors.append(exc)
         finally:
             connection.close()
 
-    pool = [threading.Thread(target=run) for _ in range(n)]
+    pool = [threading.Thread(target=run, args=(call,)) for call in calls]
     for thread in pool:
         thread.start()
     for thread in pool:

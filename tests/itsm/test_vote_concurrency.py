@@ -1,15 +1,14 @@
 """Approvers voting at the same moment (PostgreSQL, threads): every vote counts once, the round is decided once
 and the change moves once; a vote that arrives after the decision is told so."""
 
-import threading
 
 import pytest
-from django.db import connection
 
 from itsm import services as itsm
 from itsm.choices import CabRule, RoundStatus, Vote
 from itsm.models import ApprovalRound
 from tests.factories import UserFactory
+from tests.workers import at_once
 from tracker import services
 from tracker.choices import Role, Status
 from tracker.errors import Conflict
@@ -26,28 +25,15 @@ def test_simultaneous_votes_decide_the_round_once(cast, rule, quorum):
     itsm.cab_save(actor=cast.change_manager, name="CAB", rule=rule, quorum=quorum, members=approvers)
     change = services.ticket_create(actor=cast.agent2, kind="change", title="Race", change_type="normal")
     services.ticket_transition(ticket=change, to=Status.REVIEW, actor=cast.agent2, values=dict(PLAN))
-    barrier = threading.Barrier(len(approvers))
-    outcomes: list[str] = []
-    errors: list[BaseException] = []
 
-    def vote(user):
+    def vote(user) -> str:
         try:
-            barrier.wait()
             itsm.approval_vote(ticket=Ticket.objects.get(pk=change.pk), actor=user, decision=Vote.APPROVED)
-            outcomes.append("voted")
         except Conflict as exc:  # the round was decided before this vote reached it
-            outcomes.append("late" if "no open approval round" in exc.message else exc.message)
-        except BaseException as exc:  # reported below; a thread must not die silently
-            errors.append(exc)
-        finally:
-            connection.close()
+            return "late" if "no open approval round" in exc.message else exc.message
+        return "voted"
 
-    pool = [threading.Thread(target=vote, args=(user,)) for user in approvers]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
-    assert not errors, errors
+    outcomes = at_once(vote, each=approvers)
     approval_round = ApprovalRound.objects.get(ticket=change)
     needed = {CabRule.ANY: 1, CabRule.MAJORITY: 4, CabRule.ALL: 6}[rule]
     counted = approval_round.approvals.filter(decision=Vote.APPROVED).count()

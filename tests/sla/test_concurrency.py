@@ -1,15 +1,14 @@
 """Several sweepers at once over the same due clocks (PostgreSQL, SKIP LOCKED): every effect exactly once."""
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 
 from sla import services as sla
 from sla.choices import NotificationKind
 from sla.models import Clock, ClockEffect, Notification, OutboxMessage
 from tests.sla.conftest import MONDAY_9
+from tests.workers import at_once
 from tracker import services
 from tracker.choices import EventKind
 from tracker.models import TicketEvent
@@ -29,25 +28,8 @@ def test_parallel_sweeps_over_the_same_due_clocks_apply_each_breach_once(cast, a
         for i in range(TICKETS)
     ]
     at = MONDAY_9 + timedelta(minutes=5)
-    barrier = threading.Barrier(SWEEPERS)
-    applied, errors = [], []
+    applied = at_once(lambda: sla.clocks_sweep(now=at, batch=7), SWEEPERS)
 
-    def sweep():
-        try:
-            barrier.wait()
-            applied.append(sla.clocks_sweep(now=at, batch=7))
-        except Exception as exc:  # surfaced by the assertion below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=sweep) for _ in range(SWEEPERS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-
-    assert errors == []
     assert sum(applied) == TICKETS
     assert ClockEffect.objects.filter(level=100).count() == TICKETS
     assert Clock.objects.filter(breached=True).count() == TICKETS

@@ -1,9 +1,8 @@
 """Human keys: one numbering per kind, never a duplicate, even when many clients create at once."""
-import threading
 
 import pytest
-from django.db import connection
 
+from tests.workers import at_once
 from tracker import services
 from tracker.models import Ticket
 
@@ -30,26 +29,10 @@ def test_a_rolled_back_create_leaves_at_most_a_gap_never_a_duplicate(cast):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_creation_never_duplicates_a_key(cast):
     threads, per_thread = 8, 25
-    keys: list[str] = []
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(threads)
-
-    def worker():
-        try:
-            barrier.wait()
-            for _ in range(per_thread):
-                keys.append(services.ticket_create(actor=cast.agent1, kind="incident", title="race").key)
-        except BaseException as exc:  # reported below; a thread must not die silently
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    pool = [threading.Thread(target=worker) for _ in range(threads)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
-    assert not errors, errors
+    keys = [key for batch in at_once(lambda: [services.ticket_create(actor=cast.agent1, kind="incident",
+                                                                      title="race").key
+                                             for _ in range(per_thread)], threads)
+            for key in batch]
     assert len(keys) == len(set(keys)) == threads * per_thread
     numbers = sorted(int(k.split("-")[1]) for k in keys)
     assert numbers == list(range(1, threads * per_thread + 1))
