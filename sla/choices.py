@@ -30,6 +30,10 @@ class NotificationKind(models.TextChoices):
     RECEIVED = "received", _("Request received")  # the acknowledgement a requester gets when a ticket is raised
 
 
+# Kinds sent by mail only, never as an in-app row: the acknowledgement (whoever raised the ticket sees it raised).
+MAIL_ONLY_KINDS = frozenset({NotificationKind.RECEIVED})
+
+
 class Channel(models.TextChoices):
     EMAIL = "email", _("Email")
 

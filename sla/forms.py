@@ -4,7 +4,7 @@ from django import forms
 
 from tracker.choices import Language
 
-from .choices import NotificationKind
+from .choices import MAIL_ONLY_KINDS, NotificationKind
 
 
 class PreferencesForm(forms.Form):
@@ -25,8 +25,7 @@ class PreferencesForm(forms.Form):
                 self.fields[name] = forms.BooleanField(
                     required=False, initial=getattr(pref, channel), label=f"{label} {text}"
                 )
-            # The acknowledgement of a request is a mail only: the person raising it sees it raised already.
-            in_app = None if pref.kind == NotificationKind.RECEIVED else self[f"{pref.kind}-in_app"]
+            in_app = None if pref.kind in MAIL_ONLY_KINDS else self[f"{pref.kind}-in_app"]
             self.rows.append({"label": label, "in_app": in_app, "email": self[f"{pref.kind}-email"]})
 
     def choices(self) -> list[dict]:

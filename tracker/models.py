@@ -374,12 +374,25 @@ class Attachment(models.Model):
                                     related_name="+")
     created_at = models.DateTimeField()
 
+    IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+    # Opened in the browser; anything else (HTML, SVG, XML and scripts among them) is only ever downloaded.
+    INLINE_TYPES = IMAGE_TYPES | {"application/pdf"}
+
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["ticket", "created_at"], name="tracker_attachment_ticket")]
 
     def __str__(self):
         return f"{self.name} on {self.ticket_id}"
+
+    @property
+    def is_image(self) -> bool:
+        """A picture the pages may show as a thumbnail (through the file's own, access-checked address)."""
+        return self.content_type in self.IMAGE_TYPES
+
+    @property
+    def opens_inline(self) -> bool:
+        return self.content_type in self.INLINE_TYPES
 
 
 class Link(models.Model):

@@ -1050,8 +1050,6 @@ def work_row(event) -> str:
 # --- attachments: the ticket page's Attachments panel, its upload and remove, and serving the files -----------
 
 ATTACHMENTS_PANEL = "tracker/panel_attachments.html"
-# Shown in the browser: images and PDF. Everything else (HTML, SVG, XML and scripts among them) is a download.
-INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"})
 # A file is never a page of the app: no script, no style, no form, no plug-in, no frame, in a sandbox of its own.
 FILE_POLICY = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
 
@@ -1064,7 +1062,7 @@ def attachments_panel(*, request, ticket, now):
 def attachment_response(attachment) -> FileResponse:
     """A stored file as a response, streamed from the default storage (the filesystem or S3 alike): images and
     PDF inline, anything else as a download under its own name; never sniffed, cached only by the browser."""
-    inline = attachment.content_type in INLINE_TYPES
+    inline = attachment.opens_inline
     response = FileResponse(attachment.file.open("rb"), as_attachment=not inline, filename=attachment.name,
                             content_type=attachment.content_type if inline else _download_type(attachment))
     response["X-Content-Type-Options"] = "nosniff"

@@ -23,7 +23,7 @@ from tracker.choices import Language, Role, Status
 from tracker.errors import ValidationFailed
 from tracker.models import Ticket, TicketEvent, User
 
-from ..choices import InboundOutcome, NotificationKind
+from ..choices import MAIL_ONLY_KINDS, InboundOutcome, NotificationKind
 from ..models import InboundMail, Mailbox, Notification, NotificationPreference, OutboxMessage
 from ..notifications import DEFAULT_LANGUAGE, render_html, render_notification, written_in
 
@@ -179,9 +179,9 @@ def _subject(title: str, ticket) -> str:
 
 
 def _queue(out: _Outgoing, *, ticket, users, kind: str, now: datetime, key: str, context: dict, prefs: dict,
-           url: str | None = None, in_app: bool = True, email_key: str | None = None) -> None:
+           url: str | None = None, email_key: str | None = None) -> None:
     """In-app rows and email outbox rows for each user, honouring preferences; keys make repeats no-ops.
-    `url`: where the notification leads, when not to the ticket's page. `in_app=False`: by email only.
+    `url`: where the notification leads, when not to the ticket's page. `MAIL_ONLY_KINDS` get no in-app row.
     `email_key`: the outbox key when it is not derived from `key` and the recipient (one mail per ticket).
     Texts are rendered once per wording, language and time zone, not per recipient."""
     seen = set()
@@ -198,7 +198,7 @@ def _queue(out: _Outgoing, *, ticket, users, kind: str, now: datetime, key: str,
             rendered[variant] = _render_in_zone(kind, {"ticket": ticket, "now": now, **context}, variant)
         title, body = rendered[variant]
         pref = prefs.get((user.pk, kind))
-        if in_app and (pref is None or pref.in_app):
+        if kind not in MAIL_ONLY_KINDS and (pref is None or pref.in_app):
             out.notifications.append(
                 Notification(
                     recipient=user,
@@ -275,7 +275,7 @@ def acknowledge(*, ticket, actor, now: datetime) -> None:
     out = _Outgoing()
     _queue(out, ticket=ticket, users=[requester], kind=NotificationKind.RECEIVED, now=now,
            key=acknowledgement_key(ticket), context={"actor": actor}, prefs=_preferences([requester.pk]),
-           in_app=False, email_key=acknowledgement_key(ticket))
+           email_key=acknowledgement_key(ticket))
     out.flush()
 
 

@@ -1,4 +1,5 @@
-"""What the pages show of a ticket's files: whether one shows as a picture, who may remove it, the limits."""
+"""What the pages show of a ticket's files: who may remove one, the limits (`Attachment.is_image` says which
+show as a picture)."""
 from django import template
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
@@ -6,15 +7,6 @@ from django.template.defaultfilters import filesizeformat
 from tracker import services
 
 register = template.Library()
-
-IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
-
-
-@register.filter
-def is_image(attachment) -> bool:
-    """A picture the page may show as a thumbnail (through the file's own, access-checked address)."""
-    return attachment.content_type in IMAGE_TYPES
-
 
 @register.filter
 def removable_by(attachment, user) -> bool:
