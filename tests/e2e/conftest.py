@@ -41,8 +41,11 @@ def browser():
             f"{CHROMIUM} is missing: install Debian's chromium: apt-get install chromium chromium-driver",
             pytrace=False,
         )
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Assertions wait as long as actions do (10 s): CI runs three suites on two cores, and a page that answers
+    # in 6 s there is slow, not wrong. What they assert is unchanged.
+    expect.set_options(timeout=10_000)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         yield chromium
