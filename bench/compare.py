@@ -95,6 +95,7 @@ class Run:
     def __init__(self):
         self.rounds: list[dict[str, float]] = []
         self.loads: list[float] = []
+        self.round_loads: list[tuple[float, float]] = []
 
     def note_load(self) -> float:
         value = load_now()
@@ -249,8 +250,9 @@ def report(run: Run, args, started: datetime) -> str:
              f"load average (1 min) seen {lo:.2f}-{hi:.2f}. Ratio: times better for Crossline.", ""]
     lines += table(run.rounds)
     lines += ["", "Raw rounds:", "", "```"]
-    for i, r in enumerate(run.rounds, 1):
-        lines.append(f"round {i}: " + ", ".join(f"{k}={v:.1f}" for k, v in sorted(r.items())))
+    for i, (r, (low, high)) in enumerate(zip(run.rounds, run.round_loads, strict=True), 1):
+        lines.append(f"round {i} (load {low:.2f}-{high:.2f}): "
+                     + ", ".join(f"{k}={v:.1f}" for k, v in sorted(r.items())))
     lines += ["```"]
     return "\n".join(lines) + "\n"
 
@@ -292,6 +294,7 @@ def main() -> None:
             prepare(million, 1_000_000, args.reuse)
         for i in range(1, args.rounds + 1):
             figures: dict[str, float] = {}
+            seen = len(run.loads)
             if want & {"queue", "ticket"}:
                 phase(f"round {i}: peer web_read", run)
                 p = peer("web_read", READ_N=args.read_n)
@@ -319,6 +322,7 @@ def main() -> None:
                 figures["cl.sweep.rate"] = crossline_sweep(False, args)
             run.note_load()
             run.rounds.append(figures)
+            run.round_loads.append((min(run.loads[seen:]), max(run.loads[seen:])))
             print(f"round {i}: " + ", ".join(f"{k}={v:.1f}" for k, v in sorted(figures.items())), flush=True)
     finally:
         peer_stop()

@@ -106,3 +106,17 @@ def test_compare_tables_the_medians_of_rounds_with_ratios():
     assert "| 140 ms | 14.0 ms | 10.00x |" in queue
     assert "| - | 10,000 breaches/s | - |" in rows["SLA sweep without reassignment"]
     assert "ticket page p50" not in rows  # not measured: left out
+
+
+def test_compare_reports_the_load_seen_and_the_raw_rounds():
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    run = compare.Run()
+    run.rounds = [{"peer.ticket.p50": 30.0, "cl.ticket.p50": 10.0}, {"peer.ticket.p50": 28.0, "cl.ticket.p50": 7.0}]
+    run.loads, run.round_loads = [1.5, 2.5, 3.0], [(1.5, 2.5), (2.5, 3.0)]
+    args = SimpleNamespace(only="ticket", read_n=200, create_n4=1000, sweep_args="--runs 1")
+    text = compare.report(run, args, datetime(2026, 1, 2, 3, 4, tzinfo=UTC))
+    assert "2 interleaved round(s)" in text and "load average (1 min) seen 1.50-3.00" in text
+    assert "| ticket page p50 | 29.0 ms | 8.5 ms | 3.41x | >= 3x |" in text
+    assert "round 1 (load 1.50-2.50): cl.ticket.p50=10.0, peer.ticket.p50=30.0" in text
