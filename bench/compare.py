@@ -16,6 +16,11 @@ Databases: `crossline_bench_compare` is seeded once and kept (--reuse keeps it, 
 on a copy of it (`crossline_bench_compare_run`), copied again after each create round so each round starts
 from the same rows, as the peer deletes its created tickets. --million adds the queue page on a kept
 1,000,000-ticket database (`crossline_bench_compare_1m`; seeding it takes many minutes).
+
+Duration: seeding the 100k database ~5 min (once). A round of create, queue and ticket took 12 min at load
+average 5-8 on 2 cores: run.sh runs its web_read and web_create phases whole (hello, DataTables variants,
+the form creates too; its hello wrk is cut to 1 s and its 1-client creates to 100), so a quiet host is
+needed to keep 3 rounds of every phase within ~30 min.
 """
 import argparse
 import os
