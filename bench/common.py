@@ -102,3 +102,23 @@ def pct(values: list[float], p: float) -> float:
 
 def median(values):
     return statistics.median(values)
+
+
+def database_exists(url: str) -> bool:
+    import psycopg
+
+    parts = urlparse(url)
+    with psycopg.connect(urlunparse(parts._replace(path="/postgres")), autocommit=True) as conn:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [parts.path.lstrip("/")]).fetchone()
+    return found is not None
+
+
+def copy_database(template_url: str, url: str) -> None:
+    """(Re)create the database of `url` as a file-level copy of `template_url`'s (no one may be connected)."""
+    import psycopg
+
+    parts = urlparse(url)
+    name, template = parts.path.lstrip("/"), urlparse(template_url).path.lstrip("/")
+    with psycopg.connect(urlunparse(parts._replace(path="/postgres")), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
