@@ -69,3 +69,20 @@ def test_the_filter_fields_show_the_chosen_options(cast):
     assert group.startswith('<select name="group" id="id_group">')
     assert f'<option value="{cast.l2.pk}" selected>' in group and '<option value="">Any group</option>' in group
     assert to.startswith('<select name="to" id="bulk-to">') and '<option value="" selected>—</option>' in to
+
+
+def test_a_tickets_links_show_only_the_other_tickets_the_viewer_may_see(cast):
+    from tracker.choices import LinkType
+    from tracker.models import Link
+
+    mine = TicketFactory(requester=cast.requester)
+    theirs = TicketFactory(requester=cast.other_requester)
+    also_mine = TicketFactory(requester=cast.requester)
+    Link.objects.create(source=mine, target=theirs, type=LinkType.RELATES_TO, created_at=timezone.now())
+    Link.objects.create(source=also_mine, target=mine, type=LinkType.RELATES_TO, created_at=timezone.now())
+
+    def others(user):
+        return {(row["direction"], row["other"].key) for row in selectors.ticket_links(ticket=mine, user=user)}
+
+    assert others(cast.agent1) == {("out", theirs.key), ("in", also_mine.key)}
+    assert others(cast.requester) == {("in", also_mine.key)}
