@@ -86,3 +86,18 @@ def test_a_tickets_links_show_only_the_other_tickets_the_viewer_may_see(cast):
 
     assert others(cast.agent1) == {("out", theirs.key), ("in", also_mine.key)}
     assert others(cast.requester) == {("in", also_mine.key)}
+
+
+def test_times_read_as_djangos_date_formats_wrote_them_in_every_zone_and_style():
+    from django.utils.formats import date_format
+
+    from tracker.templatetags.crossline import WHEN_FORMATS, when
+
+    moments = [datetime(2026, m, d, h, 7, tzinfo=UTC) for m, d, h in ((1, 1, 0), (3, 29, 1), (10, 25, 23), (12, 31, 9))]
+    for zone in ("UTC", "Europe/Berlin", "Asia/Kolkata", "America/St_Johns"):
+        with timezone.override(zone):
+            for moment in moments:
+                local = timezone.localtime(moment)
+                for style, fmt in WHEN_FORMATS.items():
+                    text = date_format(local, fmt)
+                    assert when(moment, style) == (text if style == "date" else f"{text} {local.tzname()}")
