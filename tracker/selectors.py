@@ -86,8 +86,12 @@ def ticket_timeline(*, ticket: Ticket, user) -> QuerySet:
 def ticket_links(*, ticket: Ticket, user) -> list[dict]:
     """Links in both directions, each with the other ticket and its label as this ticket reads it (a problem
     "caused" the incident that is "caused by" it), filtered to what the user may see."""
-    visible_ids = access.visible(user, Ticket.objects.all()).values("pk")
-    both = Link.objects.filter(Q(source=ticket, target__in=visible_ids) | Q(target=ticket, source__in=visible_ids))
+    # The other ticket's visibility is asked per link (a lookup by key), not as "in every visible ticket",
+    # which the database answers by reading the whole table.
+    def sees(other: str) -> Exists:
+        return Exists(access.visible(user, Ticket.objects.filter(pk=OuterRef(other))))
+
+    both = Link.objects.filter(Q(sees("target_id"), source=ticket) | Q(sees("source_id"), target=ticket))
     links = list(both.select_related("source", "target").order_by("id"))  # one query for both directions
     rows = [{"link": link, "direction": "out", "other": link.target, "label": link.get_type_display()}
             for link in links if link.source_id == ticket.pk]

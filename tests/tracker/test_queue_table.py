@@ -1,0 +1,103 @@
+"""The queue's rows and filter fields, built in Python (`tracker.templatetags.queue_table`), say what the page
+said with a template per cell: every column, the messages after an action, the chosen filters, the viewer's
+time zone."""
+from datetime import UTC, datetime
+
+from django.template import Context, Template
+from django.test import RequestFactory
+from django.utils import timezone
+
+from tests.factories import TicketFactory
+from tracker import selectors
+from tracker.errors import DomainError
+from tracker.filtersets import TicketFilterSet
+from tracker.forms import BulkForm
+from tracker.models import Ticket
+
+ROW = Template("{% load queue_table %}{% queue_row t %}")
+
+
+def _row(ticket, columns, **extra) -> str:
+    columns = [c for c in selectors.queue_columns() if c.slug in columns]
+    row = selectors.queue_row(user=ticket.assignee, pk=ticket.pk, related=selectors.columns_related(columns))
+    return ROW.render(Context({"t": row, "columns": columns, "now": timezone.now(), **extra}))
+
+
+def test_a_row_shows_every_column_escaped_and_in_the_viewers_zone(cast):
+    ticket = TicketFactory(title="<b>VPN</b> & mail", group=cast.l1, assignee=cast.agent1, requester=cast.requester,
+                           service=cast.services["payroll"], priority=2)
+    Ticket.objects.filter(pk=ticket.pk).update(created_at=datetime(2026, 3, 5, 23, 30, tzinfo=UTC))
+    all_columns = {c.slug for c in selectors.queue_columns()}
+    with timezone.override("Asia/Kolkata"):
+        html = _row(ticket, all_columns)
+    assert f'<tr id="row-{ticket.key}" data-row data-href="/tickets/{ticket.key}/"' in html
+    assert f'data-preview="/tickets/{ticket.key}/preview/"' in html
+    escaped = "&lt;b&gt;VPN&lt;/b&gt; &amp; mail"
+    assert f'<span class="title-text" title="{escaped}">{escaped}</span>' in html
+    assert '<td><span class="badge p2">P2</span></td>' in html
+    assert '<td class="hide-sm nowrap">Service Desk</td>' in html
+    assert '<td class="hide-sm nowrap">—</td>' in html  # no owner, no category
+    assert '<td class="hide-sm small nowrap" title="2026-03-06 05:00">06 Mar 05:00</td>' in html
+    assert 'data-action="escalate"' in html
+    assert f"hx-vals='{{\"version\": \"{ticket.version}\"}}'" in html
+
+
+def test_a_row_after_a_refused_action_says_why_beside_the_title_or_the_actions(cast):
+    ticket = TicketFactory(group=cast.l1, assignee=cast.agent1, requester=cast.requester)
+    error = DomainError("Held by <someone>")
+    html = _row(ticket, {"title", "status"}, row_error=error, row_take_over=True)
+    assert '<div class="alert error small" role="alert">Held by &lt;someone&gt;' in html
+    assert 'hx-vals=\'{"version": "' in html and '"take_over": "1"}' in html and ">Take over</button>" in html
+    html = _row(ticket, {"status"}, row_error=error)
+    assert html.count('role="alert"') == 1 and "Take over" not in html
+    assert '<td class="actions">\n          <div class="alert error small" role="alert">' in html
+    assert 'role="status">Taken</div>' in _row(ticket, {"title"}, row_notice="Taken")
+
+
+def test_the_filter_fields_show_the_chosen_options(cast):
+    request = RequestFactory().get("/queue/", {"status": ["new", "pending"], "group": str(cast.l2.pk)})
+    request.user = cast.agent1
+    form = TicketFilterSet(request.GET, queryset=Ticket.objects.all(), request=request).form
+    html = Template('{% load queue_table %}{% multi_field f.status "Status" %}|{% multi_field f.kind "Kind" %}|'
+                    "{% select_field f.group %}|{% select_field b.to %}").render(Context({"f": form, "b": BulkForm()}))
+    status, kind, group, to = html.split("|")
+    assert '<summary aria-describedby="lbl-status"><span class="chosen">New</span>' in status
+    assert '<span class="any" hidden>Any status</span>' in status
+    assert '<input type="checkbox" name="status" value="pending" checked> ' in status
+    assert 'placeholder="Find…"' in status and 'placeholder="Find…"' not in kind  # a search box past six
+    assert '<span class="any">Any kind</span>' in kind and "checked" not in kind
+    assert group.startswith('<select name="group" id="id_group">')
+    assert f'<option value="{cast.l2.pk}" selected>' in group and '<option value="">Any group</option>' in group
+    assert to.startswith('<select name="to" id="bulk-to">') and '<option value="" selected>—</option>' in to
+
+
+def test_a_tickets_links_show_only_the_other_tickets_the_viewer_may_see(cast):
+    from tracker.choices import LinkType
+    from tracker.models import Link
+
+    mine = TicketFactory(requester=cast.requester)
+    theirs = TicketFactory(requester=cast.other_requester)
+    also_mine = TicketFactory(requester=cast.requester)
+    Link.objects.create(source=mine, target=theirs, type=LinkType.RELATES_TO, created_at=timezone.now())
+    Link.objects.create(source=also_mine, target=mine, type=LinkType.RELATES_TO, created_at=timezone.now())
+
+    def others(user):
+        return {(row["direction"], row["other"].key) for row in selectors.ticket_links(ticket=mine, user=user)}
+
+    assert others(cast.agent1) == {("out", theirs.key), ("in", also_mine.key)}
+    assert others(cast.requester) == {("in", also_mine.key)}
+
+
+def test_times_read_as_djangos_date_formats_wrote_them_in_every_zone_and_style():
+    from django.utils.formats import date_format
+
+    from tracker.templatetags.crossline import WHEN_FORMATS, when
+
+    moments = [datetime(2026, m, d, h, 7, tzinfo=UTC) for m, d, h in ((1, 1, 0), (3, 29, 1), (10, 25, 23), (12, 31, 9))]
+    for zone in ("UTC", "Europe/Berlin", "Asia/Kolkata", "America/St_Johns"):
+        with timezone.override(zone):
+            for moment in moments:
+                local = timezone.localtime(moment)
+                for style, fmt in WHEN_FORMATS.items():
+                    text = date_format(local, fmt)
+                    assert when(moment, style) == (text if style == "date" else f"{text} {local.tzname()}")
