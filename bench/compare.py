@@ -17,10 +17,10 @@ on a copy of it (`crossline_bench_compare_run`), copied again after each create 
 from the same rows, as the peer deletes its created tickets. --million adds the queue page on a kept
 1,000,000-ticket database (`crossline_bench_compare_1m`; seeding it takes many minutes).
 
-Duration: seeding the 100k database ~5 min (once). A round of create, queue and ticket took 12 min at load
-average 5-8 on 2 cores: run.sh runs its web_read and web_create phases whole (hello, DataTables variants,
-the form creates too; its hello wrk is cut to 1 s and its 1-client creates to 100), so a quiet host is
-needed to keep 3 rounds of every phase within ~30 min.
+Duration: seeding the 100k database ~5 min (once). The peer's pages and creates are measured by its own
+load client (`scripts/load.py`) with the arguments its run.sh gives them, without the rest of run.sh's web
+phases (hello, other DataTables sorts, the staff form), which nothing here compares; its escalation runs
+through run.sh's `escalate` phase. The sweeps build a million clocks per run (a few minutes each).
 """
 import argparse
 import os
@@ -114,13 +114,59 @@ def phase(label: str, run: Run) -> None:
 
 # --- the peer ---------------------------------------------------------------------------------------------
 
+def _peer_env() -> dict:
+    return {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "DJANGO_", "PG"))}
+
+
 def peer(phases: str, **knobs) -> dict[str, float]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "DJANGO_", "PG"))}
-    env.update({"PHASES": phases, "REPEATS": "1", "ESC_REPEATS": "1", "WRK_SECONDS": "1",
-                "CREATE_N1": "100"}, **{k: str(v) for k, v in knobs.items()})
+    """A whole phase of the peer's `run.sh` (used for `escalate`, which measures nothing else)."""
+    env = _peer_env()
+    env.update({"PHASES": phases, "REPEATS": "1", "ESC_REPEATS": "1"}, **{k: str(v) for k, v in knobs.items()})
     done = subprocess.run(["bash", str(PEER / "run.sh")], env=env, capture_output=True, text=True)
     if done.returncode:
         raise SystemExit(f"peer run.sh ({phases}) failed:\n{done.stderr[-2000:]}")
+    return parse_peer(done.stdout)
+
+
+# The peer's web measurements compared here, with the arguments its run.sh gives them (one repetition each):
+# its run.sh phases also time a hello page, more DataTables sorts and the staff form, which nothing compares.
+PEER_STEPS = {
+    "queue": ['$LOAD list_page --name list.page_c1 --queue-id "$QID" --requests {read_n} --repeats 1',
+              '$LOAD datatables --name list.dt_priority_c1 --queue-id "$QID" --requests {read_n} --repeats 1'],
+    "ticket": ['$LOAD detail --name detail.c1 --ids-file "$PHD_ROOT/detail_ids.txt" --requests {read_n} --repeats 1'],
+    "create": ['$LOAD api_create --name create.api_c4 --queues "$QS" --clients 4 --requests {create_n4} --repeats 1'],
+}
+PEER_WEB = """set -euo pipefail
+source "{peer}/env.sh"
+"$PHD_HERE/scripts/pg.sh" start >&2
+cd "$PHD_HERE/project"
+sql() {{ "$PSQL" -qtAX -c "$1"; }}
+trap '"$PHD_HERE/scripts/web.sh" stop >&2 || true' EXIT
+MAXID="$(sql 'SELECT coalesce(max(id),0) FROM helpdesk_ticket')"
+QID="$(sql "SELECT id FROM helpdesk_queue WHERE slug='INC'")"
+QS="$(sql "SELECT string_agg(id::text, ',') FROM helpdesk_queue")"
+[ -s "$PHD_ROOT/detail_ids.txt" ] || sql "SELECT id FROM helpdesk_ticket ORDER BY md5(id::text) LIMIT 500" \
+    > "$PHD_ROOT/detail_ids.txt"
+LOAD="$PY $PHD_HERE/scripts/load.py --port $PHD_HTTP_PORT --password $PHD_ADMIN_PASSWORD"
+"$PHD_HERE/scripts/web.sh" start >&2
+{steps}
+"$PHD_HERE/scripts/web.sh" stop >&2
+if [ "$(sql 'SELECT coalesce(max(id),0) FROM helpdesk_ticket')" != "$MAXID" ]; then
+  # as run.sh does after its creates: back to the generated rows (Django's cascade), then VACUUM ANALYZE
+  DROP="from helpdesk.models import Ticket; Ticket.objects.filter(id__gt=$MAXID).delete()"
+  "$PY" -c "import django; django.setup(); $DROP"
+  sql "VACUUM ANALYZE"
+fi
+"""
+
+
+def peer_web(wanted: list[str], **counts) -> dict[str, float]:
+    """The peer's own load client (`scripts/load.py`) against its gunicorn, for the compared pages only."""
+    steps = "\n".join(line.format(**counts) for name in wanted for line in PEER_STEPS[name])
+    script = PEER_WEB.format(peer=PEER, steps=steps)
+    done = subprocess.run(["bash", "-c", script], env=_peer_env(), capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"peer load ({', '.join(wanted)}) failed:\n{done.stderr[-2000:]}")
     return parse_peer(done.stdout)
 
 
@@ -301,18 +347,20 @@ def main() -> None:
             figures: dict[str, float] = {}
             seen = len(run.loads)
             if want & {"queue", "ticket"}:
-                phase(f"round {i}: peer web_read", run)
-                p = peer("web_read", READ_N=args.read_n)
-                figures["peer.queue.p50"] = p["list.page_c1.p50"] + p["list.dt_priority_c1.p50"]
-                figures["peer.ticket.p50"] = p["detail.c1.p50"]
+                phase(f"round {i}: peer list and detail pages", run)
+                p = peer_web([n for n in ("queue", "ticket") if n in want], read_n=args.read_n)
+                if "queue" in want:
+                    figures["peer.queue.p50"] = p["list.page_c1.p50"] + p["list.dt_priority_c1.p50"]
+                if "ticket" in want:
+                    figures["peer.ticket.p50"] = p["detail.c1.p50"]
                 phase(f"round {i}: Crossline queue and ticket pages", run)
                 figures.update(crossline_reads(work, args, want))
             if args.million:
                 phase(f"round {i}: Crossline queue page at 1,000,000 tickets", run)
                 figures.update(crossline_reads(million, args, {"queue"}, prefix="cl.1m."))
             if "create" in want:
-                phase(f"round {i}: peer web_create", run)
-                p = peer("web_create", CREATE_N4=args.create_n4)
+                phase(f"round {i}: peer REST create", run)
+                p = peer_web(["create"], create_n4=args.create_n4)
                 figures.update({"peer.create.api_c4.rps": p["create.api_c4.rps"],
                                 "peer.create.api_c4.p95": p["create.api_c4.p95"]})
                 phase(f"round {i}: Crossline REST create", run)
