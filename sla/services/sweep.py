@@ -33,7 +33,7 @@ from ..calendars import BusinessCalendar, business_calendar
 from ..choices import BREACH_LEVEL, Metric, NotificationKind
 from ..models import Clock, ClockEffect, SweepHeartbeat
 from .clocks import _fmt, _label, _levels, _plan
-from .notifications import _Outgoing, _preferences, _queue
+from .notifications import ClockTexts, _Outgoing, _preferences, _queue
 
 log = logging.getLogger(__name__)
 SWEEP_HEARTBEAT = "sla-sweep"
@@ -139,6 +139,7 @@ def _apply_due(clocks: list[Clock], now: datetime) -> int:
     users += [u for ms in process_managers.values() for u in ms]
     users += [e.clock.ticket.requester for e in effects if _tells_requester(e)]
     prefs = _preferences(u.pk for u in users)
+    texts = ClockTexts()  # each distinct text rendered once per batch, filled in per ticket
     for e in effects:
         clock, ticket = e.clock, e.clock.ticket
         group = ticket.group
@@ -168,6 +169,7 @@ def _apply_due(clocks: list[Clock], now: datetime) -> int:
             key=f"clock{clock.pk}:L{e.level}",
             context=context,
             prefs=prefs,
+            texts=texts,
         )
         what = (
             f"{_label(clock)} target breached ({_fmt(clock.goal_s)} reached at {e.due_at:%Y-%m-%d %H:%M:%S} UTC)"
