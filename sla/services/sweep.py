@@ -33,7 +33,7 @@ from ..calendars import BusinessCalendar, business_calendar
 from ..choices import BREACH_LEVEL, Metric, NotificationKind
 from ..models import Clock, ClockEffect, SweepHeartbeat
 from .clocks import _fmt, _label, _levels, _plan
-from .notifications import ClockTexts, _Outgoing, _preferences, _queue
+from .notifications import ClockTexts, _Outgoing, _preferences, _queue, insert_rows
 
 log = logging.getLogger(__name__)
 SWEEP_HEARTBEAT = "sla-sweep"
@@ -118,7 +118,7 @@ def _apply_due(clocks: list[Clock], now: datetime) -> int:
         _plan(clock, cal)
         effects.append(effect)
 
-    ClockEffect.objects.bulk_create(
+    insert_rows(
         [
             ClockEffect(
                 clock=e.clock,
@@ -132,7 +132,7 @@ def _apply_due(clocks: list[Clock], now: datetime) -> int:
     )
     _update_swept(clocks)
 
-    out = _Outgoing()
+    out = _Outgoing(ids=False)
     process_managers = _process_managers([e for e in effects if _hierarchical(e)])
     users = [u for t in tickets.values() for u in [t.assignee, t.group.manager if t.group_id else None] if u]
     users += [u for ms in members.values() for u in ms]

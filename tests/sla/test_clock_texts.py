@@ -55,3 +55,20 @@ def test_a_title_with_a_line_break_is_rendered_as_such():
     context = {"clock": SimpleNamespace(policy=SimpleNamespace(functional_escalation=False)), "label": "Response",
                "level": 100, "group": None, "due_at": NOW}
     assert ClockTexts().for_clock(NotificationKind.BREACH, ticket, context, NOW) is None
+
+
+def test_plain_rows_are_written_as_bulk_create_writes_them_and_a_repeat_is_skipped(cast):
+    from sla.models import Notification
+    from sla.services.notifications import insert_rows
+
+    def rows(title):
+        return [Notification(recipient=user, ticket=None, kind=NotificationKind.BREACH, key=f"k{user.pk}",
+                             title=title, body="b\tody\\ with \"quotes\"\nand lines", url="", created_at=NOW)
+                for user in (cast.agent1, cast.manager)]
+
+    insert_rows(rows("first"))
+    insert_rows(rows("again"), ignore_conflicts=True)  # the same keys: nothing new, nothing changed
+    insert_rows([], ignore_conflicts=True)
+    assert sorted(Notification.objects.values_list("recipient", "key", "title", "body", "read_at", "created_at")) == [
+        (u.pk, f"k{u.pk}", "first", "b\tody\\ with \"quotes\"\nand lines", None, NOW)
+        for u in sorted((cast.agent1, cast.manager), key=lambda u: u.pk)]
