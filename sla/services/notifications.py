@@ -17,7 +17,7 @@ from email.utils import parseaddr
 from types import SimpleNamespace
 
 from django.conf import settings
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.db.models import Q
 from django.utils import formats, timezone, translation
 from django.utils.html import escape
@@ -145,11 +145,12 @@ def insert_rows(objs: list[models.Model], *, ignore_conflicts: bool = False) -> 
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     columns = ", ".join(quote(f.column) for f in fields)
-    with connection.cursor() as cursor:
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         target = table
         if ignore_conflicts:
             target = quote(f"{model._meta.db_table}_incoming")
-            cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {target} ON COMMIT DELETE ROWS AS "
+            # Dropped at commit: a table kept by a pooled connection would miss a column a later migration adds.
+            cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {target} ON COMMIT DROP AS "
                            f"SELECT {columns} FROM {table} WITH NO DATA")
         with cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
             for o in objs:
