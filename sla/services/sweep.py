@@ -201,8 +201,12 @@ def _apply_due(clocks: list[Clock], now: datetime) -> int:
     # Functional escalation last (its hook re-syncs the ticket's clocks from the rows above), one tier per
     # breach in the order the targets were due, each from wherever the ticket is by then: the rule in the
     # module docstring, so a late sweep that sees two breaches at once ends where two on-time sweeps would.
+    escalated: dict[int, list[int]] = {}  # the group each breach moved its ticket to: clock ids by group
     for e in sorted((e for e in effects if e.escalate), key=lambda e: (e.due_at, e.clock.pk)):
-        _escalate(e, now)
+        if (to := _escalate(e, now)) is not None:
+            escalated.setdefault(to, []).append(e.clock.pk)
+    for group_id, clock_ids in escalated.items():  # one write per target group, not one per breach
+        ClockEffect.objects.filter(clock_id__in=clock_ids, level=BREACH_LEVEL).update(escalated_to=group_id)
     return len(effects)
 
 
@@ -233,11 +237,12 @@ def _process_managers(effects: list[_Effect]) -> dict[str, list]:
     return found
 
 
-def _escalate(e: _Effect, now: datetime) -> None:
-    """Move the breached clock's ticket up one tier, or record on the effect and the timeline why not."""
+def _escalate(e: _Effect, now: datetime) -> int | None:
+    """Move the breached clock's ticket up one tier and return the group it went to, or record on the effect and
+    the timeline why not."""
     clock, ticket = e.clock, e.clock.ticket
     if not ticket.is_open:
-        return
+        return None
     try:
         if clock.metric == Metric.PICK and (ticket.group.tier if ticket.group_id else None) != clock.tier:
             # An earlier breach already moved the ticket on; had the sweep been on time, this clock would have
@@ -257,8 +262,8 @@ def _escalate(e: _Effect, now: datetime) -> None:
             note=f"SLA: no functional escalation — {exc.message}",
             internal=True,
         )
-        return
-    ClockEffect.objects.filter(clock=clock, level=e.level).update(escalated_to=ticket.group)
+        return None
+    return ticket.group_id
 
 
 _SWEPT_FIELDS = ["warned_percent", "breached", "breached_at", "next_check_at", "due_at", "group_id"]
@@ -284,11 +289,16 @@ def _update_swept(clocks: list[Clock]) -> None:
         cursor.execute(sql, params)
 
 
+# What a claimed clock brings along: everything its effects, notifications and escalation read.
+_CLAIMED_WITH = ("ticket__group__manager", "ticket__group__escalates_to", "ticket__assignee", "ticket__requester",
+                 "policy__calendar")
+
+
 def _claim(now: datetime, batch: int) -> list[Clock]:
     qs = (
         Clock.objects.due(now)
         .order_by("next_check_at")
-        .select_related("ticket__group__manager", "ticket__assignee", "ticket__requester", "policy__calendar")
+        .select_related(*_CLAIMED_WITH)
     )
     # Lock the ticket too: a sweeper skips a ticket an agent is saving, so it never waits or deadlocks.
     return list(lock_skipping(qs, of=("self", "ticket"))[:batch])
@@ -328,8 +338,7 @@ def _sweep_one_by_one(at: datetime, batch: int) -> list:
                     lock_skipping(
                         Clock.objects.due(at)
                         .filter(pk=pk)
-                        .select_related("ticket__group__manager", "ticket__assignee", "ticket__requester",
-                                        "policy__calendar"),
+                        .select_related(*_CLAIMED_WITH),
                         of=("self", "ticket"),
                     )
                 )
