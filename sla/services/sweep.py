@@ -201,13 +201,24 @@ def _apply_due(clocks: list[Clock], now: datetime) -> int:
     # Functional escalation last (its hook re-syncs the ticket's clocks from the rows above), one tier per
     # breach in the order the targets were due, each from wherever the ticket is by then: the rule in the
     # module docstring, so a late sweep that sees two breaches at once ends where two on-time sweeps would.
+    escalating = sorted((e for e in effects if e.escalate), key=lambda e: (e.due_at, e.clock.pk))
+    _next_groups([e.clock.ticket for e in escalating])
     escalated: dict[int, list[int]] = {}  # the group each breach moved its ticket to: clock ids by group
-    for e in sorted((e for e in effects if e.escalate), key=lambda e: (e.due_at, e.clock.pk)):
+    for e in escalating:
         if (to := _escalate(e, now)) is not None:
             escalated.setdefault(to, []).append(e.clock.pk)
     for group_id, clock_ids in escalated.items():  # one write per target group, not one per breach
         ClockEffect.objects.filter(clock_id__in=clock_ids, level=BREACH_LEVEL).update(escalated_to=group_id)
     return len(effects)
+
+
+def _next_groups(tickets: list[Ticket]) -> None:
+    """Read the groups these tickets' groups escalate to in one query (each escalation would read its own)."""
+    groups = [t.group for t in tickets if t.group_id and t.group.escalates_to_id
+              and not Ticket.group.field.related_model.escalates_to.is_cached(t.group)]
+    found = Ticket.group.field.related_model.objects.in_bulk({g.escalates_to_id for g in groups})
+    for group in groups:
+        group.escalates_to = found[group.escalates_to_id]
 
 
 def _tells_requester(e: _Effect) -> bool:
@@ -290,8 +301,7 @@ def _update_swept(clocks: list[Clock]) -> None:
 
 
 # What a claimed clock brings along: everything its effects, notifications and escalation read.
-_CLAIMED_WITH = ("ticket__group__manager", "ticket__group__escalates_to", "ticket__assignee", "ticket__requester",
-                 "policy__calendar")
+_CLAIMED_WITH = ("ticket__group__manager", "ticket__assignee", "ticket__requester", "policy__calendar")
 
 
 def _claim(now: datetime, batch: int) -> list[Clock]:
