@@ -9,14 +9,18 @@ transaction, so a notification exists if and only if the change that caused it c
 repeat (a redone sweep, a retried task) a no-op.
 """
 
+import re
 import zoneinfo
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parseaddr
+from types import SimpleNamespace
 
 from django.conf import settings
+from django.db import connection, models, transaction
 from django.db.models import Q
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
+from django.utils.html import escape
 
 from tracker import access
 from tracker.choices import Language, Role, Status
@@ -25,7 +29,7 @@ from tracker.models import Ticket, TicketEvent, User
 
 from ..choices import MAIL_ONLY_KINDS, InboundOutcome, NotificationKind
 from ..models import InboundMail, Mailbox, Notification, NotificationPreference, OutboxMessage
-from ..notifications import DEFAULT_LANGUAGE, render_html, render_notification, written_in
+from ..notifications import _FOLDER, DEFAULT_LANGUAGE, render_html, render_notification, written_in
 
 
 def _contributors(ticket: Ticket) -> list:
@@ -122,13 +126,55 @@ def thread_headers(rows: list[OutboxMessage]) -> None:
 # --- queueing -----------------------------------------------------------------------------------------
 
 
+def insert_rows(objs: list[models.Model], *, ignore_conflicts: bool = False) -> None:
+    """`bulk_create` for a batch whose ids nobody reads back: on PostgreSQL the rows' values are streamed with
+    COPY (Django's insert spends its time adapting parameters in Python); elsewhere `bulk_create`.
+    `ignore_conflicts`: a row whose unique key exists is skipped, as with bulk_create: the rows are copied to a
+    temporary table of the transaction and moved with INSERT ... ON CONFLICT DO NOTHING."""
+    if not objs:
+        return
+    model = type(objs[0])
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(objs, ignore_conflicts=ignore_conflicts)
+        return
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    plain = (models.CharField, models.TextField, models.IntegerField, models.BooleanField, models.DateTimeField,
+             models.ForeignKey)
+    prepared = [(f.attname, None if isinstance(f, plain) and not getattr(f, "auto_now_add", False) else f)
+                for f in fields]
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    columns = ", ".join(quote(f.column) for f in fields)
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        target = table
+        if ignore_conflicts:
+            target = quote(f"{model._meta.db_table}_incoming")
+            # Dropped at commit: a table kept by a pooled connection would miss a column a later migration adds.
+            cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {target} ON COMMIT DROP AS "
+                           f"SELECT {columns} FROM {table} WITH NO DATA")
+        with cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
+            for o in objs:
+                copy.write_row([getattr(o, name) if f is None else f.get_db_prep_save(f.pre_save(o, True), connection)
+                                for name, f in prepared])
+        if ignore_conflicts:  # moved, not copied: a later batch of the same transaction starts empty
+            cursor.execute(f"WITH moved AS (DELETE FROM {target} RETURNING {columns}) "
+                           f"INSERT INTO {table} ({columns}) SELECT {columns} FROM moved ON CONFLICT DO NOTHING")
+
+
 @dataclass
 class _Outgoing:
     notifications: list[Notification] = field(default_factory=list)
     outbox: list[OutboxMessage] = field(default_factory=list)
     events: list[TicketEvent] = field(default_factory=list)
+    ids: bool = True  # False: the rows' ids are not read back, so a batch is written as plain rows (`insert_rows`)
 
     def flush(self) -> None:
+        if not self.ids:
+            insert_rows(self.events)
+            insert_rows(self.notifications, ignore_conflicts=True)
+            thread_headers([m for m in self.outbox if m.kind != NotificationKind.RECEIVED])
+            insert_rows(self.outbox, ignore_conflicts=True)
+            return
         if self.events:
             TicketEvent.objects.bulk_create(self.events)
         if self.notifications:
@@ -179,11 +225,16 @@ def _subject(title: str, ticket) -> str:
 
 
 def _queue(out: _Outgoing, *, ticket, users, kind: str, now: datetime, key: str, context: dict, prefs: dict,
-           url: str | None = None, email_key: str | None = None) -> None:
+           url: str | None = None, email_key: str | None = None, texts: "ClockTexts | None" = None) -> None:
     """In-app rows and email outbox rows for each user, honouring preferences; keys make repeats no-ops.
     `url`: where the notification leads, when not to the ticket's page. `MAIL_ONLY_KINDS` get no in-app row.
     `email_key`: the outbox key when it is not derived from `key` and the recipient (one mail per ticket).
-    Texts are rendered once per wording, language and time zone, not per recipient."""
+    Texts are rendered once per wording, language and time zone, not per recipient; a sweep passes `texts` to
+    render them once per batch instead (`ClockTexts`)."""
+    if texts is not None and (fast := texts.for_clock(kind, ticket, context, now)) is not None:
+        _queue_rendered(out, ticket=ticket, users=users, kind=kind, now=now, key=key, context=context, prefs=prefs,
+                        fill=fast)
+        return
     seen = set()
     rendered: dict[tuple[str, str, str], tuple[str, str]] = {}
     html: dict[tuple[str, str, str], str] = {}
@@ -232,6 +283,143 @@ def _queue(out: _Outgoing, *, ticket, users, kind: str, now: datetime, key: str,
                     message_id=message_id_for(mkey),
                 )
             )
+
+
+def _queue_rendered(out: _Outgoing, *, ticket, users, kind: str, now: datetime, key: str, context: dict,
+                    prefs: dict, fill) -> None:
+    """`_queue` for texts a `ClockTexts` fills in: the same rows, without rendering a template per ticket."""
+    seen = set()
+    link = f"/tickets/{ticket.key}/"
+    for user in users:
+        if user is None or user.pk in seen or not user.is_active:
+            continue
+        seen.add(user.pk)
+        wording = _wording(kind, context, ticket, user)
+        variant = (wording, written_in(wording, _language(user)), user.time_zone or "UTC")
+        title, body, html = fill(variant)
+        pref = prefs.get((user.pk, kind))
+        if kind not in MAIL_ONLY_KINDS and (pref is None or pref.in_app):
+            out.notifications.append(Notification(recipient=user, ticket=ticket, kind=kind, key=key, title=title,
+                                                  body=body, url=link, created_at=now))
+        if (pref is None or pref.email) and user.email:
+            mkey = f"{key}:{user.pk}:email"
+            out.outbox.append(OutboxMessage(
+                key=mkey, kind=kind, recipient=user, ticket=ticket, to_address=user.email,
+                subject=_subject(title, ticket), body=f"{body}\n\n{settings.CROSSLINE_BASE_URL}{link}\n",
+                html_body=html(), created_at=now, available_at=now, message_id=message_id_for(mkey)))
+
+
+# Stand-ins for a clock notification's per-ticket values: a text is rendered once with them and filled in per row.
+_STAND_IN = re.compile("\x00([A-Z])\x00")
+_STAND_IN_DUE = datetime(1901, 2, 3, 4, 5, 6, tzinfo=UTC)
+# What `django.utils.html.escape` replaces, as a table for str.translate (one call per value, no lazy wrapper).
+_HTML_ESCAPES = {ord(c): escape(c) for c in "<>&\"'"}
+_DATES = re.compile(r'\{\{\s*([\w.]+)\|date:"([^"]*)"\s*}}')
+
+
+def _due_format(name: str, language: str) -> str | None:
+    """The format the template `name` shows its due time in, when `due_at` is the only date it shows."""
+    folder = _FOLDER / language if language != DEFAULT_LANGUAGE else _FOLDER
+    dates = _DATES.findall((folder / f"{name}.txt").read_text())
+    formats_ = {fmt for var, fmt in dates if var == "due_at"}
+    if len(formats_) != 1 or any(var != "due_at" for var, _ in dates):
+        return None
+    return formats_.pop()
+
+
+class ClockTexts:
+    """The warning and breach texts of one sweep batch: each distinct (wording, language, zone, policy, group or
+    none) is rendered once from its template with stand-in values, and each row fills in its ticket's key, title,
+    priority, target, level, group and due time (the due time formatted as the template formats it). The rows
+    are exactly those a render per ticket writes; a value the stand-ins cannot carry (a line break) renders."""
+
+    def __init__(self) -> None:
+        self._shapes: dict[tuple, tuple | None] = {}
+        self._dates: dict[tuple, str] = {}
+
+    def for_clock(self, kind: str, ticket, context: dict, now: datetime):
+        """A `fill(variant) -> (title, body, html())` for this clock's notification, or None to render it."""
+        due_at, group, clock = context.get("due_at"), context.get("group"), context.get("clock")
+        if due_at is None or clock is None or set(context) - {"clock", "label", "level", "group", "due_at"}:
+            return None
+        values = {"K": ticket.key, "T": ticket.title, "P": str(ticket.priority), "L": str(context["label"]),
+                  "V": str(context["level"]), "G": group.name if group is not None else ""}
+        if any("\n" in v or "\r" in v or "\x00" in v for v in values.values()):
+            return None
+        escalates = clock.policy.functional_escalation
+        escaped = {k: v.translate(_HTML_ESCAPES) for k, v in values.items()}
+
+        def fill(variant):
+            shape = self._shape(kind, variant, escalates, group is not None)
+            if shape is None:
+                return _fallback(kind, ticket, context, variant, now)
+            title, body, html, fmt = shape
+            row = {**values, "D": self._date(variant, fmt, due_at)}
+            whole_title = _STAND_IN.sub(lambda m: row[m.group(1)], title).strip()
+            filled_title = whole_title[:200]
+            filled_body = _STAND_IN.sub(lambda m: row[m.group(1)], body).strip()
+
+            def html_part():
+                if len(whole_title) > 200:  # the mail's heading shows the shortened title
+                    return render_html(title=filled_title, body=filled_body, ticket_key=ticket.key,
+                                       link=f"{settings.CROSSLINE_BASE_URL}/tickets/{ticket.key}/",
+                                       language=variant[1])
+                html_row = {**escaped, "D": row["D"].translate(_HTML_ESCAPES)}
+                return _STAND_IN.sub(lambda m: html_row[m.group(1)], html)
+
+            return filled_title, filled_body, html_part
+
+        return fill
+
+    def _shape(self, kind: str, variant: tuple, escalates: bool, has_group: bool):
+        at = (kind, variant, escalates, has_group)
+        if at not in self._shapes:
+            self._shapes[at] = _render_shape(kind, variant, escalates, has_group)
+        return self._shapes[at]
+
+    def _date(self, variant: tuple, fmt: str, due_at: datetime) -> str:
+        at = (variant, due_at)
+        if at not in self._dates:
+            _, language, zone = variant
+            with timezone.override(_zone(zone)), translation.override(language):
+                self._dates[at] = formats.date_format(timezone.localtime(due_at), fmt)
+        return self._dates[at]
+
+
+def _zone(name: str):
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def _render_shape(kind: str, variant: tuple, escalates: bool, has_group: bool) -> tuple | None:
+    """(title, body, html, due format) of one shape with stand-ins in place of the per-ticket values."""
+    name, language, zone = variant
+    fmt = _due_format(name, language)
+    if fmt is None:
+        return None
+    stand_in = {k: f"\x00{k}\x00" for k in "KTPLVGD"}
+    ticket = SimpleNamespace(key=stand_in["K"], title=stand_in["T"], priority=stand_in["P"])
+    context = {
+        "clock": SimpleNamespace(policy=SimpleNamespace(functional_escalation=escalates)),
+        "label": stand_in["L"], "level": stand_in["V"], "due_at": _STAND_IN_DUE,
+        "group": SimpleNamespace(name=stand_in["G"]) if has_group else None,
+    }
+    title, body = _render_in_zone(kind, {"ticket": ticket, "now": None, **context}, variant)
+    with timezone.override(_zone(zone)), translation.override(language):
+        due_text = formats.date_format(timezone.localtime(_STAND_IN_DUE), fmt)
+    title, body = title.replace(due_text, stand_in["D"]), body.replace(due_text, stand_in["D"])
+    html = render_html(title=title, body=body, link=f"{settings.CROSSLINE_BASE_URL}/tickets/{stand_in['K']}/",
+                       ticket_key=stand_in["K"], language=language)
+    return title, body, html, fmt
+
+
+def _fallback(kind: str, ticket, context: dict, variant: tuple, now: datetime):
+    title, body = _render_in_zone(kind, {"ticket": ticket, "now": now, **context}, variant)
+    link = f"{settings.CROSSLINE_BASE_URL}/tickets/{ticket.key}/"
+    return title, body, lambda: render_html(title=title, body=body, link=link, ticket_key=ticket.key,
+                                            language=variant[1])
 
 
 def _render_in_zone(kind: str, context: dict, variant: tuple[str, str, str]) -> tuple[str, str]:

@@ -33,7 +33,7 @@ from ..calendars import BusinessCalendar, business_calendar
 from ..choices import BREACH_LEVEL, Metric, NotificationKind
 from ..models import Clock, ClockEffect, SweepHeartbeat
 from .clocks import _fmt, _label, _levels, _plan
-from .notifications import _Outgoing, _preferences, _queue
+from .notifications import ClockTexts, _Outgoing, _preferences, _queue, insert_rows
 
 log = logging.getLogger(__name__)
 SWEEP_HEARTBEAT = "sla-sweep"
@@ -118,7 +118,7 @@ def _apply_due(clocks: list[Clock], now: datetime) -> int:
         _plan(clock, cal)
         effects.append(effect)
 
-    ClockEffect.objects.bulk_create(
+    insert_rows(
         [
             ClockEffect(
                 clock=e.clock,
@@ -132,13 +132,14 @@ def _apply_due(clocks: list[Clock], now: datetime) -> int:
     )
     _update_swept(clocks)
 
-    out = _Outgoing()
+    out = _Outgoing(ids=False)
     process_managers = _process_managers([e for e in effects if _hierarchical(e)])
     users = [u for t in tickets.values() for u in [t.assignee, t.group.manager if t.group_id else None] if u]
     users += [u for ms in members.values() for u in ms]
     users += [u for ms in process_managers.values() for u in ms]
     users += [e.clock.ticket.requester for e in effects if _tells_requester(e)]
     prefs = _preferences(u.pk for u in users)
+    texts = ClockTexts()  # each distinct text rendered once per batch, filled in per ticket
     for e in effects:
         clock, ticket = e.clock, e.clock.ticket
         group = ticket.group
@@ -168,6 +169,7 @@ def _apply_due(clocks: list[Clock], now: datetime) -> int:
             key=f"clock{clock.pk}:L{e.level}",
             context=context,
             prefs=prefs,
+            texts=texts,
         )
         what = (
             f"{_label(clock)} target breached ({_fmt(clock.goal_s)} reached at {e.due_at:%Y-%m-%d %H:%M:%S} UTC)"
@@ -199,9 +201,24 @@ def _apply_due(clocks: list[Clock], now: datetime) -> int:
     # Functional escalation last (its hook re-syncs the ticket's clocks from the rows above), one tier per
     # breach in the order the targets were due, each from wherever the ticket is by then: the rule in the
     # module docstring, so a late sweep that sees two breaches at once ends where two on-time sweeps would.
-    for e in sorted((e for e in effects if e.escalate), key=lambda e: (e.due_at, e.clock.pk)):
-        _escalate(e, now)
+    escalating = sorted((e for e in effects if e.escalate), key=lambda e: (e.due_at, e.clock.pk))
+    _next_groups([e.clock.ticket for e in escalating])
+    escalated: dict[int, list[int]] = {}  # the group each breach moved its ticket to: clock ids by group
+    for e in escalating:
+        if (to := _escalate(e, now)) is not None:
+            escalated.setdefault(to, []).append(e.clock.pk)
+    for group_id, clock_ids in escalated.items():  # one write per target group, not one per breach
+        ClockEffect.objects.filter(clock_id__in=clock_ids, level=BREACH_LEVEL).update(escalated_to=group_id)
     return len(effects)
+
+
+def _next_groups(tickets: list[Ticket]) -> None:
+    """Read the groups these tickets' groups escalate to in one query (each escalation would read its own)."""
+    groups = [t.group for t in tickets if t.group_id and t.group.escalates_to_id
+              and not Ticket.group.field.related_model.escalates_to.is_cached(t.group)]
+    found = Ticket.group.field.related_model.objects.in_bulk({g.escalates_to_id for g in groups})
+    for group in groups:
+        group.escalates_to = found[group.escalates_to_id]
 
 
 def _tells_requester(e: _Effect) -> bool:
@@ -231,11 +248,12 @@ def _process_managers(effects: list[_Effect]) -> dict[str, list]:
     return found
 
 
-def _escalate(e: _Effect, now: datetime) -> None:
-    """Move the breached clock's ticket up one tier, or record on the effect and the timeline why not."""
+def _escalate(e: _Effect, now: datetime) -> int | None:
+    """Move the breached clock's ticket up one tier and return the group it went to, or record on the effect and
+    the timeline why not."""
     clock, ticket = e.clock, e.clock.ticket
     if not ticket.is_open:
-        return
+        return None
     try:
         if clock.metric == Metric.PICK and (ticket.group.tier if ticket.group_id else None) != clock.tier:
             # An earlier breach already moved the ticket on; had the sweep been on time, this clock would have
@@ -255,8 +273,8 @@ def _escalate(e: _Effect, now: datetime) -> None:
             note=f"SLA: no functional escalation — {exc.message}",
             internal=True,
         )
-        return
-    ClockEffect.objects.filter(clock=clock, level=e.level).update(escalated_to=ticket.group)
+        return None
+    return ticket.group_id
 
 
 _SWEPT_FIELDS = ["warned_percent", "breached", "breached_at", "next_check_at", "due_at", "group_id"]
@@ -282,11 +300,15 @@ def _update_swept(clocks: list[Clock]) -> None:
         cursor.execute(sql, params)
 
 
+# What a claimed clock brings along: everything its effects, notifications and escalation read.
+_CLAIMED_WITH = ("ticket__group__manager", "ticket__assignee", "ticket__requester", "policy__calendar")
+
+
 def _claim(now: datetime, batch: int) -> list[Clock]:
     qs = (
         Clock.objects.due(now)
         .order_by("next_check_at")
-        .select_related("ticket__group__manager", "ticket__assignee", "ticket__requester", "policy__calendar")
+        .select_related(*_CLAIMED_WITH)
     )
     # Lock the ticket too: a sweeper skips a ticket an agent is saving, so it never waits or deadlocks.
     return list(lock_skipping(qs, of=("self", "ticket"))[:batch])
@@ -326,8 +348,7 @@ def _sweep_one_by_one(at: datetime, batch: int) -> list:
                     lock_skipping(
                         Clock.objects.due(at)
                         .filter(pk=pk)
-                        .select_related("ticket__group__manager", "ticket__assignee", "ticket__requester",
-                                        "policy__calendar"),
+                        .select_related(*_CLAIMED_WITH),
                         of=("self", "ticket"),
                     )
                 )
