@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import (
     Case,
     CharField,
@@ -633,21 +634,32 @@ def ticket_neighbours(*, ticket: Ticket, user, now: datetime | None = None, days
     out: dict[str, list] = {name: [] for name in NEIGHBOUR_LIMITS}
     if not parts:
         return out
-    any_part = Q()
-    for cond in parts.values():
-        any_part |= cond
     linked = Link.objects.filter(source_id=ticket.pk, target=OuterRef("pk"), type=LinkType.INSTANCE_OF)
-    rows = (access.visible(user, Ticket.objects.filter(any_part))
-            .annotate(part=Case(*[When(cond, then=Value(name)) for name, cond in parts.items()],
-                                output_field=CharField()),
-                      linked=Exists(linked))
-            .annotate(rank=Window(RowNumber(), partition_by=[F("part")], order_by=[F("updated_at").desc(),
-                                                                                  F("id").desc()]))
-            .filter(rank__lte=max(NEIGHBOUR_LIMITS[name] for name in parts))
-            .select_related("requester").order_by("-updated_at", "-id"))
+    if connection.features.supports_slicing_ordering_in_compound:
+        # Each part is its own indexed query with its own limit, glued by UNION ALL: an OR of the parts (with
+        # subqueries) would make PostgreSQL scan the whole ticket table.
+        firsts = [access.visible(user, Ticket.objects.filter(cond))
+                  .annotate(part=Value(name, output_field=CharField()), linked=Exists(linked))
+                  .select_related("requester").order_by("-updated_at", "-id")[:NEIGHBOUR_LIMITS[name]]
+                  for name, cond in parts.items()]
+        rows = firsts[0].union(*firsts[1:], all=True) if len(firsts) > 1 else firsts[0]
+    else:  # SQLite cannot limit the parts of a UNION: one query, the parts numbered by a window
+        any_part = Q()
+        for cond in parts.values():
+            any_part |= cond
+        rows = (access.visible(user, Ticket.objects.filter(any_part))
+                .annotate(part=Case(*[When(cond, then=Value(name)) for name, cond in parts.items()],
+                                    output_field=CharField()),
+                          linked=Exists(linked))
+                .annotate(rank=Window(RowNumber(), partition_by=[F("part")],
+                                      order_by=[F("updated_at").desc(), F("id").desc()]))
+                .filter(rank__lte=max(NEIGHBOUR_LIMITS[name] for name in parts))
+                .select_related("requester").order_by("-updated_at", "-id"))
     for row in rows:
         if len(out[row.part]) < NEIGHBOUR_LIMITS[row.part]:
             out[row.part].append(row)
+    for part in ("changes", "known", "major"):
+        out[part].sort(key=lambda t: (t.updated_at, t.pk), reverse=True)
     out["instances"].sort(key=lambda t: (t.created_at, t.pk))
     return out
 
