@@ -97,6 +97,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "tracker.middleware.ConfigScopeMiddleware",  # one read of the configuration's stamp per request
     "tracker.middleware.BadInputMiddleware",  # NUL characters and oversized API bodies: a 400/413, not a 500
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
