@@ -27,13 +27,31 @@ _MISSING = object()
 
 
 def _fingerprint(table: str, columns: list[str]) -> str:
-    """One scalar subquery: every row of `table` (ordered by id), as text, hashed where the database can."""
+    """One scalar subquery that changes whenever a row of `table` is written."""
     q = connection.ops.quote_name
     if connection.vendor == "postgresql":
-        row = "concat_ws('|', " + ", ".join(f"{q(c)}::text" for c in columns) + ")"
-        return f"(SELECT md5(coalesce(string_agg({row}, ',' ORDER BY {q('id')}), '')) FROM {q(table)})"
+        # The rows as text, hashed (planning the subqueries costs more than reading these few rows).
+        return f"(SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t.{q('id')}), '')) FROM {q(table)} t)"
     row = " || '|' || ".join(f"quote({q(c)})" for c in columns)
     return f"(SELECT group_concat(r, ',') FROM (SELECT {row} AS r FROM {q(table)} ORDER BY {q('id')}))"
+
+
+_sql: dict[tuple, list[str]] = {}  # (vendor, tables) -> the stamp's subqueries, built once
+
+
+def stamp_columns() -> list[str]:
+    """The stamp's scalar subqueries, one per watched table: a query of its own may select them too (`seen`)."""
+    key = (connection.vendor, len(_tables))
+    columns = _sql.get(key)
+    if columns is None:
+        columns = _sql[key] = [_fingerprint(t, cols) for t, cols in sorted(_tables.items())]
+    return columns
+
+
+def seen(stamp: tuple) -> None:
+    """The stamp as another query of this scope read it along (`stamp_columns`): the scope's uses need no read."""
+    if getattr(_local, "depth", 0):
+        _local.stamp = tuple(stamp)
 
 
 def read_stamp() -> tuple:
@@ -42,10 +60,9 @@ def read_stamp() -> tuple:
     if stamp is not None:
         return stamp
     with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(_fingerprint(t, cols) for t, cols in sorted(_tables.items())))
+        cursor.execute("SELECT " + ", ".join(stamp_columns()))
         stamp = tuple(cursor.fetchone())
-    if getattr(_local, "depth", 0):
-        _local.stamp = stamp
+    seen(stamp)
     return stamp
 
 

@@ -101,3 +101,19 @@ def test_a_deactivated_users_token_stops_working_on_the_next_request(cast):
     assert client.get("/api/v1/tickets/").status_code == 200
     type(cast.agent1).objects.filter(pk=cast.agent1.pk).update(is_active=False)  # as another process would
     assert client.get("/api/v1/tickets/").status_code == 401
+
+
+def test_a_token_request_reads_the_stamp_with_its_token(cast):
+    token = Token.objects.create(user=cast.agent1)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    body = {"kind": "incident", "title": "Printer on fire", "service": cast.services["payroll"].pk}
+    assert client.post("/api/v1/tickets/", body, format="json").status_code == 201  # warms the caches
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.post("/api/v1/tickets/", body, format="json").status_code == 201
+    statements = [q["sql"] for q in ctx.captured_queries
+                  if not q["sql"].startswith(("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE SAVEPOINT"))]
+    assert "authtoken_token" in statements[0] and "tracker_priorityrule" in statements[0]
+    assert not [sql for sql in statements[1:] if "tracker_priorityrule" in sql]
+    # token (+ stamp), service, counter, ticket, history rows (no SLA policy here: no clocks)
+    assert len(statements) == 5, statements
