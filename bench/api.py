@@ -12,13 +12,15 @@ workers), PostgreSQL (this database's backends), the load generator (this proces
 processes on the host and idle time: other benchmarks and test runs on a shared host show up there, so
 compare CPU per create between runs, and medians over several runs.
 
-What limits it: CPU. A create costs about 16-20 ms of Python in the app (token auth, DRF validation,
-`ticket_create` with its SLA planning, the answer) and 5-6 ms in PostgreSQL for 10 statements plus
-BEGIN/COMMIT (was 21 statements, 43 + 9.5 ms under the same load). At ~22 ms of CPU per create, two cores
-top out near 90 creates/s even with the host to ourselves, so >= 300/s would need under 7 ms per create:
-not reachable with Django/DRF in CPython on this host. Second, creates of one kind queue on their key
-counter's row lock until commit, so their transactions run one at a time; the lock is taken as late as
-possible. Worker model: 2-4 sync workers or 2 gthread workers x 2 threads were within noise of each other.
+What limits it: CPU. A create costs about 14 ms of Python in the app on a loaded host (token auth, DRF
+validation, `ticket_create` with its SLA planning, the answer) and ~4 ms in PostgreSQL for 7 statements plus
+BEGIN/COMMIT: the token with the configuration stamp, the service, counter, ticket, clocks, webhook delivery
+and the history rows in one batch (was 21 statements, 43 + 9.5 ms under the same load; then 11, 20 + 5.4 ms).
+At ~18 ms of CPU per create, two cores top out near 110 creates/s even with the host to ourselves, so
+>= 300/s would need under 7 ms per create: not reachable with Django/DRF in CPython on this host. Second,
+creates of one kind queue on their key counter's row lock until commit, so their transactions run one at a
+time; the lock is taken as late as possible. Worker model: 2-4 sync workers or 2 gthread workers x 2 threads
+were within noise of each other.
 """
 import argparse
 import http.client
