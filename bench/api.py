@@ -3,8 +3,8 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/crossline .venv/bin/python bench/api.py [--tickets 100000]
 
-Builds a throwaway database `crossline_bench_api`, seeds the demo plus N bulk tickets, serves the app with
-gunicorn on 127.0.0.1 and prints:
+Builds a throwaway database (`crossline_bench_api`, or the one `--database` names), seeds the demo plus N bulk
+tickets, serves the app with gunicorn on 127.0.0.1 and prints:
   - tickets created per second through POST /api/v1/tickets/ with 4 concurrent clients (median of rounds);
   - p50/p95 latency of a filtered, sorted list page of 50 rows (over all rounds).
 Loopback only, bounded by count. It also prints the CPU each create cost, split between the app (gunicorn
@@ -12,13 +12,15 @@ workers), PostgreSQL (this database's backends), the load generator (this proces
 processes on the host and idle time: other benchmarks and test runs on a shared host show up there, so
 compare CPU per create between runs, and medians over several runs.
 
-What limits it: CPU. A create costs about 16-20 ms of Python in the app (token auth, DRF validation,
-`ticket_create` with its SLA planning, the answer) and 5-6 ms in PostgreSQL for 10 statements plus
-BEGIN/COMMIT (was 21 statements, 43 + 9.5 ms under the same load). At ~22 ms of CPU per create, two cores
-top out near 90 creates/s even with the host to ourselves, so >= 300/s would need under 7 ms per create:
-not reachable with Django/DRF in CPython on this host. Second, creates of one kind queue on their key
-counter's row lock until commit, so their transactions run one at a time; the lock is taken as late as
-possible. Worker model: 2-4 sync workers or 2 gthread workers x 2 threads were within noise of each other.
+What limits it: CPU. A create costs about 14 ms of Python in the app on a loaded host (token auth, DRF
+validation, `ticket_create` with its SLA planning, the answer) and ~4 ms in PostgreSQL for 7 statements plus
+BEGIN/COMMIT: the token with the configuration stamp, the service, counter, ticket, clocks, webhook delivery
+and the history rows in one batch (was 21 statements, 43 + 9.5 ms under the same load; then 11, 20 + 5.4 ms).
+At ~18 ms of CPU per create, two cores top out near 110 creates/s even with the host to ourselves, so
+>= 300/s would need under 7 ms per create: not reachable with Django/DRF in CPython on this host. Second,
+creates of one kind queue on their key counter's row lock until commit, so their transactions run one at a
+time; the lock is taken as late as possible. Worker model: 2-4 sync workers or 2 gthread workers x 2 threads
+were within noise of each other.
 """
 import argparse
 import http.client
@@ -147,11 +149,14 @@ def main():
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=1, help="threads per worker (> 1: gthread workers)")
     parser.add_argument("--reuse", action="store_true", help="Keep an already seeded bench database.")
+    parser.add_argument("--database", default="crossline_bench_api",
+                        help="Name of the throwaway database (dropped and rebuilt unless --reuse).")
     args = parser.parse_args()
 
-    url = bench_database_url("crossline_bench_api")
+    url = bench_database_url(args.database)
     env = {**os.environ, "DATABASE_URL": url, "DJANGO_DEBUG": "false", "DJANGO_SECRET_KEY": "bench-only",
-           "LOG_LEVEL": "ERROR"}
+           "LOG_LEVEL": "ERROR",
+           "DJANGO_SECURE_SSL_REDIRECT": "false"}  # plain http on loopback: no redirect to https
     if args.reuse:  # a kept database may predate the latest migrations
         manage(env, "migrate", "--noinput")
     else:
@@ -166,7 +171,7 @@ def main():
     with gunicorn(env, workers=args.workers, threads=args.threads, procs=procs) as port:
         list_latencies(port, token, 3)  # warm the workers and caches
         create_round(port, token, clients=4, per_client=10)
-        split = CpuSplit(procs[0].pid, "crossline_bench_api", url)
+        split = CpuSplit(procs[0].pid, args.database, url)
         split.start()
         rates = [create_round(port, token, clients=4, per_client=args.per_client) for _ in range(args.rounds)]
         cpu = split.stop()

@@ -11,6 +11,8 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 
+from . import config_cache
+
 API_PREFIX = "/api/"
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 # A JSON string escape for NUL: `\u0000` preceded by an even number of backslashes (`\\u0000` is text).
@@ -76,3 +78,14 @@ class BadInputMiddleware:
         if is_api:
             return JsonResponse({"detail": message, "code": code}, status=status)
         return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+
+
+class ConfigScopeMiddleware:
+    """One request reads the configuration's stamp (`tracker.config_cache`) at most once."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with config_cache.scope():
+            return self.get_response(request)

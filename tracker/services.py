@@ -3,6 +3,7 @@
 Each function is keyword-only, takes `actor` (None for the system), owns its transaction, writes the
 history rows in it, and raises a `tracker.errors.DomainError` with a message that says what to fix.
 """
+import copy
 import mimetypes
 import re
 from datetime import datetime
@@ -17,7 +18,7 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from . import access, hooks, selectors
+from . import access, config_cache, hooks, selectors
 from .choices import (
     DEFAULT_PRIORITY_MATRIX,
     KEY_PREFIX,
@@ -84,8 +85,11 @@ _CHOICE_FIELDS = {
 
 def priority_for(*, impact: int, urgency: int) -> int:
     """Priority from the admin-editable matrix; the built-in ITIL matrix fills any cell not defined."""
-    rule = PriorityRule.objects.filter(impact=impact, urgency=urgency).values_list("priority", flat=True).first()
-    return rule or DEFAULT_PRIORITY_MATRIX[(impact, urgency)]
+    return _matrix.get()[(impact, urgency)]
+
+
+# The configuration a create reads, kept per process until a row of these tables changes (in any process).
+config_cache.watch(PriorityRule, AssignmentGroup, AssignmentGroup.services.through)
 
 
 # --- helpers ----------------------------------------------------------------------------------------
@@ -103,11 +107,25 @@ def _display(value: Any) -> str:
 def event_record(*, ticket: Ticket, actor, kind: str, now: datetime, field: str = "", old: Any = None,
                  new: Any = None, note: str = "", internal: bool = False, comment: Comment | None = None
                  ) -> TicketEvent:
-    """Append one timeline row. Call inside the transaction that made the change it records."""
-    return TicketEvent.objects.create(
+    """Append one timeline row. Call inside the transaction that made the change it records. While the ticket
+    is being created the row waits in `events_pending` and is written with the create's other rows."""
+    event = TicketEvent(
         ticket=ticket, actor=actor, kind=kind, field=field, old=_display(old), new=_display(new), note=note,
         internal=internal, comment=comment, created_at=now,
     )
+    if not events_defer(ticket, [event]):
+        event.save(force_insert=True)
+    return event
+
+
+def events_defer(ticket: Ticket, events: list[TicketEvent]) -> bool:
+    """Hold timeline rows of a ticket being created, to be written in one batch, in order, when its create is
+    done (inside its transaction); False when the ticket is not being created (the caller writes them)."""
+    pending = getattr(ticket, "_events_pending", None)
+    if pending is None:
+        return False
+    pending.extend(events)
+    return True
 
 
 def _one_newline(values: dict[str, Any]) -> dict[str, Any]:
@@ -198,6 +216,7 @@ def _is_first_response(ticket: Ticket, actor) -> bool:
 
 # --- create and edit --------------------------------------------------------------------------------
 
+@config_cache.scope()  # one read of the configuration's stamp for the matrix, groups, policies and webhooks
 def ticket_create(*, actor, kind: str, title: str, requester=None, now: datetime | None = None,
                   route_to: AssignmentGroup | None = None, files=(), **values: Any) -> Ticket:
     """Create a ticket of any kind with its key, priority and 'created' history row; atomic. `route_to`: the
@@ -244,6 +263,7 @@ def ticket_create(*, actor, kind: str, title: str, requester=None, now: datetime
             priority=priority, status=WORKFLOWS[kind].initial,
             created_at=now, updated_at=now, **values,
         )
+        ticket._events_pending = []  # the create's timeline rows, written in one batch below
         hooks.ticket_changing(hooks.TicketChange(ticket, actor, now, "created",
                                                  {name: (None, getattr(ticket, name)) for name in values}))
         event_record(ticket=ticket, actor=actor, kind=EventKind.CREATED, now=now, new=ticket.key,
@@ -256,6 +276,8 @@ def ticket_create(*, actor, kind: str, title: str, requester=None, now: datetime
         if files:
             attachments_add(ticket=ticket, actor=actor, files=files, now=now)
         hooks.ticket_changed(hooks.TicketChange(ticket, actor, now, "created"))
+        pending, ticket._events_pending = ticket._events_pending, None
+        TicketEvent.objects.bulk_create(pending)
     return ticket
 
 
@@ -276,14 +298,29 @@ def _default_group(kind: str, service) -> AssignmentGroup | None:
     else at the service desk (L1) that covers the service, or any L1 group."""
     if kind not in (Kind.INCIDENT, Kind.REQUEST):
         return None
+    by_id, covering = _groups.get()
     if service is not None and service.intake_group_id:
-        return service.intake_group
-    groups = AssignmentGroup.objects.filter(tier=Tier.L1).order_by("id")
-    if service is not None:
-        covering = groups.filter(services=service).first()
-        if covering:
-            return covering
-    return groups.first()
+        group = by_id.get(service.intake_group_id)
+    else:
+        group = covering.get(service.pk if service is not None else None) or covering.get(None)
+    return copy.copy(group) if group is not None else None  # the caller's own instance, not the cache's
+
+
+def _groups_load() -> tuple[dict[int, AssignmentGroup], dict[int | None, AssignmentGroup]]:
+    """Every group by id; for each service the first L1 group (by id) that covers it, under None the first."""
+    groups = list(AssignmentGroup.objects.order_by("id").prefetch_related("services"))
+    covering: dict[int | None, AssignmentGroup] = {}
+    for group in groups:
+        if group.tier == Tier.L1:
+            covering.setdefault(None, group)
+            for service in group.services.all():
+                covering.setdefault(service.pk, group)
+    for group in groups:
+        group.__dict__.pop("_prefetched_objects_cache", None)  # handed out as plain rows
+    return {group.pk: group for group in groups}, covering
+
+
+_groups = config_cache.Cached(_groups_load)
 
 
 def ticket_update(*, ticket: Ticket, actor, version: int, changes: dict[str, Any],
@@ -1373,11 +1410,18 @@ def external_ref_remove(*, ticket: Ticket, actor, system: str, now: datetime | N
 
 # --- the priority matrix ----------------------------------------------------------------------------------------
 
-def priority_matrix() -> dict[tuple[int, int], int]:
-    """The matrix in force: the admins' cells over the built-in ITIL defaults (a read)."""
+def _matrix_load() -> dict[tuple[int, int], int]:
     matrix = dict(DEFAULT_PRIORITY_MATRIX)
     matrix.update({(r.impact, r.urgency): r.priority for r in PriorityRule.objects.all()})
     return matrix
+
+
+_matrix = config_cache.Cached(_matrix_load)
+
+
+def priority_matrix() -> dict[tuple[int, int], int]:
+    """The matrix in force: the admins' cells over the built-in ITIL defaults (a read)."""
+    return dict(_matrix.get())
 
 
 def priority_matrix_set(*, actor, cells: list[dict[str, int]]) -> dict[tuple[int, int], int]:

@@ -11,8 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import connection
-
+from tracker import config_cache
 from tracker.choices import DONE_STATUSES, EventKind, Status
 from tracker.models import Ticket
 from tracker.services import event_record
@@ -25,51 +24,32 @@ from .notifications import _followers, _notify, acknowledge
 # --- policies ---------------------------------------------------------------------------------------
 
 
-# Every ticket change matches policies, so the active ones are kept per process. One query reads a stamp of
-# all the rows a match and a plan read (policies, their targets and conditions, calendars, hours, holidays);
-# any change to them changes the stamp, so the next ticket change in any process reloads. Saves in this
-# process also drop the cache at once (signals in `SlaConfig.ready`).
-_policy_cache: tuple[tuple, list[Policy]] | None = None
-_STAMPED = (
-    (Policy, ("COUNT(*)", "MAX(id)", "MAX(updated_at)")),
-    (Calendar, ("COUNT(*)", "MAX(updated_at)")),
-    (TierTarget, ("COUNT(*)", "MAX(id)", "SUM(goal_s)", "SUM(tier)")),
-    (Policy.services.through, ("COUNT(*)", "MAX(id)")),
-    (Policy.organisations.through, ("COUNT(*)", "MAX(id)")),
-    (WorkingHours, ("COUNT(*)", "MAX(id)")),
-    (Holiday, ("COUNT(*)", "MAX(id)")),
-)
+# Every ticket change matches policies, so the active ones are kept per process until a row a match or a plan
+# reads (policies, their targets and conditions, calendars, hours, holidays) changes in any process
+# (`tracker.config_cache`, whose one-query stamp covers them). Saves in this process drop the cache at once.
+config_cache.watch(Policy, Calendar, TierTarget, Policy.services.through, Policy.organisations.through,
+                   WorkingHours, Holiday)
 
 
-def _policies_stamp() -> tuple:
-    """A fingerprint of the policy configuration in one round trip (tiny tables, a few rows each)."""
-    columns = ", ".join(f"(SELECT {agg} FROM {connection.ops.quote_name(model._meta.db_table)})"
-                        for model, aggs in _STAMPED for agg in aggs)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {columns}")
-        return tuple(cursor.fetchone())
-
-
-def _active_policies() -> list[Policy]:
-    """The active policies by order, with conditions, targets and calendars; cached until the stamp changes."""
-    global _policy_cache
-    stamp = _policies_stamp()  # read before the rows: a change committed in between only costs a reload
-    cached = _policy_cache
-    if cached is not None and cached[0] == stamp:
-        return cached[1]
-    policies = list(
+def _policies_load() -> list[Policy]:
+    return list(
         Policy.objects.filter(active=True)
         .select_related("calendar")
         .prefetch_related("services", "organisations", "tier_targets", "calendar__hours", "calendar__holidays")
     )
-    _policy_cache = (stamp, policies)
-    return policies
+
+
+_policies = config_cache.Cached(_policies_load)
+
+
+def _active_policies() -> list[Policy]:
+    """The active policies by order, with conditions, targets and calendars; cached until the stamp changes."""
+    return _policies.get()
 
 
 def forget_policies(**_signal_kwargs) -> None:
     """Drop this process's cached policies (connected to saves of policies, targets and calendars)."""
-    global _policy_cache
-    _policy_cache = None
+    _policies.forget()
 
 
 def policy_matches(policy: Policy, ticket: Ticket) -> bool:
@@ -320,6 +300,7 @@ def clocks_sync(
         clocks = list(Clock.objects.filter(ticket=ticket).select_related("policy__calendar"))
     policy = policy_for(ticket, policies)
     if policy is None and not any(c.is_active for c in clocks):
+        _known(ticket, clocks)
         return []
     sync = _Sync(ticket=ticket, now=now, reason=reason)
     cal = business_calendar(policy.calendar) if policy else None
@@ -338,7 +319,7 @@ def clocks_sync(
             _replan(sync, clock, policy, goal, old_cal, cal, f"priority P{ticket.priority}")
     if policy is None:
         _save(sync)
-        return clocks
+        return _known(ticket, clocks)
 
     active = {(c.metric, c.tier): c for c in clocks if c.is_active}
     pause = ticket.status in (policy.pause_statuses or [])
@@ -395,7 +376,14 @@ def clocks_sync(
             _resume(sync, clock, cal)
 
     _save(sync, policy)
-    return clocks + sync.new
+    return _known(ticket, clocks + sync.new)
+
+
+def _known(ticket: Ticket, clocks: list[Clock]) -> list[Clock]:
+    """Give the ticket its clocks as just written, in the order the selectors read them (`sla_clock_list`), so
+    showing it reads none back."""
+    ticket.sla_clock_list = sorted(clocks, key=lambda c: (c.metric, c.tier or 0, c.cycle))
+    return clocks
 
 
 def _save(sync: _Sync, policy: Policy | None = None) -> None:

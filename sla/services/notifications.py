@@ -26,6 +26,7 @@ from tracker import access
 from tracker.choices import Language, Role, Status
 from tracker.errors import ValidationFailed
 from tracker.models import Ticket, TicketEvent, User
+from tracker.services import events_defer
 
 from ..choices import MAIL_ONLY_KINDS, InboundOutcome, NotificationKind
 from ..models import InboundMail, Mailbox, Notification, NotificationPreference, OutboxMessage
@@ -464,6 +465,8 @@ def acknowledge(*, ticket, actor, now: datetime) -> None:
     _queue(out, ticket=ticket, users=[requester], kind=NotificationKind.RECEIVED, now=now,
            key=acknowledgement_key(ticket), context={"actor": actor}, prefs=_preferences([requester.pk]),
            email_key=acknowledgement_key(ticket))
+    if events_defer(ticket, out.events):  # written with the create's other timeline rows
+        out.events = []
     out.flush()
 
 

@@ -30,7 +30,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from tracker import access
+from tracker import access, config_cache
 from tracker.choices import Role
 from tracker.errors import AccessDenied, Conflict, ValidationFailed
 from tracker.models import Service
@@ -53,8 +53,13 @@ REDELIVER_MARK = "Redelivery requested."  # last_error of a delivery a person se
 
 
 def subscriptions_for(event: str) -> list[WebhookSubscription]:
-    """The active subscriptions that asked for this event type."""
-    return [s for s in WebhookSubscription.objects.filter(active=True) if event in (s.events or [])]
+    """The active subscriptions that asked for this event type (kept per process until a subscription changes
+    in any process: `tracker.config_cache`)."""
+    return [s for s in _active_subscriptions.get() if event in (s.events or [])]
+
+
+config_cache.watch(WebhookSubscription)
+_active_subscriptions = config_cache.Cached(lambda: list(WebhookSubscription.objects.filter(active=True)))
 
 
 def _wake_relay() -> None:
