@@ -4,9 +4,10 @@ SLA rows, the dashboard link, the notifications bell and the manager's landing p
 
 import re
 from datetime import UTC, datetime
+from html import escape
 
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from tracker import extensions as ext
@@ -58,12 +59,11 @@ def badges(ticket, now=None) -> str:
     shown = [clock_view(c, now) for c in current_clocks(ticket)]
     if not shown:
         return mark_safe('<span class="muted small">—<span class="sr-only">no running SLA clock</span></span>')
-    return format_html_join(
-        "",
-        '<span class="badge sla-{}" title="{}"><span class="sr-only">{}</span>'
-        '<span aria-hidden="true">{}</span></span> ',
-        ((b["tone"], b["text"], b["text"], b["short"]) for b in shown),
-    )
+    # What format_html_join writes, without a lazy-string check and a SafeString per argument: 50-100 per page.
+    return mark_safe("".join(
+        f'<span class="badge sla-{escape(b["tone"])}" title="{text}"><span class="sr-only">{text}</span>'
+        f'<span aria-hidden="true">{escape(b["short"])}</span></span> '
+        for b in shown for text in (escape(b["text"]),)))
 
 
 def clocks_panel(*, request, ticket, now):

@@ -144,6 +144,7 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'c
 if "postgresql" in DATABASES["default"]["ENGINE"]:
     # psycopg 3 connection pool; the pool replaces persistent connections, so CONN_MAX_AGE stays 0.
     DATABASES["default"]["OPTIONS"] = {"pool": {"min_size": 2, "max_size": env.int("DB_POOL_MAX", default=20)}}
+    DATABASES["default"]["OPTIONS"]["options"] = "-c jit=off"  # JIT costs short page queries more than they run
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("TEST", {})["NAME"] = env("TEST_DATABASE_NAME", default="test_crossline")
 else:

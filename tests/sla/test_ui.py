@@ -24,3 +24,27 @@ def test_sla_timeline_rows_name_times_in_the_viewers_zone_without_a_doubled_pref
         html = ui.timeline_row(event)
     assert "SLA: SLA" not in html and html.count("SLA") == 1
     assert "1 Jul 2026 14:00 CEST" in html and "UTC" not in html
+
+
+def test_the_queue_badges_write_what_format_html_join_wrote():
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from django.utils import timezone
+    from django.utils.html import format_html_join
+
+    now = timezone.now()
+    clocks = [SimpleNamespace(metric="resolution", tier=None, cycle=1, state="running", breached=False,
+                              due_at=now + timedelta(hours=3), goal_s=4 * 3600, warned_percent=0),
+              SimpleNamespace(metric="pick", tier=3, cycle=1, state="running", breached=True,
+                              due_at=now - timedelta(minutes=42), goal_s=600, warned_percent=0),
+              SimpleNamespace(metric="<x>", tier=None, cycle=1, state="paused", breached=False,
+                              due_at=None, goal_s=0, warned_percent=0)]
+    ticket = SimpleNamespace(_prefetched_objects_cache={"sla_clocks": clocks})
+    shown = [ui.clock_view(c, now) for c in clocks]
+    expected = format_html_join(
+        "", '<span class="badge sla-{}" title="{}"><span class="sr-only">{}</span>'
+            '<span aria-hidden="true">{}</span></span> ',
+        ((b["tone"], b["text"], b["text"], b["short"]) for b in shown))
+    assert ui.badges(ticket, now) == expected
+    assert "&lt;x&gt;" in ui.badges(ticket, now)

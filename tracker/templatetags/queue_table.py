@@ -9,6 +9,7 @@ Every cell says what the template said before: the same markup, classes, ARIA an
 times in the viewer's zone (the zone `tracker.timezones.UserTimeZoneMiddleware` activated).
 """
 
+import html
 from functools import cache
 from urllib.parse import quote
 
@@ -17,8 +18,8 @@ from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.urls import get_script_prefix
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
-from django.utils.html import escape
 from django.utils.safestring import SafeString
+from django.utils.translation import get_language
 
 from tracker.choices import Kind, Status
 
@@ -31,9 +32,21 @@ DASH = "—"
 _icon = cache(icon)  # the same markup for a name every time: two per row
 
 
-def _url(name: str, key: str) -> str:
+def escape(value) -> str:
+    """Django's `escape` without its lazy-string check: the same text, at a third of the cost (~40 per row)."""
+    return html.escape(str(value))
+
+
+def _url(name: str, key: str, prefix: str | None = None) -> str:
     """`{% key_url name key %}`: the URL pattern is resolved once per name, the key put in its slot."""
-    return escape(_key_url_pattern(get_script_prefix(), name).replace(_KEY_SLOT, quote(str(key))))
+    pattern = _key_url_pattern(get_script_prefix() if prefix is None else prefix, name)
+    return escape(pattern.replace(_KEY_SLOT, quote(str(key))))
+
+
+@cache
+def _month(language: str | None, month: int) -> str:
+    """The month's short name as the queue shows it ('Dec'), per language."""
+    return str(MONTHS_3[month]).title()
 
 
 def _name(obj, attr: str) -> str:
@@ -46,7 +59,7 @@ def _stamp(value) -> tuple[str, str]:
     """A date-time in the viewer's zone as the queue shows it: ('2026-12-06 20:10', '06 Dec 20:10')."""
     local = timezone.localtime(value)
     hm = f"{local.hour:02d}:{local.minute:02d}"
-    month = str(MONTHS_3[local.month]).title()
+    month = _month(get_language(), local.month)
     return f"{local.year}-{local.month:02d}-{local.day:02d} {hm}", f"{local.day:02d} {month} {hm}"
 
 
@@ -99,7 +112,8 @@ def queue_row(context, t):
     columns = context.get("columns") or ()
     now = context.get("now") or timezone.now()
     key, version = escape(t.key), escape(t.version)
-    href = _url("tracker:ticket", t.key)
+    prefix = get_script_prefix()
+    href = _url("tracker:ticket", t.key, prefix)
     cells = "".join(f"\n        {_cell(c, t, now, context)}\n        " for c in columns)
     error = context.get("row_error")
     lone_error = ""
@@ -108,19 +122,20 @@ def queue_row(context, t):
     escalate = ""
     if t.is_open:
         escalate = (f'<button type="button" class="small" data-action="escalate" title="Escalate to the next tier (e)" '
-                    f'hx-post="{_url("tracker:ticket-escalate", t.key)}" hx-vals=\'{{"version": "{version}"}}\' '
+                    f'hx-post="{_url("tracker:ticket-escalate", t.key, prefix)}" '
+                    f'hx-vals=\'{{"version": "{version}"}}\' '
                     f'hx-target="#row-{key}" hx-swap="outerHTML">{_icon("arrow-up-right")}'
                     f'<span class="act-label">Escalate</span></button>')
     return SafeString(
         f'\n      <tr id="row-{key}" data-row data-href="{href}" '
-        f'data-preview="{_url("tracker:ticket-preview", t.key)}">\n'
+        f'data-preview="{_url("tracker:ticket-preview", t.key, prefix)}">\n'
         f'        <td><input type="checkbox" name="keys" value="{key}" aria-label="Tick {key}"></td>\n'
         f'        <td class="key"><a href="{href}" data-open>{key}</a></td>\n'
         f"        {cells}\n"
         f'        <td class="actions">\n'
         f"          {lone_error}\n"
         f'          <button type="button" class="small" data-action="assign-me" title="Assign to me (a)" '
-        f'hx-post="{_url("tracker:ticket-assign-me", t.key)}" hx-vals=\'{{"version": "{version}"}}\' '
+        f'hx-post="{_url("tracker:ticket-assign-me", t.key, prefix)}" hx-vals=\'{{"version": "{version}"}}\' '
         f'hx-target="#row-{key}" hx-swap="outerHTML">{_icon("user-check")}'
         f'<span class="act-label">Take</span></button>\n'
         f"          {escalate}\n"
