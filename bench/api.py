@@ -5,7 +5,8 @@
 
 Builds a throwaway database (`crossline_bench_api`, or the one `--database` names), seeds the demo plus N bulk
 tickets, serves the app with gunicorn on 127.0.0.1 and prints:
-  - tickets created per second through POST /api/v1/tickets/ with 4 concurrent clients (median of rounds);
+  - tickets created per second through POST /api/v1/tickets/ with 4 concurrent clients (median of rounds), and
+    the creates' p50/p95 latency;
   - p50/p95 latency of a filtered, sorted list page of 50 rows (over all rounds).
 Loopback only, bounded by count. It also prints the CPU each create cost, split between the app (gunicorn
 workers), PostgreSQL (this database's backends), the load generator (this process, 4 threads), other
@@ -13,9 +14,10 @@ processes on the host and idle time: other benchmarks and test runs on a shared 
 compare CPU per create between runs, and medians over several runs.
 
 What limits it: CPU. A create costs about 14 ms of Python in the app on a loaded host (token auth, DRF
-validation, `ticket_create` with its SLA planning, the answer) and ~4 ms in PostgreSQL for 7 statements plus
-BEGIN/COMMIT: the token with the configuration stamp, the service, counter, ticket, clocks, webhook delivery
-and the history rows in one batch (was 21 statements, 43 + 9.5 ms under the same load; then 11, 20 + 5.4 ms).
+validation, `ticket_create` with its SLA planning, the answer) and ~4 ms in PostgreSQL for 6 statements plus
+BEGIN/COMMIT: the token with its user and the configuration stamp (one row a trigger changes), counter, ticket,
+clocks, webhook delivery and the history rows in one batch; the service comes from the configuration cache
+(was 21 statements, 43 + 9.5 ms under the same load; then 11, 20 + 5.4 ms; then 7).
 At ~18 ms of CPU per create, two cores top out near 110 creates/s even with the host to ourselves, so
 >= 300/s would need under 7 ms per create: not reachable with Django/DRF in CPython on this host. Second,
 creates of one kind queue on their key counter's row lock until commit, so their transactions run one at a
@@ -57,8 +59,9 @@ def client(port, token):
     return conn, headers
 
 
-def create_round(port, token, clients: int, per_client: int) -> float:
+def create_round(port, token, clients: int, per_client: int, latencies: list[float] | None = None) -> float:
     errors: list[str] = []
+    latencies = latencies if latencies is not None else []
     barrier = threading.Barrier(clients + 1)
 
     def run():
@@ -67,9 +70,11 @@ def create_round(port, token, clients: int, per_client: int) -> float:
         for i in range(per_client):
             body = json.dumps({"kind": "incident", "title": f"Bench incident {i}", "impact": 2, "urgency": 1,
                                "service": 1, "description": "Created by the API benchmark."})
+            sent = time.perf_counter()
             conn.request("POST", "/api/v1/tickets/", body=body, headers=headers)
             response = conn.getresponse()
             response.read()
+            latencies.append((time.perf_counter() - sent) * 1000)
             if response.status != 201:
                 errors.append(str(response.status))
         conn.close()
@@ -173,7 +178,9 @@ def main():
         create_round(port, token, clients=4, per_client=10)
         split = CpuSplit(procs[0].pid, args.database, url)
         split.start()
-        rates = [create_round(port, token, clients=4, per_client=args.per_client) for _ in range(args.rounds)]
+        create_lat: list[float] = []
+        rates = [create_round(port, token, clients=4, per_client=args.per_client, latencies=create_lat)
+                 for _ in range(args.rounds)]
         cpu = split.stop()
         lat = list_latencies(port, token, 50)
     created = args.rounds * 4 * args.per_client
@@ -182,6 +189,7 @@ def main():
           f"{os.cpu_count()}-core host")
     print(f"create  (4 concurrent clients, {args.rounds} rounds of {4 * args.per_client}): "
           f"median {median(rates):.0f}/s (min {min(rates):.0f}, max {max(rates):.0f}); target >= 300/s")
+    print(f"        latency p50 {pct(create_lat, 50):.1f} ms, p95 {pct(create_lat, 95):.1f} ms; target p95 <= 25 ms")
     print("        CPU per create: " + ", ".join(
         f"{name} {cpu[name] / created * 1000:.2f} ms" for name in ("app", "postgres", "client", "other", "idle")))
     print(f"list    (filtered, sorted, 50 rows; {len(lat)} requests): p50 {pct(lat, 50):.1f} ms, "

@@ -1,10 +1,11 @@
 """Configuration read once per change, not per request.
 
-Every ticket change reads the same small tables: the priority matrix, the assignment groups, the SLA policies
-and their calendars, the webhook subscriptions. Each of them is kept per process in a `Cached` value, loaded
-again only when one **stamp** changes: a fingerprint of every row of every registered table, read in one round
-trip. A write in any process changes the stamp, so the next reader in every process reloads; a save in this
-process also drops the value at once (signals connected by `watch`).
+Every ticket change reads the same small tables: the priority matrix, the assignment groups, the services, the
+SLA policies and their calendars, the webhook subscriptions. Each of them is kept per process in a `Cached`
+value, loaded again only when one **stamp** changes: the number in the one row of `tracker_config_version`,
+which database triggers on every watched table change with each write. A write in any process, raw SQL
+included, changes the stamp, so the next reader in every process reloads; a save in this process also drops
+the value at once (signals connected by `watch`).
 
 Within one `scope()` (a request, a ticket create) the stamp is read at most once, however many values are
 used; outside a scope every use reads it.
@@ -20,32 +21,70 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 
 T = TypeVar("T")
 
-_tables: dict[str, list[str]] = {}  # db table -> its columns, in the stamp
+_tables: dict[str, list[str]] = {}  # watched db table -> its columns (each has the triggers `bump_triggers` makes)
 _values: list["Cached"] = []
 _local = threading.local()  # .stamp: the stamp read in the current scope; .depth: nested scopes
 _MISSING = object()
 
 
-def _fingerprint(table: str, columns: list[str]) -> str:
-    """One scalar subquery that changes whenever a row of `table` is written."""
-    q = connection.ops.quote_name
-    if connection.vendor == "postgresql":
-        # The rows as text, hashed (planning the subqueries costs more than reading these few rows).
-        return f"(SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t.{q('id')}), '')) FROM {q(table)} t)"
-    row = " || '|' || ".join(f"quote({q(c)})" for c in columns)
-    return f"(SELECT group_concat(r, ',') FROM (SELECT {row} AS r FROM {q(table)} ORDER BY {q('id')}))"
+VERSION_TABLE = "tracker_config_version"
+# The stamp: one row's number, changed by database triggers on every write to a watched table (the migrations
+# install them with `bump_triggers`), so a write in any process, raw SQL included, changes it. On PostgreSQL the
+# number comes from a sequence, which a rollback does not give back: a number once seen never names other rows.
+# On SQLite it is random() (no sequences), for the same reason.
+_STAMP_SQL = f"(SELECT n FROM {VERSION_TABLE} WHERE id = 1)"
 
 
-_sql: dict[tuple, list[str]] = {}  # (vendor, tables) -> the stamp's subqueries, built once
+def version_table_sql(vendor: str) -> list[str]:
+    """The statements creating the version row (and, on PostgreSQL, its sequence and trigger function)."""
+    if vendor == "postgresql":
+        return [
+            f"CREATE SEQUENCE {VERSION_TABLE}_seq",
+            f"CREATE TABLE {VERSION_TABLE} (id smallint PRIMARY KEY CHECK (id = 1), n bigint NOT NULL)",
+            f"INSERT INTO {VERSION_TABLE} (id, n) VALUES (1, nextval('{VERSION_TABLE}_seq'))",
+            f"""CREATE FUNCTION {VERSION_TABLE}_bump() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO {VERSION_TABLE} (id, n) VALUES (1, nextval('{VERSION_TABLE}_seq'))
+    ON CONFLICT (id) DO UPDATE SET n = EXCLUDED.n;
+    RETURN NULL;
+END $$""",
+        ]
+    return [
+        f"CREATE TABLE {VERSION_TABLE} (id smallint PRIMARY KEY CHECK (id = 1), n bigint NOT NULL)",
+        f"INSERT INTO {VERSION_TABLE} (id, n) VALUES (1, random())",
+    ]
+
+
+def version_table_drop_sql(vendor: str) -> list[str]:
+    if vendor == "postgresql":
+        return [f"DROP FUNCTION {VERSION_TABLE}_bump() CASCADE", f"DROP TABLE {VERSION_TABLE}",
+                f"DROP SEQUENCE {VERSION_TABLE}_seq"]
+    return [f"DROP TABLE {VERSION_TABLE}"]
+
+
+def bump_triggers(vendor: str, table: str) -> list[str]:
+    """The statements making every write to `table` (insert, update, delete; truncate on PostgreSQL, which a
+    test flush uses) change the stamp: one statement-level trigger on PostgreSQL, a row trigger per write on
+    SQLite."""
+    name = f"{table}_config_bump"
+    if vendor == "postgresql":
+        return [f"CREATE TRIGGER {name} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table} "
+                f"FOR EACH STATEMENT EXECUTE FUNCTION {VERSION_TABLE}_bump()"]
+    return [f"CREATE TRIGGER {name}_{op.lower()} AFTER {op} ON {table} BEGIN "
+            f"INSERT OR REPLACE INTO {VERSION_TABLE} (id, n) VALUES (1, random()); END"
+            for op in ("INSERT", "UPDATE", "DELETE")]
+
+
+def bump_triggers_drop(vendor: str, table: str) -> list[str]:
+    name = f"{table}_config_bump"
+    if vendor == "postgresql":
+        return [f"DROP TRIGGER IF EXISTS {name} ON {table}"]
+    return [f"DROP TRIGGER IF EXISTS {name}_{op}" for op in ("insert", "update", "delete")]
 
 
 def stamp_columns() -> list[str]:
-    """The stamp's scalar subqueries, one per watched table: a query of its own may select them too (`seen`)."""
-    key = (connection.vendor, len(_tables))
-    columns = _sql.get(key)
-    if columns is None:
-        columns = _sql[key] = [_fingerprint(t, cols) for t, cols in sorted(_tables.items())]
-    return columns
+    """The stamp as scalar subqueries: a query of its own may select them too (`seen`)."""
+    return [_STAMP_SQL]
 
 
 def seen(stamp: tuple) -> None:
@@ -55,7 +94,7 @@ def seen(stamp: tuple) -> None:
 
 
 def read_stamp() -> tuple:
-    """The stamp of every registered table, in one query (the scope's, if one is open and has read it)."""
+    """The configuration's stamp, in one query (the scope's, if one is open and has read it)."""
     stamp = getattr(_local, "stamp", None)
     if stamp is not None:
         return stamp
@@ -91,8 +130,9 @@ def forget_all(**_signal_kwargs) -> None:
 
 
 def watch(*models: type[Model]) -> None:
-    """Put the models' tables (and, for a many-to-many through model, its rows) into the stamp, and drop the
-    cached values when this process saves or deletes one of their rows."""
+    """Register the models' tables as configuration (a migration gives each the triggers of `bump_triggers`;
+    a test checks that every watched table has them), and drop the cached values when this process saves or
+    deletes one of their rows."""
     for model in models:
         _tables[model._meta.db_table] = [f.column for f in model._meta.concrete_fields]
         uid = f"config-cache-{model._meta.label_lower}"

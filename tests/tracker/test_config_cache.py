@@ -113,7 +113,39 @@ def test_a_token_request_reads_the_stamp_with_its_token(cast):
         assert client.post("/api/v1/tickets/", body, format="json").status_code == 201
     statements = [q["sql"] for q in ctx.captured_queries
                   if not q["sql"].startswith(("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE SAVEPOINT"))]
-    assert "authtoken_token" in statements[0] and "tracker_priorityrule" in statements[0]
+    assert "authtoken_token" in statements[0] and "tracker_config_version" in statements[0]
     assert not [sql for sql in statements[1:] if "tracker_priorityrule" in sql]
-    # token (+ stamp), service, counter, ticket, history rows (no SLA policy here: no clocks)
-    assert len(statements) == 5, statements
+    # token (+ stamp), counter, ticket, history rows (no SLA policy here: no clocks; the service is cached)
+    assert len(statements) == 4, statements
+
+
+def test_every_watched_table_changes_the_stamp_on_a_raw_write(cast):
+    """Any writer, raw SQL included, changes the version row: each watched table has the triggers."""
+    import sla.services  # noqa: F401  (registers the SLA tables)
+
+    assert len(config_cache._tables) >= 11
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT tgrelid::regclass::text FROM pg_trigger WHERE tgname LIKE '%%_config_bump'")
+        else:
+            cursor.execute("SELECT tbl_name FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%_config_bump_%'")
+        assert set(config_cache._tables) <= {row[0] for row in cursor.fetchall()}
+    for table in sorted(config_cache._tables):
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM {connection.ops.quote_name(table)}")
+            if not cursor.fetchone()[0]:
+                continue  # a row trigger (SQLite) needs a row: the triggers' presence is checked above
+            before = config_cache.read_stamp()
+            cursor.execute(f"UPDATE {connection.ops.quote_name(table)} SET id = id")
+        assert config_cache.read_stamp() != before, table
+    before = config_cache.read_stamp()
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM tracker_priorityrule WHERE impact = 3 AND urgency = 3")
+    assert config_cache.read_stamp() != before
+    assert services.priority_for(impact=3, urgency=3) == 5  # the built-in default once the cell is gone
+
+
+def test_a_ticket_write_leaves_the_stamp_alone(cast):
+    before = config_cache.read_stamp()
+    services.ticket_create(actor=cast.agent1, kind="incident", title="Down")
+    assert config_cache.read_stamp() == before
