@@ -1,5 +1,8 @@
 """A create writes its clocks and history rows in one batch each and answers with the clocks it wrote."""
+from datetime import UTC, datetime
+
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -12,11 +15,12 @@ pytestmark = pytest.mark.django_db
 
 def test_the_clocks_in_a_create_answer_are_the_ones_written(api, cast, always, make_policy):
     make_policy(always)
-    response = api(cast.agent1).post("/api/v1/tickets/", {"kind": "incident", "title": "Printer on fire",
-                                                          "service": cast.services["payroll"].pk}, format="json")
-    assert response.status_code == 201
-    key = response.json()["key"]
-    read_back = api(cast.agent1).get(f"/api/v1/tickets/{key}/").json()["sla"]
+    with time_machine.travel(datetime(2026, 3, 2, 9, 0, tzinfo=UTC), tick=False):  # "seconds left" as of one instant
+        response = api(cast.agent1).post("/api/v1/tickets/", {"kind": "incident", "title": "Printer on fire",
+                                                              "service": cast.services["payroll"].pk}, format="json")
+        assert response.status_code == 201
+        key = response.json()["key"]
+        read_back = api(cast.agent1).get(f"/api/v1/tickets/{key}/").json()["sla"]
     assert response.json()["sla"] == read_back
     assert len(read_back) == Clock.objects.filter(ticket__key=key).count() >= 2
 
