@@ -144,7 +144,10 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'c
 if "postgresql" in DATABASES["default"]["ENGINE"]:
     # psycopg 3 connection pool; the pool replaces persistent connections, so CONN_MAX_AGE stays 0.
     DATABASES["default"]["OPTIONS"] = {"pool": {"min_size": 2, "max_size": env.int("DB_POOL_MAX", default=20)}}
-    DATABASES["default"]["OPTIONS"]["options"] = "-c jit=off"  # JIT costs short page queries more than they run
+    # JIT costs short page queries more than they run. Page queries join the ticket to six or seven rows
+    # (requester, group, assignee, service, ...) in the order they are written: reordering only within groups of
+    # four cut the queue query's planning from 6-8 ms to 1.3 ms at the same plan (PostgreSQL's default is 8).
+    DATABASES["default"]["OPTIONS"]["options"] = "-c jit=off -c join_collapse_limit=4"
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("TEST", {})["NAME"] = env("TEST_DATABASE_NAME", default="test_crossline")
 else:
