@@ -17,11 +17,14 @@ class SlaConfig(AppConfig):
         from . import ui
         from .models import Calendar, Holiday, Policy, TierTarget, WorkingHours
         from .services import forget_policies, on_ticket_change
+        from .services.clocks import on_tickets_change
 
-        hooks.register(on_ticket_change)
+        hooks.register(on_ticket_change, batch=on_tickets_change)
         from .services.webhooks import on_ticket_change as webhooks_on_ticket_change
+        from .services.webhooks import on_tickets_change as webhooks_on_tickets_change
 
-        hooks.register(webhooks_on_ticket_change)  # ticket.* webhook events, in the change's transaction
+        # ticket.* webhook events, in the change's transaction
+        hooks.register(webhooks_on_ticket_change, batch=webhooks_on_tickets_change)
         ui.register_webhooks()
         ui.register()
         # A cache chore: this process drops its cached policies at once; other processes see the stamp change.

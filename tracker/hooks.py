@@ -6,6 +6,9 @@ Instead each app registers here in its `AppConfig.ready()`:
 - an *observer* (`register`) reacts to a change that is being written: every domain function of
   `tracker.services` calls `ticket_changed()` inside its atomic block, so a clock is started, paused or
   re-planned in the very transaction that changed the ticket, or not at all;
+- a batch variant of an observer (`register(observer, batch=fn)`) reacts to many changes written together
+  (`tickets_changed`, e.g. the SLA sweep escalating a batch of tickets): `fn(changes)` must leave the same
+  rows as calling the observer once per change; an observer without one is called per change;
 - a *guard* (`register_guard`) may refuse a change before it is written: `ticket_create`, `ticket_update`
   and `ticket_transition` call `ticket_changing()` inside their atomic block, before the write (for a
   create, right after the row exists); a guard raises a `tracker.errors.DomainError` with a message that
@@ -30,17 +33,35 @@ class TicketChange:
 
 
 _observers: list[Callable[[TicketChange], None]] = []
+_batch_observers: dict[Callable[[TicketChange], None], Callable[[list[TicketChange]], None]] = {}
 _guards: list[Callable[[TicketChange], None]] = []
 
 
-def register(observer: Callable[[TicketChange], None]) -> None:
+def register(observer: Callable[[TicketChange], None],
+             batch: Callable[[list[TicketChange]], None] | None = None) -> None:
+    """`batch`: the observer's variant for many changes at once (`tickets_changed`), with the same effect."""
     if observer not in _observers:
         _observers.append(observer)
+    if batch is not None:
+        _batch_observers[observer] = batch
 
 
 def ticket_changed(change: TicketChange) -> None:
     for observer in _observers:
         observer(change)
+
+
+def tickets_changed(changes: list[TicketChange]) -> None:
+    """Tell every observer of many changes written together: its batch variant once, else itself per change."""
+    if not changes:
+        return
+    for observer in _observers:
+        batch = _batch_observers.get(observer)
+        if batch is not None:
+            batch(changes)
+        else:
+            for change in changes:
+                observer(change)
 
 
 def register_guard(guard: Callable[[TicketChange], None]) -> None:

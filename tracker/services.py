@@ -41,6 +41,7 @@ from .errors import (
     AccessDenied,
     AlreadyClaimed,
     Conflict,
+    DomainError,
     NotFound,
     StaleVersion,
     TooLarge,
@@ -586,18 +587,11 @@ def escalation_target(ticket: Ticket) -> AssignmentGroup | None:
     return candidates.first()
 
 
-def ticket_escalate(*, ticket: Ticket, actor, to_group: AssignmentGroup | None = None, note: str = "",
-                    version: int | None = None, now: datetime | None = None, automatic: bool = False) -> Ticket:
-    """Functional escalation to the next tier (or a chosen group); recorded on the timeline.
-
-    Responsibility always moves: the assignee is cleared for the new group to pick, and stays on as a watcher.
-    Ownership follows the rule of the group the ticket leaves (`AssignmentGroup.ownership`): touch and hold
-    keeps the owner (the person who held it becomes owner if it had none); hand over clears it, and the next
-    person to take the ticket owns it. `actor=None` with `automatic=True` is the SLA worker.
-    """
-    now = now or timezone.now()
-    if not automatic:
-        access.require(actor, "escalate", ticket)
+def _escalation(ticket: Ticket, *, actor, now: datetime, to_group: AssignmentGroup | None = None, note: str = "",
+                automatic: bool = False) -> tuple[dict[str, Any], list, list[TicketEvent], dict[str, tuple]]:
+    """What one functional escalation writes, without writing it: refuses (a DomainError) a ticket that is not
+    open, at the last tier or already with the group; else (ticket fields, people to add as watchers, timeline
+    rows, the change's fields as (old, new)). The one rule behind `ticket_escalate` and `tickets_escalate`."""
     if not ticket.is_open:
         raise TransitionRefused(f"{ticket.key} is {ticket.get_status_display().lower()}; reopen it to escalate.")
     target = to_group or escalation_target(ticket)
@@ -611,27 +605,148 @@ def ticket_escalate(*, ticket: Ticket, actor, to_group: AssignmentGroup | None =
     fields: dict[str, Any] = {"group": target, "assignee": None, "picked_at": None}
     if owner != old_owner:
         fields["owner"] = owner
+    watchers = list({p for p in (old_assignee, old_owner) if p is not None})  # whoever held or owned it stays informed
+    kind_text = "automatic (SLA)" if automatic else "functional"
+    if hand_over:
+        ownership = f"ownership handed over to {target.name}"
+    elif owner is not None:
+        ownership = f"{owner.display_name} keeps ownership (touch and hold)"
+    else:
+        ownership = ""
+    said = " — ".join(x for x in (f"{kind_text} escalation to L{target.tier}", ownership, note) if x)
+    events = [TicketEvent(ticket=ticket, actor=actor, kind=EventKind.ESCALATION, field="group",
+                          old=_display(old_group.name if old_group else ""), new=_display(target.name),
+                          note=said, created_at=now)]
+    changes = {"group": (old_group, target), "assignee": (old_assignee, None)}
+    if "owner" in fields:
+        events.append(TicketEvent(ticket=ticket, actor=actor, kind=EventKind.ASSIGNMENT, field="owner",
+                                  old=_display(old_owner), new=_display(owner), created_at=now,
+                                  note=f"handed over with the ticket to {target.name}" if hand_over
+                                  else "touch and hold"))
+        changes["owner"] = (old_owner, owner)
+    return fields, watchers, events, changes
+
+
+def ticket_escalate(*, ticket: Ticket, actor, to_group: AssignmentGroup | None = None, note: str = "",
+                    version: int | None = None, now: datetime | None = None, automatic: bool = False) -> Ticket:
+    """Functional escalation to the next tier (or a chosen group); recorded on the timeline.
+
+    Responsibility always moves: the assignee is cleared for the new group to pick, and stays on as a watcher.
+    Ownership follows the rule of the group the ticket leaves (`AssignmentGroup.ownership`): touch and hold
+    keeps the owner (the person who held it becomes owner if it had none); hand over clears it, and the next
+    person to take the ticket owns it. `actor=None` with `automatic=True` is the SLA worker.
+    """
+    now = now or timezone.now()
+    if not automatic:
+        access.require(actor, "escalate", ticket)
+    fields, watchers, events, changes = _escalation(ticket, actor=actor, now=now, to_group=to_group, note=note,
+                                                    automatic=automatic)
     with transaction.atomic():
         _cas_update(ticket, version=ticket.version if version is None else version, now=now, **fields)
-        for person in {p for p in (old_assignee, old_owner) if p is not None}:
-            ticket.watchers.add(person)  # whoever held or owned it stays informed
-        kind_text = "automatic (SLA)" if automatic else "functional"
-        if hand_over:
-            ownership = f"ownership handed over to {target.name}"
-        elif owner is not None:
-            ownership = f"{owner.display_name} keeps ownership (touch and hold)"
-        else:
-            ownership = ""
-        event_record(ticket=ticket, actor=actor, kind=EventKind.ESCALATION, now=now, field="group",
-                     old=old_group.name if old_group else "", new=target.name,
-                     note=" — ".join(x for x in (f"{kind_text} escalation to L{target.tier}", ownership, note) if x))
-        changes = {"group": (old_group, target), "assignee": (old_assignee, None)}
-        if "owner" in fields:
-            _owner_event(ticket, actor, now, old_owner, owner,
-                         note=f"handed over with the ticket to {target.name}" if hand_over else "touch and hold")
-            changes["owner"] = (old_owner, owner)
+        for person in watchers:
+            ticket.watchers.add(person)
+        for event in events:
+            if not events_defer(ticket, [event]):
+                event.save(force_insert=True)
         hooks.ticket_changed(hooks.TicketChange(ticket, actor, now, "escalated", changes))
     return ticket
+
+
+@config_cache.scope()  # one read of the configuration's stamp for the batch's policies and webhooks
+def tickets_escalate(*, tickets: list[Ticket], actor, now: datetime, notes: dict[int, str] | None = None,
+                     automatic: bool = False, quiet: bool = False) -> dict[int, DomainError]:
+    """Escalate each of many tickets one tier, as `ticket_escalate` does for one, in a number of statements
+    that does not grow with the batch: one conditional update of every ticket still at the version it was read
+    at, the watchers and timeline rows in one insert each, and one batch notification of the observers
+    (`hooks.tickets_changed`). `notes`: the timeline note by ticket id. Returns the refusals by ticket id: a
+    ticket `ticket_escalate` would refuse, or one someone else changed since it was read, is left as it is.
+    Each ticket at most once per call (escalate twice: call twice)."""
+    notes = notes or {}
+    _escalation_load(tickets)
+    refused: dict[int, DomainError] = {}
+    planned: list[tuple[Ticket, dict[str, Any], list, list[TicketEvent], dict[str, tuple]]] = []
+    for ticket in tickets:
+        try:
+            if not automatic:
+                access.require(actor, "escalate", ticket)
+            planned.append((ticket, *_escalation(ticket, actor=actor, now=now, note=notes.get(ticket.pk, ""),
+                                                 automatic=automatic)))
+        except DomainError as exc:
+            refused[ticket.pk] = exc
+    if not planned:
+        return refused
+    with transaction.atomic():
+        won = _escalation_write([(t, fields) for t, fields, *_ in planned], now)
+        lost = [t for t, *_ in planned if t.pk not in won]
+        if lost:
+            current = dict(Ticket.objects.filter(pk__in=[t.pk for t in lost]).values_list("pk", "version"))
+            for t in lost:
+                refused[t.pk] = StaleVersion(t.key, current.get(t.pk))
+        planned = [p for p in planned if p[0].pk in won]
+        for ticket, fields, *_ in planned:
+            for name, value in fields.items():
+                setattr(ticket, name, value)
+            ticket.version += 1
+            ticket.updated_at = now
+        through = Ticket.watchers.through
+        watching = [through(ticket_id=t.pk, user_id=p.pk) for t, _, people, *_ in planned for p in people]
+        if watching:
+            through.objects.bulk_create(watching, ignore_conflicts=True)
+        events = [e for _, _, _, evs, _ in planned for e in evs]
+        if events:
+            TicketEvent.objects.bulk_create(events)
+        hooks.tickets_changed([hooks.TicketChange(t, actor, now, "escalated", changes, quiet=quiet)
+                               for t, _, _, _, changes in planned])
+    return refused
+
+
+def _escalation_load(tickets: list[Ticket]) -> None:
+    """Read what the escalation rule reads of these tickets (group, the group it escalates to, assignee, owner)
+    in one query per relation, for those not read already; tickets sharing a group share its instance."""
+    groups: dict[int, AssignmentGroup] = {}
+    for t in tickets:
+        if t.group_id and Ticket.group.is_cached(t):
+            t.group = groups.setdefault(t.group_id, t.group)
+    missing = {t.group_id for t in tickets if t.group_id and t.group_id not in groups}
+    groups.update(AssignmentGroup.objects.in_bulk(missing) if missing else {})
+    for t in tickets:
+        if t.group_id:
+            t.group = groups[t.group_id]
+    nexts = {g.escalates_to_id for g in groups.values()
+             if g.escalates_to_id and not AssignmentGroup.escalates_to.is_cached(g)}
+    found = {g.escalates_to_id: g.escalates_to for g in groups.values()
+             if g.escalates_to_id and AssignmentGroup.escalates_to.is_cached(g)}
+    found.update(AssignmentGroup.objects.in_bulk(nexts - found.keys()) if nexts - found.keys() else {})
+    for g in groups.values():
+        if g.escalates_to_id:
+            g.escalates_to = found[g.escalates_to_id]
+    for relation in (Ticket.assignee, Ticket.owner):
+        name = relation.field.name
+        ids = {getattr(t, relation.field.attname) for t in tickets if not relation.is_cached(t)} - {None}
+        people = User.objects.in_bulk(ids) if ids else {}
+        for t in tickets:
+            if not relation.is_cached(t):
+                setattr(t, name, people.get(getattr(t, relation.field.attname)))
+
+
+def _escalation_write(rows: list[tuple[Ticket, dict[str, Any]]], now: datetime) -> set[int]:
+    """One conditional update: each ticket gets its new group and owner and loses its assignee, only if it is
+    still at the version it was read at. Returns the ids of the tickets written."""
+    table = Ticket._meta.db_table
+    col = {name: Ticket._meta.get_field(name).column for name in ("group", "owner", "assignee", "picked_at")}
+    values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
+    params: list[Any] = [connection.ops.adapt_datetimefield_value(now)]
+    for t, fields in rows:
+        owner = fields["owner"] if "owner" in fields else t.owner
+        params += [t.pk, t.version, fields["group"].pk, owner.pk if owner is not None else None]
+    sql = (f"UPDATE {table} SET {col['group']} = CAST(v.column3 AS bigint), "
+           f"{col['owner']} = CAST(v.column4 AS bigint), {col['assignee']} = NULL, {col['picked_at']} = NULL, "
+           f"version = version + 1, updated_at = %s FROM (VALUES {values}) AS v "
+           f"WHERE {table}.id = CAST(v.column1 AS bigint) AND {table}.version = CAST(v.column2 AS integer) "
+           "RETURNING id")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {row[0] for row in cursor.fetchall()}
 
 
 def ticket_claim(*, ticket: Ticket, actor, now: datetime | None = None) -> Ticket:

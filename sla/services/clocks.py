@@ -8,18 +8,19 @@
 """
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from tracker import config_cache
 from tracker.choices import DONE_STATUSES, EventKind, Status
-from tracker.models import Ticket
+from tracker.models import Ticket, TicketEvent
 from tracker.services import event_record
 
 from ..calendars import BusinessCalendar, business_calendar
 from ..choices import BREACH_LEVEL, ClockState, Metric, NotificationKind
 from ..models import Calendar, Clock, Holiday, Policy, TierTarget, WorkingHours
-from .notifications import _followers, _notify, acknowledge
+from .notifications import _followers, _notify, _Outgoing, _preferences, _queue, acknowledge
 
 # --- policies ---------------------------------------------------------------------------------------
 
@@ -387,6 +388,9 @@ def _known(ticket: Ticket, clocks: list[Clock]) -> list[Clock]:
 
 
 def _save(sync: _Sync, policy: Policy | None = None) -> None:
+    if (deferred := _deferred_saves.get()) is not None:  # a batch writes every ticket's clocks at once
+        deferred.append((sync, policy))
+        return
     if sync.dirty:
         Clock.objects.bulk_update(list(sync.dirty.values()), CLOCK_SYNC_FIELDS)
     if sync.new:
@@ -495,32 +499,43 @@ def on_ticket_change(change) -> None:
                          "old_label": Status(old).label},
             )
     elif change.reason == "escalated":
-        old_group, group = change.changes.get("group", (None, None))
-        if group is not None:
-            users = list(group.members.all())
-            _notify(
-                ticket=ticket,
-                users=[u for u in users if u != change.actor],
-                kind=NotificationKind.ESCALATION,
-                now=change.now,
-                key=f"escalated:{ticket.pk}:v{ticket.version}",
-                context={"old_group": old_group, "group": group, "actor": change.actor},
-            )
-            _tell_owner(change, NotificationKind.ESCALATION, old_group=old_group, group=group,
-                        handed_over=change.changes.get("owner", (None, None))[1] is None and "owner" in change.changes)
+        for notice in _escalation_notices(change):
+            _notify(ticket=ticket, now=change.now, **notice)
+
+
+def _escalation_notices(change, members: dict[int, list] | None = None) -> list[dict]:
+    """Who hears of an escalation and what: the new group's members, and the owner (`_owner_notice`).
+    `members`: the members by group when the caller read them for a batch."""
+    ticket = change.ticket
+    old_group, group = change.changes.get("group", (None, None))
+    if group is None:
+        return []
+    users = list(group.members.all()) if members is None else members.get(group.pk, [])
+    notices = [{"users": [u for u in users if u != change.actor], "kind": NotificationKind.ESCALATION,
+                "key": f"escalated:{ticket.pk}:v{ticket.version}",
+                "context": {"old_group": old_group, "group": group, "actor": change.actor}}]
+    handed_over = change.changes.get("owner", (None, None))[1] is None and "owner" in change.changes
+    owner = _owner_notice(change, NotificationKind.ESCALATION, old_group=old_group, group=group,
+                          handed_over=handed_over)
+    return notices + ([owner] if owner else [])
 
 
 def _tell_owner(change, kind: str, **context) -> None:
     """Touch and hold: the owner hears of every hand-off of their ticket (a new responsible, an escalation;
     status changes reach them as a follower), unless they made it or are the new responsible themselves. On a
     hand-over escalation the owner who just gave the ticket up is told."""
+    notice = _owner_notice(change, kind, **context)
+    if notice is not None:
+        _notify(ticket=change.ticket, now=change.now, **notice)
+
+
+def _owner_notice(change, kind: str, **context) -> dict | None:
     ticket = change.ticket
     owner = ticket.owner or change.changes.get("owner", (None, None))[0]
     if owner is None or owner == change.actor or owner == context.get("responsible"):
-        return
-    _notify(ticket=ticket, users=[owner], kind=kind, now=change.now,
-            key=f"owner-{change.reason}:{ticket.pk}:v{ticket.version}",
-            context={"actor": change.actor, "for_owner": True, **context})
+        return None
+    return {"users": [owner], "kind": kind, "key": f"owner-{change.reason}:{ticket.pk}:v{ticket.version}",
+            "context": {"actor": change.actor, "for_owner": True, **context}}
 
 
 def _notify_swarm(change) -> None:
@@ -543,3 +558,70 @@ def _notify_swarm(change) -> None:
     _notify(ticket=ticket, users=users, kind=kind, now=change.now, key=key,
             context={"actor": actor, "swarm": event.field, "who": event.new, "note": event.note,
                      "group": contributor.group})
+
+
+# --- many changes at once (`tracker.hooks.tickets_changed`) ---------------------------------------------
+
+# Set while `clocks_sync_bulk` runs: `_save` collects each ticket's writes here instead of writing them.
+_deferred_saves: ContextVar[list | None] = ContextVar("sla_deferred_saves", default=None)
+
+
+def clocks_sync_bulk(*, changes: list, now: datetime) -> None:
+    """`clocks_sync` for the tickets of many changes in a constant number of statements: their clocks read in one
+    query, each ticket re-planned by `clocks_sync` itself (cached policies and calendars), then every changed
+    clock written in one update, new clocks in one insert and the SLA timeline rows in one insert."""
+    tickets = {c.ticket.pk: c.ticket for c in changes}
+    clocks: dict[int, list[Clock]] = {pk: [] for pk in tickets}
+    for clock in Clock.objects.filter(ticket_id__in=list(tickets)).select_related("policy__calendar"):
+        clock.ticket = tickets[clock.ticket_id]
+        clocks[clock.ticket_id].append(clock)
+    deferred: list = []
+    token = _deferred_saves.set(deferred)
+    try:
+        for change in changes:
+            clocks_sync(ticket=change.ticket, now=now, changes=change.changes, clocks=clocks[change.ticket.pk])
+    finally:
+        _deferred_saves.reset(token)
+    dirty = [c for sync, _ in deferred for c in sync.dirty.values()]
+    new = [c for sync, _ in deferred for c in sync.new]
+    events = []
+    for sync, policy in deferred:
+        if sync.notes:
+            prefix = (f"SLA {policy.name}: " if policy else "SLA: ") + (f"{sync.reason}; " if sync.reason else "")
+            events.append(TicketEvent(ticket=sync.ticket, actor=None, kind=EventKind.SLA, field="sla",
+                                      note=prefix + "; ".join(sync.notes), internal=True, created_at=sync.now))
+    if dirty:
+        Clock.objects.bulk_update(dirty, CLOCK_SYNC_FIELDS)
+    if new:
+        Clock.objects.bulk_create(new)
+    if events:
+        TicketEvent.objects.bulk_create(events)
+
+
+def on_tickets_change(changes: list) -> None:
+    """Registered with `tracker.hooks` as the batch variant of `on_ticket_change`: escalations in a constant
+    number of statements (clocks, then every notice of the batch with one read of the members of the groups and
+    of preferences, one insert per kind of row); other changes one by one."""
+    escalated = [c for c in changes if c.reason == "escalated"]
+    for change in changes:
+        if change.reason != "escalated":
+            on_ticket_change(change)
+    if not escalated:
+        return
+    for now in dict.fromkeys(c.now for c in escalated):
+        clocks_sync_bulk(changes=[c for c in escalated if c.now == now], now=now)
+    loud = [c for c in escalated if not c.quiet]
+    group_ids = {g.pk for c in loud if (g := c.changes.get("group", (None, None))[1]) is not None}
+    members: dict[int, list] = {pk: [] for pk in group_ids}
+    if group_ids:
+        through = Ticket.group.field.related_model.members.through
+        for row in through.objects.filter(assignmentgroup_id__in=group_ids).select_related("user").order_by("pk"):
+            members[row.assignmentgroup_id].append(row.user)
+    notices = [(c, n) for c in loud for n in _escalation_notices(c, members)]
+    if not notices:
+        return
+    prefs = _preferences(u.pk for _, n in notices for u in n["users"] if u)
+    out = _Outgoing(ids=False)
+    for change, notice in notices:
+        _queue(out, ticket=change.ticket, now=change.now, prefs=prefs, **notice)
+    out.flush()

@@ -21,13 +21,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import F, QuerySet
+from django.db.models import Case, F, QuerySet, Value, When
 from django.utils import timezone
 
 from tracker.choices import PROCESS_MANAGER, EventKind, Role
 from tracker.errors import DomainError
 from tracker.models import Ticket, TicketEvent, User
-from tracker.services import event_record, ticket_escalate
+from tracker.services import tickets_escalate
 
 from ..calendars import BusinessCalendar, business_calendar
 from ..choices import BREACH_LEVEL, Metric, NotificationKind
@@ -202,23 +202,20 @@ def _apply_due(clocks: list[Clock], now: datetime) -> int:
     # breach in the order the targets were due, each from wherever the ticket is by then: the rule in the
     # module docstring, so a late sweep that sees two breaches at once ends where two on-time sweeps would.
     escalating = sorted((e for e in effects if e.escalate), key=lambda e: (e.due_at, e.clock.pk))
-    _next_groups([e.clock.ticket for e in escalating])
-    escalated: dict[int, list[int]] = {}  # the group each breach moved its ticket to: clock ids by group
+    rounds: list[list[_Effect]] = []  # a ticket's first breach in the first round, its second in the next...
+    seen: dict[int, int] = {}
     for e in escalating:
-        if (to := _escalate(e, now)) is not None:
-            escalated.setdefault(to, []).append(e.clock.pk)
+        n = seen[e.clock.ticket_id] = seen.get(e.clock.ticket_id, -1) + 1
+        if n == len(rounds):
+            rounds.append([])
+        rounds[n].append(e)
+    escalated: dict[int, list[int]] = {}  # the group each breach moved its ticket to: clock ids by group
+    for effects_ in rounds:
+        for group_id, clock_ids in _escalate(effects_, now).items():
+            escalated.setdefault(group_id, []).extend(clock_ids)
     for group_id, clock_ids in escalated.items():  # one write per target group, not one per breach
         ClockEffect.objects.filter(clock_id__in=clock_ids, level=BREACH_LEVEL).update(escalated_to=group_id)
     return len(effects)
-
-
-def _next_groups(tickets: list[Ticket]) -> None:
-    """Read the groups these tickets' groups escalate to in one query (each escalation would read its own)."""
-    groups = [t.group for t in tickets if t.group_id and t.group.escalates_to_id
-              and not Ticket.group.field.related_model.escalates_to.is_cached(t.group)]
-    found = Ticket.group.field.related_model.objects.in_bulk({g.escalates_to_id for g in groups})
-    for group in groups:
-        group.escalates_to = found[group.escalates_to_id]
 
 
 def _tells_requester(e: _Effect) -> bool:
@@ -248,33 +245,41 @@ def _process_managers(effects: list[_Effect]) -> dict[str, list]:
     return found
 
 
-def _escalate(e: _Effect, now: datetime) -> int | None:
-    """Move the breached clock's ticket up one tier and return the group it went to, or record on the effect and
-    the timeline why not."""
-    clock, ticket = e.clock, e.clock.ticket
-    if not ticket.is_open:
-        return None
-    try:
+def _escalate(effects: list[_Effect], now: datetime) -> dict[int, list[int]]:
+    """Move each breached clock's ticket (one breach per ticket) up one tier in one batch (`tickets_escalate`);
+    returns the clock ids by the group their ticket went to, and records on the effect and the timeline why a
+    ticket did not move."""
+    refused: dict[int, str] = {}  # clock id -> why its ticket did not move
+    moving: dict[int, _Effect] = {}  # ticket id -> its breach
+    for e in effects:
+        clock, ticket = e.clock, e.clock.ticket
+        if not ticket.is_open:
+            continue
         if clock.metric == Metric.PICK and (ticket.group.tier if ticket.group_id else None) != clock.tier:
             # An earlier breach already moved the ticket on; had the sweep been on time, this clock would have
             # been cancelled when the ticket left the tier, so it does not push the ticket a second time.
-            raise DomainError(f"{ticket.key} has already left L{clock.tier}.")
-        with transaction.atomic():
-            ticket_escalate(ticket=ticket, actor=None, automatic=True, now=now,
-                            note=f"SLA {_label(clock)} target breached")
-    except DomainError as exc:  # already at the last tier, or moved meanwhile: record, do not fail
-        ClockEffect.objects.filter(clock=clock, level=e.level).update(note=exc.message)
-        event_record(
-            ticket=ticket,
-            actor=None,
-            kind=EventKind.SLA,
-            now=now,
-            field=clock.metric,
-            note=f"SLA: no functional escalation — {exc.message}",
-            internal=True,
-        )
-        return None
-    return ticket.group_id
+            refused[clock.pk] = DomainError(f"{ticket.key} has already left L{clock.tier}.").message
+            continue
+        moving[ticket.pk] = e
+    notes = {pk: f"SLA {_label(e.clock)} target breached" for pk, e in moving.items()}
+    refusals = tickets_escalate(tickets=[e.clock.ticket for e in moving.values()], actor=None, automatic=True,
+                                now=now, notes=notes)
+    by_group: dict[int, list[int]] = {}
+    for ticket_id, e in moving.items():
+        if ticket_id in refusals:  # already at the last tier, or moved meanwhile: record, do not fail
+            refused[e.clock.pk] = refusals[ticket_id].message
+        else:
+            by_group.setdefault(e.clock.ticket.group_id, []).append(e.clock.pk)
+    if refused:
+        clocks = {e.clock.pk: e.clock for e in effects}
+        why_by_clock = Case(*(When(clock_id=pk, then=Value(why)) for pk, why in refused.items()),
+                            default=F("note"), output_field=ClockEffect._meta.get_field("note"))
+        ClockEffect.objects.filter(clock_id__in=list(refused), level=BREACH_LEVEL).update(note=why_by_clock)
+        TicketEvent.objects.bulk_create([
+            TicketEvent(ticket=clocks[pk].ticket, actor=None, kind=EventKind.SLA, field=clocks[pk].metric,
+                        note=f"SLA: no functional escalation — {why}", internal=True, created_at=now)
+            for pk, why in refused.items()])
+    return by_group
 
 
 _SWEPT_FIELDS = ["warned_percent", "breached", "breached_at", "next_check_at", "due_at", "group_id"]

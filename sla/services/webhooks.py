@@ -145,6 +145,19 @@ def on_ticket_change(change) -> None:
     """Registered with `tracker.hooks`: queue the ticket.* events of a change in its own transaction.
 
     An internal note is never sent: a comment event exists only for public comments."""
+    found = _change_event(change)
+    if found is None:
+        return
+    event, comment = found
+    subs = subscriptions_for(event)
+    if not subs:
+        return
+    data, event_id = _change_payload(change, comment)
+    webhook_event(event=event, payload=data, now=change.now, event_id=event_id, subscriptions=subs)
+
+
+def _change_event(change) -> tuple[str, object] | None:
+    """The ticket.* event of a change and its public comment (None for other events); None: no event."""
     reason = change.reason
     comment = None
     if reason == "created":
@@ -154,19 +167,21 @@ def on_ticket_change(change) -> None:
     elif reason == "comment":
         comment = change.changes.get("comment", (None, None))[1]
         if comment is None or comment.internal:
-            return
+            return None
         event = WebhookEvent.TICKET_COMMENTED
     elif reason in _UPDATED:
         event = WebhookEvent.TICKET_UPDATED
     else:
-        return
-    subs = subscriptions_for(event)
-    if not subs:
-        return
+        return None
+    return event, comment
+
+
+def _change_payload(change, comment) -> tuple[dict, str | None]:
+    """The event's data and its id (a comment's is stable; None: a new one)."""
     data = {
         "ticket": ticket_data(change.ticket),
         "actor": _name(change.actor),
-        "reason": reason,
+        "reason": change.reason,
         "changes": {name: {"old": _plain(old), "new": _plain(new)} for name, (old, new) in change.changes.items()
                     if name != "comment"},
     }
@@ -175,7 +190,7 @@ def on_ticket_change(change) -> None:
         data["comment"] = {"id": comment.pk, "author": _name(comment.author), "body": comment.body,
                            "created_at": _plain(comment.created_at)}
         event_id = f"comment-{comment.pk}"
-    webhook_event(event=event, payload=data, now=change.now, event_id=event_id, subscriptions=subs)
+    return data, event_id
 
 
 def webhooks_for_effects(effects, now: datetime) -> int:
@@ -434,3 +449,26 @@ def webhook_subscription_list():
 def webhook_delivery_log(*, subscription: WebhookSubscription, limit: int = 50) -> list[WebhookDelivery]:
     """A subscription's newest deliveries with their tries."""
     return list(subscription.deliveries.prefetch_related("tries").order_by("-created_at", "-id")[:limit])
+
+
+def on_tickets_change(changes: list) -> None:
+    """Registered with `tracker.hooks` as the batch variant of `on_ticket_change`: the same deliveries, with
+    one read of the subscriptions, one of the tickets' services and one insert for the whole batch."""
+    found = [(c, f) for c in changes if (f := _change_event(c)) is not None]
+    if not found:
+        return
+    subs = _active_subscriptions.get()
+    wanted = {event: [s for s in subs if event in (s.events or [])] for event in {f[0] for _, f in found}}
+    found = [(c, f) for c, f in found if wanted[f[0]]]
+    if not found:
+        return
+    tickets = [c.ticket for c, _ in found if c.ticket.service_id and not type(c.ticket).service.is_cached(c.ticket)]
+    services = Service.objects.in_bulk({t.service_id for t in tickets}) if tickets else {}
+    for t in tickets:
+        t.service = services[t.service_id]
+    rows = []
+    for change, (event, comment) in found:
+        data, event_id = _change_payload(change, comment)
+        event_id = event_id or uuid.uuid4().hex
+        rows += [_delivery(s, event=event, event_id=event_id, payload=data, now=change.now) for s in wanted[event]]
+    _queue(rows)
