@@ -100,9 +100,17 @@ def thread_headers(rows: list[OutboxMessage]) -> None:
     rows = [r for r in rows if r.ticket is not None]
     if not rows:
         return
+    headers = _threading({r.ticket.pk for r in rows})
+    for row in rows:
+        row.references, row.in_reply_to, row.reply_to = headers(row.ticket, row.message_id)
+
+
+def _threading(ticket_ids: set[int]):
+    """`headers(ticket, message_id) -> (references, in_reply_to, reply_to)` for mail about these tickets, read in
+    two queries (`thread_headers` says how a thread is made)."""
     mails: dict[int, list[tuple[str, int | None]]] = {}
     for ticket_id, message_id, mailbox_id in (
-        InboundMail.objects.filter(ticket_id__in={r.ticket.pk for r in rows},
+        InboundMail.objects.filter(ticket_id__in=ticket_ids,
                                    outcome__in=(InboundOutcome.CREATED, InboundOutcome.REPLIED))
         .exclude(message_id="").order_by("received_at", "pk").values_list("ticket_id", "message_id", "mailbox_id")
     ):
@@ -112,16 +120,17 @@ def thread_headers(rows: list[OutboxMessage]) -> None:
     for_kind: dict[str, str] = {}
     for _, kind, address in active:
         for_kind.setdefault(kind, address)
-    for row in rows:
-        ticket = row.ticket
+
+    def headers(ticket, message_id: str) -> tuple[str, str, str]:
         received = mails.get(ticket.pk, [])
         root = received[0][0] if received else acknowledgement_message_id(ticket)
         answered = received[-1][0] if received else None
-        chain = [m for m in dict.fromkeys([root, answered]) if m and m != row.message_id]
-        row.references = " ".join(chain)
-        row.in_reply_to = chain[-1] if chain else ""
+        chain = [m for m in dict.fromkeys([root, answered]) if m and m != message_id]
         came_through = next((mailbox for _, mailbox in received if mailbox), None)
-        row.reply_to = address_of.get(came_through) or for_kind.get(ticket.kind, "")
+        reply_to = address_of.get(came_through) or for_kind.get(ticket.kind, "")
+        return " ".join(chain), chain[-1] if chain else "", reply_to
+
+    return headers
 
 
 # --- queueing -----------------------------------------------------------------------------------------
@@ -143,9 +152,33 @@ def insert_rows(objs: list[models.Model], *, ignore_conflicts: bool = False) -> 
              models.ForeignKey)
     prepared = [(f.attname, None if isinstance(f, plain) and not getattr(f, "auto_now_add", False) else f)
                 for f in fields]
+    _copy(model, [f.column for f in fields], (
+        [getattr(o, name) if f is None else f.get_db_prep_save(f.pre_save(o, True), connection)
+         for name, f in prepared] for o in objs), ignore_conflicts=ignore_conflicts)
+
+
+def copy_rows(model: type[models.Model], attnames: list[str], rows: list[tuple], *,
+              ignore_conflicts: bool = False) -> None:
+    """`insert_rows` for rows given as plain tuples of values (in `attnames` order, as the database stores them:
+    ids for foreign keys), so a batch builds no model instances. Every other column takes its field's default.
+    On PostgreSQL the rows are streamed with COPY; elsewhere they become instances for `bulk_create`."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create([model(**dict(zip(attnames, row, strict=True))) for row in rows],
+                                  ignore_conflicts=ignore_conflicts)
+        return
+    given = set(attnames)
+    rest = [f for f in model._meta.concrete_fields if not f.primary_key and f.attname not in given]
+    defaults = tuple(f.get_db_prep_save(f.get_default(), connection) for f in rest)
+    columns = [model._meta.get_field(name).column for name in attnames] + [f.column for f in rest]
+    _copy(model, columns, (row + defaults for row in rows) if defaults else rows, ignore_conflicts=ignore_conflicts)
+
+
+def _copy(model: type[models.Model], columns: list[str], rows, *, ignore_conflicts: bool) -> None:
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
-    columns = ", ".join(quote(f.column) for f in fields)
+    columns = ", ".join(quote(c) for c in columns)
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         target = table
         if ignore_conflicts:
@@ -154,12 +187,18 @@ def insert_rows(objs: list[models.Model], *, ignore_conflicts: bool = False) -> 
             cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {target} ON COMMIT DROP AS "
                            f"SELECT {columns} FROM {table} WITH NO DATA")
         with cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
-            for o in objs:
-                copy.write_row([getattr(o, name) if f is None else f.get_db_prep_save(f.pre_save(o, True), connection)
-                                for name, f in prepared])
+            for row in rows:
+                copy.write_row(row)
         if ignore_conflicts:  # moved, not copied: a later batch of the same transaction starts empty
             cursor.execute(f"WITH moved AS (DELETE FROM {target} RETURNING {columns}) "
                            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM moved ON CONFLICT DO NOTHING")
+
+
+# The columns of the rows a batch (`_Outgoing(ids=False)`) collects as tuples.
+EVENT_COLUMNS = ["ticket_id", "actor_id", "kind", "field", "new", "note", "internal", "created_at"]
+NOTIFICATION_COLUMNS = ["recipient_id", "ticket_id", "kind", "key", "title", "body", "url", "created_at"]
+OUTBOX_COLUMNS = ["key", "kind", "recipient_id", "ticket_id", "to_address", "subject", "body", "html_body",
+                  "created_at", "available_at", "message_id", "references", "in_reply_to", "reply_to"]
 
 
 @dataclass
@@ -168,13 +207,25 @@ class _Outgoing:
     outbox: list[OutboxMessage] = field(default_factory=list)
     events: list[TicketEvent] = field(default_factory=list)
     ids: bool = True  # False: the rows' ids are not read back, so a batch is written as plain rows (`insert_rows`)
+    # With ids=False, rows may also come as tuples of values (`EVENT_COLUMNS`, `NOTIFICATION_COLUMNS`) and, for
+    # mail, as (ticket, the `OUTBOX_COLUMNS` values but the three threading headers): no instance per row.
+    event_rows: list[tuple] = field(default_factory=list)
+    notification_rows: list[tuple] = field(default_factory=list)
+    outbox_rows: list[tuple] = field(default_factory=list)
 
     def flush(self) -> None:
         if not self.ids:
             insert_rows(self.events)
+            copy_rows(TicketEvent, EVENT_COLUMNS, self.event_rows)
             insert_rows(self.notifications, ignore_conflicts=True)
+            copy_rows(Notification, NOTIFICATION_COLUMNS, self.notification_rows, ignore_conflicts=True)
             thread_headers([m for m in self.outbox if m.kind != NotificationKind.RECEIVED])
             insert_rows(self.outbox, ignore_conflicts=True)
+            if self.outbox_rows:
+                headers = _threading({ticket.pk for ticket, _ in self.outbox_rows})
+                copy_rows(OutboxMessage, OUTBOX_COLUMNS, [(*row, *headers(ticket, row[10]))
+                                                           for ticket, row in self.outbox_rows],
+                          ignore_conflicts=True)
             return
         if self.events:
             TicketEvent.objects.bulk_create(self.events)
@@ -213,9 +264,12 @@ def _wording(kind: str, context: dict, ticket, user) -> str:
     return kind
 
 
+_LANGUAGES = frozenset(Language.values)
+
+
 def _language(user) -> str:
     language = getattr(user, "language", "") or settings.LANGUAGE_CODE.split("-")[0]
-    return language if language in Language.values else DEFAULT_LANGUAGE
+    return language if language in _LANGUAGES else DEFAULT_LANGUAGE
 
 
 def _subject(title: str, ticket) -> str:
@@ -291,6 +345,7 @@ def _queue_rendered(out: _Outgoing, *, ticket, users, kind: str, now: datetime, 
     """`_queue` for texts a `ClockTexts` fills in: the same rows, without rendering a template per ticket."""
     seen = set()
     link = f"/tickets/{ticket.key}/"
+    url = f"{settings.CROSSLINE_BASE_URL}{link}"
     for user in users:
         if user is None or user.pk in seen or not user.is_active:
             continue
@@ -300,14 +355,21 @@ def _queue_rendered(out: _Outgoing, *, ticket, users, kind: str, now: datetime, 
         title, body, html = fill(variant)
         pref = prefs.get((user.pk, kind))
         if kind not in MAIL_ONLY_KINDS and (pref is None or pref.in_app):
-            out.notifications.append(Notification(recipient=user, ticket=ticket, kind=kind, key=key, title=title,
-                                                  body=body, url=link, created_at=now))
+            if out.ids:
+                out.notifications.append(Notification(recipient=user, ticket=ticket, kind=kind, key=key, title=title,
+                                                      body=body, url=link, created_at=now))
+            else:
+                out.notification_rows.append((user.pk, ticket.pk, kind, key, title, body, link, now))
         if (pref is None or pref.email) and user.email:
             mkey = f"{key}:{user.pk}:email"
-            out.outbox.append(OutboxMessage(
-                key=mkey, kind=kind, recipient=user, ticket=ticket, to_address=user.email,
-                subject=_subject(title, ticket), body=f"{body}\n\n{settings.CROSSLINE_BASE_URL}{link}\n",
-                html_body=html(), created_at=now, available_at=now, message_id=message_id_for(mkey)))
+            subject, text = _subject(title, ticket), f"{body}\n\n{url}\n"
+            if out.ids:
+                out.outbox.append(OutboxMessage(
+                    key=mkey, kind=kind, recipient=user, ticket=ticket, to_address=user.email, subject=subject,
+                    body=text, html_body=html(), created_at=now, available_at=now, message_id=message_id_for(mkey)))
+            else:
+                out.outbox_rows.append((ticket, (mkey, kind, user.pk, ticket.pk, user.email, subject, text, html(),
+                                                 now, now, message_id_for(mkey))))
 
 
 # Stand-ins for a clock notification's per-ticket values: a text is rendered once with them and filled in per row.
@@ -356,9 +418,9 @@ class ClockTexts:
                 return _fallback(kind, ticket, context, variant, now)
             title, body, html, fmt = shape
             row = {**values, "D": self._date(variant, fmt, due_at)}
-            whole_title = _STAND_IN.sub(lambda m: row[m.group(1)], title).strip()
+            whole_title = title.format_map(row).strip()
             filled_title = whole_title[:200]
-            filled_body = _STAND_IN.sub(lambda m: row[m.group(1)], body).strip()
+            filled_body = body.format_map(row).strip()
 
             def html_part():
                 if len(whole_title) > 200:  # the mail's heading shows the shortened title
@@ -366,7 +428,7 @@ class ClockTexts:
                                        link=f"{settings.CROSSLINE_BASE_URL}/tickets/{ticket.key}/",
                                        language=variant[1])
                 html_row = {**escaped, "D": row["D"].translate(_HTML_ESCAPES)}
-                return _STAND_IN.sub(lambda m: html_row[m.group(1)], html)
+                return html.format_map(html_row)
 
             return filled_title, filled_body, html_part
 
@@ -375,7 +437,10 @@ class ClockTexts:
     def _shape(self, kind: str, variant: tuple, escalates: bool, has_group: bool):
         at = (kind, variant, escalates, has_group)
         if at not in self._shapes:
-            self._shapes[at] = _render_shape(kind, variant, escalates, has_group)
+            shape = _render_shape(kind, variant, escalates, has_group)
+            # Filled with str.format_map: the stand-ins become {K}, {T} ..., any other brace is doubled.
+            self._shapes[at] = shape and (*(_STAND_IN.sub(r"{\1}", text.replace("{", "{{").replace("}", "}}"))
+                                            for text in shape[:3]), shape[3])
         return self._shapes[at]
 
     def _date(self, variant: tuple, fmt: str, due_at: datetime) -> str:

@@ -26,14 +26,14 @@ from django.utils import timezone
 
 from tracker.choices import PROCESS_MANAGER, EventKind, Role
 from tracker.errors import DomainError
-from tracker.models import Ticket, TicketEvent, User
+from tracker.models import AssignmentGroup, Ticket, TicketEvent, User
 from tracker.services import tickets_escalate
 
 from ..calendars import BusinessCalendar, business_calendar
 from ..choices import BREACH_LEVEL, Metric, NotificationKind
-from ..models import Clock, ClockEffect, SweepHeartbeat
+from ..models import Clock, ClockEffect, Policy, SweepHeartbeat
 from .clocks import _fmt, _label, _levels, _plan
-from .notifications import ClockTexts, _Outgoing, _preferences, _queue, insert_rows
+from .notifications import ClockTexts, _Outgoing, _preferences, _queue, copy_rows
 
 log = logging.getLogger(__name__)
 SWEEP_HEARTBEAT = "sla-sweep"
@@ -118,18 +118,7 @@ def _apply_due(clocks: list[Clock], now: datetime) -> int:
         _plan(clock, cal)
         effects.append(effect)
 
-    insert_rows(
-        [
-            ClockEffect(
-                clock=e.clock,
-                ticket_id=e.clock.ticket_id,
-                level=e.level,
-                due_at=e.due_at,
-                created_at=now,
-            )
-            for e in effects
-        ]
-    )
+    copy_rows(ClockEffect, _EFFECT_COLUMNS, [(e.clock.pk, e.clock.ticket_id, e.level, e.due_at, now) for e in effects])
     _update_swept(clocks)
 
     out = _Outgoing(ids=False)
@@ -140,8 +129,11 @@ def _apply_due(clocks: list[Clock], now: datetime) -> int:
     users += [e.clock.ticket.requester for e in effects if _tells_requester(e)]
     prefs = _preferences(u.pk for u in users)
     texts = ClockTexts()  # each distinct text rendered once per batch, filled in per ticket
+    labels: dict[tuple, str] = {}
     for e in effects:
         clock, ticket = e.clock, e.clock.ticket
+        if (label := labels.get((clock.metric, clock.tier))) is None:
+            label = labels[clock.metric, clock.tier] = _label(clock)
         group = ticket.group
         breach = e.level == BREACH_LEVEL
         kind = NotificationKind.BREACH if breach else NotificationKind.WARNING
@@ -155,7 +147,7 @@ def _apply_due(clocks: list[Clock], now: datetime) -> int:
             recipients += told
         context = {
             "clock": clock,
-            "label": _label(clock),
+            "label": label,
             "level": e.level,
             "group": group,
             "due_at": clock.due_at,
@@ -172,26 +164,18 @@ def _apply_due(clocks: list[Clock], now: datetime) -> int:
             texts=texts,
         )
         what = (
-            f"{_label(clock)} target breached ({_fmt(clock.goal_s)} reached at {e.due_at:%Y-%m-%d %H:%M:%S} UTC)"
+            f"{label} target breached ({_fmt(clock.goal_s)} reached at {e.due_at:%Y-%m-%d %H:%M:%S} UTC)"
             if breach
-            else f"{_label(clock)} at {e.level}% of {_fmt(clock.goal_s)}, due {clock.due_at:%Y-%m-%d %H:%M:%S} UTC"
+            else f"{label} at {e.level}% of {_fmt(clock.goal_s)}, due {clock.due_at:%Y-%m-%d %H:%M:%S} UTC"
         )
         if breach and clock.policy.hierarchical_escalation and group is not None and group.manager_id:
             what += f"; manager {group.manager} notified"
         if told:
             role = told[0].get_role_display().lower()
             what += f"; {role}{'s' if len(told) > 1 else ''} {', '.join(str(u) for u in told)} notified"
-        out.events.append(
-            TicketEvent(
-                ticket=ticket,
-                actor=None,
-                kind=EventKind.SLA,
-                field=clock.metric,
-                new="breached" if breach else f"{e.level}%",
-                note=f"SLA: {what}",
-                internal=True,
-                created_at=now,
-            )
+        out.event_rows.append(  # EVENT_COLUMNS
+            (ticket.pk, None, EventKind.SLA, clock.metric, "breached" if breach else f"{e.level}%", f"SLA: {what}",
+             True, now)
         )
     out.flush()
     from .webhooks import webhooks_for_effects
@@ -282,6 +266,7 @@ def _escalate(effects: list[_Effect], now: datetime) -> dict[int, list[int]]:
     return by_group
 
 
+_EFFECT_COLUMNS = ["clock_id", "ticket_id", "level", "due_at", "created_at"]
 _SWEPT_FIELDS = ["warned_percent", "breached", "breached_at", "next_check_at", "due_at", "group_id"]
 _SWEPT_TYPES = ["smallint", "boolean", "timestamptz", "timestamptz", "timestamptz", "bigint"]
 
@@ -293,30 +278,47 @@ def _update_swept(clocks: list[Clock]) -> None:
     if connection.vendor != "postgresql":
         Clock.objects.bulk_update(clocks, [f.removesuffix("_id") for f in _SWEPT_FIELDS])
         return
-    sets = ", ".join(f"{f} = v.{f}::{t}" for f, t in zip(_SWEPT_FIELDS, _SWEPT_TYPES, strict=True))
-    row = "(" + ", ".join(["%s"] * (len(_SWEPT_FIELDS) + 1)) + ")"
-    params = [v for c in clocks for v in (c.pk, *(getattr(c, f) for f in _SWEPT_FIELDS))]
+    # One array per column (unnest): seven parameters whatever the batch, not seven per clock to parse.
+    sets = ", ".join(f"{f} = v.{f}" for f in _SWEPT_FIELDS)
+    arrays = ", ".join(f"%s::{t}[]" for t in ["bigint", *_SWEPT_TYPES])
+    params = [[c.pk for c in clocks], *([getattr(c, f) for c in clocks] for f in _SWEPT_FIELDS)]
     sql = (
         f"UPDATE {Clock._meta.db_table} AS c SET {sets} "
-        f"FROM (VALUES {', '.join([row] * len(clocks))}) AS v(id, {', '.join(_SWEPT_FIELDS)}) "
-        "WHERE c.id = v.id::bigint"
+        f"FROM unnest({arrays}) AS v(id, {', '.join(_SWEPT_FIELDS)}) WHERE c.id = v.id"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 
 
-# What a claimed clock brings along: everything its effects, notifications and escalation read.
-_CLAIMED_WITH = ("ticket__group__manager", "ticket__assignee", "ticket__requester", "policy__calendar")
-
-
 def _claim(now: datetime, batch: int) -> list[Clock]:
-    qs = (
-        Clock.objects.due(now)
-        .order_by("next_check_at")
-        .select_related(*_CLAIMED_WITH)
-    )
+    qs = Clock.objects.due(now).order_by("next_check_at").select_related("ticket")
     # Lock the ticket too: a sweeper skips a ticket an agent is saving, so it never waits or deadlocks.
-    return list(lock_skipping(qs, of=("self", "ticket"))[:batch])
+    return _attach(list(lock_skipping(qs, of=("self", "ticket"))[:batch]))
+
+
+def _attach(clocks: list[Clock]) -> list[Clock]:
+    """Give claimed clocks what their effects, notifications and escalation read: policy and calendar, the
+    ticket's group (and its manager), assignee and requester. Each distinct row is read once per batch and
+    shared by the clocks and tickets that name it (joined to every claimed row, they were one object each)."""
+    if not clocks:
+        return clocks
+    by_id: dict[int, Ticket] = {}
+    for clock in clocks:  # one instance per ticket, so a second clock sees the first one's escalation
+        clock.ticket = by_id.setdefault(clock.ticket_id, clock.ticket)
+    tickets = by_id.values()
+    policies = Policy.objects.select_related("calendar").in_bulk({c.policy_id for c in clocks})
+    groups = AssignmentGroup.objects.in_bulk({t.group_id for t in tickets if t.group_id})
+    users = User.objects.in_bulk({u for t in tickets for u in (t.assignee_id, t.requester_id) if u}
+                                 | {g.manager_id for g in groups.values() if g.manager_id})
+    for group in groups.values():
+        group.manager = users[group.manager_id] if group.manager_id else None
+    for ticket in tickets:
+        ticket.group = groups[ticket.group_id] if ticket.group_id else None
+        ticket.assignee = users[ticket.assignee_id] if ticket.assignee_id else None
+        ticket.requester = users[ticket.requester_id] if ticket.requester_id else None
+    for clock in clocks:
+        clock.policy = policies[clock.policy_id]
+    return clocks
 
 
 def clocks_sweep(*, now: datetime | None = None, batch: int = 1000, max_batches: int = 100) -> int:
@@ -349,14 +351,9 @@ def _sweep_one_by_one(at: datetime, batch: int) -> list:
     for pk in ids:
         try:
             with transaction.atomic():
-                claimed = [c for c in _claim(at, batch) if c.pk == pk] or list(
-                    lock_skipping(
-                        Clock.objects.due(at)
-                        .filter(pk=pk)
-                        .select_related(*_CLAIMED_WITH),
-                        of=("self", "ticket"),
-                    )
-                )
+                claimed = [c for c in _claim(at, batch) if c.pk == pk] or _attach(list(
+                    lock_skipping(Clock.objects.due(at).filter(pk=pk).select_related("ticket"), of=("self", "ticket"))
+                ))
                 _apply_due(claimed, at)
         except Exception:
             log.exception("SLA clock %s failed; deferring it", pk)
