@@ -290,16 +290,10 @@ def _queue(out: _Outgoing, *, ticket, users, kind: str, now: datetime, key: str,
         _queue_rendered(out, ticket=ticket, users=users, kind=kind, now=now, key=key, context=context, prefs=prefs,
                         fill=fast)
         return
-    seen = set()
     rendered: dict[tuple[str, str, str], tuple[str, str]] = {}
     html: dict[tuple[str, str, str], str] = {}
     link = url if url is not None else f"/tickets/{ticket.key}/" if ticket is not None else ""
-    for user in users:
-        if user is None or user.pk in seen or not user.is_active:
-            continue
-        seen.add(user.pk)
-        wording = _wording(kind, context, ticket, user)
-        variant = (wording, written_in(wording, _language(user)), user.time_zone or "UTC")
+    for user, variant in _readers(users, kind, context, ticket):
         if variant not in rendered:
             rendered[variant] = _render_in_zone(kind, {"ticket": ticket, "now": now, **context}, variant)
         title, body = rendered[variant]
@@ -340,18 +334,23 @@ def _queue(out: _Outgoing, *, ticket, users, kind: str, now: datetime, key: str,
             )
 
 
-def _queue_rendered(out: _Outgoing, *, ticket, users, kind: str, now: datetime, key: str, context: dict,
-                    prefs: dict, fill) -> None:
-    """`_queue` for texts a `ClockTexts` fills in: the same rows, without rendering a template per ticket."""
+def _readers(users, kind: str, context: dict, ticket):
+    """Each active user once, with the variant of the text they read: (wording, language, time zone)."""
     seen = set()
-    link = f"/tickets/{ticket.key}/"
-    url = f"{settings.CROSSLINE_BASE_URL}{link}"
     for user in users:
         if user is None or user.pk in seen or not user.is_active:
             continue
         seen.add(user.pk)
         wording = _wording(kind, context, ticket, user)
-        variant = (wording, written_in(wording, _language(user)), user.time_zone or "UTC")
+        yield user, (wording, written_in(wording, _language(user)), user.time_zone or "UTC")
+
+
+def _queue_rendered(out: _Outgoing, *, ticket, users, kind: str, now: datetime, key: str, context: dict,
+                    prefs: dict, fill) -> None:
+    """`_queue` for texts a `ClockTexts` fills in: the same rows, without rendering a template per ticket."""
+    link = f"/tickets/{ticket.key}/"
+    url = f"{settings.CROSSLINE_BASE_URL}{link}"
+    for user, variant in _readers(users, kind, context, ticket):
         title, body, html = fill(variant)
         pref = prefs.get((user.pk, kind))
         if kind not in MAIL_ONLY_KINDS and (pref is None or pref.in_app):
