@@ -25,6 +25,7 @@ through run.sh's `escalate` phase. The sweeps build a million clocks per run (a 
 import argparse
 import os
 import re
+import secrets
 import statistics
 import subprocess
 import sys
@@ -50,7 +51,7 @@ PHASES = ("create", "queue", "ticket", "sweep", "escalate")
 DB_NAME = "crossline_bench_compare"
 MILLION_DB = "crossline_bench_compare_1m"
 PEER = Path(os.environ.get("PEER_BENCH", "/work/peer/peer-bench"))
-AGENT, PASSWORD = "lena", "demo"
+AGENT = "lena"  # the demo's 1st-line agent; the bench gives her a password of its own per run
 SWEEP_LINE = re.compile(r"^breaches/s\s*:\s*median\s+([\d,.]+)", re.MULTILINE)
 
 # (label, unit, peer value, Crossline value, better: "higher"/"lower", target) per table row; values are
@@ -226,15 +227,25 @@ def urlparse_name(url: str) -> str:
     return url.rsplit("/", 1)[1]
 
 
+def bench_password(url: str) -> str:
+    """A fresh random password for the bench's agent in the bench database, so no password is written here."""
+    password = secrets.token_urlsafe(16)
+    manage({**server_env(url), "BENCH_PASSWORD": password}, "shell", "-c",
+           "import os\nfrom tracker.models import User\n"
+           f"u = User.objects.get(username={AGENT!r}); u.set_password(os.environ['BENCH_PASSWORD']); u.save()")
+    return password
+
+
 def crossline_reads(url: str, args, want: set[str], prefix: str = "cl.") -> dict[str, float]:
     out = {}
     keys = [k for (k,) in sql(url, "SELECT key FROM tracker_ticket ORDER BY md5(id::text) LIMIT 500")]
+    password = bench_password(url)
     with gunicorn(server_env(url), workers=4) as port:
         if "queue" in want:
-            r = checked(web.run(port, "queue", requests=args.read_n, user=AGENT, password=PASSWORD))
+            r = checked(web.run(port, "queue", requests=args.read_n, user=AGENT, password=password))
             out.update({f"{prefix}queue.p50": r["p50"], f"{prefix}queue.p95": r["p95"]})
         if "ticket" in want:
-            r = checked(web.run(port, "ticket", requests=args.read_n, user=AGENT, password=PASSWORD, keys=keys))
+            r = checked(web.run(port, "ticket", requests=args.read_n, user=AGENT, password=password, keys=keys))
             out.update({f"{prefix}ticket.p50": r["p50"], f"{prefix}ticket.p95": r["p95"]})
     return out
 

@@ -183,7 +183,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=1)
     parser.add_argument("--requests", type=int, default=200, help="requests per round, all clients together")
     parser.add_argument("--user", help="log in as this user (queue, ticket, get)")
-    parser.add_argument("--password", default="demo")
+    parser.add_argument("--password", default="")
     parser.add_argument("--token", help="API token (create)")
     parser.add_argument("--path", help="queue: the URL to ask for (default: open incidents by priority)")
     parser.add_argument("--paths", help="get: comma-separated URLs asked for in turn")
