@@ -21,7 +21,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 
 T = TypeVar("T")
 
-_tables: dict[str, list[str]] = {}  # watched db table -> its columns (each has the triggers `bump_triggers` makes)
+_tables: set[str] = set()  # the watched db tables (each has the triggers `bump_triggers` makes)
 _values: list["Cached"] = []
 _local = threading.local()  # .stamp: the stamp read in the current scope; .depth: nested scopes
 _MISSING = object()
@@ -134,7 +134,7 @@ def watch(*models: type[Model]) -> None:
     a test checks that every watched table has them), and drop the cached values when this process saves or
     deletes one of their rows."""
     for model in models:
-        _tables[model._meta.db_table] = [f.column for f in model._meta.concrete_fields]
+        _tables.add(model._meta.db_table)
         uid = f"config-cache-{model._meta.label_lower}"
         if model._meta.auto_created:  # a many-to-many table: its rows change through m2m_changed
             m2m_changed.connect(forget_all, sender=model, dispatch_uid=uid)

@@ -729,6 +729,9 @@ def _escalation_load(tickets: list[Ticket]) -> None:
                 setattr(t, name, people.get(getattr(t, relation.field.attname)))
 
 
+_ESCALATION_COLUMNS = {"group", "owner", "assignee", "picked_at"}  # what `_escalation` may change
+
+
 def _escalation_write(rows: list[tuple[Ticket, dict[str, Any]]], now: datetime) -> set[int]:
     """One conditional update: each ticket gets its new group and owner and loses its assignee, only if it is
     still at the version it was read at. Returns the ids of the tickets written."""
@@ -737,6 +740,8 @@ def _escalation_write(rows: list[tuple[Ticket, dict[str, Any]]], now: datetime) 
     values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
     params: list[Any] = [connection.ops.adapt_datetimefield_value(now)]
     for t, fields in rows:
+        if fields.keys() - _ESCALATION_COLUMNS:  # the rule writes a field this statement does not: say so loudly
+            raise RuntimeError(f"_escalation_write cannot write {sorted(fields.keys() - _ESCALATION_COLUMNS)}")
         owner = fields["owner"] if "owner" in fields else t.owner
         params += [t.pk, t.version, fields["group"].pk, owner.pk if owner is not None else None]
     sql = (f"UPDATE {table} SET {col['group']} = CAST(v.column3 AS bigint), "

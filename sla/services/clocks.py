@@ -396,16 +396,14 @@ def _save(sync: _Sync, policy: Policy | None = None) -> None:
     if sync.new:
         Clock.objects.bulk_create(sync.new)
     if sync.notes:
-        prefix = (f"SLA {policy.name}: " if policy else "SLA: ") + (f"{sync.reason}; " if sync.reason else "")
-        event_record(
-            ticket=sync.ticket,
-            actor=None,
-            kind=EventKind.SLA,
-            now=sync.now,
-            field="sla",
-            note=prefix + "; ".join(sync.notes),
-            internal=True,
-        )
+        event_record(ticket=sync.ticket, actor=None, kind=EventKind.SLA, now=sync.now, field="sla",
+                     note=_sync_note(sync, policy), internal=True)
+
+
+def _sync_note(sync: _Sync, policy: Policy | None) -> str:
+    """The SLA timeline row's text of one ticket's clock changes."""
+    prefix = (f"SLA {policy.name}: " if policy else "SLA: ") + (f"{sync.reason}; " if sync.reason else "")
+    return prefix + "; ".join(sync.notes)
 
 
 def clocks_start_bulk(
@@ -587,9 +585,8 @@ def clocks_sync_bulk(*, changes: list, now: datetime) -> None:
     events = []
     for sync, policy in deferred:
         if sync.notes:
-            prefix = (f"SLA {policy.name}: " if policy else "SLA: ") + (f"{sync.reason}; " if sync.reason else "")
             events.append(TicketEvent(ticket=sync.ticket, actor=None, kind=EventKind.SLA, field="sla",
-                                      note=prefix + "; ".join(sync.notes), internal=True, created_at=sync.now))
+                                      note=_sync_note(sync, policy), internal=True, created_at=sync.now))
     if dirty:
         Clock.objects.bulk_update(dirty, CLOCK_SYNC_FIELDS)
     if new:

@@ -457,8 +457,7 @@ def on_tickets_change(changes: list) -> None:
     found = [(c, f) for c in changes if (f := _change_event(c)) is not None]
     if not found:
         return
-    subs = _active_subscriptions.get()
-    wanted = {event: [s for s in subs if event in (s.events or [])] for event in {f[0] for _, f in found}}
+    wanted = {event: subscriptions_for(event) for event in {f[0] for _, f in found}}
     found = [(c, f) for c, f in found if wanted[f[0]]]
     if not found:
         return
