@@ -26,6 +26,7 @@ import argparse
 import os
 import re
 import secrets
+import shutil
 import statistics
 import subprocess
 import sys
@@ -50,7 +51,9 @@ from pages import CLOCKS_SQL  # noqa: E402
 PHASES = ("create", "queue", "ticket", "sweep", "escalate")
 DB_NAME = "crossline_bench_compare"
 MILLION_DB = "crossline_bench_compare_1m"
-PEER = Path(os.environ.get("PEER_BENCH", "/work/peer/peer-bench"))
+# The peer benchmark wants a writable folder: PEER_BENCH names one, else ../shared/peer-bench is copied to var/.
+PEER = Path(os.environ.get("PEER_BENCH", ROOT / "var" / "peer-bench"))
+PEER_SOURCE = ROOT.parent / "shared" / "peer-bench"
 AGENT = "lena"  # the demo's 1st-line agent; the bench gives her a password of its own per run
 SWEEP_LINE = re.compile(r"^breaches/s\s*:\s*median\s+([\d,.]+)", re.MULTILINE)
 
@@ -169,6 +172,23 @@ def peer_web(wanted: list[str], **counts) -> dict[str, float]:
     if done.returncode:
         raise SystemExit(f"peer load ({', '.join(wanted)}) failed:\n{done.stderr[-2000:]}")
     return parse_peer(done.stdout)
+
+
+def peer_ready() -> None:
+    """Copy the peer benchmark to its writable folder, set it up (virtualenv, PostgreSQL, schema) and generate its
+    100,000 tickets, each the first time only."""
+    if not PEER.exists():
+        shutil.copytree(PEER_SOURCE, PEER)
+    env = _peer_env()
+    if not (Path(env.get("PHD_ROOT", "/tmp/phd")) / "venv" / "bin" / "python").exists():
+        print("setting up the peer benchmark (its setup.sh) ...", flush=True)
+        subprocess.run(["bash", str(PEER / "setup.sh")], env=env, check=True, capture_output=True)
+    counted = subprocess.run(["bash", "-c", f'source "{PEER}/env.sh"; "$PHD_HERE/scripts/pg.sh" start >&2; '
+                              '"$PSQL" -qtAX -c "SELECT count(*) FROM helpdesk_ticket"'],
+                             env=env, capture_output=True, text=True, check=True)
+    if int(counted.stdout.strip() or 0) == 0:
+        print("generating the peer's tickets (run.sh gen) ...", flush=True)
+        peer("gen")
 
 
 def peer_stop() -> None:
@@ -347,6 +367,9 @@ def main() -> None:
     run = Run()
     web_wanted = want & {"create", "queue", "ticket"}
     try:
+        if want - {"sweep"}:  # every phase but the sweep measures the peer too
+            phase("peer benchmark", run)
+            peer_ready()
         if web_wanted:
             phase("Crossline database", run)
             prepare(kept, args.tickets, args.reuse)
