@@ -431,7 +431,7 @@ class ClockTexts:
         self._dates: dict[tuple, str] = {}
         self._raw: dict[tuple, tuple | None] = {}  # the shapes as rendered, with the \x00 stand-ins
         self._db_shapes: dict[tuple, int | None] = {}  # shape -> its index in `shape_rows`, None: not in the db
-        self.shape_rows: list[tuple[str, str]] = []  # (body, html) with _DB_STAND_IN markers
+        self.shape_rows: list[tuple[str, str]] = []  # (body, html) as format() strings: %1$s the key, ...
         self.text_rows: list[tuple] = []  # per notification and variant: see `write`
         self.text_tickets: list = []
         self.readers: list[tuple] = []  # (text row, recipient id, address or None, in-app row or not)
@@ -448,9 +448,9 @@ class ClockTexts:
             return None
         escalates = clock.policy.functional_escalation
         escaped = {k: v.translate(_HTML_ESCAPES) for k, v in values.items()}
-        # The database fills a value in with `replace` and trims the body as str.strip() does: a value carrying a
-        # stand-in's marker or starting or ending with white space is filled in here instead.
-        db_values = all(_DB_MARK not in v and v == v.strip() for v in values.values())
+        # The database trims a body as str.strip() does, which is the same only when no value starts or ends with
+        # white space: such a value is filled in here.
+        db_values = all(v == v.strip() for v in values.values())
 
         def fill(variant):
             shape = self._shape(kind, variant, escalates, group is not None)
@@ -481,7 +481,7 @@ class ClockTexts:
             if shape is None or index is None:
                 return None
             date = self._date(variant, shape[3], due_at)
-            if _DB_MARK in date or date != date.strip():
+            if date != date.strip():
                 return None
             title = shape[0].format_map({**values, "D": date}).strip()
             if len(title) > 200:  # the mail's heading shows the shortened title: rendered, by `fill`
@@ -505,13 +505,15 @@ class ClockTexts:
         return self._shapes[at]
 
     def _db_shape(self, at: tuple) -> int | None:
-        """The 1-based index of a shape's body and HTML with the database's markers in `shape_rows`."""
+        """The 1-based index in `shape_rows` of a shape's body and HTML as strings for PostgreSQL's format(), each
+        stand-in a positional argument (%1$s the key ... %7$s the due time, as `_FORMAT_ARGUMENTS`)."""
         if at not in self._db_shapes:
             raw = self._raw.get(at)
             index = None
-            if raw is not None and not any(_DB_MARK in text for text in raw[1:3]):
-                self.shape_rows.append(tuple(_STAND_IN.sub(lambda m: f"{_DB_MARK}{m[1]}{_DB_MARK}", text)
-                                             for text in raw[1:3]))
+            if raw is not None:
+                self.shape_rows.append(tuple(
+                    _STAND_IN.sub(lambda m: f"%{_FORMAT_ARGUMENTS.index(m[1]) + 1}$s", text.replace("%", "%%"))
+                    for text in raw[1:3]))
                 index = len(self.shape_rows)
             self._db_shapes[at] = index
         return self._db_shapes[at]
@@ -537,15 +539,15 @@ class ClockTexts:
         n_cols, n_params = _fill_columns(Notification, ["recipient_id", "ticket_id", "kind", "key", "title", "body",
                                                         "url", "created_at"])
         o_cols, o_params = _fill_columns(OutboxMessage, OUTBOX_COLUMNS)
-        params = [list(bodies), list(htmls), *map(list, columns), *map(list, threads), *map(list, readers),
+        params = [*map(array_literal, (bodies, htmls, *columns, *threads, *readers)),
                   *n_params, *o_params, settings.CROSSLINE_BASE_URL, f"@{mail_domain()}>".lower()]
         with connection.cursor() as cursor:
             cursor.execute(_fill_sql(n_cols, len(n_params), o_cols, len(o_params)), params)
         self.readers, self.text_rows, self.text_tickets = [], [], []
 
 
-# The database's stand-in markers (PostgreSQL text holds no NUL): \x01K\x01 for the key and so on.
-_DB_MARK = "\x01"
+# The stand-ins in the order of format()'s arguments.
+_FORMAT_ARGUMENTS = "KTPLVGD"
 # What str.strip() removes, for btrim: the database trims a body exactly as `fill` does.
 _WHITE_SPACE = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
 
@@ -559,14 +561,15 @@ def _fill_columns(model, given: list[str]) -> tuple[list[str], list]:
 
 
 def _fill_sql(n_cols: list[str], n_rest: int, o_cols: list[str], o_rest: int) -> str:
-    def filled(column: str, html: bool) -> str:
-        for k, name in zip("KTPLVGD", ("k", "tt", "p", "l", "v", "g", "d"), strict=True):
+    def filled(column: str, html: bool) -> str:  # the arguments in _FORMAT_ARGUMENTS order
+        values = []
+        for name in ("k", "tt", "p", "l", "v", "g", "d"):
             value = f"t.{name}"
             if html:  # as django.utils.html.escape, & first
                 for c, e in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("'", "&#x27;")):
                     value = f"replace({value}, '{c.replace(chr(39), chr(39) * 2)}', '{e}')"
-            column = f"replace({column}, chr(1) || '{k}' || chr(1), {value})"
-        return column
+            values.append(value)
+        return f"format({column}, {', '.join(values)})"
 
     rest_n = "".join(", %s" for _ in range(n_rest))
     rest_o = "".join(", %s" for _ in range(o_rest))
@@ -606,6 +609,29 @@ FROM (
 ) m
 ORDER BY m.n
 ON CONFLICT DO NOTHING"""
+
+
+def array_literal(values) -> str:
+    """A PostgreSQL array literal of `values` (None, str, int, bool or datetime), for a parameter cast to an array
+    type: built with string joins, many times cheaper than adapting a list parameter element by element."""
+    values = list(values)
+    if all(type(v) is str for v in values):  # most columns: one pass of C string methods per element
+        return "{" + ",".join(['"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values]) + "}"
+    if all(type(v) is int for v in values):
+        return "{" + ",".join(map(str, values)) + "}"
+    return "{" + ",".join(map(_element, values)) + "}"
+
+
+def _element(value) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, datetime):
+        value = value.isoformat()
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _sql_literal(text: str) -> str:

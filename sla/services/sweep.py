@@ -33,7 +33,7 @@ from ..calendars import BusinessCalendar, business_calendar
 from ..choices import BREACH_LEVEL, Metric, NotificationKind
 from ..models import Clock, ClockEffect, Policy, SweepHeartbeat
 from .clocks import _fmt, _label, _levels, _plan
-from .notifications import ClockTexts, _Outgoing, _preferences, _queue, copy_rows
+from .notifications import ClockTexts, _Outgoing, _preferences, _queue, array_literal, copy_rows
 
 log = logging.getLogger(__name__)
 SWEEP_HEARTBEAT = "sla-sweep"
@@ -284,7 +284,8 @@ def _update_swept(clocks: list[Clock]) -> None:
     # One array per column (unnest): seven parameters whatever the batch, not seven per clock to parse.
     sets = ", ".join(f"{f} = v.{f}" for f in _SWEPT_FIELDS)
     arrays = ", ".join(f"%s::{t}[]" for t in ["bigint", *_SWEPT_TYPES])
-    params = [[c.pk for c in clocks], *([getattr(c, f) for c in clocks] for f in _SWEPT_FIELDS)]
+    params = [array_literal(c.pk for c in clocks), *(array_literal(getattr(c, f) for c in clocks)
+                                                     for f in _SWEPT_FIELDS)]
     sql = (
         f"UPDATE {Clock._meta.db_table} AS c SET {sets} "
         f"FROM unnest({arrays}) AS v(id, {', '.join(_SWEPT_FIELDS)}) WHERE c.id = v.id"
