@@ -447,7 +447,6 @@ class ClockTexts:
         if any("\n" in v or "\r" in v or "\x00" in v for v in values.values()):
             return None
         escalates = clock.policy.functional_escalation
-        escaped = {k: v.translate(_HTML_ESCAPES) for k, v in values.items()}
         # The database trims a body as str.strip() does, which is the same only when no value starts or ends with
         # white space: such a value is filled in here.
         db_values = all(v == v.strip() for v in values.values())
@@ -467,7 +466,7 @@ class ClockTexts:
                     return render_html(title=filled_title, body=filled_body, ticket_key=ticket.key,
                                        link=f"{settings.CROSSLINE_BASE_URL}/tickets/{ticket.key}/",
                                        language=variant[1])
-                html_row = {**escaped, "D": row["D"].translate(_HTML_ESCAPES)}
+                html_row = {k: v.translate(_HTML_ESCAPES) for k, v in row.items()}
                 return html.format_map(html_row)
 
             return filled_title, filled_body, html_part
