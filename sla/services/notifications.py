@@ -424,7 +424,7 @@ class ClockTexts:
     A batch whose rows nobody reads back (`_Outgoing(ids=False, filled=texts)`, PostgreSQL) lets the database
     fill them in: Python keeps one text row per notification and variant (its title, subject and values) and one
     small row per reader, and `write` inserts the in-app and mail rows in one statement, their body and HTML
-    filled from the batch's shapes by `replace`. The rows are those `fill` writes."""
+    filled from the batch's shapes by format(). The rows are those `fill` writes."""
 
     def __init__(self) -> None:
         self._shapes: dict[tuple, tuple | None] = {}
@@ -547,8 +547,10 @@ class ClockTexts:
 
 # The stand-ins in the order of format()'s arguments.
 _FORMAT_ARGUMENTS = "KTPLVGD"
-# What str.strip() removes, for btrim: the database trims a body exactly as `fill` does.
-_WHITE_SPACE = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
+# What str.strip() removes (every character whose isspace() is true), for btrim: the database trims a body
+# exactly as `fill` does.
+_WHITE_SPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
+                "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
 
 
 def _fill_columns(model, given: list[str]) -> tuple[list[str], list]:

@@ -171,3 +171,7 @@ def test_array_literals_carry_every_value_as_it_is():
         cursor.execute("SELECT %s::text[], %s::text[], %s::bigint[], %s::bigint[], %s::boolean[], %s::timestamptz[],"
                        " %s::text[]", [notifications.array_literal(v) for v in values])
         assert list(cursor.fetchone()) == list(values)
+
+
+def test_the_database_trims_what_str_strip_trims():
+    assert notifications._WHITE_SPACE == "".join(c for c in map(chr, range(0x110000)) if c.isspace())
