@@ -108,6 +108,19 @@ def thread_headers(rows: list[OutboxMessage]) -> None:
 def _threading(ticket_ids: set[int]):
     """`headers(ticket, message_id) -> (references, in_reply_to, reply_to)` for mail about these tickets, read in
     two queries (`thread_headers` says how a thread is made)."""
+    thread = _threads(ticket_ids)
+
+    def headers(ticket, message_id: str) -> tuple[str, str, str]:
+        root, answered, reply_to = thread(ticket)
+        chain = [m for m in dict.fromkeys([root, answered]) if m and m != message_id]
+        return " ".join(chain), chain[-1] if chain else "", reply_to
+
+    return headers
+
+
+def _threads(ticket_ids: set[int]):
+    """`thread(ticket) -> (root, answered or None, reply_to)` for mail about these tickets, read in two queries:
+    what `_threading` makes each mail's headers of."""
     mails: dict[int, list[tuple[str, int | None]]] = {}
     for ticket_id, message_id, mailbox_id in (
         InboundMail.objects.filter(ticket_id__in=ticket_ids,
@@ -121,16 +134,14 @@ def _threading(ticket_ids: set[int]):
     for _, kind, address in active:
         for_kind.setdefault(kind, address)
 
-    def headers(ticket, message_id: str) -> tuple[str, str, str]:
+    def thread(ticket) -> tuple[str, str | None, str]:
         received = mails.get(ticket.pk, [])
         root = received[0][0] if received else acknowledgement_message_id(ticket)
         answered = received[-1][0] if received else None
-        chain = [m for m in dict.fromkeys([root, answered]) if m and m != message_id]
         came_through = next((mailbox for _, mailbox in received if mailbox), None)
-        reply_to = address_of.get(came_through) or for_kind.get(ticket.kind, "")
-        return " ".join(chain), chain[-1] if chain else "", reply_to
+        return root, answered, address_of.get(came_through) or for_kind.get(ticket.kind, "")
 
-    return headers
+    return thread
 
 
 # --- queueing -----------------------------------------------------------------------------------------
@@ -212,6 +223,9 @@ class _Outgoing:
     event_rows: list[tuple] = field(default_factory=list)
     notification_rows: list[tuple] = field(default_factory=list)
     outbox_rows: list[tuple] = field(default_factory=list)
+    # With ids=False on PostgreSQL, a sweep's batch may have the database fill in its clock texts: the in-app and
+    # mail rows a `ClockTexts` can fill are then written by one INSERT ... SELECT (`ClockTexts.write`).
+    filled: "ClockTexts | None" = None
 
     def flush(self) -> None:
         if not self.ids:
@@ -226,6 +240,8 @@ class _Outgoing:
                 copy_rows(OutboxMessage, OUTBOX_COLUMNS, [(*row, *headers(ticket, row[10]))
                                                            for ticket, row in self.outbox_rows],
                           ignore_conflicts=True)
+            if self.filled is not None:
+                self.filled.write()
             return
         if self.events:
             TicketEvent.objects.bulk_create(self.events)
@@ -350,9 +366,19 @@ def _queue_rendered(out: _Outgoing, *, ticket, users, kind: str, now: datetime, 
     """`_queue` for texts a `ClockTexts` fills in: the same rows, without rendering a template per ticket."""
     link = f"/tickets/{ticket.key}/"
     url = f"{settings.CROSSLINE_BASE_URL}{link}"
+    texts: dict[tuple, int | None] = {}  # variant -> its text row for the database to fill in (`out.filled`)
     for user, variant in _readers(users, kind, context, ticket):
-        title, body, html = fill(variant)
         pref = prefs.get((user.pk, kind))
+        if out.filled is not None and not out.ids:
+            if variant not in texts:
+                texts[variant] = fill.in_db(variant, key=key, now=now)
+            if texts[variant] is not None:
+                in_app = kind not in MAIL_ONLY_KINDS and (pref is None or pref.in_app)
+                to = user.email if (pref is None or pref.email) and user.email else None
+                if in_app or to:
+                    out.filled.readers.append((texts[variant], user.pk, to, in_app))
+                continue
+        title, body, html = fill(variant)
         if kind not in MAIL_ONLY_KINDS and (pref is None or pref.in_app):
             if out.ids:
                 out.notifications.append(Notification(recipient=user, ticket=ticket, kind=kind, key=key, title=title,
@@ -393,14 +419,26 @@ class ClockTexts:
     """The warning and breach texts of one sweep batch: each distinct (wording, language, zone, policy, group or
     none) is rendered once from its template with stand-in values, and each row fills in its ticket's key, title,
     priority, target, level, group and due time (the due time formatted as the template formats it). The rows
-    are exactly those a render per ticket writes; a value the stand-ins cannot carry (a line break) renders."""
+    are exactly those a render per ticket writes; a value the stand-ins cannot carry (a line break) renders.
+
+    A batch whose rows nobody reads back (`_Outgoing(ids=False, filled=texts)`, PostgreSQL) lets the database
+    fill them in: Python keeps one text row per notification and variant (its title, subject and values) and one
+    small row per reader, and `write` inserts the in-app and mail rows in one statement, their body and HTML
+    filled from the batch's shapes by format(). The rows are those `fill` writes."""
 
     def __init__(self) -> None:
         self._shapes: dict[tuple, tuple | None] = {}
         self._dates: dict[tuple, str] = {}
+        self._raw: dict[tuple, tuple | None] = {}  # the shapes as rendered, with the \x00 stand-ins
+        self._db_shapes: dict[tuple, int | None] = {}  # shape -> its index in `shape_rows`, None: not in the db
+        self.shape_rows: list[tuple[str, str]] = []  # (body, html) as format() strings: %1$s the key, ...
+        self.text_rows: list[tuple] = []  # per notification and variant: see `write`
+        self.text_tickets: list = []
+        self.readers: list[tuple] = []  # (text row, recipient id, address or None, in-app row or not)
 
     def for_clock(self, kind: str, ticket, context: dict, now: datetime):
-        """A `fill(variant) -> (title, body, html())` for this clock's notification, or None to render it."""
+        """A `fill(variant) -> (title, body, html())` for this clock's notification, or None to render it.
+        `fill.in_db(variant, key=, now=)`: the index of its text row for the database to fill, or None."""
         due_at, group, clock = context.get("due_at"), context.get("group"), context.get("clock")
         if due_at is None or clock is None or set(context) - {"clock", "label", "level", "group", "due_at"}:
             return None
@@ -409,7 +447,9 @@ class ClockTexts:
         if any("\n" in v or "\r" in v or "\x00" in v for v in values.values()):
             return None
         escalates = clock.policy.functional_escalation
-        escaped = {k: v.translate(_HTML_ESCAPES) for k, v in values.items()}
+        # The database trims a body as str.strip() does, which is the same only when no value starts or ends with
+        # white space: such a value is filled in here.
+        db_values = all(v == v.strip() for v in values.values())
 
         def fill(variant):
             shape = self._shape(kind, variant, escalates, group is not None)
@@ -426,21 +466,56 @@ class ClockTexts:
                     return render_html(title=filled_title, body=filled_body, ticket_key=ticket.key,
                                        link=f"{settings.CROSSLINE_BASE_URL}/tickets/{ticket.key}/",
                                        language=variant[1])
-                html_row = {**escaped, "D": row["D"].translate(_HTML_ESCAPES)}
+                html_row = {k: v.translate(_HTML_ESCAPES) for k, v in row.items()}
                 return html.format_map(html_row)
 
             return filled_title, filled_body, html_part
 
+        def in_db(variant, *, key: str, now: datetime) -> int | None:
+            if not db_values:
+                return None
+            shape = self._shape(kind, variant, escalates, group is not None)
+            at = (kind, variant, escalates, group is not None)
+            index = self._db_shape(at)
+            if shape is None or index is None:
+                return None
+            date = self._date(variant, shape[3], due_at)
+            if date != date.strip():
+                return None
+            title = shape[0].format_map({**values, "D": date}).strip()
+            if len(title) > 200:  # the mail's heading shows the shortened title: rendered, by `fill`
+                return None
+            self.text_rows.append((index, ticket.pk, kind, key, f"/tickets/{ticket.key}/", title,
+                                   _subject(title, ticket), now, *values.values(), date))
+            self.text_tickets.append(ticket)
+            return len(self.text_rows)  # 1-based, as WITH ORDINALITY counts
+
+        fill.in_db = in_db
         return fill
 
     def _shape(self, kind: str, variant: tuple, escalates: bool, has_group: bool):
         at = (kind, variant, escalates, has_group)
         if at not in self._shapes:
             shape = _render_shape(kind, variant, escalates, has_group)
+            self._raw[at] = shape
             # Filled with str.format_map: the stand-ins become {K}, {T} ..., any other brace is doubled.
             self._shapes[at] = shape and (*(_STAND_IN.sub(r"{\1}", text.replace("{", "{{").replace("}", "}}"))
                                             for text in shape[:3]), shape[3])
         return self._shapes[at]
+
+    def _db_shape(self, at: tuple) -> int | None:
+        """The 1-based index in `shape_rows` of a shape's body and HTML as strings for PostgreSQL's format(), each
+        stand-in a positional argument (%1$s the key ... %7$s the due time, as `_FORMAT_ARGUMENTS`)."""
+        if at not in self._db_shapes:
+            raw = self._raw.get(at)
+            index = None
+            if raw is not None:
+                self.shape_rows.append(tuple(
+                    _STAND_IN.sub(lambda m: f"%{_FORMAT_ARGUMENTS.index(m[1]) + 1}$s", text.replace("%", "%%"))
+                    for text in raw[1:3]))
+                index = len(self.shape_rows)
+            self._db_shapes[at] = index
+        return self._db_shapes[at]
 
     def _date(self, variant: tuple, fmt: str, due_at: datetime) -> str:
         at = (variant, due_at)
@@ -449,6 +524,119 @@ class ClockTexts:
             with timezone.override(_zone(zone)), translation.override(language):
                 self._dates[at] = formats.date_format(timezone.localtime(due_at), fmt)
         return self._dates[at]
+
+    def write(self) -> None:
+        """Insert the in-app and mail rows of the readers collected, filled in by the database (PostgreSQL), in
+        one statement; a row whose key exists is skipped, as `copy_rows(..., ignore_conflicts=True)` skips it."""
+        if not self.readers:
+            return
+        thread = _threads({t.pk for t in self.text_tickets})
+        columns = list(zip(*self.text_rows, strict=True))
+        threads = list(zip(*(thread(t) for t in self.text_tickets), strict=True))
+        bodies, htmls = zip(*self.shape_rows, strict=True)
+        readers = list(zip(*self.readers, strict=True))
+        n_cols, n_params = _fill_columns(Notification, ["recipient_id", "ticket_id", "kind", "key", "title", "body",
+                                                        "url", "created_at"])
+        o_cols, o_params = _fill_columns(OutboxMessage, OUTBOX_COLUMNS)
+        params = [*map(array_literal, (bodies, htmls, *columns, *threads, *readers)),
+                  *n_params, *o_params, settings.CROSSLINE_BASE_URL, f"@{mail_domain()}>".lower()]
+        with connection.cursor() as cursor:
+            cursor.execute(_fill_sql(n_cols, len(n_params), o_cols, len(o_params)), params)
+        self.readers, self.text_rows, self.text_tickets = [], [], []
+
+
+# The stand-ins in the order of format()'s arguments.
+_FORMAT_ARGUMENTS = "KTPLVGD"
+# What str.strip() removes (every character whose isspace() is true), for btrim: the database trims a body
+# exactly as `fill` does.
+_WHITE_SPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
+                "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+
+
+def _fill_columns(model, given: list[str]) -> tuple[list[str], list]:
+    """The columns of `model` an insert names: `given` (attnames) and then every other one with its default."""
+    rest = [f for f in model._meta.concrete_fields if not f.primary_key and f.attname not in set(given)]
+    quote = connection.ops.quote_name
+    return ([quote(model._meta.get_field(a).column) for a in given] + [quote(f.column) for f in rest],
+            [f.get_db_prep_save(f.get_default(), connection) for f in rest])
+
+
+def _fill_sql(n_cols: list[str], n_rest: int, o_cols: list[str], o_rest: int) -> str:
+    def filled(column: str, html: bool) -> str:  # the arguments in _FORMAT_ARGUMENTS order
+        values = []
+        for name in ("k", "tt", "p", "l", "v", "g", "d"):
+            value = f"t.{name}"
+            if html:  # as django.utils.html.escape, & first
+                for c, e in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("'", "&#x27;")):
+                    value = f"replace({value}, '{c.replace(chr(39), chr(39) * 2)}', '{e}')"
+            values.append(value)
+        return f"format({column}, {', '.join(values)})"
+
+    rest_n = "".join(", %s" for _ in range(n_rest))
+    rest_o = "".join(", %s" for _ in range(o_rest))
+    return f"""
+WITH s AS (SELECT * FROM unnest(%s::text[], %s::text[]) WITH ORDINALITY AS s(body, html, id)),
+t AS (
+    SELECT t.*, btrim({filled("s.body", False)}, {_sql_literal(_WHITE_SPACE)}) AS body, {filled("s.html", True)} AS html
+    FROM unnest(%s::int[], %s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[],
+                %s::timestamptz[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[],
+                %s::text[], %s::text[], %s::text[], %s::text[])
+        WITH ORDINALITY AS t(shape, ticket_id, kind, key, link, title, subject, now, k, tt, p, l, v, g, d,
+                             root, answered, reply_to, id)
+    JOIN s ON s.id = t.shape),
+r AS (SELECT * FROM unnest(%s::int[], %s::bigint[], %s::text[], %s::boolean[])
+          WITH ORDINALITY AS r(text_id, recipient_id, to_address, in_app, n)),
+notified AS (
+    INSERT INTO {connection.ops.quote_name(Notification._meta.db_table)} ({", ".join(n_cols)})
+    SELECT r.recipient_id, t.ticket_id, t.kind, t.key, t.title, t.body, t.link, t.now{rest_n}
+    FROM r JOIN t ON t.id = r.text_id WHERE r.in_app ORDER BY r.n
+    ON CONFLICT DO NOTHING)
+INSERT INTO {connection.ops.quote_name(OutboxMessage._meta.db_table)} ({", ".join(o_cols)})
+SELECT m.key, m.kind, m.recipient_id, m.ticket_id, m.to_address, m.subject, m.body, m.html, m.now, m.now,
+       m.message_id,
+       concat_ws(' ', CASE WHEN m.root_ok THEN m.root END, CASE WHEN m.answered_ok THEN m.answered END),
+       coalesce(CASE WHEN m.answered_ok THEN m.answered END, CASE WHEN m.root_ok THEN m.root END, ''),
+       m.reply_to{rest_o}
+FROM (
+    SELECT q.*, q.root <> '' AND q.root <> q.message_id AS root_ok,
+           q.answered <> '' AND q.answered <> q.root AND q.answered <> q.message_id AS answered_ok
+    FROM (
+        SELECT t.key || ':' || r.recipient_id || ':email' AS key, t.kind, r.recipient_id, t.ticket_id, r.to_address,
+               t.subject, t.body || E'\n\n' || %s || t.link || E'\n' AS body, t.html, t.now,
+               '<' || lower(replace(t.key, ':', '.')) || '.' || r.recipient_id || '.email' || %s AS message_id,
+               t.root, t.answered, t.reply_to, r.n
+        FROM r JOIN t ON t.id = r.text_id WHERE r.to_address IS NOT NULL
+    ) q
+) m
+ORDER BY m.n
+ON CONFLICT DO NOTHING"""
+
+
+def array_literal(values) -> str:
+    """A PostgreSQL array literal of `values` (None, str, int, bool or datetime), for a parameter cast to an array
+    type: built with string joins, many times cheaper than adapting a list parameter element by element."""
+    values = list(values)
+    if all(type(v) is str for v in values):  # most columns: one pass of C string methods per element
+        return "{" + ",".join(['"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values]) + "}"
+    if all(type(v) is int for v in values):
+        return "{" + ",".join(map(str, values)) + "}"
+    return "{" + ",".join(map(_element, values)) + "}"
+
+
+def _element(value) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, datetime):
+        value = value.isoformat()
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _zone(name: str):

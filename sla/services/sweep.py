@@ -33,11 +33,14 @@ from ..calendars import BusinessCalendar, business_calendar
 from ..choices import BREACH_LEVEL, Metric, NotificationKind
 from ..models import Clock, ClockEffect, Policy, SweepHeartbeat
 from .clocks import _fmt, _label, _levels, _plan
-from .notifications import ClockTexts, _Outgoing, _preferences, _queue, copy_rows
+from .notifications import ClockTexts, _Outgoing, _preferences, _queue, array_literal, copy_rows
 
 log = logging.getLogger(__name__)
 SWEEP_HEARTBEAT = "sla-sweep"
 FAILED_CLOCK_RETRY = timedelta(seconds=60)
+# On PostgreSQL the database fills in a batch's notification and mail texts (`ClockTexts.write`); False writes
+# them from Python, row by row (as on SQLite): the reference the tests compare the set-based rows with.
+FILL_IN_DB = True
 
 
 # --- claiming ---------------------------------------------------------------------------------------
@@ -121,14 +124,14 @@ def _apply_due(clocks: list[Clock], now: datetime) -> int:
     copy_rows(ClockEffect, _EFFECT_COLUMNS, [(e.clock.pk, e.clock.ticket_id, e.level, e.due_at, now) for e in effects])
     _update_swept(clocks)
 
-    out = _Outgoing(ids=False)
+    texts = ClockTexts()  # each distinct text rendered once per batch, filled in per ticket (by PostgreSQL: `write`)
+    out = _Outgoing(ids=False, filled=texts if FILL_IN_DB and connection.vendor == "postgresql" else None)
     process_managers = _process_managers([e for e in effects if _hierarchical(e)])
     users = [u for t in tickets.values() for u in [t.assignee, t.group.manager if t.group_id else None] if u]
     users += [u for ms in members.values() for u in ms]
     users += [u for ms in process_managers.values() for u in ms]
     users += [e.clock.ticket.requester for e in effects if _tells_requester(e)]
     prefs = _preferences(u.pk for u in users)
-    texts = ClockTexts()  # each distinct text rendered once per batch, filled in per ticket
     labels: dict[tuple, str] = {}
     for e in effects:
         clock, ticket = e.clock, e.clock.ticket
@@ -281,7 +284,8 @@ def _update_swept(clocks: list[Clock]) -> None:
     # One array per column (unnest): seven parameters whatever the batch, not seven per clock to parse.
     sets = ", ".join(f"{f} = v.{f}" for f in _SWEPT_FIELDS)
     arrays = ", ".join(f"%s::{t}[]" for t in ["bigint", *_SWEPT_TYPES])
-    params = [[c.pk for c in clocks], *([getattr(c, f) for c in clocks] for f in _SWEPT_FIELDS)]
+    params = [array_literal(c.pk for c in clocks), *(array_literal(getattr(c, f) for c in clocks)
+                                                     for f in _SWEPT_FIELDS)]
     sql = (
         f"UPDATE {Clock._meta.db_table} AS c SET {sets} "
         f"FROM unnest({arrays}) AS v(id, {', '.join(_SWEPT_FIELDS)}) WHERE c.id = v.id"
