@@ -9,6 +9,7 @@ from django.forms.models import ModelChoiceIterator
 from django.utils import timezone
 from django_filters import fields as df_fields
 
+from . import config_cache
 from .choices import Kind, Priority, Status, Tier
 from .models import AssignmentGroup, Service, Ticket
 
@@ -26,8 +27,36 @@ class ListedChoices(ModelChoiceIterator):
             yield self.choice(obj)
 
 
-class _ListedFilterChoices(df_fields.ModelChoiceIterator, ListedChoices):
-    pass  # django-filter's null choice on top of the plain query
+# Groups and services are configuration: their whole lists are read once per change of it, not once per page.
+CONFIG_LISTS = (AssignmentGroup, Service)
+config_cache.watch(*CONFIG_LISTS)
+
+
+@config_cache.cached
+def _config_lists() -> dict[str, list]:
+    return {model._meta.label: list(model.objects.all()) for model in CONFIG_LISTS}
+
+
+class ConfigListedChoices(ListedChoices):
+    """The options of a whole configuration table (every group, every service), from the configuration cache;
+    a narrowed queryset is still read from the database."""
+
+    def _objects(self):
+        lists = _config_lists.get() if not self.queryset.query.has_filters() else {}
+        return lists.get(self.queryset.model._meta.label, self.queryset)
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self._objects():
+            yield self.choice(obj)
+
+    def __len__(self):
+        return len(self._objects()) + (self.field.empty_label is not None)
+
+
+class _ListedFilterChoices(df_fields.ModelChoiceIterator, ConfigListedChoices):
+    pass  # django-filter's null choice on top of the plain list
 
 
 class _ListedChoiceField(df_fields.ModelChoiceField):

@@ -235,12 +235,26 @@ def count_hint(qs: QuerySet, cap: int = 1000) -> str:
 
 
 QUEUE_RELATED = ("group", "assignee")  # what a queue row shows; fewer joins to plan and rows to build
+# The ticket's columns a queue row reads (its cells, its actions, the sort keys); the rest (descriptions, plans,
+# reviews) stays in the database. A column read anyway is fetched on first use, so nothing shows wrong.
+QUEUE_ROW_FIELDS = ("id", "kind", "key", "title", "status", "priority", "version", "created_at", "updated_at",
+                    "requester", "group", "owner", "assignee", "service", "category")
+PEOPLE = ("requester", "owner", "assignee")
+PERSON_FIELDS = ("first_name", "last_name", "username")  # a person's display_name
+
+
+def _row_columns(qs: QuerySet) -> QuerySet:
+    """Read only what a row shows: the ticket's QUEUE_ROW_FIELDS, of each person joined the name, and whatever
+    else is joined (the apps' badges join theirs: `extensions.prefetch`) whole."""
+    joined = qs.query.select_related if isinstance(qs.query.select_related, dict) else {}
+    people = [f"{rel}__{name}" for rel in joined if rel in PEOPLE for name in PERSON_FIELDS]
+    return qs.only(*QUEUE_ROW_FIELDS, *joined, *people)
 
 
 def queue_row(*, user, pk: int, related: tuple = ()) -> Ticket:
     """One queue row as the queue shows it (after a row action): same joins, same prefetches."""
     qs = access.visible(user, Ticket.objects.filter(pk=pk)).select_related(*QUEUE_RELATED, *related)
-    return extensions.prefetch(qs).get()
+    return _row_columns(extensions.prefetch(qs)).get()
 
 
 def queue(*, user, view: extensions.QueueView, now: datetime | None = None, related: tuple = ()) -> QuerySet:
@@ -252,7 +266,7 @@ def queue(*, user, view: extensions.QueueView, now: datetime | None = None, rela
         qs = qs.filter(status__in=OPEN_STATUSES)
     if view.apply is not None:
         qs = view.apply(qs, user=user, now=now)
-    return extensions.prefetch(qs)
+    return _row_columns(extensions.prefetch(qs))
 
 
 # --- the ticket page and the new-ticket form ----------------------------------------------------------
