@@ -124,3 +124,57 @@ def test_the_rows_escape_writes_what_djangos_escape_writes():
 
     for value in ('<a href="x">O\'Neil & co</a>', 42, None, gettext_lazy("Open"), django_escape("<b>")):
         assert escape(value) == str(django_escape(value))
+
+
+def test_a_rows_time_ago_reads_as_naturaltime_wrote_it_in_every_language():
+    from datetime import timedelta
+
+    import time_machine
+    from django.contrib.humanize.templatetags.humanize import naturaltime
+    from django.utils import translation
+
+    from tracker.templatetags.queue_table import _ago
+
+    now = datetime(2026, 12, 6, 20, 10, 30, 250000, tzinfo=UTC)
+    seconds = [0, 1, 59, 60, 61, 119, 3599, 3600, 3601, 7199, 86399, 86400, 86401, 90061]
+    days = [1, 2, 6, 7, 13, 14, 29, 30, 31, 58, 59, 60, 89, 180, 364, 365, 366, 400, 731, 1500]
+    deltas = [timedelta(seconds=s) for s in seconds] + [timedelta(days=d, hours=h, minutes=7)
+                                                        for d in days for h in (0, 5, 23)]
+    with time_machine.travel(now, tick=False):
+        for language in ("en", "de", "fr", "ja"):
+            with translation.override(language):
+                for delta in deltas:
+                    assert _ago(now - delta, now) == naturaltime(now - delta), (language, delta)
+                assert _ago(now + timedelta(minutes=5), now) == naturaltime(now + timedelta(minutes=5))
+
+
+def test_the_queue_page_rows_are_what_a_row_per_ticket_of_the_whole_ticket_wrote(cast):
+    """The page's rows (`queue_rows`, the queue's narrowed read of the ticket) say what one `queue_row` per ticket
+    said of the ticket read whole, with every column."""
+    from datetime import timedelta
+
+    import time_machine
+
+    from tracker import extensions
+
+    now = datetime(2026, 12, 6, 20, 10, tzinfo=UTC)
+    for i, hours in enumerate((0.1, 3, 30, 24 * 40, 24 * 400)):
+        ticket = TicketFactory(title=f"<i>row</i> {i}", group=cast.l1, assignee=cast.agent1, requester=cast.requester,
+                               service=cast.services["payroll"], priority=1 + i % 4)
+        Ticket.objects.filter(pk=ticket.pk).update(updated_at=now - timedelta(hours=hours),
+                                                   created_at=now - timedelta(hours=hours + 1))
+    columns = selectors.queue_columns()
+    related = selectors.columns_related(columns)
+    view = selectors.saved_view("open")
+    narrowed = list(selectors.queue(user=cast.agent1, view=view, now=now, related=related).order_by("id"))
+    whole = list(extensions.prefetch(Ticket.objects.filter(pk__in=[t.pk for t in narrowed])
+                                     .select_related(*selectors.LIST_RELATED)).order_by("id"))
+    assert [t.pk for t in narrowed] == [t.pk for t in whole] and len(whole) == 5
+    assert "description" in narrowed[0].get_deferred_fields()
+    with time_machine.travel(now, tick=False), timezone.override("Europe/Berlin"):
+        ctx = {"columns": columns, "now": now}
+        page = Template("{% load queue_table %}{% queue_rows rows %}").render(Context({**ctx, "rows": narrowed}))
+        reference = Template("{% load queue_table %}{% for t in rows %}{% queue_row t %}\n    {% endfor %}").render(
+            Context({**ctx, "rows": whole}))
+    assert page == reference
+    assert page.count("<tr ") == 5 and all(ago in page for ago in ("minutes ago", "hours ago", "day", "month", "year"))

@@ -4,21 +4,23 @@
     {% load queue_table %}
     {% queue_row t %}        one row, with the page's `columns`, `now` and (after an action) `row_error`,
                              `row_notice`, `row_take_over`
+    {% queue_rows rows %}    every row of a page
 
 Every cell says what the template said before: the same markup, classes, ARIA and htmx attributes, and
 times in the viewer's zone (the zone `tracker.timezones.UserTimeZoneMiddleware` activated).
 """
 
 import html
-from functools import cache
+from functools import cache, lru_cache
 from urllib.parse import quote
 
 from django import template
-from django.contrib.humanize.templatetags.humanize import naturaltime
+from django.contrib.humanize.templatetags.humanize import NaturalTimeFormatter, naturaltime
 from django.urls import get_script_prefix
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
 from django.utils.safestring import SafeString
+from django.utils.timesince import timesince
 from django.utils.translation import get_language
 
 from tracker.choices import Kind, Status
@@ -63,6 +65,47 @@ def _stamp(value) -> tuple[str, str]:
     return f"{local.year}-{local.month:02d}-{local.day:02d} {hm}", f"{local.day:02d} {month} {hm}"
 
 
+# --- "3 minutes ago": `naturaltime`'s texts and rules, each translated text worked out once per language and count
+
+
+@lru_cache(maxsize=4096)
+def _translated(language: str | None, group: str, name: str, key: str, value) -> str:
+    texts = NaturalTimeFormatter.time_strings if group == "time" else NaturalTimeFormatter.past_substrings
+    return str(texts[name] % {key: value}) if key else str(texts[name])
+
+
+class _PastUnit:
+    """One of naturaltime's past units ("%(num)d weeks") as `timesince` formats it, translated once per count."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __mod__(self, params) -> str:
+        return _translated(get_language(), "unit", self.name, "num", params["num"])
+
+
+_PAST_UNITS = {name: _PastUnit(name) for name in NaturalTimeFormatter.past_substrings}
+
+
+def _ago(value, now) -> str:
+    """`naturaltime(value)` as it reads at the instant `now` (the page's): the same texts by the same rules, with
+    the translations looked up once per language and count instead of once per row."""
+    if value > now:
+        return naturaltime(value)
+    delta, language = now - value, get_language()
+    if delta.days:
+        return _translated(language, "time", "past-day", "delta",
+                           timesince(value, now, time_strings=_PAST_UNITS))
+    seconds = delta.seconds
+    if seconds == 0:
+        return _translated(language, "time", "now", "", None)
+    if seconds < 60:
+        return _translated(language, "time", "past-second", "count", seconds)
+    if seconds // 60 < 60:
+        return _translated(language, "time", "past-minute", "count", seconds // 60)
+    return _translated(language, "time", "past-hour", "count", seconds // 3600)
+
+
 def _title(t, ctx) -> str:
     title = escape(t.title)
     extra = ""
@@ -91,7 +134,7 @@ def _cell(column, t, now, ctx) -> str:  # noqa: PLR0911 - one branch per core co
         return f"<td>{column.badge.render(t, now)}</td>"
     if slug == "updated":
         full, _ = _stamp(t.updated_at)
-        return f'<td class="small nowrap" title="{full}">{escape(naturaltime(t.updated_at))}</td>'
+        return f'<td class="small nowrap" title="{full}">{escape(_ago(t.updated_at, now))}</td>'
     if slug == "created":
         full, short = _stamp(t.created_at)
         return f'<td class="hide-sm small nowrap" title="{full}">{short}</td>'
@@ -142,6 +185,12 @@ def queue_row(context, t):
         f"        </td>\n"
         f"      </tr>"
     )
+
+
+@register.simple_tag(takes_context=True)
+def queue_rows(context, rows):
+    """Every row of the page in one tag (what a `{% for %}` of `queue_row` wrote, a line break after each)."""
+    return SafeString("".join(f"{queue_row(context, t)}\n    " for t in rows))
 
 
 # --- The filter form: its selects and multi-choice lists, without a widget template per option ---------------
