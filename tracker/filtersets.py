@@ -37,6 +37,16 @@ def _config_lists() -> dict[str, list]:
     return {model._meta.label: list(model.objects.all()) for model in CONFIG_LISTS}
 
 
+@config_cache.cached
+def _config_by_id() -> dict[str, dict]:
+    return {label: {obj.pk: obj for obj in objs} for label, objs in _config_lists.get().items()}
+
+
+def config_rows(model) -> dict:
+    """Every group (or service) by id, as the configuration cache holds them: shared, read-only objects."""
+    return _config_by_id.get()[model._meta.label]
+
+
 class ConfigListedChoices(ListedChoices):
     """The options of a whole configuration table (every group, every service), from the configuration cache;
     a narrowed queryset is still read from the database."""

@@ -17,7 +17,7 @@ from django.utils.dateparse import parse_datetime
 from . import access, extensions
 from .choices import LINK_INVERSE_LABEL, OPEN_STATUSES, Role, Tier
 from .errors import NotFound
-from .filtersets import TicketFilterSet
+from .filtersets import TicketFilterSet, config_rows
 from .models import (
     AssignmentGroup,
     Attachment,
@@ -216,7 +216,7 @@ def paginate(qs: QuerySet, *, sort: extensions.QueueSort, desc: bool, after: str
                 qs = qs.filter(later)
     rows = list(qs[: size + 1])
     more = len(rows) > size
-    rows = rows[:size]
+    rows = with_config_rows(rows[:size])
     next_cursor = _encode(getattr(rows[-1], column), rows[-1].pk) if more and rows else None
     return Page(rows=rows, next_cursor=next_cursor, sort=sort, desc=desc)
 
@@ -251,10 +251,49 @@ def _row_columns(qs: QuerySet) -> QuerySet:
     return qs.only(*QUEUE_ROW_FIELDS, *joined, *people)
 
 
+# Groups and services are configuration, kept per process (`filtersets.config_rows`): a queue row takes its group
+# and service from there instead of a join building the same few objects again for every row.
+CONFIG_RELATED = {"group": AssignmentGroup, "service": Service}
+
+
+def _config_unjoined(qs: QuerySet) -> QuerySet:
+    """The queryset without the joins of CONFIG_RELATED (unless something is joined through them)."""
+    joined = qs.query.select_related
+    if not isinstance(joined, dict):
+        return qs
+    kept = {name: deeper for name, deeper in joined.items() if deeper or name not in CONFIG_RELATED}
+    if kept == joined:
+        return qs
+    qs = qs._chain()
+    qs.query.select_related = kept or False
+    return qs
+
+
+def with_config_rows(rows: list) -> list:
+    """Give each row its group and service from the configuration cache (what `_config_unjoined` left out); one
+    the cache does not know yet (created this instant) is read when shown, as without the cache."""
+    by_name = {name: config_rows(model) for name, model in CONFIG_RELATED.items()}
+    for row in rows:
+        cache = row._state.fields_cache
+        for name, objs in by_name.items():
+            if name in cache:
+                continue
+            pk = getattr(row, f"{name}_id")
+            if pk is None or pk in objs:
+                cache[name] = objs.get(pk)
+    return rows
+
+
+def _queue_rows(qs: QuerySet) -> QuerySet:
+    """The queue's read of its rows: the apps' joins and prefetches, configuration from its cache, the columns
+    a row shows."""
+    return _row_columns(_config_unjoined(extensions.prefetch(qs)))
+
+
 def queue_row(*, user, pk: int, related: tuple = ()) -> Ticket:
     """One queue row as the queue shows it (after a row action): same joins, same prefetches."""
     qs = access.visible(user, Ticket.objects.filter(pk=pk)).select_related(*QUEUE_RELATED, *related)
-    return _row_columns(extensions.prefetch(qs)).get()
+    return with_config_rows([_queue_rows(qs).get()])[0]
 
 
 def queue(*, user, view: extensions.QueueView, now: datetime | None = None, related: tuple = ()) -> QuerySet:
@@ -266,7 +305,7 @@ def queue(*, user, view: extensions.QueueView, now: datetime | None = None, rela
         qs = qs.filter(status__in=OPEN_STATUSES)
     if view.apply is not None:
         qs = view.apply(qs, user=user, now=now)
-    return _row_columns(extensions.prefetch(qs))
+    return _queue_rows(qs)
 
 
 # --- the ticket page and the new-ticket form ----------------------------------------------------------

@@ -3,7 +3,9 @@ said with a template per cell: every column, the messages after an action, the c
 time zone."""
 from datetime import UTC, datetime
 
+from django.db import connection
 from django.template import Context, Template
+from django.test.utils import CaptureQueriesContext
 from django.test import RequestFactory
 from django.utils import timezone
 
@@ -166,14 +168,17 @@ def test_the_queue_page_rows_are_what_a_row_per_ticket_of_the_whole_ticket_wrote
     columns = selectors.queue_columns()
     related = selectors.columns_related(columns)
     view = selectors.saved_view("open")
-    narrowed = list(selectors.queue(user=cast.agent1, view=view, now=now, related=related).order_by("id"))
+    narrowed = selectors.with_config_rows(
+        list(selectors.queue(user=cast.agent1, view=view, now=now, related=related).order_by("id")))
     whole = list(extensions.prefetch(Ticket.objects.filter(pk__in=[t.pk for t in narrowed])
                                      .select_related(*selectors.LIST_RELATED)).order_by("id"))
     assert [t.pk for t in narrowed] == [t.pk for t in whole] and len(whole) == 5
     assert "description" in narrowed[0].get_deferred_fields()
     with time_machine.travel(now, tick=False), timezone.override("Europe/Berlin"):
         ctx = {"columns": columns, "now": now}
-        page = Template("{% load queue_table %}{% queue_rows rows %}").render(Context({**ctx, "rows": narrowed}))
+        with CaptureQueriesContext(connection) as reads:  # every cell from the page's read and the config cache
+            page = Template("{% load queue_table %}{% queue_rows rows %}").render(Context({**ctx, "rows": narrowed}))
+        assert not reads.captured_queries, [q["sql"] for q in reads.captured_queries]
         reference = Template("{% load queue_table %}{% for t in rows %}{% queue_row t %}\n    {% endfor %}").render(
             Context({**ctx, "rows": whole}))
     assert page == reference
