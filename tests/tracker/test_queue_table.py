@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 
 from django.db import connection
 from django.template import Context, Template
-from django.test.utils import CaptureQueriesContext
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.factories import TicketFactory
