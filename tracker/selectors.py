@@ -298,7 +298,8 @@ def queue_row(*, user, pk: int, related: tuple = ()) -> Ticket:
 
 def queue(*, user, view: extensions.QueueView, now: datetime | None = None, related: tuple = ()) -> QuerySet:
     """The queue's base queryset: visible tickets of a saved view, with what a row shows (`related`: what the
-    chosen columns read besides the group and the assignee, joined in the same query)."""
+    chosen columns read besides the group and the assignee, joined in the same query). Its rows take their group
+    and service from the configuration cache when read through `paginate` (or given to `with_config_rows`)."""
     now = now or timezone.now()
     qs = access.visible(user, Ticket.objects.all()).select_related(*QUEUE_RELATED, *related)
     if view.slug != "all":
