@@ -183,3 +183,26 @@ def test_the_queue_page_rows_are_what_a_row_per_ticket_of_the_whole_ticket_wrote
             Context({**ctx, "rows": whole}))
     assert page == reference
     assert page.count("<tr ") == 5 and all(ago in page for ago in ("minutes ago", "hours ago", "day", "month", "year"))
+
+
+def test_the_column_pickers_items_are_what_its_template_loop_wrote(cast):
+    loop = Template(
+        '{% load icons %}{% for ch in column_choices %}<li draggable="true" data-column="{{ ch.column.slug }}">\n'
+        '            <span class="grip" aria-hidden="true">{% icon "grip-vertical" %}</span>\n'
+        '            <input type="hidden" name="order" value="{{ ch.column.slug }}">\n'
+        '            <label class="check"><input type="checkbox" name="columns" value="{{ ch.column.slug }}"'
+        '{% if ch.shown %} checked{% endif %}> {{ ch.column.label }}</label>\n'
+        '            <span class="spacer"></span>\n'
+        '            <button type="submit" class="small ghost" name="move" value="{{ ch.column.slug }}:up" '
+        'data-column-move="up" aria-label="Move {{ ch.column.label }} up" title="Move up">{% icon "arrow-up" %}</button>\n'
+        '            <button type="submit" class="small ghost" name="move" value="{{ ch.column.slug }}:down" '
+        'data-column-move="down" aria-label="Move {{ ch.column.label }} down" title="Move down">'
+        '{% icon "arrow-down" %}</button>\n'
+        "          </li>{% endfor %}")
+    tag = Template("{% load queue_table %}{% column_items column_choices %}")
+    every = selectors.queue_columns()
+    for shown in (every[:4], every[::-1], [c for c in every if c.slug in {"priority", "requester", "sla"}]):
+        choices = selectors.column_choices(shown)
+        ctx = Context({"column_choices": choices})
+        assert tag.render(ctx) == loop.render(ctx)
+    assert tag.render(ctx).count("<li ") == len(every) and tag.render(ctx).count(" checked>") == 3

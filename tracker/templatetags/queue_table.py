@@ -5,6 +5,7 @@
     {% queue_row t %}        one row, with the page's `columns`, `now` and (after an action) `row_error`,
                              `row_notice`, `row_take_over`
     {% queue_rows rows %}    every row of a page
+    {% column_items column_choices %}   the column picker's list
 
 Every cell says what the template said before: the same markup, classes, ARIA and htmx attributes, and
 times in the viewer's zone (the zone `tracker.timezones.UserTimeZoneMiddleware` activated).
@@ -191,6 +192,35 @@ def queue_row(context, t):
 def queue_rows(context, rows):
     """Every row of the page in one tag (what a `{% for %}` of `queue_row` wrote, a line break after each)."""
     return SafeString("".join(f"{queue_row(context, t)}\n    " for t in rows))
+
+
+# --- The column picker's list: the same for everyone with the same columns shown ------------------------------
+
+
+@register.simple_tag
+def column_items(choices):
+    """The column picker's items for `column_choices` (shown columns first, in order, then the others)."""
+    return SafeString(_column_items(tuple((c["column"].slug, str(c["column"].label), c["shown"]) for c in choices)))
+
+
+@lru_cache(maxsize=512)
+def _column_items(choices: tuple) -> str:
+    items = []
+    for slug, label, shown in choices:
+        slug, label = escape(slug), escape(label)
+        items.append(
+            f'<li draggable="true" data-column="{slug}">\n'
+            f'            <span class="grip" aria-hidden="true">{_icon("grip-vertical")}</span>\n'
+            f'            <input type="hidden" name="order" value="{slug}">\n'
+            f'            <label class="check"><input type="checkbox" name="columns" value="{slug}"'
+            f'{" checked" if shown else ""}> {label}</label>\n'
+            f'            <span class="spacer"></span>\n'
+            f'            <button type="submit" class="small ghost" name="move" value="{slug}:up" data-column-move="up" '
+            f'aria-label="Move {label} up" title="Move up">{_icon("arrow-up")}</button>\n'
+            f'            <button type="submit" class="small ghost" name="move" value="{slug}:down" '
+            f'data-column-move="down" aria-label="Move {label} down" title="Move down">{_icon("arrow-down")}</button>\n'
+            f"          </li>")
+    return "".join(items)
 
 
 # --- The filter form: its selects and multi-choice lists, without a widget template per option ---------------
