@@ -215,8 +215,8 @@ def _column_items(choices: tuple) -> str:
             f'            <label class="check"><input type="checkbox" name="columns" value="{slug}"'
             f'{" checked" if shown else ""}> {label}</label>\n'
             f'            <span class="spacer"></span>\n'
-            f'            <button type="submit" class="small ghost" name="move" value="{slug}:up" data-column-move="up" '
-            f'aria-label="Move {label} up" title="Move up">{_icon("arrow-up")}</button>\n'
+            f'            <button type="submit" class="small ghost" name="move" value="{slug}:up" '
+            f'data-column-move="up" aria-label="Move {label} up" title="Move up">{_icon("arrow-up")}</button>\n'
             f'            <button type="submit" class="small ghost" name="move" value="{slug}:down" '
             f'data-column-move="down" aria-label="Move {label} down" title="Move down">{_icon("arrow-down")}</button>\n'
             f"          </li>")
