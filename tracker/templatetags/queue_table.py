@@ -58,15 +58,21 @@ def _name(obj, attr: str) -> str:
     return escape(value) if value else DASH
 
 
-def _stamp(value) -> tuple[str, str]:
+def _stamp(value, language: str | None = None) -> tuple[str, str]:
     """A date-time in the viewer's zone as the queue shows it: ('2026-12-06 20:10', '06 Dec 20:10')."""
     local = timezone.localtime(value)
     hm = f"{local.hour:02d}:{local.minute:02d}"
-    month = _month(get_language(), local.month)
+    month = _month(language or get_language(), local.month)
     return f"{local.year}-{local.month:02d}-{local.day:02d} {hm}", f"{local.day:02d} {month} {hm}"
 
 
 # --- "3 minutes ago": `naturaltime`'s texts and rules, each translated text worked out once per language and count
+
+
+@lru_cache(maxsize=256)
+def _label(language: str | None, choices, value) -> str:
+    """A status's (kind's) label in the active language, escaped: looked up once per language and value."""
+    return escape(_choice_label(choices, value))
 
 
 @lru_cache(maxsize=4096)
@@ -78,25 +84,27 @@ def _translated(language: str | None, group: str, name: str, key: str, value) ->
 class _PastUnit:
     """One of naturaltime's past units ("%(num)d weeks") as `timesince` formats it, translated once per count."""
 
-    def __init__(self, name: str):
-        self.name = name
+    def __init__(self, name: str, language: str | None):
+        self.name, self.language = name, language
 
     def __mod__(self, params) -> str:
-        return _translated(get_language(), "unit", self.name, "num", params["num"])
+        return _translated(self.language, "unit", self.name, "num", params["num"])
 
 
-_PAST_UNITS = {name: _PastUnit(name) for name in NaturalTimeFormatter.past_substrings}
+@cache
+def _past_units(language: str | None) -> dict:
+    return {name: _PastUnit(name, language) for name in NaturalTimeFormatter.past_substrings}
 
 
-def _ago(value, now) -> str:
+def _ago(value, now, language: str | None = None) -> str:
     """`naturaltime(value)` as it reads at the instant `now` (the page's): the same texts by the same rules, with
     the translations looked up once per language and count instead of once per row."""
     if value > now:
         return naturaltime(value)
-    delta, language = now - value, get_language()
+    delta, language = now - value, language or get_language()
     if delta.days:
         return _translated(language, "time", "past-day", "delta",
-                           timesince(value, now, time_strings=_PAST_UNITS))
+                           timesince(value, now, time_strings=_past_units(language)))
     seconds = delta.seconds
     if seconds == 0:
         return _translated(language, "time", "now", "", None)
@@ -123,24 +131,24 @@ def _title(t, ctx) -> str:
     return f'<td class="title"><span class="title-text" title="{title}">{title}</span>{extra}</td>'
 
 
-def _cell(column, t, now, ctx) -> str:  # noqa: PLR0911 - one branch per core column
+def _cell(column, t, now, ctx, language) -> str:  # noqa: PLR0911 - one branch per core column
     slug = column.slug
     if slug == "title":
         return _title(t, ctx)
     if slug == "status":
-        return f'<td><span class="badge status">{escape(_choice_label(Status, t.status))}</span></td>'
+        return f'<td><span class="badge status">{_label(language, Status, t.status)}</span></td>'
     if slug == "priority":
         return f'<td><span class="badge p{escape(t.priority)}">P{escape(t.priority)}</span></td>'
     if column.badge:
         return f"<td>{column.badge.render(t, now)}</td>"
     if slug == "updated":
-        full, _ = _stamp(t.updated_at)
-        return f'<td class="small nowrap" title="{full}">{escape(_ago(t.updated_at, now))}</td>'
+        full, _ = _stamp(t.updated_at, language)
+        return f'<td class="small nowrap" title="{full}">{escape(_ago(t.updated_at, now, language))}</td>'
     if slug == "created":
-        full, short = _stamp(t.created_at)
+        full, short = _stamp(t.created_at, language)
         return f'<td class="hide-sm small nowrap" title="{full}">{short}</td>'
     if slug == "kind":
-        return f'<td class="nowrap">{escape(_choice_label(Kind, t.kind))}</td>'
+        return f'<td class="nowrap">{_label(language, Kind, t.kind)}</td>'
     if slug == "requester":
         return f'<td class="hide-sm nowrap">{escape(t.requester.display_name)}</td>'
     if slug in ("assignee", "owner"):
@@ -153,12 +161,18 @@ def _cell(column, t, now, ctx) -> str:  # noqa: PLR0911 - one branch per core co
 @register.simple_tag(takes_context=True)
 def queue_row(context, t):
     """One `<tr>` of the queue for ticket `t` (what `tracker/queue.html#row` renders)."""
-    columns = context.get("columns") or ()
-    now = context.get("now") or timezone.now()
+    return SafeString(_row(context, t, *_page(context)))
+
+
+def _page(context) -> tuple:
+    """What every row of a page reads alike: the columns, the page's instant, the URL prefix, the language."""
+    return context.get("columns") or (), context.get("now") or timezone.now(), get_script_prefix(), get_language()
+
+
+def _row(context, t, columns, now, prefix, language) -> str:
     key, version = escape(t.key), escape(t.version)
-    prefix = get_script_prefix()
     href = _url("tracker:ticket", t.key, prefix)
-    cells = "".join(f"\n        {_cell(c, t, now, context)}\n        " for c in columns)
+    cells = "".join(f"\n        {_cell(c, t, now, context, language)}\n        " for c in columns)
     error = context.get("row_error")
     lone_error = ""
     if error and not any(c.slug == "title" for c in columns):
@@ -170,7 +184,7 @@ def queue_row(context, t):
                     f'hx-vals=\'{{"version": "{version}"}}\' '
                     f'hx-target="#row-{key}" hx-swap="outerHTML">{_icon("arrow-up-right")}'
                     f'<span class="act-label">Escalate</span></button>')
-    return SafeString(
+    return (
         f'\n      <tr id="row-{key}" data-row data-href="{href}" '
         f'data-preview="{_url("tracker:ticket-preview", t.key, prefix)}">\n'
         f'        <td><input type="checkbox" name="keys" value="{key}" aria-label="Tick {key}"></td>\n'
@@ -191,7 +205,8 @@ def queue_row(context, t):
 @register.simple_tag(takes_context=True)
 def queue_rows(context, rows):
     """Every row of the page in one tag (what a `{% for %}` of `queue_row` wrote, a line break after each)."""
-    return SafeString("".join(f"{queue_row(context, t)}\n    " for t in rows))
+    page = _page(context)
+    return SafeString("".join(f"{_row(context, t, *page)}\n    " for t in rows))
 
 
 # --- The column picker's list: the same for everyone with the same columns shown ------------------------------
