@@ -147,6 +147,18 @@ class TicketFilterSet(df.FilterSet):
         model = Ticket
         fields = ["kind", "status", "priority", "group", "tier", "assignee", "owner", "requester", "service"]
 
+    _form_classes: dict = {}
+
+    def get_form_class(self):
+        """The filters' form class, built once per class and set of filters: django-filter builds a new class with
+        new fields for every filterset, and none of these fields depends on the request (Form() still copies them
+        for each form)."""
+        key = (type(self), tuple(self.filters))
+        form_class = self._form_classes.get(key)
+        if form_class is None:
+            form_class = self._form_classes[key] = super().get_form_class()
+        return form_class
+
     def filter_assignee(self, queryset, name, value):
         return self._person(queryset, "assignee", value)
 
