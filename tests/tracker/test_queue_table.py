@@ -207,3 +207,29 @@ def test_the_column_pickers_items_are_what_its_template_loop_wrote(cast):
         ctx = Context({"column_choices": choices})
         assert tag.render(ctx) == loop.render(ctx)
     assert tag.render(ctx).count("<li ") == len(every) and tag.render(ctx).count(" checked>") == 3
+
+
+def test_the_views_pills_are_what_their_template_loops_wrote(cast):
+    from tracker.models import QueueView
+
+    loops = Template(
+        "{% load crossline icons %}"
+        '{% for v in views %}<a href="{% url \'tracker:queue\' %}?view={{ v.slug }}" '
+        '{% if v.slug == view.slug and not saved %}aria-current="true"{% endif %}>{{ v.label }}'
+        '{% if counts %} <span class="count">{{ counts|count_for:v }}</span>{% endif %}</a>{% endfor %}\n  '
+        '{% for q in my_views %}<a href="{% url \'tracker:queue\' %}?{{ q.query }}&amp;saved={{ q.pk }}" '
+        '{% if saved.pk == q.pk %}aria-current="true"{% endif %} title="{% if q.group %}Shared with {{ q.group.name }}'
+        '{% else %}Only you see this view{% endif %}">{% if q.group %}{% icon "users" %}{% else %}{% icon "star" %}'
+        '{% endif %}{{ q.name }}{% if counts %} <span class="count">{{ counts|count_for:q }}</span>{% endif %}</a>'
+        "{% endfor %}")
+    tag = Template("{% load queue_table %}{% view_links views my_views view saved counts %}")
+    mine = QueueView.objects.create(name="P1 <&> mine", query="view=open&priority=1", owner=cast.agent1)
+    team = QueueView.objects.create(name="Team's", query='view=all&q="vpn"', group=cast.l1)
+    views, my_views = selectors.saved_views(), selectors.queue_views_for(cast.agent1)
+    assert {q.pk for q in my_views} >= {mine.pk, team.pk}
+    counts = {"open": "1,000+", "mine": "3", f"saved-{mine.pk}": "12", f"saved-{team.pk}": "0"}
+    for view, saved, shown in ((views[0], None, None), (views[1], mine, counts), (views[2], team, {}),
+                               (views[0], None, counts)):
+        ctx = Context({"views": views, "my_views": my_views, "view": view, "saved": saved, "counts": shown})
+        assert tag.render(ctx) == loops.render(ctx)
+    assert "P1 &lt;&amp;&gt; mine" in tag.render(ctx) and 'aria-current="true"' in tag.render(ctx)

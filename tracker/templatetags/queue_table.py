@@ -6,6 +6,7 @@
                              `row_notice`, `row_take_over`
     {% queue_rows rows %}    every row of a page
     {% column_items column_choices %}   the column picker's list
+    {% view_links views my_views view saved counts %}   the views' pills
 
 Every cell says what the template said before: the same markup, classes, ARIA and htmx attributes, and
 times in the viewer's zone (the zone `tracker.timezones.UserTimeZoneMiddleware` activated).
@@ -17,7 +18,7 @@ from urllib.parse import quote
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import NaturalTimeFormatter, naturaltime
-from django.urls import get_script_prefix
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
 from django.utils.safestring import SafeString
@@ -207,6 +208,32 @@ def queue_rows(context, rows):
     """Every row of the page in one tag (what a `{% for %}` of `queue_row` wrote, a line break after each)."""
     page = _page(context)
     return SafeString("".join(f"{_row(context, t, *page)}\n    " for t in rows))
+
+
+# --- The views' pills ---------------------------------------------------------------------------------------------
+
+
+@register.simple_tag
+def view_links(views, my_views, view, saved, counts):
+    """The queue's views, then the viewer's saved views, each a link (the current one marked) with its count
+    once the counts are loaded."""
+    queue = escape(reverse("tracker:queue"))
+    current = 'aria-current="true"'
+
+    def count(key) -> str:
+        return f' <span class="count">{escape(counts.get(key, ""))}</span>' if counts else ""
+
+    links = []
+    for v in views:
+        mark = current if v.slug == view.slug and not saved else ""
+        links.append(f'<a href="{queue}?view={escape(v.slug)}" {mark}>{escape(v.label)}{count(v.slug)}</a>')
+    links.append("\n  ")
+    for q in my_views:
+        mark = current if saved is not None and saved.pk == q.pk else ""
+        title = f"Shared with {escape(q.group.name)}" if q.group else "Only you see this view"
+        links.append(f'<a href="{queue}?{escape(q.query)}&amp;saved={escape(q.pk)}" {mark} title="{title}">'
+                     f'{_icon("users") if q.group else _icon("star")}{escape(q.name)}{count(f"saved-{q.pk}")}</a>')
+    return SafeString("".join(links))
 
 
 # --- The column picker's list: the same for everyone with the same columns shown ------------------------------
