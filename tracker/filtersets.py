@@ -9,6 +9,7 @@ from django.forms.models import ModelChoiceIterator
 from django.utils import timezone
 from django_filters import fields as df_fields
 
+from . import config_cache
 from .choices import Kind, Priority, Status, Tier
 from .models import AssignmentGroup, Service, Ticket
 
@@ -26,8 +27,46 @@ class ListedChoices(ModelChoiceIterator):
             yield self.choice(obj)
 
 
-class _ListedFilterChoices(df_fields.ModelChoiceIterator, ListedChoices):
-    pass  # django-filter's null choice on top of the plain query
+# Groups and services are configuration: their whole lists are read once per change of it, not once per page.
+CONFIG_LISTS = (AssignmentGroup, Service)
+config_cache.watch(*CONFIG_LISTS)
+
+
+@config_cache.cached
+def _config_lists() -> dict[str, list]:
+    return {model._meta.label: list(model.objects.all()) for model in CONFIG_LISTS}
+
+
+@config_cache.cached
+def _config_by_id() -> dict[str, dict]:
+    return {label: {obj.pk: obj for obj in objs} for label, objs in _config_lists.get().items()}
+
+
+def config_rows(model) -> dict:
+    """Every group (or service) by id, as the configuration cache holds them: shared, read-only objects."""
+    return _config_by_id.get()[model._meta.label]
+
+
+class ConfigListedChoices(ListedChoices):
+    """The options of a whole configuration table (every group, every service), from the configuration cache;
+    a narrowed queryset is still read from the database."""
+
+    def _objects(self):
+        lists = _config_lists.get() if not self.queryset.query.has_filters() else {}
+        return lists.get(self.queryset.model._meta.label, self.queryset)
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self._objects():
+            yield self.choice(obj)
+
+    def __len__(self):
+        return len(self._objects()) + (self.field.empty_label is not None)
+
+
+class _ListedFilterChoices(df_fields.ModelChoiceIterator, ConfigListedChoices):
+    pass  # django-filter's null choice on top of the plain list
 
 
 class _ListedChoiceField(df_fields.ModelChoiceField):
@@ -107,6 +146,18 @@ class TicketFilterSet(df.FilterSet):
     class Meta:
         model = Ticket
         fields = ["kind", "status", "priority", "group", "tier", "assignee", "owner", "requester", "service"]
+
+    _form_classes: dict = {}
+
+    def get_form_class(self):
+        """The filters' form class, built once per class and set of filters: django-filter builds a new class with
+        new fields for every filterset, and none of these fields depends on the request (Form() still copies them
+        for each form)."""
+        key = (type(self), tuple(self.filters))
+        form_class = self._form_classes.get(key)
+        if form_class is None:
+            form_class = self._form_classes[key] = super().get_form_class()
+        return form_class
 
     def filter_assignee(self, queryset, name, value):
         return self._person(queryset, "assignee", value)

@@ -17,7 +17,7 @@ from django.utils.dateparse import parse_datetime
 from . import access, extensions
 from .choices import LINK_INVERSE_LABEL, OPEN_STATUSES, Role, Tier
 from .errors import NotFound
-from .filtersets import TicketFilterSet
+from .filtersets import TicketFilterSet, config_rows
 from .models import (
     AssignmentGroup,
     Attachment,
@@ -216,7 +216,7 @@ def paginate(qs: QuerySet, *, sort: extensions.QueueSort, desc: bool, after: str
                 qs = qs.filter(later)
     rows = list(qs[: size + 1])
     more = len(rows) > size
-    rows = rows[:size]
+    rows = with_config_rows(rows[:size])
     next_cursor = _encode(getattr(rows[-1], column), rows[-1].pk) if more and rows else None
     return Page(rows=rows, next_cursor=next_cursor, sort=sort, desc=desc)
 
@@ -235,24 +235,78 @@ def count_hint(qs: QuerySet, cap: int = 1000) -> str:
 
 
 QUEUE_RELATED = ("group", "assignee")  # what a queue row shows; fewer joins to plan and rows to build
+# The ticket's columns a queue row reads (its cells, its actions, the sort keys); the rest (descriptions, plans,
+# reviews) stays in the database. A column read anyway is fetched on first use, so nothing shows wrong.
+QUEUE_ROW_FIELDS = ("id", "kind", "key", "title", "status", "priority", "version", "created_at", "updated_at",
+                    "requester", "group", "owner", "assignee", "service", "category")
+PEOPLE = ("requester", "owner", "assignee")
+PERSON_FIELDS = ("first_name", "last_name", "username")  # a person's display_name
+
+
+def _row_columns(qs: QuerySet) -> QuerySet:
+    """Read only what a row shows: the ticket's QUEUE_ROW_FIELDS, of each person joined the name, and whatever
+    else is joined (the apps' badges join theirs: `extensions.prefetch`) whole."""
+    joined = qs.query.select_related if isinstance(qs.query.select_related, dict) else {}
+    people = [f"{rel}__{name}" for rel in joined if rel in PEOPLE for name in PERSON_FIELDS]
+    return qs.only(*QUEUE_ROW_FIELDS, *joined, *people)
+
+
+# Groups and services are configuration, kept per process (`filtersets.config_rows`): a queue row takes its group
+# and service from there instead of a join building the same few objects again for every row.
+CONFIG_RELATED = {"group": AssignmentGroup, "service": Service}
+
+
+def _config_unjoined(qs: QuerySet) -> QuerySet:
+    """The queryset without the joins of CONFIG_RELATED (unless something is joined through them)."""
+    joined = qs.query.select_related
+    if not isinstance(joined, dict):
+        return qs
+    kept = {name: deeper for name, deeper in joined.items() if deeper or name not in CONFIG_RELATED}
+    if kept == joined:
+        return qs
+    qs = qs._chain()
+    qs.query.select_related = kept or False
+    return qs
+
+
+def with_config_rows(rows: list) -> list:
+    """Give each row its group and service from the configuration cache (what `_config_unjoined` left out); one
+    the cache does not know yet (created this instant) is read when shown, as without the cache."""
+    by_name = {name: config_rows(model) for name, model in CONFIG_RELATED.items()}
+    for row in rows:
+        cache = row._state.fields_cache
+        for name, objs in by_name.items():
+            if name in cache:
+                continue
+            pk = getattr(row, f"{name}_id")
+            if pk is None or pk in objs:
+                cache[name] = objs.get(pk)
+    return rows
+
+
+def _queue_rows(qs: QuerySet) -> QuerySet:
+    """The queue's read of its rows: the apps' joins and prefetches, configuration from its cache, the columns
+    a row shows."""
+    return _row_columns(_config_unjoined(extensions.prefetch(qs)))
 
 
 def queue_row(*, user, pk: int, related: tuple = ()) -> Ticket:
     """One queue row as the queue shows it (after a row action): same joins, same prefetches."""
     qs = access.visible(user, Ticket.objects.filter(pk=pk)).select_related(*QUEUE_RELATED, *related)
-    return extensions.prefetch(qs).get()
+    return with_config_rows([_queue_rows(qs).get()])[0]
 
 
 def queue(*, user, view: extensions.QueueView, now: datetime | None = None, related: tuple = ()) -> QuerySet:
     """The queue's base queryset: visible tickets of a saved view, with what a row shows (`related`: what the
-    chosen columns read besides the group and the assignee, joined in the same query)."""
+    chosen columns read besides the group and the assignee, joined in the same query). Its rows take their group
+    and service from the configuration cache when read through `paginate` (or given to `with_config_rows`)."""
     now = now or timezone.now()
     qs = access.visible(user, Ticket.objects.all()).select_related(*QUEUE_RELATED, *related)
     if view.slug != "all":
         qs = qs.filter(status__in=OPEN_STATUSES)
     if view.apply is not None:
         qs = view.apply(qs, user=user, now=now)
-    return extensions.prefetch(qs)
+    return _queue_rows(qs)
 
 
 # --- the ticket page and the new-ticket form ----------------------------------------------------------

@@ -113,11 +113,21 @@ def _queue_context(request, *, flash=None, flash_tone="ok"):
         "total": selectors.page_total(qs, page, first=not after),
         "sort": sort.slug,
         "desc": desc,
-        "bulk_form": BulkForm(),
+        "bulk_form": _bulk_form(),
         "bulk_actions": extensions.registry.bulk_actions,
         "flash": flash,
         "flash_tone": flash_tone,
     }
+
+
+def _bulk_form() -> BulkForm:
+    """The bulk bar's form, its people read as values (no model per person), labelled as the form labels them."""
+    form = BulkForm()
+    field = form.fields["assignee"]
+    people = field.queryset.values_list("pk", "first_name", "last_name", "username")
+    field.choices = [("", field.empty_label), *((pk, f"{first} {last}".strip() or username)
+                                              for pk, first, last, username in people)]
+    return form
 
 
 # Events a response sends the queue page (htmx `HX-Trigger`): its list reloads itself on LIST_CHANGED, and

@@ -3,8 +3,10 @@ said with a template per cell: every column, the messages after an action, the c
 time zone."""
 from datetime import UTC, datetime
 
+from django.db import connection
 from django.template import Context, Template
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.factories import TicketFactory
@@ -124,3 +126,110 @@ def test_the_rows_escape_writes_what_djangos_escape_writes():
 
     for value in ('<a href="x">O\'Neil & co</a>', 42, None, gettext_lazy("Open"), django_escape("<b>")):
         assert escape(value) == str(django_escape(value))
+
+
+def test_a_rows_time_ago_reads_as_naturaltime_wrote_it_in_every_language():
+    from datetime import timedelta
+
+    import time_machine
+    from django.contrib.humanize.templatetags.humanize import naturaltime
+    from django.utils import translation
+
+    from tracker.templatetags.queue_table import _ago
+
+    now = datetime(2026, 12, 6, 20, 10, 30, 250000, tzinfo=UTC)
+    seconds = [0, 1, 59, 60, 61, 119, 3599, 3600, 3601, 7199, 86399, 86400, 86401, 90061]
+    days = [1, 2, 6, 7, 13, 14, 29, 30, 31, 58, 59, 60, 89, 180, 364, 365, 366, 400, 731, 1500]
+    deltas = [timedelta(seconds=s) for s in seconds] + [timedelta(days=d, hours=h, minutes=7)
+                                                        for d in days for h in (0, 5, 23)]
+    with time_machine.travel(now, tick=False):
+        for language in ("en", "de", "fr", "ja"):
+            with translation.override(language):
+                for delta in deltas:
+                    assert _ago(now - delta, now) == naturaltime(now - delta), (language, delta)
+                assert _ago(now + timedelta(minutes=5), now) == naturaltime(now + timedelta(minutes=5))
+
+
+def test_the_queue_page_rows_are_what_a_row_per_ticket_of_the_whole_ticket_wrote(cast):
+    """The page's rows (`queue_rows`, the queue's narrowed read of the ticket) say what one `queue_row` per ticket
+    said of the ticket read whole, with every column."""
+    from datetime import timedelta
+
+    import time_machine
+
+    from tracker import extensions
+
+    now = datetime(2026, 12, 6, 20, 10, tzinfo=UTC)
+    for i, hours in enumerate((0.1, 3, 30, 24 * 40, 24 * 400)):
+        ticket = TicketFactory(title=f"<i>row</i> {i}", group=cast.l1, assignee=cast.agent1, requester=cast.requester,
+                               service=cast.services["payroll"], priority=1 + i % 4)
+        Ticket.objects.filter(pk=ticket.pk).update(updated_at=now - timedelta(hours=hours),
+                                                   created_at=now - timedelta(hours=hours + 1))
+    columns = selectors.queue_columns()
+    related = selectors.columns_related(columns)
+    view = selectors.saved_view("open")
+    narrowed = selectors.with_config_rows(
+        list(selectors.queue(user=cast.agent1, view=view, now=now, related=related).order_by("id")))
+    whole = list(extensions.prefetch(Ticket.objects.filter(pk__in=[t.pk for t in narrowed])
+                                     .select_related(*selectors.LIST_RELATED)).order_by("id"))
+    assert [t.pk for t in narrowed] == [t.pk for t in whole] and len(whole) == 5
+    assert "description" in narrowed[0].get_deferred_fields()
+    with time_machine.travel(now, tick=False), timezone.override("Europe/Berlin"):
+        ctx = {"columns": columns, "now": now}
+        with CaptureQueriesContext(connection) as reads:  # every cell from the page's read and the config cache
+            page = Template("{% load queue_table %}{% queue_rows rows %}").render(Context({**ctx, "rows": narrowed}))
+        assert not reads.captured_queries, [q["sql"] for q in reads.captured_queries]
+        reference = Template("{% load queue_table %}{% for t in rows %}{% queue_row t %}\n    {% endfor %}").render(
+            Context({**ctx, "rows": whole}))
+    assert page == reference
+    assert page.count("<tr ") == 5 and all(ago in page for ago in ("minutes ago", "hours ago", "day", "month", "year"))
+
+
+def test_the_column_pickers_items_are_what_its_template_loop_wrote(cast):
+    loop = Template(
+        '{% load icons %}{% for ch in column_choices %}<li draggable="true" data-column="{{ ch.column.slug }}">\n'
+        '            <span class="grip" aria-hidden="true">{% icon "grip-vertical" %}</span>\n'
+        '            <input type="hidden" name="order" value="{{ ch.column.slug }}">\n'
+        '            <label class="check"><input type="checkbox" name="columns" value="{{ ch.column.slug }}"'
+        '{% if ch.shown %} checked{% endif %}> {{ ch.column.label }}</label>\n'
+        '            <span class="spacer"></span>\n'
+        '            <button type="submit" class="small ghost" name="move" value="{{ ch.column.slug }}:up" '
+        'data-column-move="up" aria-label="Move {{ ch.column.label }} up" title="Move up">'
+        '{% icon "arrow-up" %}</button>\n'
+        '            <button type="submit" class="small ghost" name="move" value="{{ ch.column.slug }}:down" '
+        'data-column-move="down" aria-label="Move {{ ch.column.label }} down" title="Move down">'
+        '{% icon "arrow-down" %}</button>\n'
+        "          </li>{% endfor %}")
+    tag = Template("{% load queue_table %}{% column_items column_choices %}")
+    every = selectors.queue_columns()
+    for shown in (every[:4], every[::-1], [c for c in every if c.slug in {"priority", "requester", "sla"}]):
+        choices = selectors.column_choices(shown)
+        ctx = Context({"column_choices": choices})
+        assert tag.render(ctx) == loop.render(ctx)
+    assert tag.render(ctx).count("<li ") == len(every) and tag.render(ctx).count(" checked>") == 3
+
+
+def test_the_views_pills_are_what_their_template_loops_wrote(cast):
+    from tracker.models import QueueView
+
+    loops = Template(
+        "{% load crossline icons %}"
+        '{% for v in views %}<a href="{% url \'tracker:queue\' %}?view={{ v.slug }}" '
+        '{% if v.slug == view.slug and not saved %}aria-current="true"{% endif %}>{{ v.label }}'
+        '{% if counts %} <span class="count">{{ counts|count_for:v }}</span>{% endif %}</a>{% endfor %}\n  '
+        '{% for q in my_views %}<a href="{% url \'tracker:queue\' %}?{{ q.query }}&amp;saved={{ q.pk }}" '
+        '{% if saved.pk == q.pk %}aria-current="true"{% endif %} title="{% if q.group %}Shared with {{ q.group.name }}'
+        '{% else %}Only you see this view{% endif %}">{% if q.group %}{% icon "users" %}{% else %}{% icon "star" %}'
+        '{% endif %}{{ q.name }}{% if counts %} <span class="count">{{ counts|count_for:q }}</span>{% endif %}</a>'
+        "{% endfor %}")
+    tag = Template("{% load queue_table %}{% view_links views my_views view saved counts %}")
+    mine = QueueView.objects.create(name="P1 <&> mine", query="view=open&priority=1", owner=cast.agent1)
+    team = QueueView.objects.create(name="Team's", query='view=all&q="vpn"', group=cast.l1)
+    views, my_views = selectors.saved_views(), selectors.queue_views_for(cast.agent1)
+    assert {q.pk for q in my_views} >= {mine.pk, team.pk}
+    counts = {"open": "1,000+", "mine": "3", f"saved-{mine.pk}": "12", f"saved-{team.pk}": "0"}
+    for view, saved, shown in ((views[0], None, None), (views[1], mine, counts), (views[2], team, {}),
+                               (views[0], None, counts)):
+        ctx = Context({"views": views, "my_views": my_views, "view": view, "saved": saved, "counts": shown})
+        assert tag.render(ctx) == loops.render(ctx)
+    assert "P1 &lt;&amp;&gt; mine" in tag.render(ctx) and 'aria-current="true"' in tag.render(ctx)

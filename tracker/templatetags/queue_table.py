@@ -4,21 +4,25 @@
     {% load queue_table %}
     {% queue_row t %}        one row, with the page's `columns`, `now` and (after an action) `row_error`,
                              `row_notice`, `row_take_over`
+    {% queue_rows rows %}    every row of a page
+    {% column_items column_choices %}   the column picker's list
+    {% view_links views my_views view saved counts %}   the views' pills
 
 Every cell says what the template said before: the same markup, classes, ARIA and htmx attributes, and
 times in the viewer's zone (the zone `tracker.timezones.UserTimeZoneMiddleware` activated).
 """
 
 import html
-from functools import cache
+from functools import cache, lru_cache
 from urllib.parse import quote
 
 from django import template
-from django.contrib.humanize.templatetags.humanize import naturaltime
-from django.urls import get_script_prefix
+from django.contrib.humanize.templatetags.humanize import NaturalTimeFormatter, naturaltime
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
 from django.utils.safestring import SafeString
+from django.utils.timesince import timesince
 from django.utils.translation import get_language
 
 from tracker.choices import Kind, Status
@@ -55,12 +59,61 @@ def _name(obj, attr: str) -> str:
     return escape(value) if value else DASH
 
 
-def _stamp(value) -> tuple[str, str]:
+def _stamp(value, language: str | None = None) -> tuple[str, str]:
     """A date-time in the viewer's zone as the queue shows it: ('2026-12-06 20:10', '06 Dec 20:10')."""
     local = timezone.localtime(value)
     hm = f"{local.hour:02d}:{local.minute:02d}"
-    month = _month(get_language(), local.month)
+    month = _month(language or get_language(), local.month)
     return f"{local.year}-{local.month:02d}-{local.day:02d} {hm}", f"{local.day:02d} {month} {hm}"
+
+
+# --- "3 minutes ago": `naturaltime`'s texts and rules, each translated text worked out once per language and count
+
+
+@lru_cache(maxsize=256)
+def _label(language: str | None, choices, value) -> str:
+    """A status's (kind's) label in the active language, escaped: looked up once per language and value."""
+    return escape(_choice_label(choices, value))
+
+
+@lru_cache(maxsize=4096)
+def _translated(language: str | None, group: str, name: str, key: str, value) -> str:
+    texts = NaturalTimeFormatter.time_strings if group == "time" else NaturalTimeFormatter.past_substrings
+    return str(texts[name] % {key: value}) if key else str(texts[name])
+
+
+class _PastUnit:
+    """One of naturaltime's past units ("%(num)d weeks") as `timesince` formats it, translated once per count."""
+
+    def __init__(self, name: str, language: str | None):
+        self.name, self.language = name, language
+
+    def __mod__(self, params) -> str:
+        return _translated(self.language, "unit", self.name, "num", params["num"])
+
+
+@cache
+def _past_units(language: str | None) -> dict:
+    return {name: _PastUnit(name, language) for name in NaturalTimeFormatter.past_substrings}
+
+
+def _ago(value, now, language: str | None = None) -> str:
+    """`naturaltime(value)` as it reads at the instant `now` (the page's): the same texts by the same rules, with
+    the translations looked up once per language and count instead of once per row."""
+    if value > now:
+        return naturaltime(value)
+    delta, language = now - value, language or get_language()
+    if delta.days:
+        return _translated(language, "time", "past-day", "delta",
+                           timesince(value, now, time_strings=_past_units(language)))
+    seconds = delta.seconds
+    if seconds == 0:
+        return _translated(language, "time", "now", "", None)
+    if seconds < 60:
+        return _translated(language, "time", "past-second", "count", seconds)
+    if seconds // 60 < 60:
+        return _translated(language, "time", "past-minute", "count", seconds // 60)
+    return _translated(language, "time", "past-hour", "count", seconds // 3600)
 
 
 def _title(t, ctx) -> str:
@@ -79,24 +132,24 @@ def _title(t, ctx) -> str:
     return f'<td class="title"><span class="title-text" title="{title}">{title}</span>{extra}</td>'
 
 
-def _cell(column, t, now, ctx) -> str:  # noqa: PLR0911 - one branch per core column
+def _cell(column, t, now, ctx, language) -> str:  # noqa: PLR0911 - one branch per core column
     slug = column.slug
     if slug == "title":
         return _title(t, ctx)
     if slug == "status":
-        return f'<td><span class="badge status">{escape(_choice_label(Status, t.status))}</span></td>'
+        return f'<td><span class="badge status">{_label(language, Status, t.status)}</span></td>'
     if slug == "priority":
         return f'<td><span class="badge p{escape(t.priority)}">P{escape(t.priority)}</span></td>'
     if column.badge:
         return f"<td>{column.badge.render(t, now)}</td>"
     if slug == "updated":
-        full, _ = _stamp(t.updated_at)
-        return f'<td class="small nowrap" title="{full}">{escape(naturaltime(t.updated_at))}</td>'
+        full, _ = _stamp(t.updated_at, language)
+        return f'<td class="small nowrap" title="{full}">{escape(_ago(t.updated_at, now, language))}</td>'
     if slug == "created":
-        full, short = _stamp(t.created_at)
+        full, short = _stamp(t.created_at, language)
         return f'<td class="hide-sm small nowrap" title="{full}">{short}</td>'
     if slug == "kind":
-        return f'<td class="nowrap">{escape(_choice_label(Kind, t.kind))}</td>'
+        return f'<td class="nowrap">{_label(language, Kind, t.kind)}</td>'
     if slug == "requester":
         return f'<td class="hide-sm nowrap">{escape(t.requester.display_name)}</td>'
     if slug in ("assignee", "owner"):
@@ -109,12 +162,18 @@ def _cell(column, t, now, ctx) -> str:  # noqa: PLR0911 - one branch per core co
 @register.simple_tag(takes_context=True)
 def queue_row(context, t):
     """One `<tr>` of the queue for ticket `t` (what `tracker/queue.html#row` renders)."""
-    columns = context.get("columns") or ()
-    now = context.get("now") or timezone.now()
+    return SafeString(_row(context, t, *_page(context)))
+
+
+def _page(context) -> tuple:
+    """What every row of a page reads alike: the columns, the page's instant, the URL prefix, the language."""
+    return context.get("columns") or (), context.get("now") or timezone.now(), get_script_prefix(), get_language()
+
+
+def _row(context, t, columns, now, prefix, language) -> str:
     key, version = escape(t.key), escape(t.version)
-    prefix = get_script_prefix()
     href = _url("tracker:ticket", t.key, prefix)
-    cells = "".join(f"\n        {_cell(c, t, now, context)}\n        " for c in columns)
+    cells = "".join(f"\n        {_cell(c, t, now, context, language)}\n        " for c in columns)
     error = context.get("row_error")
     lone_error = ""
     if error and not any(c.slug == "title" for c in columns):
@@ -126,7 +185,7 @@ def queue_row(context, t):
                     f'hx-vals=\'{{"version": "{version}"}}\' '
                     f'hx-target="#row-{key}" hx-swap="outerHTML">{_icon("arrow-up-right")}'
                     f'<span class="act-label">Escalate</span></button>')
-    return SafeString(
+    return (
         f'\n      <tr id="row-{key}" data-row data-href="{href}" '
         f'data-preview="{_url("tracker:ticket-preview", t.key, prefix)}">\n'
         f'        <td><input type="checkbox" name="keys" value="{key}" aria-label="Tick {key}"></td>\n'
@@ -142,6 +201,68 @@ def queue_row(context, t):
         f"        </td>\n"
         f"      </tr>"
     )
+
+
+@register.simple_tag(takes_context=True)
+def queue_rows(context, rows):
+    """Every row of the page in one tag (what a `{% for %}` of `queue_row` wrote, a line break after each)."""
+    page = _page(context)
+    return SafeString("".join(f"{_row(context, t, *page)}\n    " for t in rows))
+
+
+# --- The views' pills ---------------------------------------------------------------------------------------------
+
+
+@register.simple_tag
+def view_links(views, my_views, view, saved, counts):
+    """The queue's views, then the viewer's saved views, each a link (the current one marked) with its count
+    once the counts are loaded."""
+    queue = escape(reverse("tracker:queue"))
+    current = 'aria-current="true"'
+
+    def count(key) -> str:
+        return f' <span class="count">{escape(counts.get(key, ""))}</span>' if counts else ""
+
+    links = []
+    for v in views:
+        mark = current if v.slug == view.slug and not saved else ""
+        links.append(f'<a href="{queue}?view={escape(v.slug)}" {mark}>{escape(v.label)}{count(v.slug)}</a>')
+    links.append("\n  ")
+    for q in my_views:
+        mark = current if saved is not None and saved.pk == q.pk else ""
+        title = f"Shared with {escape(q.group.name)}" if q.group else "Only you see this view"
+        links.append(f'<a href="{queue}?{escape(q.query)}&amp;saved={escape(q.pk)}" {mark} title="{title}">'
+                     f'{_icon("users") if q.group else _icon("star")}{escape(q.name)}{count(f"saved-{q.pk}")}</a>')
+    return SafeString("".join(links))
+
+
+# --- The column picker's list: the same for everyone with the same columns shown ------------------------------
+
+
+@register.simple_tag
+def column_items(choices):
+    """The column picker's items for `column_choices` (shown columns first, in order, then the others)."""
+    return SafeString(_column_items(tuple((c["column"].slug, str(c["column"].label), c["shown"]) for c in choices)))
+
+
+@lru_cache(maxsize=512)
+def _column_items(choices: tuple) -> str:
+    items = []
+    for slug, label, shown in choices:
+        slug, label = escape(slug), escape(label)
+        items.append(
+            f'<li draggable="true" data-column="{slug}">\n'
+            f'            <span class="grip" aria-hidden="true">{_icon("grip-vertical")}</span>\n'
+            f'            <input type="hidden" name="order" value="{slug}">\n'
+            f'            <label class="check"><input type="checkbox" name="columns" value="{slug}"'
+            f'{" checked" if shown else ""}> {label}</label>\n'
+            f'            <span class="spacer"></span>\n'
+            f'            <button type="submit" class="small ghost" name="move" value="{slug}:up" '
+            f'data-column-move="up" aria-label="Move {label} up" title="Move up">{_icon("arrow-up")}</button>\n'
+            f'            <button type="submit" class="small ghost" name="move" value="{slug}:down" '
+            f'data-column-move="down" aria-label="Move {label} down" title="Move down">{_icon("arrow-down")}</button>\n'
+            f"          </li>")
+    return "".join(items)
 
 
 # --- The filter form: its selects and multi-choice lists, without a widget template per option ---------------
