@@ -20,7 +20,16 @@ from tracker.services import event_record
 from ..calendars import BusinessCalendar, business_calendar
 from ..choices import BREACH_LEVEL, ClockState, Metric, NotificationKind
 from ..models import Calendar, Clock, Holiday, Policy, TierTarget, WorkingHours
-from .notifications import _followers, _notify, _Outgoing, _preferences, _queue, acknowledge
+from .notifications import (
+    EscalationTexts,
+    _followers,
+    _notify,
+    _Outgoing,
+    _preferences,
+    _queue,
+    _queue_rendered,
+    acknowledge,
+)
 
 # --- policies ---------------------------------------------------------------------------------------
 
@@ -619,6 +628,11 @@ def on_tickets_change(changes: list) -> None:
         return
     prefs = _preferences(u.pk for _, n in notices for u in n["users"] if u)
     out = _Outgoing(ids=False)
+    texts = EscalationTexts()  # each distinct text rendered once per batch, filled in per ticket
     for change, notice in notices:
-        _queue(out, ticket=change.ticket, now=change.now, prefs=prefs, **notice)
+        fill = texts.for_notice(notice["kind"], change.ticket, notice["context"], change.now)
+        if fill is None:
+            _queue(out, ticket=change.ticket, now=change.now, prefs=prefs, **notice)
+        else:
+            _queue_rendered(out, ticket=change.ticket, now=change.now, prefs=prefs, fill=fill, **notice)
     out.flush()
