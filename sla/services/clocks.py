@@ -8,6 +8,7 @@
 """
 
 from collections.abc import Callable
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -571,17 +572,53 @@ def _notify_swarm(change) -> None:
 
 # Set while `clocks_sync_bulk` runs: `_save` collects each ticket's writes here instead of writing them.
 _deferred_saves: ContextVar[list | None] = ContextVar("sla_deferred_saves", default=None)
+# Set by a caller that holds some clocks of the batch as they are in the database (the sweep: the clocks it
+# claimed and has just written): `clocks_sync_bulk` re-plans those instances and reads only the others.
+_held_clocks: ContextVar[dict[int, Clock] | None] = ContextVar("sla_held_clocks", default=None)
+
+
+@contextmanager
+def clocks_held(clocks: list[Clock]):
+    """Within the block, `clocks_sync_bulk` takes these clocks (each as its row stands now, with its ticket's
+    instance) instead of reading them again."""
+    token = _held_clocks.set({c.pk: c for c in clocks})
+    try:
+        yield
+    finally:
+        _held_clocks.reset(token)
+
+
+def _clocks_of(tickets: dict[int, Ticket]) -> dict[int, list[Clock]]:
+    """The clocks of these tickets by ticket: those held (`clocks_held`) and the rest in one query,
+    each with its policy and calendar (the cached active policies; any other policy in one more query)."""
+    held = {pk: c for pk, c in (_held_clocks.get() or {}).items() if c.ticket_id in tickets}
+    rest = Clock.objects.filter(ticket_id__in=list(tickets)).order_by()  # no join for the model's ordering
+    if held:
+        rest = rest.exclude(pk__in=list(held))
+    # A ticket's clocks in the model's order (`Clock.Meta.ordering` within a ticket), as `clocks_sync` reads them.
+    found = sorted([*held.values(), *rest], key=lambda c: (c.metric, c.tier or 0, c.cycle))
+    bare = [c for c in found if not Clock.policy.is_cached(c)]
+    if bare:
+        policies = {p.pk: p for p in _active_policies()}
+        missing = {c.policy_id for c in bare} - policies.keys()
+        if missing:  # a policy no longer active still plans the clocks it started, until they are re-planned
+            policies.update(Policy.objects.select_related("calendar").in_bulk(missing))
+        for clock in bare:
+            clock.policy = policies[clock.policy_id]
+    clocks: dict[int, list[Clock]] = {pk: [] for pk in tickets}
+    for clock in found:
+        clock.ticket = tickets[clock.ticket_id]
+        clocks[clock.ticket_id].append(clock)
+    return clocks
 
 
 def clocks_sync_bulk(*, changes: list, now: datetime) -> None:
     """`clocks_sync` for the tickets of many changes in a constant number of statements: their clocks read in one
-    query, each ticket re-planned by `clocks_sync` itself (cached policies and calendars), then every changed
-    clock written in one update, new clocks in one insert and the SLA timeline rows in one insert."""
+    query (none for those the caller holds, `clocks_held`), each ticket re-planned by `clocks_sync` itself (cached
+    policies and calendars), then every changed clock written in one update, new clocks in one insert and the SLA
+    timeline rows in one insert."""
     tickets = {c.ticket.pk: c.ticket for c in changes}
-    clocks: dict[int, list[Clock]] = {pk: [] for pk in tickets}
-    for clock in Clock.objects.filter(ticket_id__in=list(tickets)).select_related("policy__calendar"):
-        clock.ticket = tickets[clock.ticket_id]
-        clocks[clock.ticket_id].append(clock)
+    clocks = _clocks_of(tickets)
     deferred: list = []
     token = _deferred_saves.set(deferred)
     try:
