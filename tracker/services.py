@@ -688,13 +688,11 @@ def tickets_escalate(*, tickets: list[Ticket], actor, now: datetime, notes: dict
                 setattr(ticket, name, value)
             ticket.version += 1
             ticket.updated_at = now
-        through = Ticket.watchers.through
-        watching = [through(ticket_id=t.pk, user_id=p.pk) for t, _, people, *_ in planned for p in people]
-        if watching:
-            through.objects.bulk_create(watching, ignore_conflicts=True)
-        events = [e for _, _, _, evs, _ in planned for e in evs]
-        if events:
-            TicketEvent.objects.bulk_create(events)
+        _escalation_rows(Ticket.watchers.through, ["ticket_id", "user_id"],
+                         [(t.pk, p.pk) for t, _, people, *_ in planned for p in people], ignore_conflicts=True)
+        _escalation_rows(TicketEvent, _ESCALATION_EVENT_COLUMNS,
+                         [tuple(getattr(e, name) for name in _ESCALATION_EVENT_COLUMNS)
+                          for _, _, _, evs, _ in planned for e in evs])
         hooks.tickets_changed([hooks.TicketChange(t, actor, now, "escalated", changes, quiet=quiet)
                                for t, _, _, _, changes in planned])
     return refused
@@ -737,21 +735,67 @@ def _escalation_write(rows: list[tuple[Ticket, dict[str, Any]]], now: datetime) 
     still at the version it was read at. Returns the ids of the tickets written."""
     table = Ticket._meta.db_table
     col = {name: Ticket._meta.get_field(name).column for name in ("group", "owner", "assignee", "picked_at")}
-    values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
-    params: list[Any] = [connection.ops.adapt_datetimefield_value(now)]
+    values: list[list[Any]] = [[], [], [], []]  # id, version read, new group, owner: a column each
     for t, fields in rows:
         if fields.keys() - _ESCALATION_COLUMNS:  # the rule writes a field this statement does not: say so loudly
             raise RuntimeError(f"_escalation_write cannot write {sorted(fields.keys() - _ESCALATION_COLUMNS)}")
         owner = fields["owner"] if "owner" in fields else t.owner
-        params += [t.pk, t.version, fields["group"].pk, owner.pk if owner is not None else None]
+        for column, value in zip(values, (t.pk, t.version, fields["group"].pk,
+                                          owner.pk if owner is not None else None), strict=True):
+            column.append(value)
+    params: list[Any] = [connection.ops.adapt_datetimefield_value(now)]
+    if connection.vendor == "postgresql":  # four arrays, not four parameters per ticket to send and parse
+        source = ("unnest(%s::bigint[], %s::integer[], %s::bigint[], %s::bigint[]) "
+                  "AS v(column1, column2, column3, column4)")
+        params += values
+    else:
+        source = f"(VALUES {', '.join(['(%s, %s, %s, %s)'] * len(rows))}) AS v"
+        params += [value for row in zip(*values, strict=True) for value in row]
     sql = (f"UPDATE {table} SET {col['group']} = CAST(v.column3 AS bigint), "
            f"{col['owner']} = CAST(v.column4 AS bigint), {col['assignee']} = NULL, {col['picked_at']} = NULL, "
-           f"version = version + 1, updated_at = %s FROM (VALUES {values}) AS v "
+           f"version = version + 1, updated_at = %s FROM {source} "
            f"WHERE {table}.id = CAST(v.column1 AS bigint) AND {table}.version = CAST(v.column2 AS integer) "
            "RETURNING id")
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {row[0] for row in cursor.fetchall()}
+
+
+# What an escalation's timeline rows carry (`_escalation`); the table's other columns keep their defaults.
+_ESCALATION_EVENT_COLUMNS = ["ticket_id", "actor_id", "kind", "field", "old", "new", "note", "internal",
+                             "created_at"]
+
+
+def _escalation_rows(model, attnames: list[str], rows: list[tuple], *, ignore_conflicts: bool = False) -> None:
+    """Insert a batch's rows given as tuples of column values (ids for foreign keys) in one statement: COPY on
+    PostgreSQL (Django's insert spends its time compiling a parameter per value), else `bulk_create`.
+    `ignore_conflicts`: a row whose unique key exists is skipped, as with bulk_create (through a temporary
+    table dropped at commit, then INSERT ... ON CONFLICT DO NOTHING)."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create([model(**dict(zip(attnames, row, strict=True))) for row in rows],
+                                  ignore_conflicts=ignore_conflicts)
+        return
+    given = set(attnames)
+    rest = [f for f in model._meta.concrete_fields if not f.primary_key and f.attname not in given]
+    defaults = tuple(f.get_db_prep_save(f.get_default(), connection) for f in rest)
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    columns = ", ".join(quote(c) for c in [*(model._meta.get_field(a).column for a in attnames),
+                                            *(f.column for f in rest)])
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        target = table
+        if ignore_conflicts:
+            target = quote(f"{model._meta.db_table}_escalating")
+            cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {target} ON COMMIT DROP AS "
+                           f"SELECT {columns} FROM {table} WITH NO DATA")
+        with cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row + defaults if defaults else row)
+        if ignore_conflicts:  # moved, not copied: a later batch of the same transaction starts empty
+            cursor.execute(f"WITH moved AS (DELETE FROM {target} RETURNING {columns}) "
+                           f"INSERT INTO {table} ({columns}) SELECT {columns} FROM moved ON CONFLICT DO NOTHING")
 
 
 def ticket_claim(*, ticket: Ticket, actor, now: datetime | None = None) -> Ticket:
