@@ -13,6 +13,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db import connection
+
 from tracker import config_cache
 from tracker.choices import DONE_STATUSES, EventKind, Status
 from tracker.models import Ticket, TicketEvent
@@ -69,10 +71,9 @@ def policy_matches(policy: Policy, ticket: Ticket) -> bool:
         return False
     if policy.priorities and ticket.priority not in [int(p) for p in policy.priorities]:
         return False
-    services = {s.pk for s in policy.services.all()}
+    services, organisations = _condition_ids(policy)
     if services and ticket.service_id not in services:
         return False
-    organisations = {o.pk for o in policy.organisations.all()}
     if organisations or policy.sites:
         requester = ticket.requester
         if organisations and requester.organisation_id not in organisations:
@@ -80,6 +81,18 @@ def policy_matches(policy: Policy, ticket: Ticket) -> bool:
         if policy.sites and requester.site not in policy.sites:
             return False
     return True
+
+
+def _condition_ids(policy: Policy) -> tuple[set[int], set[int]]:
+    """The ids of the policy's services and organisations; kept on the instance when they were prefetched (the
+    cached active policies), as a batch matches the same policy for every ticket."""
+    ids = getattr(policy, "_condition_ids", None)
+    if ids is None:
+        ids = ({s.pk for s in policy.services.all()}, {o.pk for o in policy.organisations.all()})
+        prefetched = getattr(policy, "_prefetched_objects_cache", {})
+        if "services" in prefetched and "organisations" in prefetched:
+            policy._condition_ids = ids
+    return ids
 
 
 # Apps that pin a ticket to a policy of their own choosing (a catalogue item's SLA policy): each chooser
@@ -592,9 +605,12 @@ def _clocks_of(tickets: dict[int, Ticket]) -> dict[int, list[Clock]]:
     """The clocks of these tickets by ticket: those held (`clocks_held`) and the rest in one query,
     each with its policy and calendar (the cached active policies; any other policy in one more query)."""
     held = {pk: c for pk, c in (_held_clocks.get() or {}).items() if c.ticket_id in tickets}
-    rest = Clock.objects.filter(ticket_id__in=list(tickets)).order_by()  # no join for the model's ordering
-    if held:
-        rest = rest.exclude(pk__in=list(held))
+    if connection.vendor == "postgresql":  # two arrays, not a parameter per ticket and per clock held
+        columns = ", ".join(f.column for f in Clock._meta.concrete_fields)
+        rest = Clock.objects.raw(f"SELECT {columns} FROM {Clock._meta.db_table} "
+                                 "WHERE ticket_id = ANY(%s) AND NOT (id = ANY(%s))", [list(tickets), list(held)])
+    else:
+        rest = Clock.objects.filter(ticket_id__in=list(tickets)).exclude(pk__in=list(held)).order_by()
     # A ticket's clocks in the model's order (`Clock.Meta.ordering` within a ticket), as `clocks_sync` reads them.
     found = sorted([*held.values(), *rest], key=lambda c: (c.metric, c.tier or 0, c.cycle))
     bare = [c for c in found if not Clock.policy.is_cached(c)]
