@@ -588,10 +588,11 @@ def escalation_target(ticket: Ticket) -> AssignmentGroup | None:
 
 
 def _escalation(ticket: Ticket, *, actor, now: datetime, to_group: AssignmentGroup | None = None, note: str = "",
-                automatic: bool = False) -> tuple[dict[str, Any], list, list[TicketEvent], dict[str, tuple]]:
+                automatic: bool = False) -> tuple[dict[str, Any], list, list[dict[str, str]], dict[str, tuple]]:
     """What one functional escalation writes, without writing it: refuses (a DomainError) a ticket that is not
     open, at the last tier or already with the group; else (ticket fields, people to add as watchers, timeline
-    rows, the change's fields as (old, new)). The one rule behind `ticket_escalate` and `tickets_escalate`."""
+    rows as the values of their `_ESCALATION_EVENT_FIELDS` (each row is the ticket's, by `actor`, at `now`), the
+    change's fields as (old, new)). The one rule behind `ticket_escalate` and `tickets_escalate`."""
     if not ticket.is_open:
         raise TransitionRefused(f"{ticket.key} is {ticket.get_status_display().lower()}; reopen it to escalate.")
     target = to_group or escalation_target(ticket)
@@ -614,15 +615,13 @@ def _escalation(ticket: Ticket, *, actor, now: datetime, to_group: AssignmentGro
     else:
         ownership = ""
     said = " — ".join(x for x in (f"{kind_text} escalation to L{target.tier}", ownership, note) if x)
-    events = [TicketEvent(ticket=ticket, actor=actor, kind=EventKind.ESCALATION, field="group",
-                          old=_display(old_group.name if old_group else ""), new=_display(target.name),
-                          note=said, created_at=now)]
+    events = [{"kind": EventKind.ESCALATION, "field": "group", "old": _display(old_group.name if old_group else ""),
+               "new": _display(target.name), "note": said}]
     changes = {"group": (old_group, target), "assignee": (old_assignee, None)}
     if "owner" in fields:
-        events.append(TicketEvent(ticket=ticket, actor=actor, kind=EventKind.ASSIGNMENT, field="owner",
-                                  old=_display(old_owner), new=_display(owner), created_at=now,
-                                  note=f"handed over with the ticket to {target.name}" if hand_over
-                                  else "touch and hold"))
+        events.append({"kind": EventKind.ASSIGNMENT, "field": "owner", "old": _display(old_owner),
+                       "new": _display(owner),
+                       "note": f"handed over with the ticket to {target.name}" if hand_over else "touch and hold"})
         changes["owner"] = (old_owner, owner)
     return fields, watchers, events, changes
 
@@ -645,7 +644,8 @@ def ticket_escalate(*, ticket: Ticket, actor, to_group: AssignmentGroup | None =
         _cas_update(ticket, version=ticket.version if version is None else version, now=now, **fields)
         for person in watchers:
             ticket.watchers.add(person)
-        for event in events:
+        for values in events:
+            event = TicketEvent(ticket=ticket, actor=actor, created_at=now, **values)
             if not events_defer(ticket, [event]):
                 event.save(force_insert=True)
         hooks.ticket_changed(hooks.TicketChange(ticket, actor, now, "escalated", changes))
@@ -664,7 +664,7 @@ def tickets_escalate(*, tickets: list[Ticket], actor, now: datetime, notes: dict
     notes = notes or {}
     _escalation_load(tickets)
     refused: dict[int, DomainError] = {}
-    planned: list[tuple[Ticket, dict[str, Any], list, list[TicketEvent], dict[str, tuple]]] = []
+    planned: list[tuple[Ticket, dict[str, Any], list, list[dict[str, str]], dict[str, tuple]]] = []
     for ticket in tickets:
         try:
             if not automatic:
@@ -690,9 +690,10 @@ def tickets_escalate(*, tickets: list[Ticket], actor, now: datetime, notes: dict
             ticket.updated_at = now
         _escalation_rows(Ticket.watchers.through, ["ticket_id", "user_id"],
                          [(t.pk, p.pk) for t, _, people, *_ in planned for p in people], ignore_conflicts=True)
+        actor_id = actor.pk if actor is not None else None
         _escalation_rows(TicketEvent, _ESCALATION_EVENT_COLUMNS,
-                         [tuple(getattr(e, name) for name in _ESCALATION_EVENT_COLUMNS)
-                          for _, _, _, evs, _ in planned for e in evs])
+                         [(t.pk, actor_id, *(e[name] for name in _ESCALATION_EVENT_FIELDS), False, now)
+                          for t, _, _, evs, _ in planned for e in evs])
         hooks.tickets_changed([hooks.TicketChange(t, actor, now, "escalated", changes, quiet=quiet)
                                for t, _, _, _, changes in planned])
     return refused
@@ -704,11 +705,13 @@ def _escalation_load(tickets: list[Ticket]) -> None:
     groups: dict[int, AssignmentGroup] = {}
     for t in tickets:
         if t.group_id and Ticket.group.is_cached(t):
-            t.group = groups.setdefault(t.group_id, t.group)
+            shared = groups.setdefault(t.group_id, t.group)
+            if shared is not t.group:
+                t.group = shared
     missing = {t.group_id for t in tickets if t.group_id and t.group_id not in groups}
     groups.update(AssignmentGroup.objects.in_bulk(missing) if missing else {})
     for t in tickets:
-        if t.group_id:
+        if t.group_id and not Ticket.group.is_cached(t):
             t.group = groups[t.group_id]
     nexts = {g.escalates_to_id for g in groups.values()
              if g.escalates_to_id and not AssignmentGroup.escalates_to.is_cached(g)}
@@ -761,9 +764,10 @@ def _escalation_write(rows: list[tuple[Ticket, dict[str, Any]]], now: datetime) 
         return {row[0] for row in cursor.fetchall()}
 
 
-# What an escalation's timeline rows carry (`_escalation`); the table's other columns keep their defaults.
-_ESCALATION_EVENT_COLUMNS = ["ticket_id", "actor_id", "kind", "field", "old", "new", "note", "internal",
-                             "created_at"]
+# What an escalation's timeline rows carry: the ticket, the actor, what `_escalation` says of each row, not internal,
+# the time. The table's other columns keep their defaults.
+_ESCALATION_EVENT_FIELDS = ("kind", "field", "old", "new", "note")
+_ESCALATION_EVENT_COLUMNS = ["ticket_id", "actor_id", *_ESCALATION_EVENT_FIELDS, "internal", "created_at"]
 
 
 def _escalation_rows(model, attnames: list[str], rows: list[tuple], *, ignore_conflicts: bool = False) -> None:

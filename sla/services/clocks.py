@@ -676,7 +676,7 @@ def on_tickets_change(changes: list) -> None:
         through = Ticket.group.field.related_model.members.through
         for row in through.objects.filter(assignmentgroup_id__in=group_ids).select_related("user").order_by("pk"):
             members[row.assignmentgroup_id].append(row.user)
-    notices = [(c, n) for c in loud for n in _escalation_notices(c, members)]
+    notices = [(c, n) for c in loud for n in _escalation_notices(c, members) if n["users"]]  # nobody: no rows
     if not notices:
         return
     prefs = _preferences(u.pk for _, n in notices for u in n["users"] if u)
