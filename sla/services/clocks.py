@@ -649,12 +649,28 @@ def clocks_sync_bulk(*, changes: list, now: datetime) -> None:
         if sync.notes:
             events.append(TicketEvent(ticket=sync.ticket, actor=None, kind=EventKind.SLA, field="sla",
                                       note=_sync_note(sync, policy), internal=True, created_at=sync.now))
-    if dirty:
-        Clock.objects.bulk_update(dirty, CLOCK_SYNC_FIELDS)
+    _clocks_update(dirty)
     if new:
         Clock.objects.bulk_create(new)
     if events:
         TicketEvent.objects.bulk_create(events)
+
+
+def _clocks_update(clocks: list[Clock]) -> None:
+    """Write the re-planned fields (`CLOCK_SYNC_FIELDS`) of many clocks in one statement: on PostgreSQL from one
+    array per column (Django's bulk_update builds a CASE of a WHEN per clock and column, seconds at 1,000 clocks)."""
+    if not clocks:
+        return
+    if connection.vendor != "postgresql":
+        Clock.objects.bulk_update(clocks, CLOCK_SYNC_FIELDS)
+        return
+    fields = [Clock._meta.get_field(name) for name in CLOCK_SYNC_FIELDS]
+    arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in [Clock._meta.pk, *fields])
+    names = ", ".join(f.column for f in fields)
+    sql = (f"UPDATE {Clock._meta.db_table} AS c SET {', '.join(f'{f.column} = v.{f.column}' for f in fields)} "
+           f"FROM unnest({arrays}) AS v(id, {names}) WHERE c.id = v.id")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [[c.pk for c in clocks], *([getattr(c, f.attname) for c in clocks] for f in fields)])
 
 
 def on_tickets_change(changes: list) -> None:
