@@ -688,8 +688,7 @@ def tickets_escalate(*, tickets: list[Ticket], actor, now: datetime, notes: dict
                 setattr(ticket, name, value)
             ticket.version += 1
             ticket.updated_at = now
-        _escalation_rows(Ticket.watchers.through, ["ticket_id", "user_id"],
-                         [(t.pk, p.pk) for t, _, people, *_ in planned for p in people], ignore_conflicts=True)
+        _escalation_watchers([(t.pk, p.pk) for t, _, people, *_ in planned for p in people])
         actor_id = actor.pk if actor is not None else None
         _escalation_rows(TicketEvent, _ESCALATION_EVENT_COLUMNS,
                          [(t.pk, actor_id, *(e[name] for name in _ESCALATION_EVENT_FIELDS), False, now)
@@ -770,36 +769,39 @@ _ESCALATION_EVENT_FIELDS = ("kind", "field", "old", "new", "note")
 _ESCALATION_EVENT_COLUMNS = ["ticket_id", "actor_id", *_ESCALATION_EVENT_FIELDS, "internal", "created_at"]
 
 
-def _escalation_rows(model, attnames: list[str], rows: list[tuple], *, ignore_conflicts: bool = False) -> None:
+def _escalation_rows(model, attnames: list[str], rows: list[tuple]) -> None:
     """Insert a batch's rows given as tuples of column values (ids for foreign keys) in one statement: COPY on
-    PostgreSQL (Django's insert spends its time compiling a parameter per value), else `bulk_create`.
-    `ignore_conflicts`: a row whose unique key exists is skipped, as with bulk_create (through a temporary
-    table dropped at commit, then INSERT ... ON CONFLICT DO NOTHING)."""
+    PostgreSQL (Django's insert spends its time compiling a parameter per value), else `bulk_create`."""
     if not rows:
         return
     if connection.vendor != "postgresql":
-        model.objects.bulk_create([model(**dict(zip(attnames, row, strict=True))) for row in rows],
-                                  ignore_conflicts=ignore_conflicts)
+        model.objects.bulk_create([model(**dict(zip(attnames, row, strict=True))) for row in rows])
         return
     given = set(attnames)
     rest = [f for f in model._meta.concrete_fields if not f.primary_key and f.attname not in given]
     defaults = tuple(f.get_db_prep_save(f.get_default(), connection) for f in rest)
     quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
     columns = ", ".join(quote(c) for c in [*(model._meta.get_field(a).column for a in attnames),
                                             *(f.column for f in rest)])
-    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        target = table
-        if ignore_conflicts:
-            target = quote(f"{model._meta.db_table}_escalating")
-            cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {target} ON COMMIT DROP AS "
-                           f"SELECT {columns} FROM {table} WITH NO DATA")
-        with cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row + defaults if defaults else row)
-        if ignore_conflicts:  # moved, not copied: a later batch of the same transaction starts empty
-            cursor.execute(f"WITH moved AS (DELETE FROM {target} RETURNING {columns}) "
-                           f"INSERT INTO {table} ({columns}) SELECT {columns} FROM moved ON CONFLICT DO NOTHING")
+    with connection.cursor() as cursor, cursor.copy(
+            f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row + defaults if defaults else row)
+
+
+def _escalation_watchers(pairs: list[tuple[int, int]]) -> None:
+    """Add (ticket id, user id) watchers in one statement, skipping those already watching."""
+    if not pairs:
+        return
+    through = Ticket.watchers.through
+    if connection.vendor != "postgresql":
+        through.objects.bulk_create([through(ticket_id=t, user_id=u) for t, u in pairs], ignore_conflicts=True)
+        return
+    ticket, user = (through._meta.get_field(name).column for name in ("ticket", "user"))
+    with connection.cursor() as cursor:  # two arrays, not two parameters per row
+        cursor.execute(f"INSERT INTO {through._meta.db_table} ({ticket}, {user}) "
+                       "SELECT * FROM unnest(%s::bigint[], %s::bigint[]) ON CONFLICT DO NOTHING",
+                       [[t for t, _ in pairs], [u for _, u in pairs]])
 
 
 def ticket_claim(*, ticket: Ticket, actor, now: datetime | None = None) -> Ticket:
