@@ -588,10 +588,11 @@ def escalation_target(ticket: Ticket) -> AssignmentGroup | None:
 
 
 def _escalation(ticket: Ticket, *, actor, now: datetime, to_group: AssignmentGroup | None = None, note: str = "",
-                automatic: bool = False) -> tuple[dict[str, Any], list, list[TicketEvent], dict[str, tuple]]:
+                automatic: bool = False) -> tuple[dict[str, Any], list, list[dict[str, str]], dict[str, tuple]]:
     """What one functional escalation writes, without writing it: refuses (a DomainError) a ticket that is not
     open, at the last tier or already with the group; else (ticket fields, people to add as watchers, timeline
-    rows, the change's fields as (old, new)). The one rule behind `ticket_escalate` and `tickets_escalate`."""
+    rows as the values of their `_ESCALATION_EVENT_FIELDS` (each row is the ticket's, by `actor`, at `now`), the
+    change's fields as (old, new)). The one rule behind `ticket_escalate` and `tickets_escalate`."""
     if not ticket.is_open:
         raise TransitionRefused(f"{ticket.key} is {ticket.get_status_display().lower()}; reopen it to escalate.")
     target = to_group or escalation_target(ticket)
@@ -614,15 +615,13 @@ def _escalation(ticket: Ticket, *, actor, now: datetime, to_group: AssignmentGro
     else:
         ownership = ""
     said = " — ".join(x for x in (f"{kind_text} escalation to L{target.tier}", ownership, note) if x)
-    events = [TicketEvent(ticket=ticket, actor=actor, kind=EventKind.ESCALATION, field="group",
-                          old=_display(old_group.name if old_group else ""), new=_display(target.name),
-                          note=said, created_at=now)]
+    events = [{"kind": EventKind.ESCALATION, "field": "group", "old": _display(old_group.name if old_group else ""),
+               "new": _display(target.name), "note": said}]
     changes = {"group": (old_group, target), "assignee": (old_assignee, None)}
     if "owner" in fields:
-        events.append(TicketEvent(ticket=ticket, actor=actor, kind=EventKind.ASSIGNMENT, field="owner",
-                                  old=_display(old_owner), new=_display(owner), created_at=now,
-                                  note=f"handed over with the ticket to {target.name}" if hand_over
-                                  else "touch and hold"))
+        events.append({"kind": EventKind.ASSIGNMENT, "field": "owner", "old": _display(old_owner),
+                       "new": _display(owner),
+                       "note": f"handed over with the ticket to {target.name}" if hand_over else "touch and hold"})
         changes["owner"] = (old_owner, owner)
     return fields, watchers, events, changes
 
@@ -645,7 +644,8 @@ def ticket_escalate(*, ticket: Ticket, actor, to_group: AssignmentGroup | None =
         _cas_update(ticket, version=ticket.version if version is None else version, now=now, **fields)
         for person in watchers:
             ticket.watchers.add(person)
-        for event in events:
+        for values in events:
+            event = TicketEvent(ticket=ticket, actor=actor, created_at=now, **values)
             if not events_defer(ticket, [event]):
                 event.save(force_insert=True)
         hooks.ticket_changed(hooks.TicketChange(ticket, actor, now, "escalated", changes))
@@ -664,7 +664,7 @@ def tickets_escalate(*, tickets: list[Ticket], actor, now: datetime, notes: dict
     notes = notes or {}
     _escalation_load(tickets)
     refused: dict[int, DomainError] = {}
-    planned: list[tuple[Ticket, dict[str, Any], list, list[TicketEvent], dict[str, tuple]]] = []
+    planned: list[tuple[Ticket, dict[str, Any], list, list[dict[str, str]], dict[str, tuple]]] = []
     for ticket in tickets:
         try:
             if not automatic:
@@ -688,13 +688,11 @@ def tickets_escalate(*, tickets: list[Ticket], actor, now: datetime, notes: dict
                 setattr(ticket, name, value)
             ticket.version += 1
             ticket.updated_at = now
-        through = Ticket.watchers.through
-        watching = [through(ticket_id=t.pk, user_id=p.pk) for t, _, people, *_ in planned for p in people]
-        if watching:
-            through.objects.bulk_create(watching, ignore_conflicts=True)
-        events = [e for _, _, _, evs, _ in planned for e in evs]
-        if events:
-            TicketEvent.objects.bulk_create(events)
+        _escalation_watchers([(t.pk, p.pk) for t, _, people, *_ in planned for p in people])
+        actor_id = actor.pk if actor is not None else None
+        _escalation_rows(TicketEvent, _ESCALATION_EVENT_COLUMNS,
+                         [(t.pk, actor_id, *(e[name] for name in _ESCALATION_EVENT_FIELDS), False, now)
+                          for t, _, _, evs, _ in planned for e in evs])
         hooks.tickets_changed([hooks.TicketChange(t, actor, now, "escalated", changes, quiet=quiet)
                                for t, _, _, _, changes in planned])
     return refused
@@ -706,11 +704,13 @@ def _escalation_load(tickets: list[Ticket]) -> None:
     groups: dict[int, AssignmentGroup] = {}
     for t in tickets:
         if t.group_id and Ticket.group.is_cached(t):
-            t.group = groups.setdefault(t.group_id, t.group)
+            shared = groups.setdefault(t.group_id, t.group)
+            if shared is not t.group:
+                t.group = shared
     missing = {t.group_id for t in tickets if t.group_id and t.group_id not in groups}
     groups.update(AssignmentGroup.objects.in_bulk(missing) if missing else {})
     for t in tickets:
-        if t.group_id:
+        if t.group_id and not Ticket.group.is_cached(t):
             t.group = groups[t.group_id]
     nexts = {g.escalates_to_id for g in groups.values()
              if g.escalates_to_id and not AssignmentGroup.escalates_to.is_cached(g)}
@@ -737,21 +737,71 @@ def _escalation_write(rows: list[tuple[Ticket, dict[str, Any]]], now: datetime) 
     still at the version it was read at. Returns the ids of the tickets written."""
     table = Ticket._meta.db_table
     col = {name: Ticket._meta.get_field(name).column for name in ("group", "owner", "assignee", "picked_at")}
-    values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
-    params: list[Any] = [connection.ops.adapt_datetimefield_value(now)]
+    values: list[list[Any]] = [[], [], [], []]  # id, version read, new group, owner: a column each
     for t, fields in rows:
         if fields.keys() - _ESCALATION_COLUMNS:  # the rule writes a field this statement does not: say so loudly
             raise RuntimeError(f"_escalation_write cannot write {sorted(fields.keys() - _ESCALATION_COLUMNS)}")
         owner = fields["owner"] if "owner" in fields else t.owner
-        params += [t.pk, t.version, fields["group"].pk, owner.pk if owner is not None else None]
+        for column, value in zip(values, (t.pk, t.version, fields["group"].pk,
+                                          owner.pk if owner is not None else None), strict=True):
+            column.append(value)
+    params: list[Any] = [connection.ops.adapt_datetimefield_value(now)]
+    if connection.vendor == "postgresql":  # four arrays, not four parameters per ticket to send and parse
+        source = ("unnest(%s::bigint[], %s::integer[], %s::bigint[], %s::bigint[]) "
+                  "AS v(column1, column2, column3, column4)")
+        params += values
+    else:
+        source = f"(VALUES {', '.join(['(%s, %s, %s, %s)'] * len(rows))}) AS v"
+        params += [value for row in zip(*values, strict=True) for value in row]
     sql = (f"UPDATE {table} SET {col['group']} = CAST(v.column3 AS bigint), "
            f"{col['owner']} = CAST(v.column4 AS bigint), {col['assignee']} = NULL, {col['picked_at']} = NULL, "
-           f"version = version + 1, updated_at = %s FROM (VALUES {values}) AS v "
+           f"version = version + 1, updated_at = %s FROM {source} "
            f"WHERE {table}.id = CAST(v.column1 AS bigint) AND {table}.version = CAST(v.column2 AS integer) "
            "RETURNING id")
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {row[0] for row in cursor.fetchall()}
+
+
+# What an escalation's timeline rows carry: the ticket, the actor, what `_escalation` says of each row, not internal,
+# the time. The table's other columns keep their defaults.
+_ESCALATION_EVENT_FIELDS = ("kind", "field", "old", "new", "note")
+_ESCALATION_EVENT_COLUMNS = ["ticket_id", "actor_id", *_ESCALATION_EVENT_FIELDS, "internal", "created_at"]
+
+
+def _escalation_rows(model, attnames: list[str], rows: list[tuple]) -> None:
+    """Insert a batch's rows given as tuples of column values (ids for foreign keys) in one statement: COPY on
+    PostgreSQL (Django's insert spends its time compiling a parameter per value), else `bulk_create`."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create([model(**dict(zip(attnames, row, strict=True))) for row in rows])
+        return
+    given = set(attnames)
+    rest = [f for f in model._meta.concrete_fields if not f.primary_key and f.attname not in given]
+    defaults = tuple(f.get_db_prep_save(f.get_default(), connection) for f in rest)
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(c) for c in [*(model._meta.get_field(a).column for a in attnames),
+                                            *(f.column for f in rest)])
+    with connection.cursor() as cursor, cursor.copy(
+            f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row + defaults if defaults else row)
+
+
+def _escalation_watchers(pairs: list[tuple[int, int]]) -> None:
+    """Add (ticket id, user id) watchers in one statement, skipping those already watching."""
+    if not pairs:
+        return
+    through = Ticket.watchers.through
+    if connection.vendor != "postgresql":
+        through.objects.bulk_create([through(ticket_id=t, user_id=u) for t, u in pairs], ignore_conflicts=True)
+        return
+    ticket, user = (through._meta.get_field(name).column for name in ("ticket", "user"))
+    with connection.cursor() as cursor:  # two arrays, not two parameters per row
+        cursor.execute(f"INSERT INTO {through._meta.db_table} ({ticket}, {user}) "
+                       "SELECT * FROM unnest(%s::bigint[], %s::bigint[]) ON CONFLICT DO NOTHING",
+                       [[t for t, _ in pairs], [u for _, u in pairs]])
 
 
 def ticket_claim(*, ticket: Ticket, actor, now: datetime | None = None) -> Ticket:

@@ -8,9 +8,12 @@
 """
 
 from collections.abc import Callable
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
+
+from django.db import connection
 
 from tracker import config_cache
 from tracker.choices import DONE_STATUSES, EventKind, Status
@@ -20,7 +23,17 @@ from tracker.services import event_record
 from ..calendars import BusinessCalendar, business_calendar
 from ..choices import BREACH_LEVEL, ClockState, Metric, NotificationKind
 from ..models import Calendar, Clock, Holiday, Policy, TierTarget, WorkingHours
-from .notifications import _followers, _notify, _Outgoing, _preferences, _queue, acknowledge
+from .notifications import (
+    EscalationTexts,
+    _followers,
+    _notify,
+    _Outgoing,
+    _preferences,
+    _queue,
+    _queue_rendered,
+    acknowledge,
+    insert_rows,
+)
 
 # --- policies ---------------------------------------------------------------------------------------
 
@@ -59,10 +72,9 @@ def policy_matches(policy: Policy, ticket: Ticket) -> bool:
         return False
     if policy.priorities and ticket.priority not in [int(p) for p in policy.priorities]:
         return False
-    services = {s.pk for s in policy.services.all()}
+    services, organisations = _condition_ids(policy)
     if services and ticket.service_id not in services:
         return False
-    organisations = {o.pk for o in policy.organisations.all()}
     if organisations or policy.sites:
         requester = ticket.requester
         if organisations and requester.organisation_id not in organisations:
@@ -70,6 +82,18 @@ def policy_matches(policy: Policy, ticket: Ticket) -> bool:
         if policy.sites and requester.site not in policy.sites:
             return False
     return True
+
+
+def _condition_ids(policy: Policy) -> tuple[set[int], set[int]]:
+    """The ids of the policy's services and organisations; kept on the instance when they were prefetched (the
+    cached active policies), as a batch matches the same policy for every ticket."""
+    ids = getattr(policy, "_condition_ids", None)
+    if ids is None:
+        ids = ({s.pk for s in policy.services.all()}, {o.pk for o in policy.organisations.all()})
+        prefetched = getattr(policy, "_prefetched_objects_cache", {})
+        if "services" in prefetched and "organisations" in prefetched:
+            policy._condition_ids = ids
+    return ids
 
 
 # Apps that pin a ticket to a policy of their own choosing (a catalogue item's SLA policy): each chooser
@@ -562,17 +586,56 @@ def _notify_swarm(change) -> None:
 
 # Set while `clocks_sync_bulk` runs: `_save` collects each ticket's writes here instead of writing them.
 _deferred_saves: ContextVar[list | None] = ContextVar("sla_deferred_saves", default=None)
+# Set by a caller that holds some clocks of the batch as they are in the database (the sweep: the clocks it
+# claimed and has just written): `clocks_sync_bulk` re-plans those instances and reads only the others.
+_held_clocks: ContextVar[dict[int, Clock] | None] = ContextVar("sla_held_clocks", default=None)
+
+
+@contextmanager
+def clocks_held(clocks: list[Clock]):
+    """Within the block, `clocks_sync_bulk` takes these clocks (each as its row stands now, with its ticket's
+    instance) instead of reading them again."""
+    token = _held_clocks.set({c.pk: c for c in clocks})
+    try:
+        yield
+    finally:
+        _held_clocks.reset(token)
+
+
+def _clocks_of(tickets: dict[int, Ticket]) -> dict[int, list[Clock]]:
+    """The clocks of these tickets by ticket: those held (`clocks_held`) and the rest in one query,
+    each with its policy and calendar (the cached active policies; any other policy in one more query)."""
+    held = {pk: c for pk, c in (_held_clocks.get() or {}).items() if c.ticket_id in tickets}
+    if connection.vendor == "postgresql":  # two arrays, not a parameter per ticket and per clock held
+        columns = ", ".join(f.column for f in Clock._meta.concrete_fields)
+        rest = Clock.objects.raw(f"SELECT {columns} FROM {Clock._meta.db_table} "
+                                 "WHERE ticket_id = ANY(%s) AND NOT (id = ANY(%s))", [list(tickets), list(held)])
+    else:
+        rest = Clock.objects.filter(ticket_id__in=list(tickets)).exclude(pk__in=list(held)).order_by()
+    # A ticket's clocks in the model's order (`Clock.Meta.ordering` within a ticket), as `clocks_sync` reads them.
+    found = sorted([*held.values(), *rest], key=lambda c: (c.metric, c.tier or 0, c.cycle))
+    bare = [c for c in found if not Clock.policy.is_cached(c)]
+    if bare:
+        policies = {p.pk: p for p in _active_policies()}
+        missing = {c.policy_id for c in bare} - policies.keys()
+        if missing:  # a policy no longer active still plans the clocks it started, until they are re-planned
+            policies.update(Policy.objects.select_related("calendar").in_bulk(missing))
+        for clock in bare:
+            clock.policy = policies[clock.policy_id]
+    clocks: dict[int, list[Clock]] = {pk: [] for pk in tickets}
+    for clock in found:
+        clock.ticket = tickets[clock.ticket_id]
+        clocks[clock.ticket_id].append(clock)
+    return clocks
 
 
 def clocks_sync_bulk(*, changes: list, now: datetime) -> None:
     """`clocks_sync` for the tickets of many changes in a constant number of statements: their clocks read in one
-    query, each ticket re-planned by `clocks_sync` itself (cached policies and calendars), then every changed
-    clock written in one update, new clocks in one insert and the SLA timeline rows in one insert."""
+    query (none for those the caller holds, `clocks_held`), each ticket re-planned by `clocks_sync` itself (cached
+    policies and calendars), then every changed clock written in one update, new clocks in one insert and the SLA
+    timeline rows in one insert (COPY on PostgreSQL; the new clocks' ids are not read back)."""
     tickets = {c.ticket.pk: c.ticket for c in changes}
-    clocks: dict[int, list[Clock]] = {pk: [] for pk in tickets}
-    for clock in Clock.objects.filter(ticket_id__in=list(tickets)).select_related("policy__calendar"):
-        clock.ticket = tickets[clock.ticket_id]
-        clocks[clock.ticket_id].append(clock)
+    clocks = _clocks_of(tickets)
     deferred: list = []
     token = _deferred_saves.set(deferred)
     try:
@@ -587,12 +650,26 @@ def clocks_sync_bulk(*, changes: list, now: datetime) -> None:
         if sync.notes:
             events.append(TicketEvent(ticket=sync.ticket, actor=None, kind=EventKind.SLA, field="sla",
                                       note=_sync_note(sync, policy), internal=True, created_at=sync.now))
-    if dirty:
-        Clock.objects.bulk_update(dirty, CLOCK_SYNC_FIELDS)
-    if new:
-        Clock.objects.bulk_create(new)
-    if events:
-        TicketEvent.objects.bulk_create(events)
+    _clocks_update(dirty)
+    insert_rows(new)  # nobody reads their ids back: a later batch reads the rows again
+    insert_rows(events)
+
+
+def _clocks_update(clocks: list[Clock]) -> None:
+    """Write the re-planned fields (`CLOCK_SYNC_FIELDS`) of many clocks in one statement: on PostgreSQL from one
+    array per column (Django's bulk_update builds a CASE of a WHEN per clock and column, seconds at 1,000 clocks)."""
+    if not clocks:
+        return
+    if connection.vendor != "postgresql":
+        Clock.objects.bulk_update(clocks, CLOCK_SYNC_FIELDS)
+        return
+    fields = [Clock._meta.get_field(name) for name in CLOCK_SYNC_FIELDS]
+    arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in [Clock._meta.pk, *fields])
+    names = ", ".join(f.column for f in fields)
+    sql = (f"UPDATE {Clock._meta.db_table} AS c SET {', '.join(f'{f.column} = v.{f.column}' for f in fields)} "
+           f"FROM unnest({arrays}) AS v(id, {names}) WHERE c.id = v.id")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [[c.pk for c in clocks], *([getattr(c, f.attname) for c in clocks] for f in fields)])
 
 
 def on_tickets_change(changes: list) -> None:
@@ -614,11 +691,16 @@ def on_tickets_change(changes: list) -> None:
         through = Ticket.group.field.related_model.members.through
         for row in through.objects.filter(assignmentgroup_id__in=group_ids).select_related("user").order_by("pk"):
             members[row.assignmentgroup_id].append(row.user)
-    notices = [(c, n) for c in loud for n in _escalation_notices(c, members)]
+    notices = [(c, n) for c in loud for n in _escalation_notices(c, members) if n["users"]]  # nobody: no rows
     if not notices:
         return
     prefs = _preferences(u.pk for _, n in notices for u in n["users"] if u)
     out = _Outgoing(ids=False)
+    texts = EscalationTexts()  # each distinct text rendered once per batch, filled in per ticket
     for change, notice in notices:
-        _queue(out, ticket=change.ticket, now=change.now, prefs=prefs, **notice)
+        fill = texts.for_notice(notice["kind"], change.ticket, notice["context"], change.now)
+        if fill is None:
+            _queue(out, ticket=change.ticket, now=change.now, prefs=prefs, **notice)
+        else:
+            _queue_rendered(out, ticket=change.ticket, now=change.now, prefs=prefs, fill=fill, **notice)
     out.flush()

@@ -675,6 +675,87 @@ def _fallback(kind: str, ticket, context: dict, variant: tuple, now: datetime):
                                             language=variant[1])
 
 
+class EscalationTexts:
+    """The escalation notices of one batch (`sla.services.clocks.on_tickets_change`): each distinct (wording,
+    language, zone, and which parts the text shows: a group left, an actor, the owner's notice handed over or
+    kept) is rendered once from its template with stand-in values, and each notice fills in its ticket's key,
+    title, priority, groups, actor and requester. The rows are exactly those a render per ticket writes; a value
+    the stand-ins cannot carry (a line break) or a template that shows a time renders per ticket instead."""
+
+    _CONTEXT = frozenset({"old_group", "group", "actor", "for_owner", "handed_over"})
+
+    def __init__(self) -> None:
+        self._shapes: dict[tuple, tuple | None] = {}
+
+    def for_notice(self, kind: str, ticket, context: dict, now: datetime):
+        """A `fill(variant) -> (title, body, html())` for this notice, or None to render it."""
+        group, old_group, actor = context.get("group"), context.get("old_group"), context.get("actor")
+        if group is None or set(context) - self._CONTEXT:
+            return None
+        values = {"K": ticket.key, "T": ticket.title, "P": str(ticket.priority), "G": group.name,
+                  "O": old_group.name if old_group is not None else "", "A": str(actor) if actor else ""}
+        if context.get("for_owner") and not context.get("handed_over"):
+            values["R"] = str(ticket.requester)  # only the owner who keeps the ticket reads the requester's name
+        if any("\n" in v or "\r" in v or "\x00" in v for v in values.values()):
+            return None
+        escaped = {k: v.translate(_HTML_ESCAPES) for k, v in values.items()}
+        parts = (old_group is not None, bool(actor), bool(context.get("for_owner")),
+                 bool(context.get("handed_over")))
+
+        def fill(variant):
+            shape = self._shape(kind, variant, parts)
+            if shape is None:
+                return _fallback(kind, ticket, context, variant, now)
+            title, body, html = shape
+            whole_title = title.format_map(values).strip()
+            filled_title = whole_title[:200]
+            filled_body = body.format_map(values).strip()
+
+            def html_part():
+                if len(whole_title) > 200:  # the mail's heading shows the shortened title
+                    return render_html(title=filled_title, body=filled_body, ticket_key=ticket.key,
+                                       link=f"{settings.CROSSLINE_BASE_URL}/tickets/{ticket.key}/",
+                                       language=variant[1])
+                return html.format_map(escaped)
+
+            return filled_title, filled_body, html_part
+
+        return fill
+
+    def _shape(self, kind: str, variant: tuple, parts: tuple):
+        at = (kind, variant, parts)
+        if at not in self._shapes:
+            self._shapes[at] = _render_notice_shape(kind, variant, *parts)
+        return self._shapes[at]
+
+
+_SHOWS_TIME = re.compile(r"\|\s*(date|time|timesince|timeuntil|naturaltime)\b|\{%\s*now\b")
+
+
+def _render_notice_shape(kind: str, variant: tuple, has_old_group: bool, has_actor: bool, for_owner: bool,
+                         handed_over: bool) -> tuple | None:
+    """(title, body, html) of one escalation notice with `{K}`, `{T}` ... in place of the per-ticket values, for
+    str.format_map; None when the template shows a time (its text would depend on the notice) or does not show
+    each value as it is."""
+    name, language, _ = variant
+    folder = _FOLDER / language if language != DEFAULT_LANGUAGE else _FOLDER
+    if _SHOWS_TIME.search((folder / f"{name}.txt").read_text()):
+        return None
+    stand_in = {k: f"\x00{k}\x00" for k in "KTPGOAR"}
+    ticket = SimpleNamespace(key=stand_in["K"], title=stand_in["T"], priority=stand_in["P"],
+                             requester=stand_in["R"])
+    context = {"old_group": SimpleNamespace(name=stand_in["O"]) if has_old_group else None,
+               "group": SimpleNamespace(name=stand_in["G"]), "actor": stand_in["A"] if has_actor else None,
+               "for_owner": for_owner, "handed_over": handed_over}
+    title, body = _render_in_zone(kind, {"ticket": ticket, "now": None, **context}, variant)
+    html = render_html(title=title, body=body, link=f"{settings.CROSSLINE_BASE_URL}/tickets/{stand_in['K']}/",
+                       ticket_key=stand_in["K"], language=variant[1])
+    texts = [_STAND_IN.sub(r"{\1}", text.replace("{", "{{").replace("}", "}}")) for text in (title, body, html)]
+    if any("\x00" in text for text in texts):  # a filter changed a stand-in: it cannot be filled in
+        return None
+    return tuple(texts)
+
+
 def _render_in_zone(kind: str, context: dict, variant: tuple[str, str, str]) -> tuple[str, str]:
     """A notification's text in a wording and language, its times in the recipient's zone, the zone named
     ("14:05 CET"); month and day names in the recipient's language."""

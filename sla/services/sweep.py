@@ -32,7 +32,7 @@ from tracker.services import tickets_escalate
 from ..calendars import BusinessCalendar, business_calendar
 from ..choices import BREACH_LEVEL, Metric, NotificationKind
 from ..models import Clock, ClockEffect, Policy, SweepHeartbeat
-from .clocks import _fmt, _label, _levels, _plan
+from .clocks import _fmt, _label, _levels, _plan, clocks_held
 from .notifications import ClockTexts, _Outgoing, _preferences, _queue, array_literal, copy_rows
 
 log = logging.getLogger(__name__)
@@ -249,8 +249,9 @@ def _escalate(effects: list[_Effect], now: datetime) -> dict[int, list[int]]:
             continue
         moving[ticket.pk] = e
     notes = {pk: f"SLA {_label(e.clock)} target breached" for pk, e in moving.items()}
-    refusals = tickets_escalate(tickets=[e.clock.ticket for e in moving.values()], actor=None, automatic=True,
-                                now=now, notes=notes)
+    with clocks_held([e.clock for e in effects]):  # as just written: the clocks' re-plan need not read them again
+        refusals = tickets_escalate(tickets=[e.clock.ticket for e in moving.values()], actor=None, automatic=True,
+                                    now=now, notes=notes)
     by_group: dict[int, list[int]] = {}
     for ticket_id, e in moving.items():
         if ticket_id in refusals:  # already at the last tier, or moved meanwhile: record, do not fail
