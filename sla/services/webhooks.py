@@ -30,7 +30,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from tracker import access, config_cache
+from tracker import access, config_cache, inserts
 from tracker.choices import Role
 from tracker.errors import AccessDenied, Conflict, ValidationFailed
 from tracker.models import Service
@@ -119,7 +119,7 @@ def _wake_gate_open(gate=None) -> None:
 def _queue(rows: list[WebhookDelivery]) -> int:
     if not rows:
         return 0
-    WebhookDelivery.objects.bulk_create(rows, ignore_conflicts=True)
+    inserts.insert(rows, ignore_conflicts=True)
     transaction.on_commit(_wake_relay)
     return len(rows)
 
