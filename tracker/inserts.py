@@ -11,7 +11,7 @@ models with save signals, and for larger batches it is `bulk_create` itself.
 """
 from datetime import datetime
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.models.signals import post_save, pre_save
 
 MAX_ROWS = 10  # larger batches go through bulk_create (UNNEST pays off there)
@@ -41,7 +41,7 @@ def _stored_as_is(field) -> frozenset:
 _plans: dict[tuple, tuple] = {}
 
 
-def _plan(model: type[models.Model], rows: int, ignore_conflicts: bool) -> tuple | None:
+def _plan(connection, model: type[models.Model], rows: int, ignore_conflicts: bool) -> tuple | None:
     """(the statement, [(attname, field, the value types stored as they are, an aware time is)]) for this model
     and row count; None when a column is filled by the database (a db_default or another returning field)."""
     key = (model, rows, ignore_conflicts)
@@ -69,10 +69,11 @@ def insert(objs: list[models.Model], *, ignore_conflicts: bool = False) -> None:
     if not objs:
         return
     model = type(objs[0])
+    connection = connections[DEFAULT_DB_ALIAS]
     plan = None
     if (connection.vendor == "postgresql" and len(objs) <= MAX_ROWS and not pre_save.has_listeners(model)
             and not post_save.has_listeners(model) and all(type(o) is model and o.pk is None for o in objs)):
-        plan = _plan(model, len(objs), ignore_conflicts)
+        plan = _plan(connection, model, len(objs), ignore_conflicts)
     if plan is None:
         model.objects.bulk_create(objs, ignore_conflicts=ignore_conflicts)
         return
