@@ -92,3 +92,16 @@ def test_the_statement_is_made_once_and_larger_batches_go_through_bulk_create(ca
     first, second = (q["sql"] for q in ctx.captured_queries)
     assert "VALUES (" in first and "UNNEST" in second
     assert TicketEvent.objects.filter(ticket=ticket).count() == inserts.MAX_ROWS + 3
+
+
+@pytest.mark.postgres
+def test_a_statement_run_five_times_is_prepared_on_its_connection(cast):
+    """Server-side binding with psycopg's prepare_threshold (tracker/settings.py): the pooled connection plans a
+    create's insert once, not per request."""
+    ticket = TicketFactory(requester=cast.requester)
+    for _ in range(6):
+        inserts.insert([TicketEvent(ticket=ticket, kind=EventKind.SLA, created_at=NOW)])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+                       ['INSERT INTO "tracker_ticketevent"%'])
+        assert cursor.fetchone()[0] == 1
