@@ -18,7 +18,7 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from . import access, config_cache, hooks, selectors
+from . import access, config_cache, hooks, inserts, selectors
 from .choices import (
     DEFAULT_PRIORITY_MATRIX,
     KEY_PREFIX,
@@ -258,12 +258,13 @@ def ticket_create(*, actor, kind: str, title: str, requester=None, now: datetime
     # Creates of one kind queue on the counter's row lock until commit: bump it as late as possible.
     with transaction.atomic():
         number = _next_number(kind)
-        ticket = Ticket.objects.create(
+        ticket = Ticket(
             kind=kind, number=number, key=f"{KEY_PREFIX[kind]}-{number}", title=title.strip(),
             requester=requester, impact=impact, urgency=urgency,
             priority=priority, status=WORKFLOWS[kind].initial,
             created_at=now, updated_at=now, **values,
         )
+        inserts.insert([ticket])  # the ORM's row, with SQL made once
         ticket._events_pending = []  # the create's timeline rows, written in one batch below
         hooks.ticket_changing(hooks.TicketChange(ticket, actor, now, "created",
                                                  {name: (None, getattr(ticket, name)) for name in values}))
@@ -278,7 +279,7 @@ def ticket_create(*, actor, kind: str, title: str, requester=None, now: datetime
             attachments_add(ticket=ticket, actor=actor, files=files, now=now)
         hooks.ticket_changed(hooks.TicketChange(ticket, actor, now, "created"))
         pending, ticket._events_pending = ticket._events_pending, None
-        TicketEvent.objects.bulk_create(pending)
+        inserts.insert(pending)
     return ticket
 
 

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from django.db import connection
 
-from tracker import config_cache
+from tracker import config_cache, inserts
 from tracker.choices import DONE_STATUSES, EventKind, Status
 from tracker.models import Ticket, TicketEvent
 from tracker.services import event_record
@@ -418,7 +418,7 @@ def _save(sync: _Sync, policy: Policy | None = None) -> None:
     if sync.dirty:
         Clock.objects.bulk_update(list(sync.dirty.values()), CLOCK_SYNC_FIELDS)
     if sync.new:
-        Clock.objects.bulk_create(sync.new)
+        inserts.insert(sync.new)
     if sync.notes:
         event_record(ticket=sync.ticket, actor=None, kind=EventKind.SLA, now=sync.now, field="sla",
                      note=_sync_note(sync, policy), internal=True)

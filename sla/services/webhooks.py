@@ -30,7 +30,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from tracker import access, config_cache
+from tracker import access, config_cache, inserts
 from tracker.choices import Role
 from tracker.errors import AccessDenied, Conflict, ValidationFailed
 from tracker.models import Service
@@ -62,19 +62,64 @@ config_cache.watch(WebhookSubscription)
 _active_subscriptions = config_cache.Cached(lambda: list(WebhookSubscription.objects.filter(active=True)))
 
 
+# The relay is woken once however many deliveries commit before it starts: the first wake sets this key on the
+# broker's Redis (SET NX) and sends the task; a delivery that finds the key set knows a relay is on its way that
+# has not begun to claim, so it takes this delivery too. The relay drops the key before it claims
+# (`webhooks_deliver`). The key expires, so a wake that is lost holds the next ones back for at most WAKE_TTL_S
+# (beat runs the relay meanwhile). A broker that is not Redis gets a task per transaction, as before.
+WAKE_KEY = "crossline:webhooks:wake"
+WAKE_TTL_S = 30
+_gates: dict[str, object] = {}
+
+
+def _wake_gate():
+    """A Redis client on the broker's Redis (kept per process and broker), or None when the broker is not Redis."""
+    from ..tasks import deliver_webhooks_task
+
+    url = deliver_webhooks_task.app.conf.broker_url or ""
+    if not url.startswith(("redis://", "rediss://")):
+        return None
+    gate = _gates.get(url)
+    if gate is None:
+        import redis
+
+        gate = _gates[url] = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    return gate
+
+
 def _wake_relay() -> None:
     from ..tasks import deliver_webhooks_task
 
+    gate = _wake_gate()
+    if gate is not None:
+        try:
+            if not gate.set(WAKE_KEY, 1, nx=True, ex=WAKE_TTL_S):
+                return  # a relay is on its way and has not begun to claim: it takes this delivery too
+        except Exception:  # Redis refused: wake the relay as if there were no gate
+            log.warning("Could not check the webhook relay's wake-up key; waking it", exc_info=True)
     try:
         deliver_webhooks_task.delay()
     except Exception:  # the broker is down: beat's next run picks the deliveries up
         log.warning("Could not wake the webhook relay; the next scheduled run delivers", exc_info=True)
+        _wake_gate_open(gate)
+
+
+def _wake_gate_open(gate=None) -> None:
+    """Let the next delivery wake the relay again (a relay is starting to claim, or the wake was not sent)."""
+    if gate is None:
+        gate = _wake_gate()
+    if gate is None:
+        return
+    try:
+        gate.delete(WAKE_KEY)
+    except Exception:  # the key expires on its own
+        log.warning("Could not clear the webhook relay's wake-up key", exc_info=True)
 
 
 def _queue(rows: list[WebhookDelivery]) -> int:
     if not rows:
         return 0
-    WebhookDelivery.objects.bulk_create(rows, ignore_conflicts=True)
+    inserts.insert(rows, ignore_conflicts=True)
     transaction.on_commit(_wake_relay)
     return len(rows)
 
@@ -327,6 +372,7 @@ def webhooks_deliver(*, now: datetime | None = None, limit: int = 100) -> int:
     many succeeded. A 2xx marks it delivered; anything else backs off exponentially until the last attempt, then
     it fails. A relay that dies leaves its chunk leased: those deliveries go out when the lease runs out."""
     started = time.monotonic()
+    _wake_gate_open()  # before the first claim: a delivery committed from now on wakes a relay of its own
     delivered = tried = 0
     while tried < limit:
         chunk = _claim(now or timezone.now(), min(CLAIM_CHUNK, limit - tried))

@@ -1,13 +1,15 @@
 """Shapes of the ticket API. Serializers check shape only; every write goes through tracker.services."""
 import copy
+from enum import Enum
 
 from django.contrib.auth import get_user_model
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.fields import SkipField
+from rest_framework.fields import ISO_8601, SkipField
 from rest_framework.relations import PKOnlyObject
+from rest_framework.settings import api_settings
 
 from tracker import config_cache, services
 from tracker.choices import (
@@ -59,6 +61,101 @@ def _shallow_copy(field):
     clone = object.__new__(type(field))
     clone.__dict__.update(field.__dict__)
     return clone
+
+
+# --- reading a row through a serializer's fields without DRF's per-field machinery ---------------------------
+# A ticket's answer is some forty fields. DRF binds a copy of every field per answer, then asks each for its
+# attribute and its representation; for the plain kinds of field (text, number, yes/no, choice, UTC date and
+# time, a nested reference to a row) the same values are read here by a reader made once per process. Any other
+# field keeps DRF's own path. tests/tracker/test_api_answer.py compares both paths for every kind.
+
+_SKIP = object()  # a reader's answer for a field DRF leaves out of the representation (SkipField)
+
+
+def _scalar_reader(field):
+    """fn(value, tz) -> the field's representation of a value that is not None; None: not a plain field."""
+    kind = type(field)
+    if kind is serializers.CharField:
+        return lambda value, tz: str(value)
+    if kind is serializers.IntegerField or (
+            kind is serializers.BigIntegerField
+            and not getattr(field, "coerce_to_string", api_settings.COERCE_BIGINT_TO_STRING)):
+        return lambda value, tz: int(value)
+    if kind is serializers.BooleanField:
+        return lambda value, tz: value if value is True or value is False else field.to_representation(value)
+    if kind is serializers.ChoiceField:
+        strings = field.choice_strings_to_values
+
+        def choice(value, tz):
+            if value == "":
+                return value
+            if isinstance(value, Enum) and str(value) != str(value.value):
+                value = value.value
+            return strings.get(str(value), value)
+        return choice
+    if kind is serializers.DateTimeField and not hasattr(field, "timezone") and not hasattr(field, "format") \
+            and (api_settings.DATETIME_FORMAT or "").lower() == ISO_8601:
+        def when(value, tz):
+            if not value:
+                return None
+            if tz is None or isinstance(value, str) or value.tzinfo is None:
+                return field.to_representation(value)
+            text = value.astimezone(tz).isoformat()
+            return text[:-6] + "Z" if text.endswith("+00:00") else text
+        return when
+    return None
+
+
+def _readers(fields: dict, *, nested: bool = False) -> list | None:
+    """[(name, fn(obj, serializer, tz))] for these (unbound) fields, in their order; None when one of them has no
+    fast reader (its serializer then goes through DRF). `nested`: the fields of a nested row (no methods)."""
+    out = []
+    for name, field in fields.items():
+        if field.write_only:
+            continue
+        read = None if nested and isinstance(field, serializers.SerializerMethodField) else _reader(name, field)
+        if read is None:
+            return None
+        out.append((name, read))
+    return out
+
+
+def _reader(name: str, field):
+    """fn(obj, serializer, tz) -> the field's representation (or _SKIP), as DRF's get_attribute and
+    to_representation give it; None when the field is not one of the plain kinds."""
+    if isinstance(field, serializers.SerializerMethodField):
+        method = field.method_name or f"get_{name}"
+        return lambda obj, parent, tz: getattr(parent, method)(obj)
+    source = field.source or name
+    if source == "*" or "." in source:
+        return None
+    if isinstance(field, serializers.BaseSerializer):
+        if isinstance(field, serializers.ListSerializer) or type(field).to_representation is not \
+                serializers.Serializer.to_representation:
+            return None
+        nested = _readers(type(field)().get_fields(), nested=True)
+        if nested is None:
+            return None
+
+        def row(obj, parent, tz):
+            value = getattr(obj, source)
+            if value is None:
+                return None
+            data = {}
+            for sub, read in nested:
+                got = read(value, None, tz)
+                if got is not _SKIP:
+                    data[sub] = got
+            return data
+        return row
+    scalar = _scalar_reader(field)
+    if scalar is None:
+        return None
+
+    def plain(obj, parent, tz):
+        value = getattr(obj, source)
+        return None if value is None else scalar(value, tz)
+    return plain
 
 
 def _services_load() -> dict[int, Service]:
@@ -146,6 +243,18 @@ class ExternalRefSerializer(serializers.Serializer):
     url = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
 
 
+_list_paths: dict[str, str] = {}
+
+
+def _ticket_list_path() -> str:
+    """The API's ticket list path, reversed once per script prefix."""
+    prefix = get_script_prefix()
+    path = _list_paths.get(prefix)
+    if path is None:
+        path = _list_paths[prefix] = reverse("api:ticket-list")
+    return path
+
+
 class TicketSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     """A ticket as read. Kind-specific fields appear only on tickets of that kind."""
 
@@ -182,14 +291,15 @@ class TicketSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
 
     @extend_schema_field(ExternalRefSerializer(many=True))
     def get_external_refs(self, ticket):
-        return ExternalRefSerializer(ticket.external_refs.all(), many=True).data
+        refs = ticket.external_refs.all()
+        return ExternalRefSerializer(refs, many=True).data if refs else []
 
     def get_url(self, ticket) -> str:
         # Resolved once per response, not once per row: a list page would otherwise reverse 50 URLs.
         base = self.context.get("ticket_url_base")
         if base is None:
             request = self.context.get("request")
-            base = reverse("api:ticket-list")
+            base = _ticket_list_path()
             base = self.context["ticket_url_base"] = request.build_absolute_uri(base) if request else base
         return f"{base}{ticket.key}/"
 
@@ -218,7 +328,21 @@ class TicketSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
                 for m in services.available_moves(ticket=ticket, actor=request.user)]
 
     def to_representation(self, ticket):
-        """The ticket's fields in their declared order; another kind's fields are left out, not computed."""
+        """The ticket's fields in their declared order; another kind's fields are left out, not computed. Read by
+        the readers made once per class and kind (`_readers`), or through DRF's fields when one has none."""
+        readers = self._kind_readers(ticket.kind)
+        if readers is None:
+            return self.fields_representation(ticket)
+        tz = timezone.get_current_timezone()
+        data = {}
+        for name, read in readers:
+            value = read(ticket, self, tz)
+            if value is not _SKIP:
+                data[name] = value
+        return data
+
+    def fields_representation(self, ticket):
+        """The same answer through DRF's bound fields, one by one (the reference the readers are tested against)."""
         data = {}
         for field in self._fields_of_kind(ticket.kind):
             try:
@@ -228,6 +352,18 @@ class TicketSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
             check = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
             data[field.field_name] = None if check is None else field.to_representation(attribute)
         return data
+
+    @classmethod
+    def _kind_readers(cls, kind: str) -> list | None:
+        by_kind = cls.__dict__.get("_readers_by_kind")
+        if by_kind is None:
+            by_kind = {}
+            type.__setattr__(cls, "_readers_by_kind", by_kind)
+        if kind not in by_kind:
+            other = set(KIND_FIELD_NAMES) - set(KIND_FIELDS[kind])
+            fields = {name: f for name, f in cls().get_fields().items() if name not in other}
+            by_kind[kind] = _readers(fields)
+        return by_kind[kind]
 
     def _fields_of_kind(self, kind: str) -> list:
         by_kind = self.__dict__.setdefault("_kind_fields", {})

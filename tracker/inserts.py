@@ -1,0 +1,99 @@
+"""A few new rows of one model written with SQL made once per model and row count, on PostgreSQL.
+
+Django compiles an insert anew each time: for every row and column it asks the field to prepare the value,
+and bulk inserts pass each column as an array (UNNEST) for psycopg to adapt. A create writes four small
+inserts (the ticket, its clocks, its timeline rows, a webhook delivery), and compiling them was about a third
+of the create's Python. Here the statement is made once per (model, rows, conflict rule) and, with the
+connection's prepared statements, planned once per connection; values of the plain kinds (text, numbers,
+yes/no, ids, aware times) go as they are and any other goes through its field's own preparation, as in
+`bulk_create`. The rows written are the ORM's (tests/tracker/test_inserts.py); elsewhere than PostgreSQL, for
+models with save signals, and for larger batches it is `bulk_create` itself.
+"""
+from datetime import datetime
+
+from django.db import DEFAULT_DB_ALIAS, connections, models
+from django.db.models.signals import post_save, pre_save
+
+MAX_ROWS = 10  # larger batches go through bulk_create (UNNEST pays off there)
+_TEXT = (models.CharField, models.TextField, models.EmailField, models.URLField, models.SlugField)
+_NUMBER = (models.IntegerField, models.PositiveIntegerField, models.PositiveSmallIntegerField,
+           models.SmallIntegerField, models.BigIntegerField, models.ForeignKey, models.OneToOneField)
+NoneType = type(None)
+
+
+def _stored_as_is(field) -> frozenset:
+    """The exact types of value this field stores unchanged (its preparation returns them as they are)."""
+    kind = type(field)
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return frozenset()
+    if kind in _TEXT:
+        return frozenset({str, NoneType})
+    if kind in _NUMBER and type(field.target_field if field.is_relation else field) in _NUMBER + (
+            models.BigAutoField, models.AutoField):
+        return frozenset({int, NoneType})
+    if kind is models.BooleanField:
+        return frozenset({bool})
+    if kind is models.DateTimeField:
+        return frozenset({NoneType})  # and aware datetimes, checked by the caller
+    return frozenset()
+
+
+_plans: dict[tuple, tuple] = {}
+
+
+def _plan(connection, model: type[models.Model], rows: int, ignore_conflicts: bool) -> tuple | None:
+    """(the statement, [(attname, field, the value types stored as they are, an aware time is)]) for this model
+    and row count; None when a column is filled by the database (a db_default or another returning field)."""
+    key = (model, rows, ignore_conflicts)
+    plan = _plans.get(key, False)
+    if plan is False:
+        meta = model._meta
+        fields = [f for f in meta.concrete_fields if not f.primary_key]
+        if any(f.db_returning or f.db_default is not models.NOT_PROVIDED for f in fields):
+            plan = None
+        else:
+            quote = connection.ops.quote_name
+            one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+            sql = (f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+                   f"VALUES {', '.join([one] * rows)}")
+            sql += " ON CONFLICT DO NOTHING" if ignore_conflicts else f" RETURNING {quote(meta.pk.column)}"
+            plan = (sql, [(f.attname, f, _stored_as_is(f), type(f) is models.DateTimeField
+                           and not (f.auto_now or f.auto_now_add)) for f in fields])
+        _plans[key] = plan
+    return plan
+
+
+def insert(objs: list[models.Model], *, ignore_conflicts: bool = False) -> None:
+    """Insert these new instances of one model in one statement and give them their ids (not with
+    `ignore_conflicts`, which skips a row whose unique key exists, as `bulk_create` does)."""
+    if not objs:
+        return
+    model = type(objs[0])
+    connection = connections[DEFAULT_DB_ALIAS]
+    plan = None
+    if (connection.vendor == "postgresql" and len(objs) <= MAX_ROWS and not pre_save.has_listeners(model)
+            and not post_save.has_listeners(model) and all(type(o) is model and o.pk is None for o in objs)):
+        plan = _plan(connection, model, len(objs), ignore_conflicts)
+    if plan is None:
+        model.objects.bulk_create(objs, ignore_conflicts=ignore_conflicts)
+        return
+    sql, prepared = plan
+    params = []
+    append = params.append
+    for obj in objs:
+        obj._prepare_related_fields_for_save(operation_name="insert")
+        for attname, field, as_is, when in prepared:
+            value = getattr(obj, attname)
+            kind = type(value)
+            if kind in as_is or (when and kind is datetime and value.tzinfo is not None):
+                append(value)
+            else:
+                append(field.get_db_prep_save(field.pre_save(obj, True), connection))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = None if ignore_conflicts else cursor.fetchall()
+    for i, obj in enumerate(objs):
+        if ids is not None:
+            obj.pk = ids[i][0]
+        obj._state.adding = False
+        obj._state.db = connection.alias
