@@ -8,6 +8,7 @@ is refused exactly as the API refuses a stale `If-Match`. The apps above add sid
 timeline rows and queue views through `tracker.extensions`; this module never names them.
 """
 
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -251,9 +252,15 @@ def _display_fields(ticket, user):
     return rows
 
 
+@lru_cache(maxsize=64)
+def _move_form_class(names: tuple[str, ...]):
+    """A move's form class, built once per set of fields (building a ModelForm class costs more than using it)."""
+    return modelform_factory(Ticket, fields=list(names))
+
+
 def _move_form(move, ticket, data=None):
     names = [*move.requires, *move.offers]
-    form_class = modelform_factory(Ticket, fields=names)
+    form_class = _move_form_class(tuple(names))
     initial = {f: getattr(ticket, f) for f in names}
     form = form_class(data, initial=initial, auto_id=f"id_{move.target}_%s")
     humanize_blanks(form.fields)
@@ -293,7 +300,7 @@ def workspace_context(request, ticket, **extra):
         "nav": "queue",
         "ticket": ticket,
         "now": now,
-        "timeline": selectors.with_comment_files(selectors.ticket_timeline(ticket=ticket, user=user), files),
+        "timeline": selectors.with_comment_files(selectors.ticket_timeline_rows(ticket=ticket, user=user), files),
         "attachments": files,
         "moves": move_forms(ticket, user, extra.pop("refused_move", None)),
         "fields": _display_fields(ticket, user),
