@@ -8,8 +8,8 @@ That file was written by the ticket page's code as it was before its queries and
 (`UPDATE_TICKET_PAGES=1` writes it again: only do so for a change of the page that is meant to be seen). The
 demo is seeded at a fixed instant with the database's id counters set back, so ids, keys and times are the
 same on every run; only the CSRF tokens of each page are blanked."""
-import lzma
 import json
+import lzma
 import os
 import re
 from datetime import UTC, datetime
