@@ -16,6 +16,7 @@ import copy
 from collections.abc import Callable
 from datetime import UTC, datetime
 from threading import Lock
+from weakref import WeakKeyDictionary
 
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -61,6 +62,7 @@ class _Compiled:
         except EmptyResultSet:
             self.sql, params = None, ()
         self.compiler = compiler
+        self.converters = WeakKeyDictionary()  # per connection (one per thread): converters may be bound to it
         self.params = list(params)
         ops = connections[qs.db].ops
         self.slots = []  # (position, name, how the value becomes the parameter)
@@ -84,10 +86,16 @@ class _Compiled:
         for pos, name, adapt in self.slots:
             params[pos] = values[name] if adapt is None else adapt(values[name])
         sql, params = self.sql, tuple(params)
+        connection = connections[using]  # this thread's connection, not the one that compiled
         compiler = copy.copy(self.compiler)
-        compiler.connection = connections[using]  # this thread's connection, not the one that compiled
+        compiler.connection = connection
         compiler.using = using
         compiler.as_sql = lambda *args, **kwargs: (sql, params)
+        converters = self.converters.get(connection)
+        if converters is None:  # how each column's value is read: the same for every row of every call
+            converters = self.converters[connection] = compiler.get_converters(
+                [s[0] for s in compiler.select[0:compiler.col_count]])
+        compiler.get_converters = lambda expressions: converters
         qs = QuerySet(model=self.model, query=_ReplayQuery(self.query, compiler), using=using)
         qs._iterable_class = self.iterable_class
         qs._fields = self.fields
