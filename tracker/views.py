@@ -45,6 +45,7 @@ from .markdown import render_markdown
 from .models import AssignmentGroup, Contributor, Link, QueueView, Ticket
 from .templatetags.crossline import duration
 from .templatetags.icons import icon
+from .templatetags.ticket_page import choice_display
 from .workflows import WORKFLOWS, editable_fields, field_lock, needs_reapproval, primary_move, stage_allows
 
 QUEUE = "tracker/queue.html"
@@ -237,7 +238,7 @@ def _display_fields(ticket, user):
     rows = []
     for name in names:
         field = Ticket._meta.get_field(name)
-        value = getattr(ticket, f"get_{name}_display")() if field.choices else getattr(ticket, name)
+        value = choice_display(ticket, name) if field.choices else getattr(ticket, name)
         rows.append(
             {
                 "name": name,
