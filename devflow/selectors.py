@@ -10,6 +10,7 @@ from sla.selectors import with_clocks
 from tracker import access
 from tracker.choices import OPEN_STATUSES, Kind, Role, Tier
 from tracker.models import AssignmentGroup, Ticket
+from tracker.precompiled import Precompiled
 from tracker.selectors import LIST_RELATED
 
 from .models import Release
@@ -124,9 +125,15 @@ def recent_notes(*, service_id: int | None, now: datetime, days: int = 14, limit
     """Releases of this service whose notes reached the desk (published) or that shipped in the last `days`."""
     if not service_id:
         return []
-    since = now - timedelta(days=days)
-    return list(Release.objects.filter(Q(published_at__gte=since) | Q(shipped_at__gte=since), service_id=service_id)
-                .order_by(F("shipped_at").desc(nulls_first=True), "-published_at", "-id")[:limit])
+    return _recent_notes(limit, service_id=service_id, since=now - timedelta(days=days))
+
+
+def _recent_notes_query(limit: int, *, service_id: int, since: datetime):
+    return (Release.objects.filter(Q(published_at__gte=since) | Q(shipped_at__gte=since), service_id=service_id)
+            .order_by(F("shipped_at").desc(nulls_first=True), "-published_at", "-id")[:limit])
+
+
+_recent_notes = Precompiled(_recent_notes_query)  # the ticket page's Releases panel: compiled once per process
 # --- team backlog, support capacity and time logs ---------------------------------------------------------
 
 BACKLOG_KINDS = (Kind.DEFECT, Kind.CHANGE)

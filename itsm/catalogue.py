@@ -133,10 +133,13 @@ def desk_item(request, pk):
 
 # --- following a request --------------------------------------------------------------------------------------
 
-def follow(ticket) -> dict | None:
+_UNREAD = object()
+
+
+def follow(ticket, request=_UNREAD) -> dict | None:
     """What a request ordered from the catalogue shows its requester and the desk: the item, the answers, the
-    approval and the fulfilment so far (None: not ordered from the catalogue)."""
-    request = cat.request_of(ticket)
+    approval and the fulfilment so far (None: not ordered from the catalogue); `request`: already read."""
+    request = cat.request_of(ticket) if request is _UNREAD else request
     if request is None:
         return None
     request.ticket = ticket
@@ -146,4 +149,6 @@ def follow(ticket) -> dict | None:
 
 def request_panel(*, request, ticket, now):
     """The ticket page's "Catalogue request" panel."""
-    return follow(ticket)
+    from .ui import catalog_request_of
+
+    return follow(ticket, catalog_request_of(ticket))

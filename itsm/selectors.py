@@ -33,6 +33,7 @@ from tracker import access
 from tracker.choices import EventKind, ImplementationResult, Kind, LinkType, Role, Status
 from tracker.forms import staff_users
 from tracker.models import AssignmentGroup, Link, Ticket, TicketEvent
+from tracker.precompiled import Precompiled
 
 from . import search
 from .choices import OPEN_TASK_STATES, ArticleState, ChangeOutcome, RoundStatus, TaskState, Vote
@@ -613,48 +614,84 @@ def known_error_list(*, user, text: str = "", service_id: int | None = None, cat
 NEIGHBOUR_LIMITS = {"changes": 10, "known": 5, "instances": 500, "major": 1}
 
 
-def ticket_neighbours(*, ticket: Ticket, user, now: datetime | None = None, days: int = 14) -> dict[str, list]:
-    """The lists above in ONE query (the ticket page's budget): each part is a condition, rows are tagged
-    with their part and numbered within it (a window), and each part keeps its first rows by last update."""
-    parts: dict[str, Q] = {}
+def _neighbour_shape(ticket: Ticket, now: datetime | None, days: int) -> tuple[tuple[str, ...], dict]:
+    """Which parts apply to this ticket (the query's shape) and the values they read."""
+    names, values = [], {"pk": ticket.pk}
     if ticket.service_id:
-        since = (now or timezone.now()) - timedelta(days=days)
-        parts["changes"] = Q(service_id=ticket.service_id, kind=Kind.CHANGE, updated_at__gte=since)
+        names.append("changes")
+        values["service_id"] = ticket.service_id
+        values["since"] = (now or timezone.now()) - timedelta(days=days)
     if ticket.kind == Kind.INCIDENT and ticket.is_open and (ticket.service_id or ticket.category_id):
-        from .services import KNOWN_ERROR_Q  # services import this module: read it when called
-
-        match = Q(service_id=ticket.service_id) if ticket.service_id else Q(category_id=ticket.category_id)
-        parts["known"] = KNOWN_ERROR_Q & match
+        if ticket.service_id:
+            names.append("known")
+        else:
+            names.append("known-by-category")
+            values["category_id"] = ticket.category_id
     if ticket.kind == Kind.INCIDENT:  # the major incident it is a child of
-        parents = Link.objects.filter(target_id=ticket.pk, type=LinkType.PARENT_OF).values("source_id")
-        parts["major"] = Q(pk__in=MajorIncident.objects.filter(ticket_id__in=parents).values("ticket_id"))
+        names.append("major")
     if ticket.kind == Kind.PROBLEM:
-        parts["instances"] = Q(pk__in=Link.objects.filter(target_id=ticket.pk, type=LinkType.INSTANCE_OF)
-                               .values("source_id"))
-    out: dict[str, list] = {name: [] for name in NEIGHBOUR_LIMITS}
-    if not parts:
-        return out
-    linked = Link.objects.filter(source_id=ticket.pk, target=OuterRef("pk"), type=LinkType.INSTANCE_OF)
+        names.append("instances")
+    return tuple(names), values
+
+
+def _neighbour_rows(names: tuple[str, ...], *, pk: int, service_id: int = 0, category_id: int = 0,
+                    since: datetime | None = None, visible=lambda qs: qs) -> QuerySet:
+    """The parts `names` in ONE query: each part is a condition, rows are tagged with their part and numbered
+    within it (a window), and each part keeps its first rows by last update."""
+    parts: dict[str, Q] = {}
+    for name in names:
+        if name == "changes":
+            parts["changes"] = Q(service_id=service_id, kind=Kind.CHANGE, updated_at__gte=since)
+        elif name in ("known", "known-by-category"):
+            from .services import KNOWN_ERROR_Q  # services import this module: read it when called
+
+            match = Q(service_id=service_id) if name == "known" else Q(category_id=category_id)
+            parts["known"] = KNOWN_ERROR_Q & match
+        elif name == "major":
+            parents = Link.objects.filter(target_id=pk, type=LinkType.PARENT_OF).values("source_id")
+            parts["major"] = Q(pk__in=MajorIncident.objects.filter(ticket_id__in=parents).values("ticket_id"))
+        elif name == "instances":
+            parts["instances"] = Q(pk__in=Link.objects.filter(target_id=pk, type=LinkType.INSTANCE_OF)
+                                   .values("source_id"))
+    linked = Link.objects.filter(source_id=pk, target=OuterRef("pk"), type=LinkType.INSTANCE_OF)
     if connection.features.supports_slicing_ordering_in_compound:
         # Each part is its own indexed query with its own limit, glued by UNION ALL: an OR of the parts (with
         # subqueries) would make PostgreSQL scan the whole ticket table.
-        firsts = [access.visible(user, Ticket.objects.filter(cond))
+        firsts = [visible(Ticket.objects.filter(cond))
                   .annotate(part=Value(name, output_field=CharField()), linked=Exists(linked))
                   .select_related("requester").order_by("-updated_at", "-id")[:NEIGHBOUR_LIMITS[name]]
                   for name, cond in parts.items()]
-        rows = firsts[0].union(*firsts[1:], all=True) if len(firsts) > 1 else firsts[0]
-    else:  # SQLite cannot limit the parts of a UNION: one query, the parts numbered by a window
-        any_part = Q()
-        for cond in parts.values():
-            any_part |= cond
-        rows = (access.visible(user, Ticket.objects.filter(any_part))
-                .annotate(part=Case(*[When(cond, then=Value(name)) for name, cond in parts.items()],
-                                    output_field=CharField()),
-                          linked=Exists(linked))
-                .annotate(rank=Window(RowNumber(), partition_by=[F("part")],
-                                      order_by=[F("updated_at").desc(), F("id").desc()]))
-                .filter(rank__lte=max(NEIGHBOUR_LIMITS[name] for name in parts))
-                .select_related("requester").order_by("-updated_at", "-id"))
+        return firsts[0].union(*firsts[1:], all=True) if len(firsts) > 1 else firsts[0]
+    # SQLite cannot limit the parts of a UNION: one query, the parts numbered by a window
+    any_part = Q()
+    for cond in parts.values():
+        any_part |= cond
+    return (visible(Ticket.objects.filter(any_part))
+            .annotate(part=Case(*[When(cond, then=Value(name)) for name, cond in parts.items()],
+                                output_field=CharField()),
+                      linked=Exists(linked))
+            .annotate(rank=Window(RowNumber(), partition_by=[F("part")],
+                                  order_by=[F("updated_at").desc(), F("id").desc()]))
+            .filter(rank__lte=max(NEIGHBOUR_LIMITS[name] for name in parts))
+            .select_related("requester").order_by("-updated_at", "-id"))
+
+
+# Staff see every ticket (`access.visible` leaves their queryset as it is): the same SQL for all of them for the
+# same parts, compiled once per process (building it cost the ticket page more than running it).
+_staff_neighbours = Precompiled(lambda names, **values: _neighbour_rows(names, **values))
+
+
+def ticket_neighbours(*, ticket: Ticket, user, now: datetime | None = None, days: int = 14) -> dict[str, list]:
+    """The lists above in ONE query (the ticket page's budget): the changes on its service, the known errors an
+    open incident may be an instance of, the major incident it is a child of, a problem's incidents."""
+    names, values = _neighbour_shape(ticket, now, days)
+    out: dict[str, list] = {name: [] for name in NEIGHBOUR_LIMITS}
+    if not names:
+        return out
+    if access.is_staff_member(user):
+        rows = _staff_neighbours(names, **values)
+    else:
+        rows = _neighbour_rows(names, **values, visible=lambda qs: access.visible(user, qs))
     for row in rows:
         if len(out[row.part]) < NEIGHBOUR_LIMITS[row.part]:
             out[row.part].append(row)

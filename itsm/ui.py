@@ -500,13 +500,23 @@ def register_knowledge() -> None:
 # --- catalogue requests: approval and fulfilment ------------------------------------------------------------
 
 
+def catalog_request_of(ticket):
+    """The ticket's catalogue request (with its item, approver and form fields), read once per page: the
+    Catalogue request and Fulfilment panels share it."""
+    from .services import catalogue
+
+    if not hasattr(ticket, "_itsm_catalog_request"):
+        ticket._itsm_catalog_request = catalogue.request_of(ticket)
+    return ticket._itsm_catalog_request
+
+
 def fulfilment_panel(*, request, ticket, now):
     """A catalogue request's approval, its fulfilment tasks with what this viewer may do on each, and its
     automation (state, attempts, result, "Run again" when it failed); None on other tickets."""
     from .choices import OPEN_TASK_STATES
     from .services import fulfilment
 
-    catalog_request = fulfilment.request_of(ticket)
+    catalog_request = catalog_request_of(ticket)
     if catalog_request is None:
         return None
     user = request.user

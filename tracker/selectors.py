@@ -31,6 +31,7 @@ from .models import (
     TicketEvent,
     WorkLog,
 )
+from .precompiled import Precompiled
 
 LIST_RELATED = ("requester", "group", "owner", "assignee", "service", "category")
 
@@ -62,11 +63,27 @@ def with_known_external_refs(ticket: Ticket, refs: list) -> Ticket:
     return ticket
 
 
+PAGE_RELATED = (*LIST_RELATED, "group__escalates_to", "service__intake_group")
+
+
+def _page_ticket(shape, *, key):
+    return extensions.prefetch(Ticket.objects.select_related(*PAGE_RELATED)).filter(key=key).order_by()[:2]
+
+
+# The ticket page's ticket as staff read it (every ticket visible): compiled once, it is the page's costliest
+# query to build (seven joins and the apps' prefetches).
+_staff_page_ticket = Precompiled(_page_ticket)
+
+
 def ticket_for_user(user, key: str, *, for_update: bool = False, page: bool = False) -> Ticket:
     """The ticket by its human key, or NotFound (also when it exists but is not visible: keys do not leak).
     `page=True` also fetches what the apps' badges and panels read (`tracker.extensions.prefetch`)."""
-    qs = access.visible(user, Ticket.objects.select_related(*LIST_RELATED, "group__escalates_to",
-                                                            "service__intake_group"))
+    if page and access.is_staff_member(user):
+        found = _staff_page_ticket(key=key.upper())
+        if len(found) == 1:
+            return found[0]
+        raise NotFound(f"No ticket {key} that you can see.")
+    qs = access.visible(user, Ticket.objects.select_related(*PAGE_RELATED))
     if page:
         qs = extensions.prefetch(qs)
     try:
@@ -77,22 +94,51 @@ def ticket_for_user(user, key: str, *, for_update: bool = False, page: bool = Fa
 
 def ticket_timeline(*, ticket: Ticket, user) -> QuerySet:
     """History and conversation, oldest first; requesters never see internal notes or internal events."""
-    events = TicketEvent.objects.filter(ticket=ticket).select_related("actor", "comment", "comment__author")
-    if not access.is_staff_member(user):
+    return _timeline(ticket.pk, staff=access.is_staff_member(user))
+
+
+def _timeline(pk: int, *, staff: bool) -> QuerySet:
+    events = TicketEvent.objects.filter(ticket_id=pk).select_related("actor", "comment", "comment__author")
+    if not staff:
         events = events.filter(internal=False)
     return events.order_by("created_at", "id")
+
+
+# The ticket page's reads as staff read them (every ticket, internal notes and files included): the same SQL
+# for every staff member, compiled once per process.
+_staff_timeline = Precompiled(lambda shape, *, pk: _timeline(pk, staff=True))
+_staff_files = Precompiled(lambda shape, *, pk: _attachments(pk, staff=True))
+
+
+def ticket_timeline_rows(*, ticket: Ticket, user) -> list:
+    """`ticket_timeline` read as a list (the ticket page's; staff's compiled once per process)."""
+    if access.is_staff_member(user):
+        return _staff_timeline(pk=ticket.pk)
+    return list(ticket_timeline(ticket=ticket, user=user))
+
+
+def _links(pk: int, visible=lambda qs: qs) -> QuerySet:
+    """Links in both directions of the ticket `pk` whose other ticket passes `visible`, in one query."""
+    # The other ticket's visibility is asked per link (a lookup by key), not as "in every visible ticket",
+    # which the database answers by reading the whole table.
+    def sees(other: str) -> Exists:
+        return Exists(visible(Ticket.objects.filter(pk=OuterRef(other))))
+
+    both = Link.objects.filter(Q(sees("target_id"), source_id=pk) | Q(sees("source_id"), target_id=pk))
+    return both.select_related("source", "target").order_by("id")  # one query for both directions
+
+
+# Staff see every ticket (`access.visible` leaves their queryset as it is): one SQL for all of them.
+_staff_links = Precompiled(lambda shape, *, pk: _links(pk))
 
 
 def ticket_links(*, ticket: Ticket, user) -> list[dict]:
     """Links in both directions, each with the other ticket and its label as this ticket reads it (a problem
     "caused" the incident that is "caused by" it), filtered to what the user may see."""
-    # The other ticket's visibility is asked per link (a lookup by key), not as "in every visible ticket",
-    # which the database answers by reading the whole table.
-    def sees(other: str) -> Exists:
-        return Exists(access.visible(user, Ticket.objects.filter(pk=OuterRef(other))))
-
-    both = Link.objects.filter(Q(sees("target_id"), source=ticket) | Q(sees("source_id"), target=ticket))
-    links = list(both.select_related("source", "target").order_by("id"))  # one query for both directions
+    if access.is_staff_member(user):
+        links = _staff_links(pk=ticket.pk)
+    else:
+        links = list(_links(ticket.pk, lambda qs: access.visible(user, qs)))
     rows = [{"link": link, "direction": "out", "other": link.target, "label": link.get_type_display()}
             for link in links if link.source_id == ticket.pk]
     rows += [{"link": link, "direction": "in", "other": link.source, "label": LINK_INVERSE_LABEL[link.type]}
@@ -435,8 +481,15 @@ def macros_for(user) -> list:
     """The macros this agent may use: their own, then their teams', by name."""
     if not access.is_staff_member(user):
         return []
-    mine = Macro.objects.filter(access.own_or_team(user)).select_related("group", "to_group")
-    return list(mine.order_by("group_id", "name"))
+    return _macros(user_id=user.pk)
+
+
+def _macros_of(user) -> QuerySet:
+    return Macro.objects.filter(access.own_or_team(user)).select_related("group", "to_group").order_by("group_id",
+                                                                                                        "name")
+
+
+_macros = Precompiled(lambda shape, *, user_id: _macros_of(get_user_model()(pk=user_id)))  # the ticket page's
 
 
 # --- saved queue views and their counts -------------------------------------------------------------------
@@ -578,9 +631,18 @@ def ticket_latest_events(*, ticket: Ticket, user, limit: int = 5) -> list:
 def ticket_contributors(*, ticket: Ticket, user) -> list[Contributor]:
     """Everyone who contributes or contributed to the ticket, oldest first, in one query; `mine` says whether
     `user` is a member of a contributing group (a group's contribution is left by any of its members)."""
-    member = AssignmentGroup.members.through.objects.filter(assignmentgroup_id=OuterRef("group_id"), user_id=user.pk)
-    return list(Contributor.objects.filter(ticket=ticket).select_related("user", "group", "invited_by")
-                .annotate(mine=Exists(member)).order_by("joined_at", "id"))
+    if user.pk is None:
+        return list(_contributors_of(ticket.pk, None))
+    return _contributors(pk=ticket.pk, user_id=user.pk)
+
+
+def _contributors_of(pk: int, user_id: int) -> QuerySet:
+    member = AssignmentGroup.members.through.objects.filter(assignmentgroup_id=OuterRef("group_id"), user_id=user_id)
+    return (Contributor.objects.filter(ticket_id=pk).select_related("user", "group", "invited_by")
+            .annotate(mine=Exists(member)).order_by("joined_at", "id"))
+
+
+_contributors = Precompiled(lambda shape, *, pk, user_id: _contributors_of(pk, user_id))  # the ticket page's
 
 
 def ticket_work_minutes(*, ticket: Ticket) -> int:
@@ -597,13 +659,18 @@ def ticket_work_logs(*, ticket: Ticket) -> QuerySet:
 def ticket_attachments(*, ticket: Ticket, user) -> list[Attachment]:
     """The ticket's files this user may see (a requester: no internal one), oldest first, with who added each,
     in one query; the ticket page's panel and its timeline (a comment's files) both read this list."""
-    files = Attachment.objects.filter(ticket=ticket).select_related("uploaded_by")
-    if not access.is_staff_member(user):
-        files = files.filter(internal=False)
-    files = list(files.order_by("created_at", "id"))
+    staff = access.is_staff_member(user)
+    files = _staff_files(pk=ticket.pk) if staff else list(_attachments(ticket.pk, staff=False))
     for attachment in files:
         attachment.ticket = ticket  # who may remove it reads the ticket: no query back
     return files
+
+
+def _attachments(pk: int, *, staff: bool) -> QuerySet:
+    files = Attachment.objects.filter(ticket_id=pk).select_related("uploaded_by")
+    if not staff:
+        files = files.filter(internal=False)
+    return files.order_by("created_at", "id")
 
 
 def with_comment_files(events, files: list[Attachment]) -> list:

@@ -8,6 +8,7 @@ is refused exactly as the API refuses a stale `If-Match`. The apps above add sid
 timeline rows and queue views through `tracker.extensions`; this module never names them.
 """
 
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -44,6 +45,7 @@ from .markdown import render_markdown
 from .models import AssignmentGroup, Contributor, Link, QueueView, Ticket
 from .templatetags.crossline import duration
 from .templatetags.icons import icon
+from .templatetags.ticket_page import choice_display
 from .workflows import WORKFLOWS, editable_fields, field_lock, needs_reapproval, primary_move, stage_allows
 
 QUEUE = "tracker/queue.html"
@@ -246,7 +248,7 @@ def _display_fields(ticket, user):
     rows = []
     for name in names:
         field = Ticket._meta.get_field(name)
-        value = getattr(ticket, f"get_{name}_display")() if field.choices else getattr(ticket, name)
+        value = choice_display(ticket, name) if field.choices else getattr(ticket, name)
         rows.append(
             {
                 "name": name,
@@ -261,9 +263,15 @@ def _display_fields(ticket, user):
     return rows
 
 
+@lru_cache(maxsize=64)
+def _move_form_class(names: tuple[str, ...]):
+    """A move's form class, built once per set of fields (building a ModelForm class costs more than using it)."""
+    return modelform_factory(Ticket, fields=list(names))
+
+
 def _move_form(move, ticket, data=None):
     names = [*move.requires, *move.offers]
-    form_class = modelform_factory(Ticket, fields=names)
+    form_class = _move_form_class(tuple(names))
     initial = {f: getattr(ticket, f) for f in names}
     form = form_class(data, initial=initial, auto_id=f"id_{move.target}_%s")
     humanize_blanks(form.fields)
@@ -303,7 +311,7 @@ def workspace_context(request, ticket, **extra):
         "nav": "queue",
         "ticket": ticket,
         "now": now,
-        "timeline": selectors.with_comment_files(selectors.ticket_timeline(ticket=ticket, user=user), files),
+        "timeline": selectors.with_comment_files(selectors.ticket_timeline_rows(ticket=ticket, user=user), files),
         "attachments": files,
         "moves": move_forms(ticket, user, extra.pop("refused_move", None)),
         "fields": _display_fields(ticket, user),

@@ -1,0 +1,75 @@
+"""Queries compiled once per shape (`tracker.precompiled`) give what their QuerySet gives, for any values, with
+the related rows, annotations and prefetches the QuerySet reads; they refuse what would change their SQL."""
+from datetime import timedelta
+
+import pytest
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from itsm import selectors as itsm_selectors
+from tests.factories import TicketFactory
+from tracker import selectors
+from tracker.choices import Kind, LinkType
+from tracker.models import Link, Ticket
+from tracker.precompiled import Precompiled
+
+
+def _fields(ticket) -> dict:
+    return {f.attname: getattr(ticket, f.attname) for f in Ticket._meta.concrete_fields}
+
+
+def test_rows_equal_the_querysets_for_every_value_and_build_once_per_shape(cast):
+    built = []
+
+    def build(shape, *, service_id, since):
+        built.append(shape)
+        qs = Ticket.objects.filter(service_id=service_id, created_at__gte=since).select_related("requester", "group")
+        linked = Link.objects.filter(source_id=OuterRef("pk"))
+        return qs.annotate(linked=Exists(linked)).order_by("-id")[:shape]
+
+    query = Precompiled(build)
+    payroll, mail = cast.services["payroll"], cast.services["mail"]
+    tickets = [TicketFactory(service=payroll, requester=cast.requester, group=cast.l1) for _ in range(3)]
+    TicketFactory(service=mail, requester=cast.other_requester)
+    Link.objects.create(source=tickets[0], target=tickets[1], type=LinkType.RELATES_TO,
+                        created_at=timezone.now())
+    since = timezone.now() - timedelta(days=1)
+    for service in (payroll, mail, payroll):
+        got = query(5, service_id=service.pk, since=since)
+        want = list(build(5, service_id=service.pk, since=since))
+        assert [_fields(t) for t in got] == [_fields(t) for t in want]
+        assert [(t.requester.username, t.group and t.group.name, t.linked) for t in got] == [
+            (t.requester.username, t.group and t.group.name, t.linked) for t in want]
+    assert query(5, service_id=payroll.pk, since=timezone.now() + timedelta(days=1)) == []
+    assert len(query(2, service_id=payroll.pk, since=since)) == 2
+    assert built.count(5) == 4 and built.count(2) == 1  # once compiled per shape; the rest are the references
+
+
+def test_the_ticket_pages_reads_equal_the_orm_for_staff(cast, django_assert_num_queries):
+    problem = TicketFactory(kind=Kind.PROBLEM, service=cast.services["payroll"], requester=cast.requester)
+    incidents = [TicketFactory(kind=Kind.INCIDENT, requester=cast.requester) for _ in range(2)]
+    for incident in incidents:
+        Link.objects.create(source=incident, target=problem, type=LinkType.INSTANCE_OF, created_at=timezone.now())
+    change = TicketFactory(kind=Kind.CHANGE, service=cast.services["payroll"], requester=cast.requester)
+    page = selectors.ticket_for_user(cast.agent1, problem.key.lower(), page=True)
+    plain = selectors.ticket_for_user(cast.requester, problem.key, page=True)  # the ORM's path
+    assert _fields(page) == _fields(plain) and page.requester == plain.requester
+    assert "sla_clocks" in page._prefetched_objects_cache  # the apps' prefetches are done too
+    with django_assert_num_queries(1):
+        links = selectors.ticket_links(ticket=problem, user=cast.agent1)
+    assert [(r["direction"], r["other"].key) for r in links] == [
+        (r["direction"], r["other"].key) for r in selectors.ticket_links(ticket=problem, user=cast.requester)]
+    with django_assert_num_queries(1):
+        around = itsm_selectors.ticket_neighbours(ticket=problem, user=cast.agent1)
+    assert [t.key for t in around["instances"]] == [t.key for t in incidents]
+    assert [t.key for t in around["changes"]] == [change.key]
+    assert [t.linked for t in around["instances"]] == [False, False]
+
+
+def test_what_would_change_the_sql_is_refused():
+    with pytest.raises(TypeError):
+        Precompiled(lambda shape, *, pk: Ticket.objects.filter(pk=pk))(pk=None)
+    with pytest.raises(TypeError):
+        Precompiled(lambda shape, *, flag: Ticket.objects.filter(is_open=flag))(flag=True)
+    with pytest.raises(ValueError, match="title"):  # a value the query does not pass as it came
+        Precompiled(lambda shape, *, title: Ticket.objects.filter(title__icontains=title))(title="VPN")

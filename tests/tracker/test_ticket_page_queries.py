@@ -1,0 +1,36 @@
+"""The ticket page's statements for a ticket of each kind, with a warm session (README: workspace 14): the
+session, the user, the ticket with its joins, its clocks, files, timeline, links, the requester's open count,
+the agent's macros, the swarm's contributors, the neighbours (changes on its service, known errors, its major
+incident or a problem's incidents), the releases on its service, the bell's unread count and the groups to
+escalate to; a service request adds its catalogue request (read once for both of its panels), a defect its
+code, a change its approval rounds, board, tasks, rollbacks, schedule and the people and groups of its forms.
+And the labels of choices the page shows read as Django's get_FOO_display() reads them."""
+import pytest
+from django.utils import translation
+
+from tests.factories import TicketFactory
+from tracker.choices import Kind
+from tracker.models import Ticket
+from tracker.templatetags.ticket_page import choice_display
+
+BUDGET = {Kind.INCIDENT: 14, Kind.REQUEST: 15, Kind.PROBLEM: 14, Kind.DEFECT: 15, Kind.CHANGE: 23}
+
+
+@pytest.mark.parametrize("kind", list(BUDGET))
+def test_the_page_of_each_kind_reads_its_budget(cast, client_for, kind, django_assert_num_queries):
+    ticket = TicketFactory(kind=kind, requester=cast.requester, service=cast.services["payroll"], group=cast.l1)
+    client = client_for(cast.agent1)
+    client.get(f"/tickets/{ticket.key}/")
+    with django_assert_num_queries(BUDGET[kind]):
+        assert client.get(f"/tickets/{ticket.key}/").status_code == 200
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_choice_labels_read_as_get_foo_display(language):
+    fields = [f for f in Ticket._meta.concrete_fields if f.choices]
+    assert {"kind", "status", "priority", "impact"} <= {f.name for f in fields}
+    with translation.override(language):
+        for field in fields:
+            for value in [*(v for v, _ in field.flatchoices), "not-a-choice", 99]:
+                ticket = Ticket(**{field.attname: value})
+                assert choice_display(ticket, field.name) == getattr(ticket, f"get_{field.name}_display")()
