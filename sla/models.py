@@ -273,7 +273,8 @@ class Clock(models.Model):
 class ClockEffect(models.Model):
     """A warning or breach applied to a clock: at most one per (clock, level), the idempotency key."""
 
-    clock = models.ForeignKey(Clock, on_delete=models.CASCADE, related_name="effects")
+    # No index of its own: the unique (clock, level) index leads with it.
+    clock = models.ForeignKey(Clock, on_delete=models.CASCADE, related_name="effects", db_index=False)
     ticket = models.ForeignKey("tracker.Ticket", on_delete=models.CASCADE, related_name="sla_effects")
     level = models.PositiveSmallIntegerField(help_text="Warning percent, or 100 for the breach.")
     due_at = models.DateTimeField(help_text="When the threshold was reached.")
@@ -298,8 +299,9 @@ class ClockEffect(models.Model):
 class Notification(models.Model):
     """An in-app notification (the bell). `key` makes a retried effect a no-op for the same recipient."""
 
+    # No index of its own: the inbox and the unique (recipient, key) indexes lead with it.
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", db_index=False
     )
     ticket = models.ForeignKey(
         "tracker.Ticket", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"

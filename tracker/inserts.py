@@ -1,6 +1,8 @@
-"""A few new rows of one model written with SQL made once per model and row count, on PostgreSQL.
+"""New rows written without Django's per-insert compiling, on PostgreSQL: a few rows of one model with SQL made
+once per model and row count (`insert`, ids read back), and a batch whose ids nobody reads back streamed with COPY
+(`insert_rows` for instances, `copy_rows` for plain tuples). Elsewhere, `bulk_create`.
 
-Django compiles an insert anew each time: for every row and column it asks the field to prepare the value,
+`insert`: Django compiles an insert anew each time: for every row and column it asks the field to prepare the value,
 and bulk inserts pass each column as an array (UNNEST) for psycopg to adapt. A create writes four small
 inserts (the ticket, its clocks, its timeline rows, a webhook delivery), and compiling them was about a third
 of the create's Python. Here the statement is made once per (model, rows, conflict rule) and, with the
@@ -11,7 +13,7 @@ models with save signals, and for larger batches it is `bulk_create` itself.
 """
 from datetime import datetime
 
-from django.db import DEFAULT_DB_ALIAS, connections, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.db.models.signals import post_save, pre_save
 
 MAX_ROWS = 10  # larger batches go through bulk_create (UNNEST pays off there)
@@ -97,3 +99,61 @@ def insert(objs: list[models.Model], *, ignore_conflicts: bool = False) -> None:
             obj.pk = ids[i][0]
         obj._state.adding = False
         obj._state.db = connection.alias
+
+
+def insert_rows(objs: list[models.Model], *, ignore_conflicts: bool = False) -> None:
+    """`bulk_create` for a batch whose ids nobody reads back: on PostgreSQL the rows' values are streamed with
+    COPY (Django's insert spends its time adapting parameters in Python); elsewhere `bulk_create`.
+    `ignore_conflicts`: a row whose unique key exists is skipped, as with bulk_create: the rows are copied to a
+    temporary table of the transaction and moved with INSERT ... ON CONFLICT DO NOTHING."""
+    if not objs:
+        return
+    model = type(objs[0])
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(objs, ignore_conflicts=ignore_conflicts)
+        return
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    plain = (models.CharField, models.TextField, models.IntegerField, models.BooleanField, models.DateTimeField,
+             models.ForeignKey)
+    prepared = [(f.attname, None if isinstance(f, plain) and not getattr(f, "auto_now_add", False) else f)
+                for f in fields]
+    _copy(model, [f.column for f in fields], (
+        [getattr(o, name) if f is None else f.get_db_prep_save(f.pre_save(o, True), connection)
+         for name, f in prepared] for o in objs), ignore_conflicts=ignore_conflicts)
+
+
+def copy_rows(model: type[models.Model], attnames: list[str], rows: list[tuple], *,
+              ignore_conflicts: bool = False) -> None:
+    """`insert_rows` for rows given as plain tuples of values (in `attnames` order, as the database stores them:
+    ids for foreign keys), so a batch builds no model instances. Every other column takes its field's default.
+    On PostgreSQL the rows are streamed with COPY; elsewhere they become instances for `bulk_create`."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create([model(**dict(zip(attnames, row, strict=True))) for row in rows],
+                                  ignore_conflicts=ignore_conflicts)
+        return
+    given = set(attnames)
+    rest = [f for f in model._meta.concrete_fields if not f.primary_key and f.attname not in given]
+    defaults = tuple(f.get_db_prep_save(f.get_default(), connection) for f in rest)
+    columns = [model._meta.get_field(name).column for name in attnames] + [f.column for f in rest]
+    _copy(model, columns, (row + defaults for row in rows) if defaults else rows, ignore_conflicts=ignore_conflicts)
+
+
+def _copy(model: type[models.Model], columns: list[str], rows, *, ignore_conflicts: bool) -> None:
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    columns = ", ".join(quote(c) for c in columns)
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        target = table
+        if ignore_conflicts:
+            target = quote(f"{model._meta.db_table}_incoming")
+            # Dropped at commit: a table kept by a pooled connection would miss a column a later migration adds.
+            cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {target} ON COMMIT DROP AS "
+                           f"SELECT {columns} FROM {table} WITH NO DATA")
+        with cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        if ignore_conflicts:  # moved, not copied: a later batch of the same transaction starts empty
+            cursor.execute(f"WITH moved AS (DELETE FROM {target} RETURNING {columns}) "
+                           f"INSERT INTO {table} ({columns}) SELECT {columns} FROM moved ON CONFLICT DO NOTHING")

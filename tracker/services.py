@@ -691,7 +691,7 @@ def tickets_escalate(*, tickets: list[Ticket], actor, now: datetime, notes: dict
             ticket.updated_at = now
         _escalation_watchers([(t.pk, p.pk) for t, _, people, *_ in planned for p in people])
         actor_id = actor.pk if actor is not None else None
-        _escalation_rows(TicketEvent, _ESCALATION_EVENT_COLUMNS,
+        inserts.copy_rows(TicketEvent, _ESCALATION_EVENT_COLUMNS,
                          [(t.pk, actor_id, *(e[name] for name in _ESCALATION_EVENT_FIELDS), False, now)
                           for t, _, _, evs, _ in planned for e in evs])
         hooks.tickets_changed([hooks.TicketChange(t, actor, now, "escalated", changes, quiet=quiet)
@@ -768,26 +768,6 @@ def _escalation_write(rows: list[tuple[Ticket, dict[str, Any]]], now: datetime) 
 # the time. The table's other columns keep their defaults.
 _ESCALATION_EVENT_FIELDS = ("kind", "field", "old", "new", "note")
 _ESCALATION_EVENT_COLUMNS = ["ticket_id", "actor_id", *_ESCALATION_EVENT_FIELDS, "internal", "created_at"]
-
-
-def _escalation_rows(model, attnames: list[str], rows: list[tuple]) -> None:
-    """Insert a batch's rows given as tuples of column values (ids for foreign keys) in one statement: COPY on
-    PostgreSQL (Django's insert spends its time compiling a parameter per value), else `bulk_create`."""
-    if not rows:
-        return
-    if connection.vendor != "postgresql":
-        model.objects.bulk_create([model(**dict(zip(attnames, row, strict=True))) for row in rows])
-        return
-    given = set(attnames)
-    rest = [f for f in model._meta.concrete_fields if not f.primary_key and f.attname not in given]
-    defaults = tuple(f.get_db_prep_save(f.get_default(), connection) for f in rest)
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(c) for c in [*(model._meta.get_field(a).column for a in attnames),
-                                            *(f.column for f in rest)])
-    with connection.cursor() as cursor, cursor.copy(
-            f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row + defaults if defaults else row)
 
 
 def _escalation_watchers(pairs: list[tuple[int, int]]) -> None:

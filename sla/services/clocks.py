@@ -17,6 +17,7 @@ from django.db import connection
 
 from tracker import config_cache, inserts
 from tracker.choices import DONE_STATUSES, EventKind, Status
+from tracker.inserts import insert_rows
 from tracker.models import Ticket, TicketEvent
 from tracker.services import event_record
 
@@ -32,7 +33,6 @@ from .notifications import (
     _queue,
     _queue_rendered,
     acknowledge,
-    insert_rows,
 )
 
 # --- policies ---------------------------------------------------------------------------------------

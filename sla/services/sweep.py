@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from tracker.choices import PROCESS_MANAGER, EventKind, Role
 from tracker.errors import DomainError
+from tracker.inserts import copy_rows
 from tracker.models import AssignmentGroup, Ticket, TicketEvent, User
 from tracker.services import tickets_escalate
 
@@ -33,7 +34,7 @@ from ..calendars import BusinessCalendar, business_calendar
 from ..choices import BREACH_LEVEL, Metric, NotificationKind
 from ..models import Clock, ClockEffect, Policy, SweepHeartbeat
 from .clocks import _fmt, _label, _levels, _plan, clocks_held
-from .notifications import ClockTexts, _Outgoing, _preferences, _queue, array_literal, copy_rows
+from .notifications import ClockTexts, _Outgoing, _preferences, _queue, array_literal
 
 log = logging.getLogger(__name__)
 SWEEP_HEARTBEAT = "sla-sweep"

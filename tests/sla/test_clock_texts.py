@@ -59,7 +59,7 @@ def test_a_title_with_a_line_break_is_rendered_as_such():
 
 def test_plain_rows_are_written_as_bulk_create_writes_them_and_a_repeat_is_skipped(cast):
     from sla.models import Notification
-    from sla.services.notifications import insert_rows
+    from tracker.inserts import insert_rows
 
     def rows(title):
         return [Notification(recipient=user, ticket=None, kind=NotificationKind.BREACH, key=f"k{user.pk}",

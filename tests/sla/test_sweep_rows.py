@@ -18,14 +18,13 @@ from sla.services.notifications import (
     ClockTexts,
     _Outgoing,
     _queue,
-    copy_rows,
-    insert_rows,
     thread_headers,
 )
 from sla.services.sweep import _EFFECT_COLUMNS, _claim, _update_swept
 from tests.sla.conftest import MONDAY_9
 from tracker import services
 from tracker.choices import EventKind
+from tracker.inserts import copy_rows, insert_rows
 from tracker.models import Ticket, TicketEvent, User
 
 pytestmark = pytest.mark.django_db
