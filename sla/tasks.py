@@ -1,6 +1,8 @@
 """Celery tasks: thin, idempotent, acks_late. Deadlines are rows; beat only turns the crank."""
 
 from celery import shared_task
+from django.conf import settings
+from django.db import connection
 
 from .services import clocks_sweep, outbox_deliver, rollup_refresh_recent
 
@@ -12,9 +14,6 @@ def sweep_sla_clocks_task(fan_out: bool = True, batch: int = 1000) -> int:
     A burst drains in parallel: when beat's run finds its first batch full, it queues SLA_SWEEP_PARALLEL - 1
     more runs (which do not fan out again), so idle workers of the pool join in; each claims batches no other
     sweeper holds (SKIP LOCKED) until a batch comes back short. Only on PostgreSQL: SQLite keeps one sweeper."""
-    from django.conf import settings
-    from django.db import connection
-
     def join_in() -> None:
         for _ in range(settings.SLA_SWEEP_PARALLEL - 1):
             sweep_sla_clocks_task.delay(fan_out=False, batch=batch)
