@@ -1,14 +1,25 @@
 """Celery tasks: thin, idempotent, acks_late. Deadlines are rows; beat only turns the crank."""
 
 from celery import shared_task
+from django.conf import settings
+from django.db import connection
 
 from .services import clocks_sweep, outbox_deliver, rollup_refresh_recent
 
 
 @shared_task(acks_late=True, max_retries=3, ignore_result=True)
-def sweep_sla_clocks_task() -> int:
-    """Apply every due warning and breach; a run that finds work wakes the outbox relay at once."""
-    applied = clocks_sweep()
+def sweep_sla_clocks_task(fan_out: bool = True, batch: int = 1000) -> int:
+    """Apply every due warning and breach; a run that finds work wakes the outbox relay at once.
+
+    A burst drains in parallel: when beat's run finds its first batch full, it queues SLA_SWEEP_PARALLEL - 1
+    more runs (which do not fan out again), so idle workers of the pool join in; each claims batches no other
+    sweeper holds (SKIP LOCKED) until a batch comes back short. Only on PostgreSQL: SQLite keeps one sweeper."""
+    def join_in() -> None:
+        for _ in range(settings.SLA_SWEEP_PARALLEL - 1):
+            sweep_sla_clocks_task.delay(fan_out=False, batch=batch)
+
+    parallel = fan_out and settings.SLA_SWEEP_PARALLEL > 1 and connection.features.has_select_for_update_skip_locked
+    applied = clocks_sweep(batch=batch, on_full_batch=join_in if parallel else None)
     if applied:
         deliver_outbox_task.delay()
     return applied

@@ -295,6 +295,9 @@ else:
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 SLA_SWEEP_SECONDS = env("SLA_SWEEP_SECONDS")
+# How many sweeps drain a burst of due clocks at once (PostgreSQL): a sweep whose first batch is full queues this
+# many less one more, for idle workers of the pool.
+SLA_SWEEP_PARALLEL = max(1, env.int("SLA_SWEEP_PARALLEL", default=2))
 # A catalogue item's fulfilment handler that fails is retried by the workers with exponential backoff: the first
 # wait in seconds (it doubles each retry, up to the maximum) and how many retries follow the first attempt.
 # The test suite waits one second.

@@ -327,11 +327,15 @@ def _attach(clocks: list[Clock]) -> list[Clock]:
     return clocks
 
 
-def clocks_sweep(*, now: datetime | None = None, batch: int = 1000, max_batches: int = 100) -> int:
+def clocks_sweep(
+    *, now: datetime | None = None, batch: int = 1000, max_batches: int = 100, on_full_batch=None
+) -> int:
     """Apply due warning/breach effects exactly once; safe to run in parallel and to repeat.
 
     Each batch is one transaction. A batch that fails is redone clock by clock, and a clock that still
-    fails is logged and looked at again a minute later instead of blocking the queue.
+    fails is logged and looked at again a minute later instead of blocking the queue. `on_full_batch()`, if
+    given, is called once, after the first batch that came back full has committed: more may be due (the
+    Celery task queues more sweeps then, so idle workers join in).
     """
     started = time.monotonic()
     total = 0
@@ -348,6 +352,9 @@ def clocks_sweep(*, now: datetime | None = None, batch: int = 1000, max_batches:
             claimed = _sweep_one_by_one(at, batch)
         if len(claimed) < batch:
             break
+        if on_full_batch is not None:
+            on_full_batch()
+            on_full_batch = None
     heartbeat_record(name=SWEEP_HEARTBEAT, processed=total, duration_s=time.monotonic() - started)
     return total
 
