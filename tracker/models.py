@@ -279,6 +279,9 @@ class Ticket(models.Model):
             # The queue's open tickets of one kind by priority (its default sort), read in order without a sort.
             models.Index(fields=["kind", "priority", "id"], name="tracker_ticket_open_kind_prio",
                          condition=Q(status__in=sorted(OPEN_STATUSES))),
+            # "My open" (an agent's open tickets by priority), read in order without a sort.
+            models.Index(fields=["assignee", "priority", "id"], name="tracker_ticket_open_mine_prio",
+                         condition=Q(status__in=sorted(OPEN_STATUSES))),
             models.Index(fields=["status", "-created_at", "-id"], name="tracker_ticket_status_created"),
             models.Index(fields=["priority", "-created_at", "-id"], name="tracker_ticket_prio_created"),
             models.Index(fields=["kind", "status", "-created_at", "-id"], name="tracker_ticket_kind_status"),

@@ -239,32 +239,48 @@ class Page:
 
 
 def paginate(qs: QuerySet, *, sort: extensions.QueueSort, desc: bool, after: str | None, size: int = 50) -> Page:
-    """Keyset pagination on (sort column, id): page 20,000 costs what page 1 costs; no OFFSET, no COUNT(*)."""
+    """Keyset pagination on (sort column, id): page 20,000 costs what page 1 costs; no OFFSET, no COUNT(*).
+    A nullable sort reads the rows with a value first and, when they do not fill the page, those without
+    (by id) in a second statement: each of the two can be read in an index's order (`_keyset`)."""
     column = sort.column
     if sort.annotate:
         qs = sort.annotate(qs)
-    if sort.nullable:  # rows without a value (e.g. no running clock) go last either way
-        order = F(column).desc(nulls_last=True) if desc else F(column).asc(nulls_last=True)
-    else:  # plain ASC/DESC, so ORDER BY matches the (-created_at, -id)-style indexes
-        order = F(column).desc() if desc else F(column).asc()
-    qs = qs.order_by(order, "-id" if desc else "id")
-    if after:
-        decoded = _decode(after, sort)
-        if decoded:
-            value, pk = decoded
-            cmp = "lt" if desc else "gt"
-            if value is None:  # inside the trailing NULLs block
-                qs = qs.filter(**{f"{column}__isnull": True, f"id__{cmp}": pk})
-            else:
-                later = Q(**{f"{column}__{cmp}": value}) | Q(**{column: value, f"id__{cmp}": pk})
-                if sort.nullable:
-                    later |= Q(**{f"{column}__isnull": True})
-                qs = qs.filter(later)
-    rows = list(qs[: size + 1])
+    # The apps' prefetches run once, for the rows shown (not the one read to know there is a next page).
+    lookups, qs = qs._prefetch_related_lookups, qs.prefetch_related(None)
+    decoded = _decode(after, sort) if after else None
+    if not sort.nullable:
+        rows = list(_keyset(qs, column, desc, decoded)[: size + 1])
+    else:  # rows without a value (e.g. no running clock) go last either way
+        rows = []
+        if decoded is None or decoded[0] is not None:
+            valued = qs.filter(**{f"{column}__isnull": False})
+            rows = list(_keyset(valued, column, desc, decoded)[: size + 1])
+        if len(rows) <= size:
+            unvalued = qs.filter(**{f"{column}__isnull": True}).order_by("-id" if desc else "id")
+            if decoded and decoded[0] is None:  # inside the trailing block without values
+                unvalued = unvalued.filter(**{f"id__{'lt' if desc else 'gt'}": decoded[1]})
+            rows += list(unvalued[: size + 1 - len(rows)])
     more = len(rows) > size
     rows = with_config_rows(rows[:size])
+    prefetch_related_objects(rows, *lookups)
     next_cursor = _encode(getattr(rows[-1], column), rows[-1].pk) if more and rows else None
     return Page(rows=rows, next_cursor=next_cursor, sort=sort, desc=desc)
+
+
+def _keyset(qs: QuerySet, column: str, desc: bool, decoded) -> QuerySet:
+    """The rows after the cursor `decoded` (value, id) in plain ASC/DESC order of (column, id), so ORDER BY
+    matches the (-created_at, -id)-style indexes and the scan starts at the cursor."""
+    qs = qs.order_by(F(column).desc() if desc else F(column).asc(), "-id" if desc else "id")
+    if decoded:
+        value, pk = decoded
+        cmp = "lt" if desc else "gt"
+        if value is None:
+            qs = qs.filter(**{f"{column}__isnull": True, f"id__{cmp}": pk})
+        else:
+            # The bound on the column alone (implied by the OR) is what an index scan can start from.
+            qs = qs.filter(Q(**{f"{column}__{cmp}e": value}),
+                           Q(**{f"{column}__{cmp}": value}) | Q(**{column: value, f"id__{cmp}": pk}))
+    return qs
 
 
 def page_total(qs: QuerySet, page: Page, *, first: bool) -> str:

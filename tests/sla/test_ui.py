@@ -48,3 +48,29 @@ def test_the_queue_badges_write_what_format_html_join_wrote():
         ((b["tone"], b["text"], b["text"], b["short"]) for b in shown))
     assert ui.badges(ticket, now) == expected
     assert "&lt;x&gt;" in ui.badges(ticket, now)
+
+
+def test_badges_and_panel_from_the_badge_columns_equal_those_from_whole_clocks(
+        cast, always, make_policy, django_assert_num_queries):
+    from django.db.models import Prefetch, prefetch_related_objects
+    from django.utils import timezone
+
+    from sla import selectors
+    from sla.models import Clock
+    from tracker.models import Ticket
+
+    make_policy(always, response_s=3600, resolution_s=8 * 3600)
+    created = [services.ticket_create(actor=cast.requester, kind=Kind.INCIDENT, title=f"VPN drops {i}")
+               for i in range(3)]
+    Clock.objects.filter(ticket=created[1], metric="response").update(state="paused", due_at=None)
+    Clock.objects.filter(ticket=created[2], metric="response").update(breached=True)
+    now = timezone.now()
+    narrowed = list(selectors.with_clocks(Ticket.objects.filter(pk__in=[t.pk for t in created])).order_by("pk"))
+    whole = list(Ticket.objects.filter(pk__in=[t.pk for t in created]).order_by("pk"))
+    prefetch_related_objects(whole, Prefetch("sla_clocks", queryset=Clock.objects.order_by("metric", "-cycle")))
+    with django_assert_num_queries(0):  # nothing the badges or the panel read was left in the database
+        shown = [(ui.badges(t, now), ui.clocks_panel(request=None, ticket=t, now=now)["rows"]) for t in narrowed]
+    expected = [(ui.badges(t, now), ui.clocks_panel(request=None, ticket=t, now=now)["rows"]) for t in whole]
+    assert [b for b, _ in shown] == [b for b, _ in expected]
+    assert [[r["view"] for r in rows] for _, rows in shown] == [[r["view"] for r in rows] for _, rows in expected]
+    assert "paused" in shown[1][0] and "sla-bad" in shown[2][0]
