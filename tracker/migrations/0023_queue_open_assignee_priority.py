@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tracker', '0021_queue_open_kind_priority'),
+        ('tracker', '0022_ticket_fk_indexes_covered'),
     ]
 
     operations = [
