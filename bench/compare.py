@@ -346,9 +346,10 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=100_000, help="bulk tickets of the compared database")
     parser.add_argument("--read-n", type=int, default=200, help="requests per read round (peer READ_N)")
     parser.add_argument("--create-n4", type=int, default=1000, help="creates per round, 4 clients (CREATE_N4)")
-    parser.add_argument("--sweep-args", default="--clocks 1000000 --due 10000 --runs 3")
+    parser.add_argument("--sweep-args", default="--clocks 1000000 --due 10000 --runs 3 --workers 2",
+                        help="bench/sla_sweep.py's arguments; 2 workers as SLA_SWEEP_PARALLEL's default fans out")
     parser.add_argument("--quick", action="store_true", help="small sweep counts (--clocks 100000 --due 2000 "
-                        "--runs 1)")
+                        "--runs 1 --workers 2)")
     parser.add_argument("--reuse", action="store_true", help="keep the seeded databases between runs")
     parser.add_argument("--million", action="store_true", help="also the queue page on 1,000,000 tickets")
     args = parser.parse_args()
@@ -356,7 +357,7 @@ def main() -> None:
     if want - set(PHASES):
         parser.error(f"--only takes {','.join(PHASES)}")
     if args.quick:
-        args.sweep_args = "--clocks 100000 --due 2000 --runs 1"
+        args.sweep_args = "--clocks 100000 --due 2000 --runs 1 --workers 2"
     args.rounds = max(1, min(args.rounds, 20))
     args.read_n, args.create_n4 = min(args.read_n, 10_000), min(args.create_n4, 20_000)
 
