@@ -273,9 +273,13 @@ class Clock(models.Model):
 class ClockEffect(models.Model):
     """A warning or breach applied to a clock: at most one per (clock, level), the idempotency key."""
 
-    # No index of its own: the unique (clock, level) index leads with it.
-    clock = models.ForeignKey(Clock, on_delete=models.CASCADE, related_name="effects", db_index=False)
-    ticket = models.ForeignKey("tracker.Ticket", on_delete=models.CASCADE, related_name="sla_effects")
+    # The sweep writes these rows in bulk: their keys are kept by Django (on_delete), not by database constraints,
+    # whose per-row checks at commit cost as much as the inserts (tests/sla/test_log_rows.py). Likewise for the
+    # notification and outbox rows. No index of its own for the clock: the unique (clock, level) index leads with it.
+    clock = models.ForeignKey(Clock, on_delete=models.CASCADE, related_name="effects", db_index=False,
+                              db_constraint=False)
+    ticket = models.ForeignKey("tracker.Ticket", on_delete=models.CASCADE, related_name="sla_effects",
+                               db_constraint=False)
     level = models.PositiveSmallIntegerField(help_text="Warning percent, or 100 for the breach.")
     due_at = models.DateTimeField(help_text="When the threshold was reached.")
     created_at = models.DateTimeField(help_text="When the sweep applied it.")
@@ -301,10 +305,12 @@ class Notification(models.Model):
 
     # No index of its own: the inbox and the unique (recipient, key) indexes lead with it.
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", db_index=False
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", db_index=False,
+        db_constraint=False,
     )
     ticket = models.ForeignKey(
-        "tracker.Ticket", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+        "tracker.Ticket", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications",
+        db_constraint=False,
     )
     kind = models.CharField(max_length=12, choices=NotificationKind.choices)
     key = models.CharField(max_length=120)
@@ -361,10 +367,11 @@ class OutboxMessage(models.Model):
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
     kind = models.CharField(max_length=12, choices=NotificationKind.choices)
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        db_constraint=False,
     )
     ticket = models.ForeignKey(
-        "tracker.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "tracker.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False,
     )
     to_address = models.CharField(max_length=254)
     subject = models.CharField(max_length=250)
