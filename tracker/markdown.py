@@ -1,4 +1,5 @@
 """Markdown to safe HTML: rendered with Python-Markdown, then cleaned by nh3 (an allow-list sanitiser)."""
+import re
 import threading
 
 import markdown as md
@@ -20,9 +21,23 @@ def _renderer() -> md.Markdown:
     return renderer
 
 
+# Plain prose: lines that start with an ASCII letter and hold only letters, digits, spaces (none at a line's
+# end) and punctuation that means nothing to Markdown here (no list, heading, rule, code, emphasis, link, table,
+# HTML, entity or escape can begin or be written with them). Such a text renders as one paragraph of itself,
+# which nh3 leaves as it is; test_markdown compares this with the full render over many generated inputs.
+_PROSE_LINE = r"[A-Za-z](?:[A-Za-z0-9 ,.;:?!'\"()/%$=+@-]*[A-Za-z0-9,.;:?!'\"()/%$=+@-])?"
+_PLAIN = re.compile(rf"{_PROSE_LINE}(?:\n{_PROSE_LINE})*")
+
+
 def render_markdown(text: str) -> str:
     if not text:
         return ""
+    if _PLAIN.fullmatch(text):
+        return f"<p>{text}</p>"
+    return _render_full(text)
+
+
+def _render_full(text: str) -> str:
     html = _renderer().reset().convert(text)
     return nh3.clean(html, tags=_TAGS, attributes={"a": {"href", "title"}}, link_rel="noopener noreferrer nofollow",
                      url_schemes={"http", "https", "mailto"})

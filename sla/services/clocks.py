@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import connection
+from django.utils.translation import get_language
 
 from tracker import config_cache, inserts
 from tracker.choices import DONE_STATUSES, EventKind, Status
@@ -167,10 +168,17 @@ def _bank(clock: Clock, cal: BusinessCalendar, now: datetime) -> None:
         clock.resumed_at = now
 
 
+_labels: dict[tuple[str, str | None], str] = {}
+
+
 def _label(clock: Clock) -> str:
     if clock.metric == Metric.PICK:
         return f"L{clock.tier} pick"
-    return Metric(clock.metric).label.lower()
+    key = (clock.metric, get_language())  # a create names two clocks: translated once per metric and language
+    label = _labels.get(key)
+    if label is None:
+        label = _labels[key] = str(Metric(clock.metric).label).lower()
+    return label
 
 
 def _fmt(seconds: int) -> str:

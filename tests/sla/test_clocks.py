@@ -227,3 +227,18 @@ def test_the_demo_seed_attaches_clocks_to_open_tickets_once(cast, raise_incident
     assert first["policies"] == 5 and first["tickets"] == 1
     assert {c.metric for c in clocks(ticket)} == {Metric.RESPONSE, Metric.RESOLUTION}
     assert seed_sla_demo(now=MONDAY_9)["tickets"] == 0
+
+
+def test_clock_labels_are_the_metrics_labels_in_the_active_language():
+    from django.utils import translation
+
+    from sla.choices import Metric
+    from sla.models import Clock
+    from sla.services.clocks import _label
+
+    for language in ("en", "fr", "en"):
+        with translation.override(language):
+            for metric in Metric.values:
+                if metric != Metric.PICK:
+                    assert _label(Clock(metric=metric)) == str(Metric(metric).label).lower()
+    assert _label(Clock(metric=Metric.PICK, tier=2)) == "L2 pick"
