@@ -22,7 +22,7 @@ from django.utils.safestring import SafeData, mark_safe
 from django.utils.timezone import template_localtime
 
 _INPUT_TEMPLATES = frozenset(f"django/forms/widgets/{name}.html" for name in (
-    "text", "number", "email", "url", "password", "hidden", "date", "datetime", "time", "search", "tel"))
+    "text", "number", "email", "url", "password", "hidden", "date", "datetime", "time", "search", "tel", "checkbox"))
 
 
 def _var(value) -> str:
@@ -44,7 +44,7 @@ def _s(value) -> str:
 def _attrs(attrs: dict) -> str:
     """django/forms/widgets/attrs.html and django/forms/attrs.html."""
     out = []
-    for name, value in attrs.items():
+    for name, value in (attrs or {}).items():  # a label of a widget without an id for it has None
         if value is not False:
             out.append(f" {_var(name)}" if value is True else f' {_var(name)}="{_s(value)}"')
     return "".join(out)

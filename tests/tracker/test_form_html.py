@@ -5,6 +5,8 @@ import pytest
 from django import forms
 from django.forms.renderers import get_default_renderer
 
+from devflow.views import DefectForm
+from itsm.forms import AnalysisForm, RollbackForm, ScheduleForm, TaskForm, VoteForm
 from tracker.form_html import FAST
 from tracker.forms import CommentForm, HelpForm, InviteForm, LinkForm, WorkLogForm, humanize_blanks
 from tracker.models import Ticket
@@ -47,7 +49,8 @@ def test_move_forms_render_as_with_django_templates(names, cast):
     _same(form_class, {}, auto_id="id_x_%s")  # bound: required fields missing
 
 
-@pytest.mark.parametrize("form_class", [InviteForm, HelpForm, WorkLogForm, CommentForm, LinkForm])
+@pytest.mark.parametrize("form_class", [InviteForm, HelpForm, WorkLogForm, CommentForm, LinkForm, ScheduleForm,
+                                        TaskForm, RollbackForm, VoteForm, AnalysisForm, DefectForm])
 def test_the_pages_other_forms_render_as_with_django_templates(form_class, cast):
     auto_id = f"id_{form_class.__name__}_%s"
     _same(form_class, auto_id=auto_id)
