@@ -12,6 +12,7 @@ from tracker import services
 from tracker.access import staff_only
 from tracker.choices import Severity
 from tracker.errors import DomainError
+from tracker.form_html import FAST
 from tracker.views import form_errors, ticket_or_404, workspace_response
 
 from . import selectors as q
@@ -83,7 +84,7 @@ def defect_action(*, request, ticket, now):
     """"Create defect" on open incidents and problems, for those who may link them."""
     if not dev_services.may_raise_defect(request.user, ticket):
         return None
-    return {"form": DefectForm(auto_id="id_defect_%s")}
+    return {"form": DefectForm(auto_id="id_defect_%s", renderer=FAST)}
 
 
 @staff_only

@@ -19,6 +19,7 @@ from tracker import extensions as ext
 from tracker import selectors as core_selectors
 from tracker.choices import EventKind, Kind, Role, ServiceLifecycle, Status
 from tracker.errors import ValidationFailed
+from tracker.form_html import FAST
 from tracker.templatetags.crossline import when
 from tracker.templatetags.icons import icon
 
@@ -52,7 +53,8 @@ def schedule_panel(*, request, ticket, now):
         return None
     return {
         "schedule": selectors.change_schedule(ticket=ticket, user=request.user),
-        "form": ScheduleForm(initial={"window_start": ticket.window_start, "window_end": ticket.window_end}),
+        "form": ScheduleForm(initial={"window_start": ticket.window_start, "window_end": ticket.window_end},
+                             renderer=FAST),
         "can_edit": access.may(request.user, "edit", ticket),
         "can_override": itsm.may_manage_changes(request.user),
     }
@@ -132,7 +134,7 @@ def vote_action(*, request, ticket, now):
     if ticket.kind != Kind.CHANGE:
         return None
     state = vote_state(ticket, request.user)
-    return {"vote": {**state, "form": VoteForm()}} if state else None
+    return {"vote": {**state, "form": VoteForm(renderer=FAST)}} if state else None
 
 
 _HEADINGS = {"round": "Approval round", "vote": "Vote", "outcome": "CAB decision", "template": "Standard change",
@@ -170,8 +172,8 @@ def tasks_panel(*, request, ticket, now):
     return {
         "tasks": tasks, "failed": failed, "rollbacks": rollbacks, "summary": summary, "zones": COMMON_ZONES,
         "offer_rollback": live and ticket.implementation_result == "failed" and not rolled_back,
-        "add_form": TaskForm() if coordinator and ticket.status in itsm.PLANNABLE else None,
-        "rollback_form": RollbackForm(initial={"run_by": user, "ran_at": now}) if live else None,
+        "add_form": TaskForm(renderer=FAST) if coordinator and ticket.status in itsm.PLANNABLE else None,
+        "rollback_form": RollbackForm(initial={"run_by": user, "ran_at": now}, renderer=FAST) if live else None,
         "review_reason": itsm.review_reason(ticket, ticket.implementation_result)
         if ticket.status == Status.RESOLVED else "",
         **(selectors.handoff_choices() if tasks else {}),
@@ -274,7 +276,7 @@ def analysis_panel(*, request, ticket, now):
     return {"count": instances["count"], "open_count": len(instances["open"]),
             "without_cause": None if ticket.root_cause.strip() else now - ticket.created_at,
             "can_edit": access.may(request.user, "edit", ticket) and ticket.is_open,
-            "form": AnalysisForm(instance=ticket)}
+            "form": AnalysisForm(instance=ticket, renderer=FAST)}
 
 
 def _instances(request, ticket, now) -> dict:

@@ -29,6 +29,7 @@ from .access import staff_only
 from .choices import Kind, Role, Status
 from .errors import DomainError, NotFound, StaleVersion, ValidationFailed
 from .filtersets import TicketFilterSet
+from .form_html import FAST
 from .forms import (
     TEXT_FIELDS,
     BulkForm,
@@ -273,7 +274,7 @@ def _move_form(move, ticket, data=None):
     names = [*move.requires, *move.offers]
     form_class = _move_form_class(tuple(names))
     initial = {f: getattr(ticket, f) for f in names}
-    form = form_class(data, initial=initial, auto_id=f"id_{move.target}_%s")
+    form = form_class(data, initial=initial, auto_id=f"id_{move.target}_%s", renderer=FAST)
     humanize_blanks(form.fields)
     return form
 
@@ -970,9 +971,9 @@ def swarm_panel(*, request, ticket, now):
         "can_invite": swarming and ticket.is_open and access.may(user, "assign", ticket)
         and (dispatcher or not helping),
         "helping": helping,
-        "invite_form": InviteForm(auto_id="id_invite_%s"),
-        "help_form": HelpForm(auto_id="id_help_%s"),
-        "work_form": WorkLogForm(auto_id="id_work_%s"),
+        "invite_form": InviteForm(auto_id="id_invite_%s", renderer=FAST),
+        "help_form": HelpForm(auto_id="id_help_%s", renderer=FAST),
+        "work_form": WorkLogForm(auto_id="id_work_%s", renderer=FAST),
     }
 
 

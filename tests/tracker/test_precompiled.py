@@ -73,3 +73,18 @@ def test_what_would_change_the_sql_is_refused():
         Precompiled(lambda shape, *, flag: Ticket.objects.filter(is_open=flag))(flag=True)
     with pytest.raises(ValueError, match="title"):  # a value the query does not pass as it came
         Precompiled(lambda shape, *, title: Ticket.objects.filter(title__icontains=title))(title="VPN")
+
+
+def test_the_requesters_open_count_reads_as_the_bounded_count(cast):
+    from tracker.choices import Status
+    requester = cast.requester
+    assert selectors.requester_open_count(TicketFactory(requester=requester), cast.agent1) == "1"
+    TicketFactory.create_batch(99, requester=requester)
+    TicketFactory(requester=requester, status=Status.CLOSED)
+    ticket = Ticket.objects.filter(requester=requester).first()
+    assert selectors.requester_open_count(ticket, cast.agent1) == "100"
+    TicketFactory(requester=requester)
+    assert selectors.requester_open_count(ticket, cast.agent1) == "100+"
+    open_ones = Ticket.objects.filter(requester=requester, status__in=selectors.OPEN_STATUSES)
+    assert selectors.requester_open_count(ticket, cast.agent1) == selectors.count_hint(open_ones, cap=100)
+    assert selectors.requester_open_count(ticket, requester) == "100+"  # their own: the ORM's path, same answer
