@@ -363,7 +363,7 @@ class OutboxMessage(models.Model):
     crash between the two can cause is recognisable as a duplicate.
     """
 
-    key = models.CharField(max_length=160, unique=True)
+    key = models.CharField(max_length=160)  # unique: Meta.constraints
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
     kind = models.CharField(max_length=12, choices=NotificationKind.choices)
     recipient = models.ForeignKey(
@@ -390,6 +390,8 @@ class OutboxMessage(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        # A constraint rather than unique=True, which on PostgreSQL adds a pattern-ops index no query uses.
+        constraints = [models.UniqueConstraint(fields=["key"], name="sla_outbox_key_unique")]
         indexes = [
             # Threading a reply: the mail it answers, by its Message-ID.
             models.Index(fields=["message_id"], name="sla_outbox_message_id"),

@@ -30,6 +30,15 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = FAST_HASHERS
 
 
+@pytest.fixture(autouse=True)
+def _webhook_wake_open():
+    """No test starts with another's webhook wake-up key set on the broker's Redis: a wake sent to a broker no
+    worker reads would hold this test's wakes back until the key expires."""
+    from sla.services.webhooks import _wake_gate_open
+
+    _wake_gate_open()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _media_root(tmp_path_factory):
     """Files the tests store (attachments, the demo's too) go to a folder of the run's own, never var/media."""

@@ -36,3 +36,16 @@ def test_the_covered_keys_have_no_index_of_their_own():
         single = {c["columns"][0] for c in constraints.values() if c["index"] and len(c["columns"]) == 1}
         assert single.isdisjoint(columns), model
         assert set(columns) <= _leading_columns(model), model
+
+
+@pytest.mark.django_db
+def test_keys_are_unique_through_one_index_each():
+    from sla.models import OutboxMessage
+    from tracker.models import Ticket
+
+    for model in (Ticket, OutboxMessage):
+        with connection.cursor() as cursor:
+            constraints = connection.introspection.get_constraints(cursor, model._meta.db_table)
+        on_key = [name for name, c in constraints.items() if c["columns"] == ["key"]]
+        assert len(on_key) == 1, (model, on_key)
+        assert constraints[on_key[0]]["unique"], model

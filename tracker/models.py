@@ -194,7 +194,7 @@ class TicketQuerySet(models.QuerySet):
 class Ticket(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices)
     number = models.PositiveBigIntegerField()
-    key = models.CharField(max_length=24, unique=True, editable=False)
+    key = models.CharField(max_length=24, editable=False)  # unique: Meta.constraints
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True, help_text="Markdown; rendered sanitised.")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
@@ -262,6 +262,9 @@ class Ticket(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["kind", "number"], name="tracker_ticket_kind_number"),
+            # A constraint rather than unique=True, which on PostgreSQL adds a second, pattern-ops index that no
+            # query uses (keys are matched whole) and that every write of a ticket would keep up.
+            models.UniqueConstraint(fields=["key"], name="tracker_ticket_key_unique"),
             models.CheckConstraint(condition=Q(window_end__gte=models.F("window_start")) | Q(window_end__isnull=True)
                                    | Q(window_start__isnull=True), name="tracker_ticket_window_order"),
         ]

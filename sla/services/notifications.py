@@ -399,20 +399,7 @@ class ClockTexts:
             if shape is None:
                 return _fallback(kind, ticket, context, variant, now)
             title, body, html, fmt = shape
-            row = {**values, "D": self._date(variant, fmt, due_at)}
-            whole_title = title.format_map(row).strip()
-            filled_title = whole_title[:200]
-            filled_body = body.format_map(row).strip()
-
-            def html_part():
-                if len(whole_title) > 200:  # the mail's heading shows the shortened title
-                    return render_html(title=filled_title, body=filled_body, ticket_key=ticket.key,
-                                       link=f"{settings.CROSSLINE_BASE_URL}/tickets/{ticket.key}/",
-                                       language=variant[1])
-                html_row = {k: v.translate(_HTML_ESCAPES) for k, v in row.items()}
-                return html.format_map(html_row)
-
-            return filled_title, filled_body, html_part
+            return _filled(ticket, variant, title, body, html, {**values, "D": self._date(variant, fmt, due_at)})
 
         def in_db(variant, *, key: str, now: datetime) -> int | None:
             if not db_values:
@@ -611,6 +598,22 @@ def _render_shape(kind: str, variant: tuple, escalates: bool, has_group: bool) -
     return title, body, html, fmt
 
 
+def _filled(ticket, variant: tuple, title: str, body: str, html: str, row: dict):
+    """(title, body, html()) of one notice: its shape's texts filled in with this ticket's values, the HTML's
+    escaped only when it is asked for. The title is cut at 200 characters; then the mail's heading shows the
+    shortened title, so its HTML is rendered again."""
+    whole_title = title.format_map(row).strip()
+    filled_title, filled_body = whole_title[:200], body.format_map(row).strip()
+
+    def html_part():
+        if len(whole_title) > 200:
+            return render_html(title=filled_title, body=filled_body, ticket_key=ticket.key,
+                               link=f"{settings.CROSSLINE_BASE_URL}/tickets/{ticket.key}/", language=variant[1])
+        return html.format_map({k: v.translate(_HTML_ESCAPES) for k, v in row.items()})
+
+    return filled_title, filled_body, html_part
+
+
 def _fallback(kind: str, ticket, context: dict, variant: tuple, now: datetime):
     title, body = _render_in_zone(kind, {"ticket": ticket, "now": now, **context}, variant)
     link = f"{settings.CROSSLINE_BASE_URL}/tickets/{ticket.key}/"
@@ -641,7 +644,6 @@ class EscalationTexts:
             values["R"] = str(ticket.requester)  # only the owner who keeps the ticket reads the requester's name
         if any("\n" in v or "\r" in v or "\x00" in v for v in values.values()):
             return None
-        escaped = {k: v.translate(_HTML_ESCAPES) for k, v in values.items()}
         parts = (old_group is not None, bool(actor), bool(context.get("for_owner")),
                  bool(context.get("handed_over")))
 
@@ -649,19 +651,7 @@ class EscalationTexts:
             shape = self._shape(kind, variant, parts)
             if shape is None:
                 return _fallback(kind, ticket, context, variant, now)
-            title, body, html = shape
-            whole_title = title.format_map(values).strip()
-            filled_title = whole_title[:200]
-            filled_body = body.format_map(values).strip()
-
-            def html_part():
-                if len(whole_title) > 200:  # the mail's heading shows the shortened title
-                    return render_html(title=filled_title, body=filled_body, ticket_key=ticket.key,
-                                       link=f"{settings.CROSSLINE_BASE_URL}/tickets/{ticket.key}/",
-                                       language=variant[1])
-                return html.format_map(escaped)
-
-            return filled_title, filled_body, html_part
+            return _filled(ticket, variant, *shape, values)
 
         return fill
 

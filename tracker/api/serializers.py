@@ -72,6 +72,16 @@ def _shallow_copy(field):
 _SKIP = object()  # a reader's answer for a field DRF leaves out of the representation (SkipField)
 
 
+def _read(readers, obj, parent, tz) -> dict:
+    """The answer of `obj` from (name, reader) pairs, without the names whose reader skips them."""
+    data = {}
+    for name, read in readers:
+        got = read(obj, parent, tz)
+        if got is not _SKIP:
+            data[name] = got
+    return data
+
+
 def _scalar_reader(field):
     """fn(value, tz) -> the field's representation of a value that is not None; None: not a plain field."""
     kind = type(field)
@@ -141,12 +151,7 @@ def _reader(name: str, field):
             value = getattr(obj, source)
             if value is None:
                 return None
-            data = {}
-            for sub, read in nested:
-                got = read(value, None, tz)
-                if got is not _SKIP:
-                    data[sub] = got
-            return data
+            return _read(nested, value, None, tz)
         return row
     scalar = _scalar_reader(field)
     if scalar is None:
@@ -333,13 +338,7 @@ class TicketSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
         readers = self._kind_readers(ticket.kind)
         if readers is None:
             return self.fields_representation(ticket)
-        tz = timezone.get_current_timezone()
-        data = {}
-        for name, read in readers:
-            value = read(ticket, self, tz)
-            if value is not _SKIP:
-                data[name] = value
-        return data
+        return _read(readers, ticket, self, timezone.get_current_timezone())
 
     def fields_representation(self, ticket):
         """The same answer through DRF's bound fields, one by one (the reference the readers are tested against)."""
