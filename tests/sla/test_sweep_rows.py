@@ -155,3 +155,26 @@ def test_a_claimed_clock_brings_what_its_effects_read_in_one_read_per_kind(cast,
     assert len(reading.captured_queries) == 0
     assert len({id(c.ticket) for c in claimed}) == 2  # one ticket instance per ticket
     assert len({id(u) for u in people}) == len({u.pk for u in people})  # one instance per distinct row
+
+
+def test_claimed_clocks_and_tickets_are_the_instances_the_orm_builds(cast, incident):
+    services.ticket_create(actor=cast.agent1, kind="incident", title="Mail down", now=MONDAY_9,
+                           service=cast.services["payroll"], assignee=cast.agent1)
+    Clock.objects.update(next_check_at=MONDAY_9)
+    orm = {c.pk: c for c in Clock.objects.select_related("ticket")}
+    with transaction.atomic():
+        claimed = _claim(MONDAY_9 + timedelta(seconds=1), 100)
+    assert sorted(c.pk for c in claimed) == sorted(orm)
+    for clock in claimed:
+        expected = orm[clock.pk]
+        for got, want in ((clock, expected), (clock.ticket, expected.ticket)):
+            assert type(got) is type(want)
+            assert got.get_deferred_fields() == set()
+            assert {f.attname: getattr(got, f.attname) for f in type(want)._meta.concrete_fields} == {
+                f.attname: getattr(want, f.attname) for f in type(want)._meta.concrete_fields}
+            assert (got._state.adding, got._state.db) == (False, want._state.db)
+        assert clock.ticket is next(c.ticket for c in claimed if c.ticket_id == clock.ticket_id)
+    clock = claimed[0]
+    clock.warned_percent = 75  # a claimed instance saves as any other
+    clock.save(update_fields=["warned_percent"])
+    assert Clock.objects.get(pk=clock.pk).warned_percent == 75
