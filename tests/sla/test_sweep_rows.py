@@ -178,3 +178,20 @@ def test_claimed_clocks_and_tickets_are_the_instances_the_orm_builds(cast, incid
     clock.warned_percent = 75  # a claimed instance saves as any other
     clock.save(update_fields=["warned_percent"])
     assert Clock.objects.get(pk=clock.pk).warned_percent == 75
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's timestamptz loader")
+@pytest.mark.parametrize("text", ["2026-01-12 09:00:00+00", "2026-01-12 09:00:00.5+00", "2026-03-29 01:59:59.999999+00",
+                                  "0099-07-01 12:00:00+00", "2026-01-12 10:00:00+01", "2026-01-12 10:00:00+05:30"])
+def test_the_claims_time_loader_reads_what_djangos_reads(text):
+    from psycopg.pq import Format
+
+    from sla.services.sweep import _UtcTimestamptzLoader
+
+    connection.ensure_connection()
+    psycopg_connection = connection.connection
+    oid = psycopg_connection.adapters.types["timestamptz"].oid
+    django = psycopg_connection.adapters.get_loader(oid, Format.TEXT)(oid, psycopg_connection)
+    got = _UtcTimestamptzLoader(oid, psycopg_connection).load(text.encode())
+    want = django.load(text.encode())
+    assert (got, got.tzinfo) == (want, want.tzinfo)
