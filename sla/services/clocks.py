@@ -35,6 +35,7 @@ from .notifications import (
     _queue,
     _queue_rendered,
     acknowledge,
+    array_literal,
 )
 
 # --- policies ---------------------------------------------------------------------------------------
@@ -633,9 +634,12 @@ def _clocks_of(tickets: dict[int, Ticket]) -> dict[int, list[Clock]]:
     each with its policy and calendar (the cached active policies; any other policy in one more query)."""
     held = {pk: c for pk, c in (_held_clocks.get() or {}).items() if c.ticket_id in tickets}
     if connection.vendor == "postgresql":  # two arrays, not a parameter per ticket and per clock held
+        # NOT IN a subquery is checked against a hash of the held ids; NOT (id = ANY(array)) compared every row
+        # with each of a sweep batch's thousand ids.
         columns = ", ".join(f.column for f in Clock._meta.concrete_fields)
-        rest = Clock.objects.raw(f"SELECT {columns} FROM {Clock._meta.db_table} "
-                                 "WHERE ticket_id = ANY(%s) AND NOT (id = ANY(%s))", [list(tickets), list(held)])
+        rest = Clock.objects.raw(f"SELECT {columns} FROM {Clock._meta.db_table} WHERE ticket_id = ANY(%s::bigint[]) "
+                                 "AND id NOT IN (SELECT unnest(%s::bigint[]))",
+                                 [array_literal(tickets), array_literal(held)])
     else:
         rest = Clock.objects.filter(ticket_id__in=list(tickets)).exclude(pk__in=list(held)).order_by()
     # A ticket's clocks in the model's order (`Clock.Meta.ordering` within a ticket), as `clocks_sync` reads them.

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.db import connection, connections, transaction
-from django.db.models import Case, F, QuerySet, Value, When
+from django.db.models import F, QuerySet
 from django.db.models.base import ModelState
 from django.db.models.query import ModelIterable
 from django.db.models.signals import post_init, pre_init
@@ -39,7 +39,7 @@ from ..calendars import BusinessCalendar, business_calendar
 from ..choices import BREACH_LEVEL, Metric, NotificationKind
 from ..models import Clock, ClockEffect, Policy, SweepHeartbeat
 from .clocks import _fmt, _label, _levels, _plan, clocks_held
-from .notifications import ClockTexts, _Outgoing, _preferences, _queue, array_literal, ids_in
+from .notifications import ClockTexts, _Outgoing, _preferences, _queue, array_literal
 
 log = logging.getLogger(__name__)
 SWEEP_HEARTBEAT = "sla-sweep"
@@ -125,7 +125,6 @@ def _apply_due(clocks: list[Clock], now: datetime) -> int:
         _plan(clock, cal)
         effects.append(effect)
 
-    copy_rows(ClockEffect, _EFFECT_COLUMNS, [(e.clock.pk, e.clock.ticket_id, e.level, e.due_at, now) for e in effects])
     _update_swept(clocks)
 
     texts = ClockTexts()  # each distinct text rendered once per batch, filled in per ticket (by PostgreSQL: `write`)
@@ -200,12 +199,18 @@ def _apply_due(clocks: list[Clock], now: datetime) -> int:
         if n == len(rounds):
             rounds.append([])
         rounds[n].append(e)
-    escalated: dict[int, list[int]] = {}  # the group each breach moved its ticket to: clock ids by group
+    escalated: dict[int, int] = {}  # clock id -> the group its breach moved the ticket to
+    refused: dict[int, str] = {}  # clock id -> why its breach did not move the ticket
     for effects_ in rounds:
-        for group_id, clock_ids in _escalate(effects_, now).items():
-            escalated.setdefault(group_id, []).extend(clock_ids)
-    for group_id, clock_ids in escalated.items():  # one write per target group, not one per breach
-        ClockEffect.objects.filter(ids_in("clock_id", clock_ids), level=BREACH_LEVEL).update(escalated_to=group_id)
+        moved, why = _escalate(effects_, now)
+        escalated.update(moved)
+        refused.update(why)
+    # The effect rows last, with what the escalation made of each breach: written once, not updated afterwards
+    # (nothing above reads them; the batch's transaction makes them and the rest one change all the same).
+    copy_rows(ClockEffect, _EFFECT_COLUMNS, [
+        (e.clock.pk, e.clock.ticket_id, e.level, e.due_at, now,
+         *((escalated.get(e.clock.pk), refused.get(e.clock.pk, "")) if e.level == BREACH_LEVEL else (None, "")))
+        for e in effects])
     return len(effects)
 
 
@@ -236,10 +241,10 @@ def _process_managers(effects: list[_Effect]) -> dict[str, list]:
     return found
 
 
-def _escalate(effects: list[_Effect], now: datetime) -> dict[int, list[int]]:
+def _escalate(effects: list[_Effect], now: datetime) -> tuple[dict[int, int], dict[int, str]]:
     """Move each breached clock's ticket (one breach per ticket) up one tier in one batch (`tickets_escalate`);
-    returns the clock ids by the group their ticket went to, and records on the effect and the timeline why a
-    ticket did not move."""
+    returns the group each clock's ticket went to and why the others did not move (by clock id), and records on
+    the timeline why a ticket did not move."""
     refused: dict[int, str] = {}  # clock id -> why its ticket did not move
     moving: dict[int, _Effect] = {}  # ticket id -> its breach
     for e in effects:
@@ -256,25 +261,22 @@ def _escalate(effects: list[_Effect], now: datetime) -> dict[int, list[int]]:
     with clocks_held([e.clock for e in effects]):  # as just written: the clocks' re-plan need not read them again
         refusals = tickets_escalate(tickets=[e.clock.ticket for e in moving.values()], actor=None, automatic=True,
                                     now=now, notes=notes)
-    by_group: dict[int, list[int]] = {}
+    moved: dict[int, int] = {}
     for ticket_id, e in moving.items():
         if ticket_id in refusals:  # already at the last tier, or moved meanwhile: record, do not fail
             refused[e.clock.pk] = refusals[ticket_id].message
         else:
-            by_group.setdefault(e.clock.ticket.group_id, []).append(e.clock.pk)
+            moved[e.clock.pk] = e.clock.ticket.group_id
     if refused:
         clocks = {e.clock.pk: e.clock for e in effects}
-        why_by_clock = Case(*(When(clock_id=pk, then=Value(why)) for pk, why in refused.items()),
-                            default=F("note"), output_field=ClockEffect._meta.get_field("note"))
-        ClockEffect.objects.filter(clock_id__in=list(refused), level=BREACH_LEVEL).update(note=why_by_clock)
         TicketEvent.objects.bulk_create([
             TicketEvent(ticket=clocks[pk].ticket, actor=None, kind=EventKind.SLA, field=clocks[pk].metric,
                         note=f"SLA: no functional escalation — {why}", internal=True, created_at=now)
             for pk, why in refused.items()])
-    return by_group
+    return moved, refused
 
 
-_EFFECT_COLUMNS = ["clock_id", "ticket_id", "level", "due_at", "created_at"]
+_EFFECT_COLUMNS = ["clock_id", "ticket_id", "level", "due_at", "created_at", "escalated_to_id", "note"]
 _SWEPT_FIELDS = ["warned_percent", "breached", "breached_at", "next_check_at", "due_at", "group_id"]
 _SWEPT_TYPES = ["smallint", "boolean", "timestamptz", "timestamptz", "timestamptz", "bigint"]
 
@@ -368,7 +370,7 @@ def _builder(model, db: str, attnames: list[str]):
 
     def build(values):
         obj = new(model)
-        obj.__dict__.update(zip(attnames, values))
+        obj.__dict__.update(zip(attnames, values, strict=True))
         state = obj._state = ModelState()
         state.adding, state.db = False, db
         return obj

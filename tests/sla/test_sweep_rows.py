@@ -80,11 +80,11 @@ def test_copied_rows_whose_key_exists_are_skipped(cast, incident):
 
 def test_an_effect_row_stays_unique_per_clock_and_level(incident):
     clock = Clock.objects.filter(ticket=incident).first()
-    copy_rows(ClockEffect, _EFFECT_COLUMNS, [(clock.pk, incident.pk, 75, NOW, NOW)])
+    copy_rows(ClockEffect, _EFFECT_COLUMNS, [(clock.pk, incident.pk, 75, NOW, NOW, None, "")])
     effect = ClockEffect.objects.get()
     assert (effect.clock_id, effect.level, effect.note, effect.escalated_to_id) == (clock.pk, 75, "", None)
     with pytest.raises(Exception), transaction.atomic():  # noqa: B017, PT011 - IntegrityError, by backend
-        copy_rows(ClockEffect, _EFFECT_COLUMNS, [(clock.pk, incident.pk, 75, NOW, NOW)])
+        copy_rows(ClockEffect, _EFFECT_COLUMNS, [(clock.pk, incident.pk, 75, NOW, NOW, None, "")])
 
 
 def test_batch_rows_as_tuples_are_the_rows_instances_hold(cast):
