@@ -136,6 +136,10 @@ def _apply_due(clocks: list[Clock], now: datetime) -> int:
     users += [e.clock.ticket.requester for e in effects if _tells_requester(e)]
     prefs = _preferences(u.pk for u in users)
     labels: dict[tuple, str] = {}
+    # A batch's timeline texts repeat a few targets, due times and groups: each piece is written once per batch.
+    goals: dict[int, str] = {}
+    stamps: dict[datetime, str] = {}
+    managers: dict[int, str] = {}
     for e in effects:
         clock, ticket = e.clock, e.clock.ticket
         if (label := labels.get((clock.metric, clock.tier))) is None:
@@ -169,13 +173,17 @@ def _apply_due(clocks: list[Clock], now: datetime) -> int:
             prefs=prefs,
             texts=texts,
         )
-        what = (
-            f"{label} target breached ({_fmt(clock.goal_s)} reached at {e.due_at:%Y-%m-%d %H:%M:%S} UTC)"
-            if breach
-            else f"{label} at {e.level}% of {_fmt(clock.goal_s)}, due {clock.due_at:%Y-%m-%d %H:%M:%S} UTC"
-        )
+        if (goal := goals.get(clock.goal_s)) is None:
+            goal = goals[clock.goal_s] = _fmt(clock.goal_s)
+        at = e.due_at if breach else clock.due_at
+        if (stamp := stamps.get(at)) is None:
+            stamp = stamps[at] = f"{at:%Y-%m-%d %H:%M:%S} UTC"
+        what = (f"{label} target breached ({goal} reached at {stamp})" if breach
+                else f"{label} at {e.level}% of {goal}, due {stamp}")
         if breach and clock.policy.hierarchical_escalation and group is not None and group.manager_id:
-            what += f"; manager {group.manager} notified"
+            if (manager := managers.get(group.pk)) is None:
+                manager = managers[group.pk] = f"; manager {group.manager} notified"
+            what += manager
         if told:
             role = told[0].get_role_display().lower()
             what += f"; {role}{'s' if len(told) > 1 else ''} {', '.join(str(u) for u in told)} notified"
