@@ -230,8 +230,10 @@ class Clock(models.Model):
             ),
         ]
         indexes = [
-            # The sweep: running clocks whose next warning/breach is due (ORDER BY next_check_at).
-            models.Index(fields=["next_check_at"], condition=Q(state="running"), name="sla_clock_due"),
+            # The sweep: running clocks whose next warning/breach is due (ORDER BY next_check_at). A clock with
+            # nothing left to check (breached, or warned and breached) has no entry: the sweep's update skips it.
+            models.Index(fields=["next_check_at"], condition=Q(state="running", next_check_at__isnull=False),
+                         name="sla_clock_due"),
             # Ticket list: "breaching within N minutes" and "order by time remaining".
             models.Index(
                 fields=["ticket", "due_at"], condition=Q(state="running"), name="sla_clock_running_due"
@@ -244,8 +246,10 @@ class Clock(models.Model):
             ),
             # Ticket list "breached" filter and the dashboard's breach lists.
             models.Index(fields=["breached_at"], condition=Q(breached=True), name="sla_clock_breached"),
-            # Dashboard: compliance over stopped clocks in a period.
-            models.Index(fields=["stopped_at", "metric"], name="sla_clock_stopped"),
+            # Dashboard: compliance over stopped clocks in a period. Running clocks have no entry, so their
+            # updates (every sweep, every re-plan) do not write one.
+            models.Index(fields=["stopped_at", "metric"], condition=Q(stopped_at__isnull=False),
+                         name="sla_clock_stopped"),
         ]
 
     def __str__(self):

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 from django.db import connection
 from django.utils.translation import get_language
@@ -34,6 +35,7 @@ from .notifications import (
     _queue,
     _queue_rendered,
     acknowledge,
+    array_literal,
 )
 
 # --- policies ---------------------------------------------------------------------------------------
@@ -128,15 +130,32 @@ def _goal(policy: Policy, metric: str, tier: int | None) -> int | None:
         return policy.response_s
     if metric == Metric.RESOLUTION:
         return policy.resolution_s
-    for target in policy.tier_targets.all():
-        if target.tier == tier:
-            return target.goal_s
-    return None
+    return _tier_goals(policy).get(tier)
 
 
-def _levels(policy: Policy) -> list[int]:
-    warn = sorted({int(p) for p in policy.warn_percents or [] if 0 < int(p) < BREACH_LEVEL})
-    return [*warn, BREACH_LEVEL]
+def _tier_goals(policy: Policy) -> dict[int, int]:
+    """The policy's pick goals by tier (the first target of a tier); kept on the instance when its targets were
+    prefetched (the cached active policies), as a batch asks the same policy for every ticket and a related
+    manager's all() builds a queryset each time."""
+    goals = getattr(policy, "_tier_goals", None)
+    if goals is None:
+        goals = {}
+        for target in policy.tier_targets.all():
+            goals.setdefault(target.tier, target.goal_s)
+        if "tier_targets" in getattr(policy, "_prefetched_objects_cache", {}):
+            policy._tier_goals = goals
+    return goals
+
+
+def _levels(policy: Policy) -> tuple[int, ...]:
+    """The policy's warning percents in order, then the breach."""
+    return _levels_of(tuple(policy.warn_percents or ()))
+
+
+@lru_cache(maxsize=64)
+def _levels_of(warn_percents: tuple) -> tuple[int, ...]:
+    warn = sorted({int(p) for p in warn_percents if 0 < int(p) < BREACH_LEVEL})
+    return (*warn, BREACH_LEVEL)
 
 
 # --- planning one clock -----------------------------------------------------------------------------
@@ -615,9 +634,12 @@ def _clocks_of(tickets: dict[int, Ticket]) -> dict[int, list[Clock]]:
     each with its policy and calendar (the cached active policies; any other policy in one more query)."""
     held = {pk: c for pk, c in (_held_clocks.get() or {}).items() if c.ticket_id in tickets}
     if connection.vendor == "postgresql":  # two arrays, not a parameter per ticket and per clock held
+        # NOT IN a subquery is checked against a hash of the held ids; NOT (id = ANY(array)) compared every row
+        # with each of a sweep batch's thousand ids.
         columns = ", ".join(f.column for f in Clock._meta.concrete_fields)
-        rest = Clock.objects.raw(f"SELECT {columns} FROM {Clock._meta.db_table} "
-                                 "WHERE ticket_id = ANY(%s) AND NOT (id = ANY(%s))", [list(tickets), list(held)])
+        rest = Clock.objects.raw(f"SELECT {columns} FROM {Clock._meta.db_table} WHERE ticket_id = ANY(%s::bigint[]) "
+                                 "AND id NOT IN (SELECT unnest(%s::bigint[]))",
+                                 [array_literal(tickets), array_literal(held)])
     else:
         rest = Clock.objects.filter(ticket_id__in=list(tickets)).exclude(pk__in=list(held)).order_by()
     # A ticket's clocks in the model's order (`Clock.Meta.ordering` within a ticket), as `clocks_sync` reads them.

@@ -18,11 +18,16 @@ import logging
 import socket
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from django.db import connection, transaction
-from django.db.models import Case, F, QuerySet, Value, When
+from django.db import connection, connections, transaction
+from django.db.models import F, QuerySet
+from django.db.models.base import ModelState
+from django.db.models.query import ModelIterable
+from django.db.models.signals import post_init, pre_init
 from django.utils import timezone
+from psycopg.adapt import Loader
+from psycopg.types.datetime import TimestamptzLoader
 
 from tracker.choices import PROCESS_MANAGER, EventKind, Role
 from tracker.errors import DomainError
@@ -94,9 +99,7 @@ def _recipients(ticket: Ticket, group_members: dict[int, list]) -> list:
 
 def _apply_due(clocks: list[Clock], now: datetime) -> int:
     """Apply due effects of claimed clocks; the caller holds their rows (and tickets) in its transaction."""
-    tickets: dict[int, Ticket] = {}
-    for clock in clocks:  # one instance per ticket, so a second clock sees the first one's escalation
-        clock.ticket = tickets.setdefault(clock.ticket_id, clock.ticket)
+    tickets = {clock.ticket_id: clock.ticket for clock in clocks}  # one instance per ticket (`_claim`)
     group_ids = {t.group_id for t in tickets.values() if t.group_id and not t.assignee_id}
     members: dict[int, list] = {}
     if group_ids:
@@ -122,7 +125,6 @@ def _apply_due(clocks: list[Clock], now: datetime) -> int:
         _plan(clock, cal)
         effects.append(effect)
 
-    copy_rows(ClockEffect, _EFFECT_COLUMNS, [(e.clock.pk, e.clock.ticket_id, e.level, e.due_at, now) for e in effects])
     _update_swept(clocks)
 
     texts = ClockTexts()  # each distinct text rendered once per batch, filled in per ticket (by PostgreSQL: `write`)
@@ -134,6 +136,10 @@ def _apply_due(clocks: list[Clock], now: datetime) -> int:
     users += [e.clock.ticket.requester for e in effects if _tells_requester(e)]
     prefs = _preferences(u.pk for u in users)
     labels: dict[tuple, str] = {}
+    # A batch's timeline texts repeat a few targets, due times and groups: each piece is written once per batch.
+    goals: dict[int, str] = {}
+    stamps: dict[datetime, str] = {}
+    managers: dict[int, str] = {}
     for e in effects:
         clock, ticket = e.clock, e.clock.ticket
         if (label := labels.get((clock.metric, clock.tier))) is None:
@@ -167,13 +173,17 @@ def _apply_due(clocks: list[Clock], now: datetime) -> int:
             prefs=prefs,
             texts=texts,
         )
-        what = (
-            f"{label} target breached ({_fmt(clock.goal_s)} reached at {e.due_at:%Y-%m-%d %H:%M:%S} UTC)"
-            if breach
-            else f"{label} at {e.level}% of {_fmt(clock.goal_s)}, due {clock.due_at:%Y-%m-%d %H:%M:%S} UTC"
-        )
+        if (goal := goals.get(clock.goal_s)) is None:
+            goal = goals[clock.goal_s] = _fmt(clock.goal_s)
+        at = e.due_at if breach else clock.due_at
+        if (stamp := stamps.get(at)) is None:
+            stamp = stamps[at] = f"{at:%Y-%m-%d %H:%M:%S} UTC"
+        what = (f"{label} target breached ({goal} reached at {stamp})" if breach
+                else f"{label} at {e.level}% of {goal}, due {stamp}")
         if breach and clock.policy.hierarchical_escalation and group is not None and group.manager_id:
-            what += f"; manager {group.manager} notified"
+            if (manager := managers.get(group.pk)) is None:
+                manager = managers[group.pk] = f"; manager {group.manager} notified"
+            what += manager
         if told:
             role = told[0].get_role_display().lower()
             what += f"; {role}{'s' if len(told) > 1 else ''} {', '.join(str(u) for u in told)} notified"
@@ -197,12 +207,18 @@ def _apply_due(clocks: list[Clock], now: datetime) -> int:
         if n == len(rounds):
             rounds.append([])
         rounds[n].append(e)
-    escalated: dict[int, list[int]] = {}  # the group each breach moved its ticket to: clock ids by group
+    escalated: dict[int, int] = {}  # clock id -> the group its breach moved the ticket to
+    refused: dict[int, str] = {}  # clock id -> why its breach did not move the ticket
     for effects_ in rounds:
-        for group_id, clock_ids in _escalate(effects_, now).items():
-            escalated.setdefault(group_id, []).extend(clock_ids)
-    for group_id, clock_ids in escalated.items():  # one write per target group, not one per breach
-        ClockEffect.objects.filter(clock_id__in=clock_ids, level=BREACH_LEVEL).update(escalated_to=group_id)
+        moved, why = _escalate(effects_, now)
+        escalated.update(moved)
+        refused.update(why)
+    # The effect rows last, with what the escalation made of each breach: written once, not updated afterwards
+    # (nothing above reads them; the batch's transaction makes them and the rest one change all the same).
+    copy_rows(ClockEffect, _EFFECT_COLUMNS, [
+        (e.clock.pk, e.clock.ticket_id, e.level, e.due_at, now,
+         *((escalated.get(e.clock.pk), refused.get(e.clock.pk, "")) if e.level == BREACH_LEVEL else (None, "")))
+        for e in effects])
     return len(effects)
 
 
@@ -233,10 +249,10 @@ def _process_managers(effects: list[_Effect]) -> dict[str, list]:
     return found
 
 
-def _escalate(effects: list[_Effect], now: datetime) -> dict[int, list[int]]:
+def _escalate(effects: list[_Effect], now: datetime) -> tuple[dict[int, int], dict[int, str]]:
     """Move each breached clock's ticket (one breach per ticket) up one tier in one batch (`tickets_escalate`);
-    returns the clock ids by the group their ticket went to, and records on the effect and the timeline why a
-    ticket did not move."""
+    returns the group each clock's ticket went to and why the others did not move (by clock id), and records on
+    the timeline why a ticket did not move."""
     refused: dict[int, str] = {}  # clock id -> why its ticket did not move
     moving: dict[int, _Effect] = {}  # ticket id -> its breach
     for e in effects:
@@ -253,25 +269,22 @@ def _escalate(effects: list[_Effect], now: datetime) -> dict[int, list[int]]:
     with clocks_held([e.clock for e in effects]):  # as just written: the clocks' re-plan need not read them again
         refusals = tickets_escalate(tickets=[e.clock.ticket for e in moving.values()], actor=None, automatic=True,
                                     now=now, notes=notes)
-    by_group: dict[int, list[int]] = {}
+    moved: dict[int, int] = {}
     for ticket_id, e in moving.items():
         if ticket_id in refusals:  # already at the last tier, or moved meanwhile: record, do not fail
             refused[e.clock.pk] = refusals[ticket_id].message
         else:
-            by_group.setdefault(e.clock.ticket.group_id, []).append(e.clock.pk)
+            moved[e.clock.pk] = e.clock.ticket.group_id
     if refused:
         clocks = {e.clock.pk: e.clock for e in effects}
-        why_by_clock = Case(*(When(clock_id=pk, then=Value(why)) for pk, why in refused.items()),
-                            default=F("note"), output_field=ClockEffect._meta.get_field("note"))
-        ClockEffect.objects.filter(clock_id__in=list(refused), level=BREACH_LEVEL).update(note=why_by_clock)
         TicketEvent.objects.bulk_create([
             TicketEvent(ticket=clocks[pk].ticket, actor=None, kind=EventKind.SLA, field=clocks[pk].metric,
                         note=f"SLA: no functional escalation — {why}", internal=True, created_at=now)
             for pk, why in refused.items()])
-    return by_group
+    return moved, refused
 
 
-_EFFECT_COLUMNS = ["clock_id", "ticket_id", "level", "due_at", "created_at"]
+_EFFECT_COLUMNS = ["clock_id", "ticket_id", "level", "due_at", "created_at", "escalated_to_id", "note"]
 _SWEPT_FIELDS = ["warned_percent", "breached", "breached_at", "next_check_at", "due_at", "group_id"]
 _SWEPT_TYPES = ["smallint", "boolean", "timestamptz", "timestamptz", "timestamptz", "bigint"]
 
@@ -296,10 +309,91 @@ def _update_swept(clocks: list[Clock]) -> None:
         cursor.execute(sql, params)
 
 
-def _claim(now: datetime, batch: int) -> list[Clock]:
+class _ClockWithTicket(ModelIterable):
+    """`select_related("ticket")` rows as clocks with their tickets, each ticket one instance per batch, built
+    without `Model.__init__`: a claim builds a 17-column clock and a 44-column ticket per row, and the generic
+    constructor (a loop over the fields and two signals each) was a third of the sweep's Python. The instances are
+    those `from_db` makes (every column loaded, not adding, the query's database); a model with init signals
+    listened to is built by `from_db` itself."""
+
+    def __iter__(self):
+        queryset = self.queryset
+        db = queryset.db
+        compiler = queryset.query.get_compiler(using=db)
+        sql, params = compiler.as_sql()
+        with connections[db].cursor() as cursor:
+            _parse_times_fast(cursor)
+            cursor.execute(sql, params)
+            results = [cursor.fetchall()]
+        clock_info = compiler.klass_info
+        (ticket_info,) = clock_info["related_klass_infos"]
+        clock_at, ticket_at = clock_info["select_fields"], ticket_info["select_fields"]
+        select = compiler.select
+        clock_names = [select[i][0].target.attname for i in clock_at]
+        ticket_names = [select[i][0].target.attname for i in ticket_at]
+        (ticket_id_at,) = [i for i, name in zip(ticket_at, ticket_names, strict=True) if name == "id"]
+        build_clock, build_ticket = _builder(Clock, db, clock_names), _builder(Ticket, db, ticket_names)
+        cache_ticket = Clock.ticket.field.set_cached_value
+        tickets: dict[int, Ticket] = {}
+        c0, c1, t0, t1 = clock_at[0], clock_at[-1] + 1, ticket_at[0], ticket_at[-1] + 1
+        for row in compiler.results_iter(results):
+            clock = build_clock(row[c0:c1])
+            ticket = tickets.get(row[ticket_id_at])
+            if ticket is None:
+                ticket = tickets[row[ticket_id_at]] = build_ticket(row[t0:t1])
+            cache_ticket(clock, ticket)
+            yield clock
+
+
+class _UtcTimestamptzLoader(Loader):
+    """timestamptz as Django's loader reads it on a UTC connection (aware, `datetime.timezone.utc`), parsed by
+    `datetime.fromisoformat` in C: Django's loader parses in Python, and a claim reads six times per clock. A text
+    that is not `... +00` (another zone, infinity, a BC date, a five-digit year) goes to Django's loader."""
+
+    def __init__(self, oid, context=None):
+        super().__init__(oid, context)
+        self._python = TimestamptzLoader(oid, context)
+
+    def load(self, data):
+        text = bytes(data).decode()
+        if text.endswith("+00"):
+            try:
+                return datetime.fromisoformat(text)
+            except ValueError:
+                pass
+        return self._python.load(data).replace(tzinfo=UTC)  # what Django's loader does on a UTC connection
+
+
+def _parse_times_fast(cursor) -> None:
+    """Read this cursor's timestamptz values with `_UtcTimestamptzLoader` (PostgreSQL, connection in UTC)."""
+    if cursor.db.vendor == "postgresql" and cursor.db.timezone is UTC:
+        cursor.cursor.adapters.register_loader("timestamptz", _UtcTimestamptzLoader)
+
+
+def _builder(model, db: str, attnames: list[str]):
+    """`values -> instance` of `model` as `model.from_db(db, attnames, values)` makes it."""
+    if pre_init.has_listeners(model) or post_init.has_listeners(model):
+        return lambda values: model.from_db(db, attnames, values)
+    new = model.__new__
+
+    def build(values):
+        obj = new(model)
+        obj.__dict__.update(zip(attnames, values, strict=True))
+        state = obj._state = ModelState()
+        state.adding, state.db = False, db
+        return obj
+
+    return build
+
+
+def _claim(now: datetime, batch: int, *, pk: int | None = None) -> list[Clock]:
     qs = Clock.objects.due(now).order_by("next_check_at").select_related("ticket")
+    if pk is not None:
+        qs = qs.filter(pk=pk)
     # Lock the ticket too: a sweeper skips a ticket an agent is saving, so it never waits or deadlocks.
-    return _attach(list(lock_skipping(qs, of=("self", "ticket"))[:batch]))
+    qs = lock_skipping(qs, of=("self", "ticket"))[:batch]
+    qs._iterable_class = _ClockWithTicket
+    return _attach(list(qs))
 
 
 def _attach(clocks: list[Clock]) -> list[Clock]:
@@ -308,22 +402,25 @@ def _attach(clocks: list[Clock]) -> list[Clock]:
     shared by the clocks and tickets that name it (joined to every claimed row, they were one object each)."""
     if not clocks:
         return clocks
-    by_id: dict[int, Ticket] = {}
-    for clock in clocks:  # one instance per ticket, so a second clock sees the first one's escalation
-        clock.ticket = by_id.setdefault(clock.ticket_id, clock.ticket)
-    tickets = by_id.values()
+    # One instance per ticket (`_ClockWithTicket` shares them), so a second clock sees the first one's escalation.
+    tickets = {clock.ticket_id: clock.ticket for clock in clocks}.values()
     policies = Policy.objects.select_related("calendar").in_bulk({c.policy_id for c in clocks})
     groups = AssignmentGroup.objects.in_bulk({t.group_id for t in tickets if t.group_id})
     users = User.objects.in_bulk({u for t in tickets for u in (t.assignee_id, t.requester_id) if u}
                                  | {g.manager_id for g in groups.values() if g.manager_id})
+    # Cached as select_related caches them (the ids are already these rows'): a descriptor's assignment per
+    # relation and ticket cost more than the reads.
+    cache = {name: field.set_cached_value for name, field in (
+        ("manager", AssignmentGroup.manager.field), ("group", Ticket.group.field),
+        ("assignee", Ticket.assignee.field), ("requester", Ticket.requester.field), ("policy", Clock.policy.field))}
     for group in groups.values():
-        group.manager = users[group.manager_id] if group.manager_id else None
+        cache["manager"](group, users[group.manager_id] if group.manager_id else None)
     for ticket in tickets:
-        ticket.group = groups[ticket.group_id] if ticket.group_id else None
-        ticket.assignee = users[ticket.assignee_id] if ticket.assignee_id else None
-        ticket.requester = users[ticket.requester_id] if ticket.requester_id else None
+        cache["group"](ticket, groups[ticket.group_id] if ticket.group_id else None)
+        cache["assignee"](ticket, users[ticket.assignee_id] if ticket.assignee_id else None)
+        cache["requester"](ticket, users[ticket.requester_id] if ticket.requester_id else None)
     for clock in clocks:
-        clock.policy = policies[clock.policy_id]
+        cache["policy"](clock, policies[clock.policy_id])
     return clocks
 
 
@@ -364,9 +461,7 @@ def _sweep_one_by_one(at: datetime, batch: int) -> list:
     for pk in ids:
         try:
             with transaction.atomic():
-                claimed = [c for c in _claim(at, batch) if c.pk == pk] or _attach(list(
-                    lock_skipping(Clock.objects.due(at).filter(pk=pk).select_related("ticket"), of=("self", "ticket"))
-                ))
+                claimed = [c for c in _claim(at, batch) if c.pk == pk] or _claim(at, 1, pk=pk)
                 _apply_due(claimed, at)
         except Exception:
             log.exception("SLA clock %s failed; deferring it", pk)

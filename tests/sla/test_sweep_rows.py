@@ -80,11 +80,11 @@ def test_copied_rows_whose_key_exists_are_skipped(cast, incident):
 
 def test_an_effect_row_stays_unique_per_clock_and_level(incident):
     clock = Clock.objects.filter(ticket=incident).first()
-    copy_rows(ClockEffect, _EFFECT_COLUMNS, [(clock.pk, incident.pk, 75, NOW, NOW)])
+    copy_rows(ClockEffect, _EFFECT_COLUMNS, [(clock.pk, incident.pk, 75, NOW, NOW, None, "")])
     effect = ClockEffect.objects.get()
     assert (effect.clock_id, effect.level, effect.note, effect.escalated_to_id) == (clock.pk, 75, "", None)
     with pytest.raises(Exception), transaction.atomic():  # noqa: B017, PT011 - IntegrityError, by backend
-        copy_rows(ClockEffect, _EFFECT_COLUMNS, [(clock.pk, incident.pk, 75, NOW, NOW)])
+        copy_rows(ClockEffect, _EFFECT_COLUMNS, [(clock.pk, incident.pk, 75, NOW, NOW, None, "")])
 
 
 def test_batch_rows_as_tuples_are_the_rows_instances_hold(cast):
@@ -155,3 +155,43 @@ def test_a_claimed_clock_brings_what_its_effects_read_in_one_read_per_kind(cast,
     assert len(reading.captured_queries) == 0
     assert len({id(c.ticket) for c in claimed}) == 2  # one ticket instance per ticket
     assert len({id(u) for u in people}) == len({u.pk for u in people})  # one instance per distinct row
+
+
+def test_claimed_clocks_and_tickets_are_the_instances_the_orm_builds(cast, incident):
+    services.ticket_create(actor=cast.agent1, kind="incident", title="Mail down", now=MONDAY_9,
+                           service=cast.services["payroll"], assignee=cast.agent1)
+    Clock.objects.update(next_check_at=MONDAY_9)
+    orm = {c.pk: c for c in Clock.objects.select_related("ticket")}
+    with transaction.atomic():
+        claimed = _claim(MONDAY_9 + timedelta(seconds=1), 100)
+    assert sorted(c.pk for c in claimed) == sorted(orm)
+    for clock in claimed:
+        expected = orm[clock.pk]
+        for got, want in ((clock, expected), (clock.ticket, expected.ticket)):
+            assert type(got) is type(want)
+            assert got.get_deferred_fields() == set()
+            assert {f.attname: getattr(got, f.attname) for f in type(want)._meta.concrete_fields} == {
+                f.attname: getattr(want, f.attname) for f in type(want)._meta.concrete_fields}
+            assert (got._state.adding, got._state.db) == (False, want._state.db)
+        assert clock.ticket is next(c.ticket for c in claimed if c.ticket_id == clock.ticket_id)
+    clock = claimed[0]
+    clock.warned_percent = 75  # a claimed instance saves as any other
+    clock.save(update_fields=["warned_percent"])
+    assert Clock.objects.get(pk=clock.pk).warned_percent == 75
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's timestamptz loader")
+@pytest.mark.parametrize("text", ["2026-01-12 09:00:00+00", "2026-01-12 09:00:00.5+00", "2026-03-29 01:59:59.999999+00",
+                                  "0099-07-01 12:00:00+00", "2026-01-12 10:00:00+01", "2026-01-12 10:00:00+05:30"])
+def test_the_claims_time_loader_reads_what_djangos_reads(text):
+    from psycopg.pq import Format
+
+    from sla.services.sweep import _UtcTimestamptzLoader
+
+    connection.ensure_connection()
+    psycopg_connection = connection.connection
+    oid = psycopg_connection.adapters.types["timestamptz"].oid
+    django = psycopg_connection.adapters.get_loader(oid, Format.TEXT)(oid, psycopg_connection)
+    got = _UtcTimestamptzLoader(oid, psycopg_connection).load(text.encode())
+    want = django.load(text.encode())
+    assert (got, got.tzinfo) == (want, want.tzinfo)
