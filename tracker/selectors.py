@@ -18,6 +18,7 @@ from . import access, extensions
 from .choices import LINK_INVERSE_LABEL, OPEN_STATUSES, Role, Tier
 from .errors import NotFound
 from .filtersets import TicketFilterSet, config_rows
+from .forms import staff_users
 from .models import (
     AssignmentGroup,
     Attachment,
@@ -524,7 +525,32 @@ def queue_views_for(user) -> list:
     """The views this agent saved, then those of their teams, by name (one query)."""
     if not access.is_staff_member(user):
         return []
-    return list(QueueView.objects.filter(access.own_or_team(user)).select_related("group").order_by("group_id", "name"))
+    return _queue_views(user_id=user.pk)
+
+
+def _queue_views_of(user) -> QuerySet:
+    return QueueView.objects.filter(access.own_or_team(user)).select_related("group").order_by("group_id", "name")
+
+
+# Every queue page and the top bar's pins read them: compiled once per process.
+_queue_views = Precompiled(lambda shape, *, user_id: _queue_views_of(get_user_model()(pk=user_id)))
+
+
+def groups_of(user) -> list[AssignmentGroup]:
+    """The assignment groups this person is a member of, by tier and name (one query, compiled once)."""
+    return _groups_of(user_id=user.pk) if user.pk is not None else []
+
+
+_groups_of = Precompiled(lambda shape, *, user_id: get_user_model()(pk=user_id).assignment_groups.all())
+
+
+def staff_names() -> list[tuple]:
+    """(id, first name, last name, username) of everyone a ticket can be assigned to (the bulk bar's people), as
+    `tracker.forms.staff_users` orders them; one query compiled once per process."""
+    return _staff_names()
+
+
+_staff_names = Precompiled(lambda shape: staff_users().values_list("pk", "first_name", "last_name", "username"))
 
 
 def view_ref(view) -> str:

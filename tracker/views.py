@@ -117,6 +117,7 @@ def _queue_context(request, *, flash=None, flash_tone="ok"):
         "sort": sort.slug,
         "desc": desc,
         "bulk_form": _bulk_form(),
+        "groups": selectors.groups_of(request.user),  # the save-view form's teams
         "bulk_actions": extensions.registry.bulk_actions,
         "flash": flash,
         "flash_tone": flash_tone,
@@ -127,9 +128,8 @@ def _bulk_form() -> BulkForm:
     """The bulk bar's form, its people read as values (no model per person), labelled as the form labels them."""
     form = BulkForm()
     field = form.fields["assignee"]
-    people = field.queryset.values_list("pk", "first_name", "last_name", "username")
     field.choices = [("", field.empty_label), *((pk, f"{first} {last}".strip() or username)
-                                              for pk, first, last, username in people)]
+                                              for pk, first, last, username in selectors.staff_names())]
     return form
 
 
@@ -922,7 +922,7 @@ def queue_view_new(request):
                                          query=query, group=group, columns=columns)
     except DomainError as exc:
         ctx = {"save_error": exc.message, "save_name": request.POST.get("name", ""),
-               "save_query": request.POST.get("query", ""), "groups": request.user.assignment_groups.all(),
+               "save_query": request.POST.get("query", ""), "groups": selectors.groups_of(request.user),
                "save_with_columns": bool(request.POST.get("with_columns"))}
         return render(request, f"{QUEUE}#save-view", ctx, status=exc.status)
     if not request.htmx:
