@@ -6,6 +6,7 @@ import binascii
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from django.contrib.auth import get_user_model
 from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum, When, prefetch_related_objects
@@ -15,7 +16,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from . import access, extensions
-from .choices import LINK_INVERSE_LABEL, OPEN_STATUSES, Role, Tier
+from .choices import LINK_INVERSE_LABEL, OPEN_STATUSES, Priority, Role, Tier
 from .errors import NotFound
 from .filtersets import TicketFilterSet, config_rows
 from .forms import staff_users
@@ -239,17 +240,27 @@ class Page:
     desc: bool
 
 
-def paginate(qs: QuerySet, *, sort: extensions.QueueSort, desc: bool, after: str | None, size: int = 50) -> Page:
+def paginate(qs: QuerySet, *, sort: extensions.QueueSort, desc: bool, after: str | None, size: int = 50,
+             shape: "QueueShape | None" = None, user=None) -> Page:
     """Keyset pagination on (sort column, id): page 20,000 costs what page 1 costs; no OFFSET, no COUNT(*).
     A nullable sort reads the rows with a value first and, when they do not fill the page, those without
-    (by id) in a second statement: each of the two can be read in an index's order (`_keyset`)."""
+    (by id) in a second statement: each of the two can be read in an index's order (`_keyset`).
+    With a `shape` (`queue_shape`) and a core sort, the rows are read by SQL compiled once for that shape."""
     column = sort.column
     if sort.annotate:
         qs = sort.annotate(qs)
     # The apps' prefetches run once, for the rows shown (not the one read to know there is a next page).
     lookups, qs = qs._prefetch_related_lookups, qs.prefetch_related(None)
     decoded = _decode(after, sort) if after else None
-    if not sort.nullable:
+    cursor = _cursor_key(decoded)
+    if shape is not None and CORE_SORTS.get(sort.slug) is sort and cursor is not None:
+        values = _viewer(shape, user)
+        if decoded:
+            values["after_pk"] = decoded[1]
+            if cursor == "value":
+                values["after_value"] = decoded[0]
+        rows = _compiled_queue((shape, sort.slug, desc, "page", size, cursor), **values)
+    elif not sort.nullable:
         rows = list(_keyset(qs, column, desc, decoded)[: size + 1])
     else:  # rows without a value (e.g. no running clock) go last either way
         rows = []
@@ -284,17 +295,118 @@ def _keyset(qs: QuerySet, column: str, desc: bool, decoded) -> QuerySet:
     return qs
 
 
-def page_total(qs: QuerySet, page: Page, *, first: bool) -> str:
-    """The queue's total: a first page that holds every match is its own count, with no query."""
+def page_total(qs: QuerySet, page: Page, *, first: bool, shape: "QueueShape | None" = None, user=None) -> str:
+    """The queue's total: a first page that holds every match is its own count, with no query. With a `shape`,
+    the ids of up to 1,001 matches are read by SQL compiled once for that shape, and their number is the count."""
     if first and page.next_cursor is None:
         return f"{len(page.rows):,}"
+    if shape is not None:
+        n = len(_compiled_queue((shape, "", False, "count", COUNT_CAP, ""), **_viewer(shape, user)))
+        return f"{COUNT_CAP:,}+" if n > COUNT_CAP else f"{n:,}"
     return count_hint(qs)
 
 
-def count_hint(qs: QuerySet, cap: int = 1000) -> str:
+COUNT_CAP = 1000
+
+
+def count_hint(qs: QuerySet, cap: int = COUNT_CAP) -> str:
     """'37' or '1,000+': a bounded count, so a filter matching 900,000 rows stays cheap."""
     n = qs.order_by().values("pk")[: cap + 1].count()
     return f"{cap:,}+" if n > cap else f"{n:,}"
+
+
+# --- the queue's usual requests, compiled once per process and shape ------------------------------------------
+# Turning the queue's QuerySet into SQL (joins, narrowed columns, filters, keyset order) cost more CPU than the
+# database spent answering it. A request that picks a core view, the choice filters and a core sort has SQL that
+# differs only by the viewer and the cursor: it is compiled once per `QueueShape` with marker values for those and
+# filled in per request (`tracker.precompiled`). Anything else (text, people, dates and SLA filters, the apps' views
+# and sorts) is built by the ORM on every request, as before; a test compares both ways on every core view.
+
+# Filters whose values the form checks against a closed list (choices, the configuration's groups and services):
+# they are part of the shape, so the shapes stay few.
+SHAPE_FILTERS = ("kind", "status", "priority", "group", "tier", "service")
+_SHAPE_PARAMS = {"view", "sort", "after", "saved", *SHAPE_FILTERS}  # `saved` picks columns, already in `related`
+SHAPES_MAX = 256  # shapes compiled per process; past them the ORM builds every other request
+
+
+@dataclass(frozen=True)
+class QueueShape:
+    """What decides the text of a queue's SQL besides its sort: the view, the choice filters' values, the chosen
+    columns' joins, and whether the view reads the viewer (then their id is a value of the SQL)."""
+
+    view: str
+    filters: tuple
+    related: tuple
+    by_user: bool
+
+
+_shapes: set = set()
+
+
+def queue_shape(*, user, view: extensions.QueueView, params: QueryDict, related: tuple = ()) -> QueueShape | None:
+    """The shape of a staff member's queue request whose SQL is compiled once per process, or None when the ORM
+    builds it (the filters must have been found valid)."""
+    if not access.is_staff_member(user) or not any(view is core for core in (*CORE_VIEWS, ALL_VIEW)):
+        return None
+    given = {name for name, values in params.lists() if any(values)}  # an empty field filters nothing
+    if not given <= _SHAPE_PARAMS:
+        return None
+    filters = tuple((name, tuple(sorted(v for v in params.getlist(name) if v)))
+                    for name in SHAPE_FILTERS if name in given)
+    shape = QueueShape(view.slug, filters, tuple(related), _reads_viewer(view.slug))
+    if shape not in _shapes:
+        if len(_shapes) >= SHAPES_MAX:
+            return None
+        _shapes.add(shape)
+    return shape
+
+
+@lru_cache(maxsize=None)
+def _reads_viewer(slug: str) -> bool:
+    """Whether a core view's SQL names the viewer ("My open", "My group"): its SQL for two people differs."""
+    user = get_user_model()
+    view = saved_view(slug)
+    return len({str(queue(user=user(pk=pk, role=Role.AGENT_L1), view=view).query) for pk in (1, 2)}) > 1
+
+
+def _viewer(shape: QueueShape, user) -> dict:
+    return {"user_id": user.pk} if shape.by_user else {}
+
+
+def _cursor_key(decoded):
+    """How a cursor enters the compiled page's key: "" (first page), "value" (a date: a value of the SQL), a
+    priority itself (Django leaves a number outside a small column's range out of the SQL, so it cannot be a
+    value), or None (the ORM reads that page)."""
+    if decoded is None:
+        return ""
+    value = decoded[0]
+    if isinstance(value, datetime):
+        return "value"
+    return value if type(value) is int and value in Priority.values else None
+
+
+def _compiled_queue_qs(key, *, user_id=None, after_value=None, after_pk=None) -> QuerySet:
+    """The queue's page (or the ids it counts) for a `QueueShape`, built the ORM's way with marker values."""
+    shape, sort_slug, desc, part, size, cursor = key
+    if cursor not in ("", "value"):
+        after_value = cursor
+    # Every staff role sees every ticket (`access.visible`); a view that reads the viewer reads only their id.
+    viewer = get_user_model()(pk=user_id, role=Role.AGENT_L1)
+    params = QueryDict(mutable=True)
+    for name, values in shape.filters:
+        params.setlist(name, list(values))
+    filterset = TicketFilterSet(params, queryset=queue(user=viewer, view=saved_view(shape.view),
+                                                         related=shape.related))
+    if not filterset.is_valid():
+        raise ValueError(f"the filters of a queue shape are not valid: {filterset.errors}")
+    qs = filterset.qs.prefetch_related(None)
+    if part == "count":
+        return qs.order_by().values_list("pk", flat=True)[: size + 1]
+    decoded = (after_value, after_pk) if after_pk is not None else None
+    return _keyset(qs, CORE_SORTS[sort_slug].column, desc, decoded)[: size + 1]
+
+
+_compiled_queue = Precompiled(_compiled_queue_qs)
 
 
 QUEUE_RELATED = ("group", "assignee")  # what a queue row shows; fewer joins to plan and rows to build
