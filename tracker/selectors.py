@@ -6,7 +6,7 @@ import binascii
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
+from functools import cache
 
 from django.contrib.auth import get_user_model
 from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum, When, prefetch_related_objects
@@ -361,7 +361,7 @@ def queue_shape(*, user, view: extensions.QueueView, params: QueryDict, related:
     return shape
 
 
-@lru_cache(maxsize=None)
+@cache
 def _reads_viewer(slug: str) -> bool:
     """Whether a core view's SQL names the viewer ("My open", "My group"): its SQL for two people differs."""
     user = get_user_model()
