@@ -255,14 +255,16 @@ def paginate(qs: QuerySet, *, sort: extensions.QueueSort, desc: bool, after: str
     # The apps' prefetches run once, for the rows shown (not the one read to know there is a next page).
     lookups, qs = qs._prefetch_related_lookups, qs.prefetch_related(None)
     decoded = _decode(after, sort) if after else None
-    cursor = _cursor_key(decoded)
+    cursor, rows = _cursor_key(decoded), None
     if shape is not None and CORE_SORTS.get(sort.slug) is sort and cursor is not None:
         values = _viewer(shape, user)
         if decoded:
             values["after_pk"] = decoded[1]
             if cursor == "value":
                 values["after_value"] = decoded[0]
-        rows = _compiled_queue((shape, sort.slug, desc, "page", size, cursor), **values)
+        rows = _compiled_rows((shape, sort.slug, desc, "page", size, cursor), **values)
+    if rows is not None:
+        pass
     elif not sort.nullable:
         rows = list(_keyset(qs, column, desc, decoded)[: size + 1])
     else:  # rows without a value (e.g. no running clock) go last either way
@@ -348,9 +350,9 @@ def page_total(qs: QuerySet, page: Page, *, first: bool, shape: "QueueShape | No
     the ids of up to 1,001 matches are read by SQL compiled once for that shape, and their number is the count."""
     if first and page.next_cursor is None:
         return f"{len(page.rows):,}"
-    if shape is not None:
-        n = len(_compiled_queue((shape, "", False, "count", COUNT_CAP, ""), **_viewer(shape, user)))
-        return f"{COUNT_CAP:,}+" if n > COUNT_CAP else f"{n:,}"
+    ids = None if shape is None else _compiled_rows((shape, "", False, "count", COUNT_CAP, ""), **_viewer(shape, user))
+    if ids is not None:
+        return f"{COUNT_CAP:,}+" if len(ids) > COUNT_CAP else f"{len(ids):,}"
     return count_hint(qs)
 
 
@@ -374,7 +376,7 @@ def count_hint(qs: QuerySet, cap: int = COUNT_CAP) -> str:
 # they are part of the shape, so the shapes stay few.
 SHAPE_FILTERS = ("kind", "status", "priority", "group", "tier", "service")
 _SHAPE_PARAMS = {"view", "sort", "after", "saved", *SHAPE_FILTERS}  # `saved` picks columns, already in `related`
-SHAPES_MAX = 256  # shapes compiled per process; past them the ORM builds every other request
+COMPILED_MAX = 256  # queries compiled per process (a few dozen in use); past them the ORM builds the others
 
 
 @dataclass(frozen=True)
@@ -388,9 +390,6 @@ class QueueShape:
     by_user: bool
 
 
-_shapes: set = set()
-
-
 def queue_shape(*, user, view: extensions.QueueView, params: QueryDict, related: tuple = ()) -> QueueShape | None:
     """The shape of a staff member's queue request whose SQL is compiled once per process, or None when the ORM
     builds it (the filters must have been found valid)."""
@@ -401,12 +400,7 @@ def queue_shape(*, user, view: extensions.QueueView, params: QueryDict, related:
         return None
     filters = tuple((name, tuple(sorted(v for v in params.getlist(name) if v)))
                     for name in SHAPE_FILTERS if name in given)
-    shape = QueueShape(view.slug, filters, tuple(related), _reads_viewer(view.slug))
-    if shape not in _shapes:
-        if len(_shapes) >= SHAPES_MAX:
-            return None
-        _shapes.add(shape)
-    return shape
+    return QueueShape(view.slug, filters, tuple(related), _reads_viewer(view.slug))
 
 
 @cache
@@ -455,6 +449,17 @@ def _compiled_queue_qs(key, *, user_id=None, after_value=None, after_pk=None) ->
 
 
 _compiled_queue = Precompiled(_compiled_queue_qs)
+_compiled_keys: set = set()
+
+
+def _compiled_rows(key, **values) -> list | None:
+    """The rows of the compiled queue query `key`, or None when COMPILED_MAX others are compiled already (each
+    one is kept for the process's life: a bound on memory, whatever filters people combine)."""
+    if key not in _compiled_keys:
+        if len(_compiled_keys) >= COMPILED_MAX:
+            return None
+        _compiled_keys.add(key)
+    return _compiled_queue(key, **values)
 
 
 QUEUE_RELATED = ("group", "assignee")  # what a queue row shows; fewer joins to plan and rows to build

@@ -111,3 +111,11 @@ def test_the_page_prefetches_the_badges_clocks_as_django_does(cast, django_asser
         assert all(c.ticket is first for c in first._prefetched_objects_cache["sla_clocks"])
     others = page.rows[1]._prefetched_objects_cache["sla_clocks"]
     assert {c.ticket_id for c in others.filter(state="running")} == {page.rows[1].pk}
+
+
+def test_past_the_bound_of_compiled_queries_the_orm_reads_the_page(cast, tickets, monkeypatch):
+    monkeypatch.setattr(selectors, "COMPILED_MAX", 0)
+    monkeypatch.setattr(selectors, "_compiled_keys", set())
+    view, params = selectors.saved_view("mine"), QueryDict("kind=incident")
+    assert _pages(cast.agent1, view, params, "-created", True) == _pages(cast.agent1, view, params, "-created", False)
+    assert selectors._compiled_keys == set()
