@@ -7,6 +7,7 @@ from django.db.models import DateTimeField, Exists, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.forms.models import ModelChoiceIterator
 from django.utils import timezone
+from django.utils.choices import BaseChoiceIterator, normalize_choices
 from django_filters import fields as df_fields
 
 from . import config_cache
@@ -75,6 +76,38 @@ class _ListedChoiceField(df_fields.ModelChoiceField):
 
 class ListedModelChoiceFilter(df.ModelChoiceFilter):
     field_class = _ListedChoiceField
+
+
+class SharedChoices(BaseChoiceIterator):
+    """A field's fixed choices, shared by every copy of the field. A form copies its fields for each request, and
+    Django copies and normalises a plain list of choices one by one (field and widget) each time: for the queue's
+    filters that cost more than the rest of the form."""
+
+    def __init__(self, choices):
+        self._choices = tuple(normalize_choices(choices))
+
+    def __iter__(self):
+        return iter(self._choices)
+
+    def __len__(self):
+        return len(self._choices)
+
+    def __copy__(self):
+        return self  # immutable: nothing changes it in place
+
+    def __deepcopy__(self, memo):
+        return self
+
+
+def share_choices(form_class) -> None:
+    """Give the form class's choice fields with a fixed list of choices `SharedChoices` (a form's own copies then
+    share them); fields reading a queryset (groups, services) keep their iterator."""
+    for field in form_class.base_fields.values():
+        choices = getattr(field, "_choices", None)
+        # django-filter's iterator adds the fixed empty and null choices to a fixed list: read once, it is the same
+        if isinstance(choices, list | df_fields.ChoiceIterator):
+            # Set around the `choices` setter, which would wrap them in a new django-filter iterator again.
+            field._choices = field.widget.choices = SharedChoices(list(choices))
 
 
 class UtcIsoDateTimeField(df_fields.IsoDateTimeField):
@@ -156,7 +189,9 @@ class TicketFilterSet(df.FilterSet):
         key = (type(self), tuple(self.filters))
         form_class = self._form_classes.get(key)
         if form_class is None:
-            form_class = self._form_classes[key] = super().get_form_class()
+            form_class = super().get_form_class()
+            share_choices(form_class)
+            self._form_classes[key] = form_class
         return form_class
 
     def filter_assignee(self, queryset, name, value):
@@ -216,6 +251,12 @@ class TicketFilterSet(df.FilterSet):
         if "-" in value and value.split("-", 1)[1].isdigit():
             cond |= Q(key=value.upper())
         return queryset.filter(cond)
+
+
+# Each filterset copies its filters, and each filter's fixed choices with it: shared instead (see SharedChoices).
+for _filter in TicketFilterSet.base_filters.values():
+    if isinstance(_filter.extra.get("choices"), list):
+        _filter.extra["choices"] = SharedChoices(_filter.extra["choices"])
 
 
 # Sorts after every real due time: tickets without a running clock come last in "least time left" order.

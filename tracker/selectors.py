@@ -6,18 +6,23 @@ import binascii
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum, When, prefetch_related_objects
+from django.db.models.query import ModelIterable
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from . import access, extensions
-from .choices import LINK_INVERSE_LABEL, OPEN_STATUSES, Role, Tier
+from .choices import LINK_INVERSE_LABEL, OPEN_STATUSES, Priority, Role, Tier
 from .errors import NotFound
 from .filtersets import TicketFilterSet, config_rows
+from .forms import staff_users
 from .models import (
     AssignmentGroup,
     Attachment,
@@ -238,17 +243,29 @@ class Page:
     desc: bool
 
 
-def paginate(qs: QuerySet, *, sort: extensions.QueueSort, desc: bool, after: str | None, size: int = 50) -> Page:
+def paginate(qs: QuerySet, *, sort: extensions.QueueSort, desc: bool, after: str | None, size: int = 50,
+             shape: "QueueShape | None" = None, user=None) -> Page:
     """Keyset pagination on (sort column, id): page 20,000 costs what page 1 costs; no OFFSET, no COUNT(*).
     A nullable sort reads the rows with a value first and, when they do not fill the page, those without
-    (by id) in a second statement: each of the two can be read in an index's order (`_keyset`)."""
+    (by id) in a second statement: each of the two can be read in an index's order (`_keyset`).
+    With a `shape` (`queue_shape`) and a core sort, the rows are read by SQL compiled once for that shape."""
     column = sort.column
     if sort.annotate:
         qs = sort.annotate(qs)
     # The apps' prefetches run once, for the rows shown (not the one read to know there is a next page).
     lookups, qs = qs._prefetch_related_lookups, qs.prefetch_related(None)
     decoded = _decode(after, sort) if after else None
-    if not sort.nullable:
+    cursor, rows = _cursor_key(decoded), None
+    if shape is not None and CORE_SORTS.get(sort.slug) is sort and cursor is not None:
+        values = _viewer(shape, user)
+        if decoded:
+            values["after_pk"] = decoded[1]
+            if cursor == "value":
+                values["after_value"] = decoded[0]
+        rows = _compiled_rows((shape, sort.slug, desc, "page", size, cursor), **values)
+    if rows is not None:
+        pass
+    elif not sort.nullable:
         rows = list(_keyset(qs, column, desc, decoded)[: size + 1])
     else:  # rows without a value (e.g. no running clock) go last either way
         rows = []
@@ -262,9 +279,54 @@ def paginate(qs: QuerySet, *, sort: extensions.QueueSort, desc: bool, after: str
             rows += list(unvalued[: size + 1 - len(rows)])
     more = len(rows) > size
     rows = with_config_rows(rows[:size])
-    prefetch_related_objects(rows, *lookups)
+    prefetch_related_objects(rows, *[lookup for lookup in lookups if not _prefetched_compiled(rows, lookup)])
     next_cursor = _encode(getattr(rows[-1], column), rows[-1].pk) if more and rows else None
     return Page(rows=rows, next_cursor=next_cursor, sort=sort, desc=desc)
+
+
+def _prefetched_compiled(rows: list, lookup) -> bool:
+    """Prefetch `lookup` for the page's tickets as Django does, with SQL compiled once per process and number of
+    tickets, when it is a plain reverse foreign key's `Prefetch` whose queryset only picks columns and an order (the
+    badges' clocks); False for anything else, which Django prefetches. Building that SQL cost more than running it."""
+    if not rows or not isinstance(lookup, Prefetch) or lookup.queryset is None or "__" in lookup.prefetch_through:
+        return False
+    name = lookup.prefetch_through
+    try:
+        rel = Ticket._meta.get_field(name)
+    except FieldDoesNotExist:
+        return False
+    qs, query = lookup.queryset, lookup.queryset.query
+    if (lookup.to_attr or not rel.one_to_many or rel.get_accessor_name() != name or qs._db is not None
+            or qs._iterable_class is not ModelIterable or qs._prefetch_related_lookups or query.where
+            or query.select_related or query.annotations or query.extra or query.extra_order_by or query.distinct
+            or query.is_sliced or query.combinator or not query.default_ordering
+            or not all(isinstance(order, str) for order in query.order_by)):
+        return False
+    fields, defer = query.deferred_loading
+    key = (qs.model._meta.label, rel.field.name, tuple(query.order_by), tuple(sorted(fields)), defer, len(rows))
+    found = _related_rows(key, **{f"id{i}": row.pk for i, row in enumerate(rows)})
+    by_parent: dict = {}
+    for obj in found:
+        by_parent.setdefault(getattr(obj, rel.field.attname), []).append(obj)
+    for row in rows:
+        children = by_parent.get(row.pk, [])
+        for obj in children:
+            rel.field.set_cached_value(obj, row)  # clock.ticket without a query, as Django's prefetch sets it
+        # The relation's own queryset, so a later .filter() on it still filters this ticket's rows only.
+        cached = getattr(row, name)._apply_rel_filters(qs)
+        cached._result_cache, cached._prefetch_done = children, True
+        row.__dict__.setdefault("_prefetched_objects_cache", {})[rel.field.remote_field.cache_name] = cached
+    return True
+
+
+def _related_rows_qs(key, **ids) -> QuerySet:
+    label, field_name, order_by, fields, defer, count = key
+    qs = QuerySet(apps.get_model(label))
+    qs = qs.defer(*fields) if defer else qs.only(*fields)
+    return qs.order_by(*order_by).filter(**{f"{field_name}__in": [ids[f"id{i}"] for i in range(count)]})
+
+
+_related_rows = Precompiled(_related_rows_qs)
 
 
 def _keyset(qs: QuerySet, column: str, desc: bool, decoded) -> QuerySet:
@@ -283,17 +345,121 @@ def _keyset(qs: QuerySet, column: str, desc: bool, decoded) -> QuerySet:
     return qs
 
 
-def page_total(qs: QuerySet, page: Page, *, first: bool) -> str:
-    """The queue's total: a first page that holds every match is its own count, with no query."""
+def page_total(qs: QuerySet, page: Page, *, first: bool, shape: "QueueShape | None" = None, user=None) -> str:
+    """The queue's total: a first page that holds every match is its own count, with no query. With a `shape`,
+    the ids of up to 1,001 matches are read by SQL compiled once for that shape, and their number is the count."""
     if first and page.next_cursor is None:
         return f"{len(page.rows):,}"
+    ids = None if shape is None else _compiled_rows((shape, "", False, "count", COUNT_CAP, ""), **_viewer(shape, user))
+    if ids is not None:
+        return f"{COUNT_CAP:,}+" if len(ids) > COUNT_CAP else f"{len(ids):,}"
     return count_hint(qs)
 
 
-def count_hint(qs: QuerySet, cap: int = 1000) -> str:
+COUNT_CAP = 1000
+
+
+def count_hint(qs: QuerySet, cap: int = COUNT_CAP) -> str:
     """'37' or '1,000+': a bounded count, so a filter matching 900,000 rows stays cheap."""
     n = qs.order_by().values("pk")[: cap + 1].count()
     return f"{cap:,}+" if n > cap else f"{n:,}"
+
+
+# --- the queue's usual requests, compiled once per process and shape ------------------------------------------
+# Turning the queue's QuerySet into SQL (joins, narrowed columns, filters, keyset order) cost more CPU than the
+# database spent answering it. A request that picks a core view, the choice filters and a core sort has SQL that
+# differs only by the viewer and the cursor: it is compiled once per `QueueShape` with marker values for those and
+# filled in per request (`tracker.precompiled`). Anything else (text, people, dates and SLA filters, the apps' views
+# and sorts) is built by the ORM on every request, as before; a test compares both ways on every core view.
+
+# Filters whose values the form checks against a closed list (choices, the configuration's groups and services):
+# they are part of the shape, so the shapes stay few.
+SHAPE_FILTERS = ("kind", "status", "priority", "group", "tier", "service")
+_SHAPE_PARAMS = {"view", "sort", "after", "saved", *SHAPE_FILTERS}  # `saved` picks columns, already in `related`
+COMPILED_MAX = 256  # queries compiled per process (a few dozen in use); past them the ORM builds the others
+
+
+@dataclass(frozen=True)
+class QueueShape:
+    """What decides the text of a queue's SQL besides its sort: the view, the choice filters' values, the chosen
+    columns' joins, and whether the view reads the viewer (then their id is a value of the SQL)."""
+
+    view: str
+    filters: tuple
+    related: tuple
+    by_user: bool
+
+
+def queue_shape(*, user, view: extensions.QueueView, params: QueryDict, related: tuple = ()) -> QueueShape | None:
+    """The shape of a staff member's queue request whose SQL is compiled once per process, or None when the ORM
+    builds it (the filters must have been found valid)."""
+    if not access.is_staff_member(user) or not any(view is core for core in (*CORE_VIEWS, ALL_VIEW)):
+        return None
+    given = {name for name, values in params.lists() if any(values)}  # an empty field filters nothing
+    if not given <= _SHAPE_PARAMS:
+        return None
+    filters = tuple((name, tuple(sorted(v for v in params.getlist(name) if v)))
+                    for name in SHAPE_FILTERS if name in given)
+    return QueueShape(view.slug, filters, tuple(related), _reads_viewer(view.slug))
+
+
+@cache
+def _reads_viewer(slug: str) -> bool:
+    """Whether a core view's SQL names the viewer ("My open", "My group"): its SQL for two people differs."""
+    user = get_user_model()
+    view = saved_view(slug)
+    return len({str(queue(user=user(pk=pk, role=Role.AGENT_L1), view=view).query) for pk in (1, 2)}) > 1
+
+
+def _viewer(shape: QueueShape, user) -> dict:
+    return {"user_id": user.pk} if shape.by_user else {}
+
+
+def _cursor_key(decoded):
+    """How a cursor enters the compiled page's key: "" (first page), "value" (a date: a value of the SQL), a
+    priority itself (Django leaves a number outside a small column's range out of the SQL, so it cannot be a
+    value), or None (the ORM reads that page)."""
+    if decoded is None:
+        return ""
+    value = decoded[0]
+    if isinstance(value, datetime):
+        return "value"
+    return value if type(value) is int and value in Priority.values else None
+
+
+def _compiled_queue_qs(key, *, user_id=None, after_value=None, after_pk=None) -> QuerySet:
+    """The queue's page (or the ids it counts) for a `QueueShape`, built the ORM's way with marker values."""
+    shape, sort_slug, desc, part, size, cursor = key
+    if cursor not in ("", "value"):
+        after_value = cursor
+    # Every staff role sees every ticket (`access.visible`); a view that reads the viewer reads only their id.
+    viewer = get_user_model()(pk=user_id, role=Role.AGENT_L1)
+    params = QueryDict(mutable=True)
+    for name, values in shape.filters:
+        params.setlist(name, list(values))
+    filterset = TicketFilterSet(params, queryset=queue(user=viewer, view=saved_view(shape.view),
+                                                         related=shape.related))
+    if not filterset.is_valid():
+        raise ValueError(f"the filters of a queue shape are not valid: {filterset.errors}")
+    qs = filterset.qs.prefetch_related(None)
+    if part == "count":
+        return qs.order_by().values_list("pk", flat=True)[: size + 1]
+    decoded = (after_value, after_pk) if after_pk is not None else None
+    return _keyset(qs, CORE_SORTS[sort_slug].column, desc, decoded)[: size + 1]
+
+
+_compiled_queue = Precompiled(_compiled_queue_qs)
+_compiled_keys: set = set()
+
+
+def _compiled_rows(key, **values) -> list | None:
+    """The rows of the compiled queue query `key`, or None when COMPILED_MAX others are compiled already (each
+    one is kept for the process's life: a bound on memory, whatever filters people combine)."""
+    if key not in _compiled_keys:
+        if len(_compiled_keys) >= COMPILED_MAX:
+            return None
+        _compiled_keys.add(key)
+    return _compiled_queue(key, **values)
 
 
 QUEUE_RELATED = ("group", "assignee")  # what a queue row shows; fewer joins to plan and rows to build
@@ -524,7 +690,32 @@ def queue_views_for(user) -> list:
     """The views this agent saved, then those of their teams, by name (one query)."""
     if not access.is_staff_member(user):
         return []
-    return list(QueueView.objects.filter(access.own_or_team(user)).select_related("group").order_by("group_id", "name"))
+    return _queue_views(user_id=user.pk)
+
+
+def _queue_views_of(user) -> QuerySet:
+    return QueueView.objects.filter(access.own_or_team(user)).select_related("group").order_by("group_id", "name")
+
+
+# Every queue page and the top bar's pins read them: compiled once per process.
+_queue_views = Precompiled(lambda shape, *, user_id: _queue_views_of(get_user_model()(pk=user_id)))
+
+
+def groups_of(user) -> list[AssignmentGroup]:
+    """The assignment groups this person is a member of, by tier and name (one query, compiled once)."""
+    return _groups_of(user_id=user.pk) if user.pk is not None else []
+
+
+_groups_of = Precompiled(lambda shape, *, user_id: get_user_model()(pk=user_id).assignment_groups.all())
+
+
+def staff_names() -> list[tuple]:
+    """(id, first name, last name, username) of everyone a ticket can be assigned to (the bulk bar's people), as
+    `tracker.forms.staff_users` orders them; one query compiled once per process."""
+    return _staff_names()
+
+
+_staff_names = Precompiled(lambda shape: staff_users().values_list("pk", "first_name", "last_name", "username"))
 
 
 def view_ref(view) -> str:

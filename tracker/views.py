@@ -92,12 +92,16 @@ def _queue_context(request, *, flash=None, flash_tone="ok"):
     my_views = selectors.queue_views_for(request.user)
     saved = selectors.saved_in_use(my_views, request.GET.get("saved"))
     columns = selectors.columns_for(request.user, saved)
-    base = selectors.queue(user=request.user, now=now, view=view, related=selectors.columns_related(columns))
+    related = selectors.columns_related(columns)
+    base = selectors.queue(user=request.user, now=now, view=view, related=related)
     filterset = TicketFilterSet(request.GET, queryset=base, request=request)
-    qs = filterset.qs if filterset.is_valid() else filterset.queryset.none()
+    valid = filterset.is_valid()
+    qs = filterset.qs if valid else filterset.queryset.none()
     sort, desc = selectors.parse_sort(request.GET.get("sort"), view.sort)
     after = request.GET.get("after")
-    page = selectors.paginate(qs, sort=sort, desc=desc, after=after)
+    # The usual requests (a core view, choice filters) are read by SQL compiled once per process.
+    shape = selectors.queue_shape(user=request.user, view=view, params=request.GET, related=related) if valid else None
+    page = selectors.paginate(qs, sort=sort, desc=desc, after=after, shape=shape, user=request.user)
     return {
         "nav": "queue",
         "now": now,
@@ -113,10 +117,11 @@ def _queue_context(request, *, flash=None, flash_tone="ok"):
         "pins_by_queue": True,  # the views' counts request brings the top bar's pinned views along
         "filterset": filterset,
         "page": page,
-        "total": selectors.page_total(qs, page, first=not after),
+        "total": selectors.page_total(qs, page, first=not after, shape=shape, user=request.user),
         "sort": sort.slug,
         "desc": desc,
         "bulk_form": _bulk_form(),
+        "groups": selectors.groups_of(request.user),  # the save-view form's teams
         "bulk_actions": extensions.registry.bulk_actions,
         "flash": flash,
         "flash_tone": flash_tone,
@@ -127,9 +132,8 @@ def _bulk_form() -> BulkForm:
     """The bulk bar's form, its people read as values (no model per person), labelled as the form labels them."""
     form = BulkForm()
     field = form.fields["assignee"]
-    people = field.queryset.values_list("pk", "first_name", "last_name", "username")
     field.choices = [("", field.empty_label), *((pk, f"{first} {last}".strip() or username)
-                                              for pk, first, last, username in people)]
+                                              for pk, first, last, username in selectors.staff_names())]
     return form
 
 
@@ -922,7 +926,7 @@ def queue_view_new(request):
                                          query=query, group=group, columns=columns)
     except DomainError as exc:
         ctx = {"save_error": exc.message, "save_name": request.POST.get("name", ""),
-               "save_query": request.POST.get("query", ""), "groups": request.user.assignment_groups.all(),
+               "save_query": request.POST.get("query", ""), "groups": selectors.groups_of(request.user),
                "save_with_columns": bool(request.POST.get("with_columns"))}
         return render(request, f"{QUEUE}#save-view", ctx, status=exc.status)
     if not request.htmx:

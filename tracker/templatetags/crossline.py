@@ -80,6 +80,14 @@ def status_label(value):
 
 
 @register.filter
+def role_label(value):
+    """A user's role as `get_role_display` names it, without rebuilding every role's label (the top bar's)."""
+    from tracker.choices import Role
+
+    return _choice_label(Role, value)
+
+
+@register.filter
 def kind_label(value):
     from tracker.choices import Kind
 
