@@ -9,12 +9,10 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
-from django.utils.text import Truncator
-from django.utils.timezone import template_localtime
 
 from tracker.templatetags.crossline import _KEY_SLOT, _key_url_pattern, key_url, status_label
 from tracker.templatetags.icons import icon
-from tracker.templatetags.ticket_page import choice_display
+from tracker.templatetags.ticket_page import choice_display, cut, day_month
 from tracker.timezones import zone_named
 
 register = template.Library()
@@ -211,6 +209,6 @@ def change_rows(changes):
         rows.append(
             f'<li><span class="badge status">change</span> '
             f'<a class="key" href="{escape(link.replace(_KEY_SLOT, quote(str(c.key))))}">{escape(c.key)}</a> '
-            f'{escape(Truncator(c.title).chars(50))} <span class="small muted">{escape(choice_display(c, "status"))}'
-            f'{shown} · {escape(date_format(template_localtime(c.updated_at), "d M"))}</span></li>')
+            f'{escape(cut(c.title, 50))} <span class="small muted">{escape(choice_display(c, "status"))}'
+            f'{shown} · {escape(day_month(c.updated_at))}</span></li>')
     return mark_safe("".join(rows))  # noqa: S308 - every value above is escaped

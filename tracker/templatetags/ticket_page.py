@@ -4,6 +4,7 @@ Django's `get_<field>_display()` rebuilds a dict of every choice and translates 
 page shows ~40 of them (its header, details, links and the changes on its service). `display` gives the same
 string from a table built once per field and language. And a form field's block without an include, and the
 Details card's rows without a template node per cell."""
+import unicodedata
 from functools import cache, lru_cache
 from urllib.parse import quote
 
@@ -12,7 +13,10 @@ from django.urls import get_script_prefix, reverse
 from django.utils.encoding import force_str
 from django.utils.hashable import make_hashable
 from django.utils.html import conditional_escape
+from django.utils.dates import MONTHS_3
 from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
+from django.utils.timezone import template_localtime
 from django.utils.translation import get_language
 
 from tracker.form_html import _var
@@ -35,6 +39,24 @@ def choice_display(instance, name: str):
     key = make_hashable(value)
     labels = _labels(field, get_language())
     return labels[key] if key in labels else force_str(value, strings_only=True)
+
+
+def cut(text, length: int) -> str:
+    """`{{ text|truncatechars:length }}`'s text (before escaping): a text that fits is only NFC-normalised, as the
+    filter returns it, without the filter's walk over every character."""
+    text = unicodedata.normalize("NFC", str(text))
+    return text if len(text) <= length else Truncator(text).chars(length)
+
+
+@lru_cache(maxsize=64)
+def _month(language: str | None, month: int) -> str:
+    return str(MONTHS_3[month]).title()
+
+
+def day_month(value) -> str:
+    """`{{ value|date:"d M" }}`'s text: the day and the month's short name in the viewer's zone and language."""
+    local = template_localtime(value)
+    return f"{local.day:02d} {_month(get_language(), local.month)}"
 
 
 @register.filter
