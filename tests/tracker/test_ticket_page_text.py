@@ -27,3 +27,13 @@ def test_a_day_and_month_is_the_date_filters(language, zone):
     with translation.override(language), timezone.override(zone):
         for moment in moments:
             assert day_month(moment) == date(template_localtime(moment), "d M")
+
+
+@pytest.mark.parametrize("text", [None, "", "Plain prose.", "### Fixes\n- **DEF-1** <script>x</script> [a](javascript:x)",
+                                  "| a | b |\n|---|---|\n| 1 | 2 |", "x" * 20_001])
+def test_shared_markdown_is_the_markdown_filters_every_time(text):
+    from tracker.templatetags.crossline import markdown
+    from tracker.templatetags.ticket_page import shared_markdown
+
+    assert shared_markdown(text) == markdown(text)
+    assert shared_markdown(text) == markdown(text)  # from the cache

@@ -20,6 +20,7 @@ from django.utils.timezone import template_localtime
 from django.utils.translation import get_language
 
 from tracker.form_html import _var
+from tracker.markdown import render_markdown
 
 from .crossline import _KEY_SLOT, markdown, when_time
 from .icons import icon
@@ -57,6 +58,20 @@ def day_month(value) -> str:
     """`{{ value|date:"d M" }}`'s text: the day and the month's short name in the viewer's zone and language."""
     local = template_localtime(value)
     return f"{local.day:02d} {_month(get_language(), local.month)}"
+
+
+@lru_cache(maxsize=256)
+def _shared_markdown(text: str) -> str:
+    return render_markdown(text)
+
+
+@register.filter
+def shared_markdown(text):
+    """`{{ text|markdown }}` for a text that many pages show alike (a release's notes on every ticket of its service):
+    rendered once per process and text. Rendering is a function of the text alone (Python-Markdown, then nh3)."""
+    if not isinstance(text, str) or len(text) > 20_000:  # the cache keeps short texts only
+        return mark_safe(render_markdown(text))  # noqa: S308 - nh3 sanitised it
+    return mark_safe(_shared_markdown(str(text)))  # noqa: S308 - nh3 sanitised it
 
 
 @register.filter
