@@ -16,6 +16,7 @@ int: the project registers no converter of its own) and `reverse()` would not qu
 (all digits in a string, ".", "/", spaces, a negative number) goes through the exact cache above.
 """
 
+import html
 import re
 from functools import lru_cache
 
@@ -86,11 +87,11 @@ def _slotted(view_name, args: tuple, kwargs: tuple, current_app, urlconf, prefix
     return "".join(out)
 
 
-class CachedURLNode(URLNode):
-    def render(self, context):
-        args = tuple(arg.resolve(context) for arg in self.args)
-        kwargs = tuple((k, v.resolve(context)) for k, v in self.kwargs.items())
-        view_name = self.view_name.resolve(context)
+def _env(context) -> tuple:
+    """What `reverse()` reads besides the name and arguments (current app, URLconf, script prefix), read once per
+    render: a page writes ~40 links, and the URLconf and prefix are each a context-local lookup."""
+    env = getattr(context, "_links_env", None)
+    if env is None:
         try:
             current_app = context.request.current_app
         except AttributeError:
@@ -98,11 +99,20 @@ class CachedURLNode(URLNode):
                 current_app = context.request.resolver_match.namespace
             except AttributeError:
                 current_app = None
+        env = context._links_env = (current_app, get_urlconf(), get_script_prefix())
+    return env
+
+
+class CachedURLNode(URLNode):
+    def render(self, context):
+        args = tuple(arg.resolve(context) for arg in self.args)
+        kwargs = tuple((k, v.resolve(context)) for k, v in self.kwargs.items())
+        view_name = self.view_name.resolve(context)
+        current_app, urlconf, prefix = _env(context)
         if not (isinstance(view_name, str) and all(type(a) in _PLAIN for a in args)
                 and all(type(v) in _PLAIN for _, v in kwargs)):  # e.g. a model instance: as the built-in tag does
             return super().render(context)
         url = ""
-        urlconf, prefix = get_urlconf(), get_script_prefix()
         try:
             url = (_slotted(view_name, args, kwargs, current_app, urlconf, prefix)
                    or _reverse(view_name, args, kwargs, current_app, urlconf, prefix))
@@ -112,7 +122,9 @@ class CachedURLNode(URLNode):
         if self.asvar:
             context[self.asvar] = url
             return ""
-        return conditional_escape(url) if context.autoescape else url
+        if not context.autoescape:
+            return url
+        return html.escape(url) if type(url) is str else conditional_escape(url)  # the same text, without a lazy check
 
 
 @register.tag
