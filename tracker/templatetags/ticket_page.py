@@ -123,6 +123,6 @@ def detail_rows(fields, ticket):
             button = (f'<button type="button" id="edit-{name}" class="edit-hint" hx-get="{url}" hx-target="#f-{name}" '
                       f'hx-swap="innerHTML" aria-label="Edit {label}" title="Edit {_var(f["label"].lower())}">'
                       f'{_pencil("pencil")}</button>')
-        out.append(f'\n        <dt>{label}</dt>\n        <dd id="f-{name}"><span class="{span}"{edit}>{_var(shown)}</span>'
+        out.append(f'\n        <dt>{label}</dt>\n        <dd id="f-{name}"><span class="{span}"{edit}>{shown}</span>'
                    f'\n          {button}</dd>\n        ')
     return mark_safe("".join(out))  # noqa: S308 - every value above is escaped or safe HTML
