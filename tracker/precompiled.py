@@ -111,7 +111,7 @@ class _Compiled:
         rows = list(qs)
         later = [lookup for lookup, _ in self.prefetch]
         if len(rows) == 1:
-            for lookup, compiled in self.compiled_prefetch:
+            for _lookup, compiled in self.compiled_prefetch:
                 compiled.fill(rows[0], using)
         else:
             later += [lookup for lookup, _ in self.compiled_prefetch]
@@ -129,7 +129,8 @@ class _CompiledPrefetch:
         self.lookup = lookup
         self.name = lookup.prefetch_through
         self.cache_name = self.field.remote_field.cache_name
-        self.query = Precompiled(lambda shape, *, parent: lookup.queryset.filter(**{f"{self.field.name}__in": [parent]}))
+        fk_in = f"{self.field.name}__in"
+        self.query = Precompiled(lambda shape, *, parent: lookup.queryset.filter(**{fk_in: [parent]}))
 
     def fill(self, row, using: str) -> None:
         (parent,) = self.field.get_foreign_related_value(row)

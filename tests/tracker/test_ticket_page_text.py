@@ -29,7 +29,8 @@ def test_a_day_and_month_is_the_date_filters(language, zone):
             assert day_month(moment) == date(template_localtime(moment), "d M")
 
 
-@pytest.mark.parametrize("text", [None, "", "Plain prose.", "### Fixes\n- **DEF-1** <script>x</script> [a](javascript:x)",
+@pytest.mark.parametrize("text", [None, "", "Plain prose.",
+                                  "### Fixes\n- **DEF-1** <script>x</script> [a](javascript:x)",
                                   "| a | b |\n|---|---|\n| 1 | 2 |", "x" * 20_001])
 def test_shared_markdown_is_the_markdown_filters_every_time(text):
     from tracker.templatetags.crossline import markdown
@@ -55,8 +56,8 @@ def test_the_details_rows_are_the_template_loops(editable, zone):
     from tracker.models import AssignmentGroup, Ticket
     from tracker.templatetags.ticket_page import detail_rows
 
-    values = ["", None, 0, 3, 1234567, "Plain", "<b>&amp; \"quoted\" 'x'</b>", AssignmentGroup(name="Ops & <L2>", tier=2),
-              datetime(2026, 3, 29, 0, 30, tzinfo=UTC)]
+    values = ["", None, 0, 3, 1234567, "Plain", "<b>&amp; \"quoted\" 'x'</b>",
+              AssignmentGroup(name="Ops & <L2>", tier=2), datetime(2026, 3, 29, 0, 30, tzinfo=UTC)]
     fields = [{"name": f"f{i}", "label": f"Label {i} <&>", "value": v, "editable": editable, "long": False,
                "moment": isinstance(v, datetime)} for i, v in enumerate(values)]
     fields += [{"name": "notes", "label": "Notes", "value": text, "editable": editable, "long": True, "moment": False}

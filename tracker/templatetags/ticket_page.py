@@ -10,10 +10,10 @@ from urllib.parse import quote
 
 from django import template
 from django.urls import get_script_prefix, reverse
+from django.utils.dates import MONTHS_3
 from django.utils.encoding import force_str
 from django.utils.hashable import make_hashable
 from django.utils.html import conditional_escape
-from django.utils.dates import MONTHS_3
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.utils.timezone import template_localtime
