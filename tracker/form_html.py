@@ -14,6 +14,8 @@ tests/tracker/test_form_html.py renders the page's forms (unbound, bound, with e
 renderers and compares the output.
 """
 
+import html
+
 from django.forms.renderers import DjangoTemplates
 from django.template.defaultfilters import stringformat
 from django.utils.formats import localize
@@ -27,6 +29,8 @@ _INPUT_TEMPLATES = frozenset(f"django/forms/widgets/{name}.html" for name in (
 
 def _var(value) -> str:
     """`{{ value }}` in an autoescaping template (as django.template.base.render_value_in_context)."""
+    if type(value) is str:  # most values: localizing leaves a plain string as it is, and escape() is html.escape
+        return html.escape(value)
     value = localize(template_localtime(value))
     if not issubclass(type(value), str):
         value = str(value)

@@ -7,6 +7,11 @@ value lands among the SQL parameters. Later calls put their values there and run
 Django's own iterables, so rows become the same model instances (select_related, annotations, prefetches)
 as the QuerySet would give.
 
+A prefetch of one reverse foreign key with its own queryset (`Prefetch("sla_clocks", queryset=...)`) is compiled
+once too when the query finds one row (a ticket page's ticket): its rows are read with the compiled SQL and
+given to the row as Django's prefetch gives them (the prefetch cache or `to_attr`, each related row knowing its
+parent). Any other prefetch, or more rows, goes through Django's `prefetch_related_objects` as before.
+
 What may change the SQL's text goes in `shape` (a user's kind of visibility, which parts a UNION has); the
 values (ids, keys, times) must reach the SQL as parameters unchanged, and never be None (`= NULL` compiles to
 `IS NULL`). A value the built query does not use as a parameter is refused on the first call.
@@ -20,7 +25,8 @@ from weakref import WeakKeyDictionary
 
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.db.models.fields.related_descriptors import ReverseManyToOneDescriptor
 
 
 def _marker(i: int, value):
@@ -55,7 +61,10 @@ class _Compiled:
         self.query = qs.query
         self.iterable_class = qs._iterable_class
         self.fields = qs._fields
-        self.prefetch = qs._prefetch_related_lookups
+        self.prefetch, self.compiled_prefetch = [], []
+        for lookup in qs._prefetch_related_lookups:
+            compiled = _compiled_prefetch(qs.model, lookup)
+            (self.prefetch if compiled is None else self.compiled_prefetch).append((lookup, compiled))
         compiler = qs.query.get_compiler(using=qs.db)
         try:
             self.sql, params = compiler.as_sql()  # also sets compiler.select, klass_info, annotation_col_map
@@ -99,8 +108,58 @@ class _Compiled:
         qs = QuerySet(model=self.model, query=_ReplayQuery(self.query, compiler), using=using)
         qs._iterable_class = self.iterable_class
         qs._fields = self.fields
-        qs._prefetch_related_lookups = self.prefetch
-        return list(qs)
+        rows = list(qs)
+        later = [lookup for lookup, _ in self.prefetch]
+        if len(rows) == 1:
+            for _lookup, compiled in self.compiled_prefetch:
+                compiled.fill(rows[0], using)
+        else:
+            later += [lookup for lookup, _ in self.compiled_prefetch]
+        if later and rows:
+            prefetch_related_objects(rows, *later)
+        return rows
+
+
+class _CompiledPrefetch:
+    """`Prefetch(name, queryset)` of a reverse foreign key for one parent row, its query compiled once as Django's
+    prefetch writes it (`<fk> IN (parent)`)."""
+
+    def __init__(self, descriptor, lookup: Prefetch):
+        self.field = descriptor.field  # the foreign key on the related rows
+        self.lookup = lookup
+        self.name = lookup.prefetch_through
+        self.cache_name = self.field.remote_field.cache_name
+        fk_in = f"{self.field.name}__in"
+        self.query = Precompiled(lambda shape, *, parent: lookup.queryset.filter(**{fk_in: [parent]}))
+
+    def fill(self, row, using: str) -> None:
+        (parent,) = self.field.get_foreign_related_value(row)
+        related = self.query(parent=parent) if parent is not None else []
+        for rel_obj in related:  # as the related manager's prefetch does: each row knows its parent
+            if not self.field.is_cached(rel_obj):
+                self.field.set_cached_value(rel_obj, row)
+        if self.lookup.to_attr:
+            setattr(row, self.lookup.to_attr, related)
+            return
+        cached = getattr(row, self.name)._apply_rel_filters(self.lookup.queryset)
+        cached._result_cache = related
+        cached._prefetch_done = True
+        if not hasattr(row, "_prefetched_objects_cache"):
+            row._prefetched_objects_cache = {}
+        row._prefetched_objects_cache[self.cache_name] = cached
+
+
+def _compiled_prefetch(model, lookup) -> _CompiledPrefetch | None:
+    """The compiled form of `lookup` on `model`'s rows, or None where Django's own prefetch must do it."""
+    if not isinstance(lookup, Prefetch) or lookup.queryset is None or "__" in lookup.prefetch_through:
+        return None
+    queryset = lookup.queryset
+    if queryset._prefetch_related_lookups or queryset.query.is_sliced:
+        return None
+    descriptor = getattr(model, lookup.prefetch_through, None)
+    if type(descriptor) is not ReverseManyToOneDescriptor:
+        return None
+    return _CompiledPrefetch(descriptor, lookup)
 
 
 class Precompiled:

@@ -967,16 +967,17 @@ def swarm_panel(*, request, ticket, now):
             row.user_id == user.pk or row.invited_by_id == user.pk or bool(row.group_id and row.mine) or dispatcher)
     active = [r for r in rows if r.left_at is None]
     helping = any(r.user_id == user.pk or (r.group_id and r.mine) for r in active)
+    # an expert already on the swarm is not of the team that invites (unless they dispatch work)
+    can_invite = swarming and ticket.is_open and access.may(user, "assign", ticket) and (dispatcher or not helping)
     return {
         "active": active,
         "past": [r for r in rows if r.left_at is not None],
         "swarming": swarming,
-        # an expert already on the swarm is not of the team that invites (unless they dispatch work)
-        "can_invite": swarming and ticket.is_open and access.may(user, "assign", ticket)
-        and (dispatcher or not helping),
+        "can_invite": can_invite,
         "helping": helping,
-        "invite_form": InviteForm(auto_id="id_invite_%s", renderer=FAST),
-        "help_form": HelpForm(auto_id="id_help_%s", renderer=FAST),
+        # the panel shows the invite and help forms only to those who may use them: built only for them
+        "invite_form": InviteForm(auto_id="id_invite_%s", renderer=FAST) if can_invite else None,
+        "help_form": HelpForm(auto_id="id_help_%s", renderer=FAST) if helping else None,
         "work_form": WorkLogForm(auto_id="id_work_%s", renderer=FAST),
     }
 

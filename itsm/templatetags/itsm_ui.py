@@ -1,14 +1,18 @@
 """Display helpers of change enablement: windows in the viewer's zone and risk badges (the change calendar),
 a task's window at its site and in the viewer's zone."""
 from datetime import UTC
+from urllib.parse import quote
 
 from django import template
+from django.urls import get_script_prefix
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape, format_html, format_html_join
+from django.utils.safestring import mark_safe
 
-from tracker.templatetags.crossline import key_url, status_label
+from tracker.templatetags.crossline import _KEY_SLOT, _key_url_pattern, key_url, status_label
 from tracker.templatetags.icons import icon
+from tracker.templatetags.ticket_page import choice_display, cut, day_month
 from tracker.timezones import zone_named
 
 register = template.Library()
@@ -188,3 +192,23 @@ def major_told(timeline):
         if event.kind == "major" and event.field == "declared":
             return (event.note or "").partition("Told: ")[2].rstrip(".")
     return ""
+
+
+@register.simple_tag
+def change_rows(changes):
+    """The "Changes on this service" panel's rows, written in Python: the panel is on most ticket pages with up to
+    ten rows, and a tag or filter per cell cost more than reading them. The same markup as the loop it replaced:
+    `<li>` per change with its link, title cut at 50 characters, status, result and last update (viewer's zone)."""
+    if not changes:
+        return ""
+    link = _key_url_pattern(get_script_prefix(), "tracker:ticket")
+    rows = []
+    for c in changes:
+        result = c.implementation_result
+        shown = f" · {escape(choice_display(c, 'implementation_result'))}" if result else ""
+        rows.append(
+            f'<li><span class="badge status">change</span> '
+            f'<a class="key" href="{escape(link.replace(_KEY_SLOT, quote(str(c.key))))}">{escape(c.key)}</a> '
+            f'{escape(cut(c.title, 50))} <span class="small muted">{escape(choice_display(c, "status"))}'
+            f'{shown} · {escape(day_month(c.updated_at))}</span></li>')
+    return mark_safe("".join(rows))  # noqa: S308 - every value above is escaped

@@ -30,6 +30,47 @@ def test_the_cached_tag_writes_what_the_built_in_tag_writes(body):
     assert _both(body) == (cached, builtin)  # and again, from the cache
 
 
+# A ticket page's links carry its key (and a field name, a link's or contributor's id): these are filled into a
+# pattern resolved once per name; any value that pattern cannot stand for is resolved as the built-in tag does.
+VALUES = ["INC-42", "CHG-7", "a_b", "-", "42", "", "INC 4", "INC/4", "INC.4", "..", "é", "Slot0x7340w", 0, 17,
+          7_340_000_000_001, -3, True]
+SLOTTED = [
+    "{% url 'tracker:ticket' v %}",
+    "{% url 'tracker:ticket-field' v 'title' %}",
+    "{% url 'tracker:ticket-field' 'INC-1' v %}",
+    "{% url 'tracker:ticket-unlink' 'INC-1' v %}",
+    "{% url 'tracker:ticket-unlink' key=v link_id=5 %}",
+    "{% url 'tracker:ticket-leave' v v %}",
+    "{% url 'tracker:attachment' v 'report.pdf' %}",
+    "{% url 'tracker:attachment' 3 v %}",
+    "{% url 'tracker:attachment-remove' v %}",
+]
+
+
+@pytest.mark.parametrize("body", SLOTTED)
+@pytest.mark.parametrize("value", VALUES, ids=repr)
+def test_a_url_filled_into_its_pattern_is_the_built_in_tags(body, value):
+    outcomes = []
+    for loaded in ("{% load links %}", ""):
+        try:
+            outcomes.append(Template(loaded + body).render(Context({"v": value})))
+        except NoReverseMatch:
+            outcomes.append(NoReverseMatch)
+    assert outcomes[0] == outcomes[1]
+
+
+def test_ticket_keys_are_filled_into_one_pattern_per_name():
+    from tracker.templatetags import links
+
+    links._pattern.cache_clear()
+    links._reverse.cache_clear()
+    template = Template("{% load links %}{% url 'tracker:ticket-field' key 'status' %}")
+    pages = [template.render(Context({"key": f"INC-{n}"})) for n in range(1, 51)]
+    assert pages == [f"/tickets/INC-{n}/fields/status/" for n in range(1, 51)]
+    assert links._pattern.cache_info().currsize == 1
+    assert links._reverse.cache_info().currsize == 0
+
+
 def test_an_unknown_name_fails_as_with_the_built_in_tag():
     with pytest.raises(NoReverseMatch):
         Template("{% load links %}{% url 'no-such-page' %}").render(Context({}))

@@ -88,3 +88,38 @@ def test_the_requesters_open_count_reads_as_the_bounded_count(cast):
     open_ones = Ticket.objects.filter(requester=requester, status__in=selectors.OPEN_STATUSES)
     assert selectors.requester_open_count(ticket, cast.agent1) == selectors.count_hint(open_ones, cap=100)
     assert selectors.requester_open_count(ticket, requester) == "100+"  # their own: the ORM's path, same answer
+
+
+@pytest.mark.parametrize("to_attr", [None, "clock_list"])
+def test_a_reverse_foreign_key_prefetch_of_one_row_is_compiled_and_reads_as_djangos(
+        cast, to_attr, django_assert_num_queries):
+    from django.db.models import Prefetch
+
+    from sla.models import Calendar, Clock, Policy
+
+    calendar = Calendar.objects.create(name="Always", time_zone="UTC", always_open=True)
+    policy = Policy.objects.create(name="Inactive", calendar=calendar, active=False, order=999)
+    ticket = TicketFactory(kind=Kind.INCIDENT, requester=cast.requester)
+    other = TicketFactory(kind=Kind.INCIDENT, requester=cast.requester)
+    for owner, metric in ((ticket, "resolution"), (ticket, "response"), (other, "response")):
+        Clock.objects.create(ticket=owner, policy=policy, metric=metric, goal_s=3600, started_at=timezone.now())
+    clocks = Clock.objects.only("id", "ticket_id", "metric", "state").order_by("-metric")
+
+    def build(shape, *, key):
+        return Ticket.objects.filter(key=key).prefetch_related(
+            Prefetch("sla_clocks", queryset=clocks, to_attr=to_attr))[:2]
+
+    query = Precompiled(build)
+    for _ in range(2):  # compiled, then replayed
+        with django_assert_num_queries(2):  # the ticket, its clocks
+            (got,) = query(key=ticket.key)
+        (want,) = build((), key=ticket.key)
+        with django_assert_num_queries(0):
+            mine = getattr(got, to_attr) if to_attr else list(got.sla_clocks.all())
+            theirs = getattr(want, to_attr) if to_attr else list(want.sla_clocks.all())
+            assert [(c.pk, c.metric, c.state, c.ticket is got) for c in mine] == [
+                (c.pk, c.metric, c.state, c.ticket is want) for c in theirs]
+            assert len(mine) == 2
+    (found,) = query(key=other.key)
+    assert [c.ticket_id for c in (getattr(found, to_attr) if to_attr else found.sla_clocks.all())] == [other.pk]
+    assert query(key="NONE-1") == []

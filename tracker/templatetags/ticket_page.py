@@ -2,15 +2,28 @@
 
 Django's `get_<field>_display()` rebuilds a dict of every choice and translates every label on each call; the
 page shows ~40 of them (its header, details, links and the changes on its service). `display` gives the same
-string from a table built once per field and language. And a form field's block without an include."""
-from functools import lru_cache
+string from a table built once per field and language. And a form field's block without an include, and the
+Details card's rows without a template node per cell."""
+import unicodedata
+from functools import cache, lru_cache
+from urllib.parse import quote
 
 from django import template
+from django.urls import get_script_prefix, reverse
+from django.utils.dates import MONTHS_3
 from django.utils.encoding import force_str
 from django.utils.hashable import make_hashable
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
+from django.utils.timezone import template_localtime
 from django.utils.translation import get_language
+
+from tracker.form_html import _var
+from tracker.markdown import render_markdown
+
+from .crossline import _KEY_SLOT, markdown, when_time
+from .icons import icon
 
 register = template.Library()
 
@@ -29,6 +42,38 @@ def choice_display(instance, name: str):
     return labels[key] if key in labels else force_str(value, strings_only=True)
 
 
+def cut(text, length: int) -> str:
+    """`{{ text|truncatechars:length }}`'s text (before escaping): a text that fits is only NFC-normalised, as the
+    filter returns it, without the filter's walk over every character."""
+    text = unicodedata.normalize("NFC", str(text))
+    return text if len(text) <= length else Truncator(text).chars(length)
+
+
+@lru_cache(maxsize=64)
+def _month(language: str | None, month: int) -> str:
+    return str(MONTHS_3[month]).title()
+
+
+def day_month(value) -> str:
+    """`{{ value|date:"d M" }}`'s text: the day and the month's short name in the viewer's zone and language."""
+    local = template_localtime(value)
+    return f"{local.day:02d} {_month(get_language(), local.month)}"
+
+
+@lru_cache(maxsize=256)
+def _shared_markdown(text: str) -> str:
+    return render_markdown(text)
+
+
+@register.filter
+def shared_markdown(text):
+    """`{{ text|markdown }}` for a text that many pages show alike (a release's notes on every ticket of its service):
+    rendered once per process and text. Rendering is a function of the text alone (Python-Markdown, then nh3)."""
+    if not isinstance(text, str) or len(text) > 20_000:  # the cache keeps short texts only
+        return mark_safe(render_markdown(text))  # noqa: S308 - nh3 sanitised it
+    return mark_safe(_shared_markdown(str(text)))  # noqa: S308 - nh3 sanitised it
+
+
 @register.filter
 def display(instance, name: str):
     """`{{ ticket|display:"status" }}` reads as `{{ ticket.get_status_display }}`."""
@@ -42,3 +87,42 @@ def field_block(f):
     help_text = f'<div class="help">{conditional_escape(f.help_text)}</div>' if f.help_text else ""
     return mark_safe(f'<div class="field">{conditional_escape(f.label_tag())}{conditional_escape(f)}{help_text}'
                      f"{conditional_escape(f.errors)}</div>\n")
+
+
+_pencil = cache(icon)  # the same markup every time
+
+
+@lru_cache(maxsize=256)
+def _field_url(prefix: str, name: str) -> str:
+    """`{% url 'tracker:ticket-field' key name %}` with the key left as a slot: resolved once per field name."""
+    return reverse("tracker:ticket-field", args=[_KEY_SLOT, name])
+
+
+@register.simple_tag
+def detail_rows(fields, ticket):
+    """The Details card's `<dt>`/`<dd>` pairs (`fields` from the view's `_display_fields`), as the template loop
+    wrote them: the value as Markdown, a `<time>` or text ("—" when empty), and the pencil button of an editable
+    one. A dozen rows on every ticket page, each with ~10 template nodes, cost more than the rest of the card."""
+    key = quote(str(ticket.key))
+    prefix = get_script_prefix()
+    out = []
+    for f in fields:
+        name, label, value = _var(f["name"]), _var(f["label"]), f["value"]
+        editable = f["editable"]
+        if f["long"]:
+            shown = markdown(value)
+        elif f["moment"] and value:
+            shown = when_time(value)
+        else:
+            shown = _var(value if value is not None and value else "—")
+        span = f'{"md " if f["long"] else ""}{"editable" if editable else ""}'
+        edit = f' data-edit-button="edit-{name}"' if editable else ""
+        button = ""
+        if editable:
+            url = conditional_escape(_field_url(prefix, f["name"]).replace(_KEY_SLOT, key))
+            button = (f'<button type="button" id="edit-{name}" class="edit-hint" hx-get="{url}" hx-target="#f-{name}" '
+                      f'hx-swap="innerHTML" aria-label="Edit {label}" title="Edit {_var(f["label"].lower())}">'
+                      f'{_pencil("pencil")}</button>')
+        out.append(f'\n        <dt>{label}</dt>\n        <dd id="f-{name}"><span class="{span}"{edit}>{shown}</span>'
+                   f'\n          {button}</dd>\n        ')
+    return mark_safe("".join(out))  # noqa: S308 - every value above is escaped or safe HTML

@@ -1,0 +1,69 @@
+"""The ticket page's Python-written rows cut titles and write dates exactly as the template filters they replace
+(`truncatechars`, `date:"d M"`), in every language and zone."""
+from datetime import UTC, datetime
+
+import pytest
+from django.template.defaultfilters import date, truncatechars
+from django.utils import timezone, translation
+from django.utils.timezone import template_localtime
+
+from tracker.templatetags.ticket_page import cut, day_month
+
+TITLES = ["", "Short", "x" * 49, "y" * 50, "z" * 51, "é" * 60, "e\u0301" * 30 + "tail", "e\u0301" * 55,
+          "Café – payroll ✓ " * 4, "<b>&amp;</b>" * 6, "a\u0300\u0301" * 52]
+
+
+@pytest.mark.parametrize("title", TITLES)
+@pytest.mark.parametrize("length", [1, 40, 50])
+def test_a_cut_title_is_the_truncatechars_filters(title, length):
+    assert cut(title, length) == truncatechars(title, length)
+
+
+@pytest.mark.parametrize("language", ["en", "de", "fr"])
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin", "Pacific/Auckland", "America/Los_Angeles"])
+def test_a_day_and_month_is_the_date_filters(language, zone):
+    moments = [datetime(2026, month, day, hour, 30, tzinfo=UTC)
+               for month in range(1, 13) for day in (1, 28) for hour in (0, 11, 23)]
+    with translation.override(language), timezone.override(zone):
+        for moment in moments:
+            assert day_month(moment) == date(template_localtime(moment), "d M")
+
+
+@pytest.mark.parametrize("text", [None, "", "Plain prose.",
+                                  "### Fixes\n- **DEF-1** <script>x</script> [a](javascript:x)",
+                                  "| a | b |\n|---|---|\n| 1 | 2 |", "x" * 20_001])
+def test_shared_markdown_is_the_markdown_filters_every_time(text):
+    from tracker.templatetags.crossline import markdown
+    from tracker.templatetags.ticket_page import shared_markdown
+
+    assert shared_markdown(text) == markdown(text)
+    assert shared_markdown(text) == markdown(text)  # from the cache
+
+
+# The Details card's loop as the template wrote it before `detail_rows` replaced it.
+DETAILS_LOOP = """{% load crossline icons links %}{% for f in fields %}
+        <dt>{{ f.label }}</dt>
+        <dd id="f-{{ f.name }}"><span class="{% if f.long %}md {% endif %}{% if f.editable %}editable{% endif %}"{% if f.editable %} data-edit-button="edit-{{ f.name }}"{% endif %}>{% if f.long %}{{ f.value|markdown }}{% elif f.moment and f.value %}{{ f.value|when_time }}{% else %}{{ f.value|default_if_none:"—"|default:"—" }}{% endif %}</span>
+          {% if f.editable %}<button type="button" id="edit-{{ f.name }}" class="edit-hint" hx-get="{% url 'tracker:ticket-field' ticket.key f.name %}" hx-target="#f-{{ f.name }}" hx-swap="innerHTML" aria-label="Edit {{ f.label }}" title="Edit {{ f.label|lower }}">{% icon "pencil" %}</button>{% endif %}</dd>
+        {% endfor %}"""  # noqa: E501
+
+
+@pytest.mark.parametrize("editable", [False, True])
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin"])
+def test_the_details_rows_are_the_template_loops(editable, zone):
+    from django.template import Context, Template
+
+    from tracker.models import AssignmentGroup, Ticket
+    from tracker.templatetags.ticket_page import detail_rows
+
+    values = ["", None, 0, 3, 1234567, "Plain", "<b>&amp; \"quoted\" 'x'</b>",
+              AssignmentGroup(name="Ops & <L2>", tier=2), datetime(2026, 3, 29, 0, 30, tzinfo=UTC)]
+    fields = [{"name": f"f{i}", "label": f"Label {i} <&>", "value": v, "editable": editable, "long": False,
+               "moment": isinstance(v, datetime)} for i, v in enumerate(values)]
+    fields += [{"name": "notes", "label": "Notes", "value": text, "editable": editable, "long": True, "moment": False}
+               for text in ("", "Some *markdown* & <script>x</script>", "Plain prose.")]
+    fields += [{"name": "due", "label": "Due", "value": None, "editable": editable, "long": False, "moment": True}]
+    ticket = Ticket(key="INC-42")
+    with timezone.override(zone):
+        expected = Template(DETAILS_LOOP).render(Context({"fields": fields, "ticket": ticket}))
+        assert str(detail_rows(fields, ticket)) == expected
