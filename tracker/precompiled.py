@@ -8,9 +8,9 @@ Django's own iterables, so rows become the same model instances (select_related,
 as the QuerySet would give.
 
 A prefetch of one reverse foreign key with its own queryset (`Prefetch("sla_clocks", queryset=...)`) is compiled
-once too when the query finds one row (a ticket page's ticket): its rows are read with the compiled SQL and
-given to the row as Django's prefetch gives them (the prefetch cache or `to_attr`, each related row knowing its
-parent). Any other prefetch, or more rows, goes through Django's `prefetch_related_objects` as before.
+once too, per number of rows (`prefetch_compiled`: the ticket page's ticket, a queue page's tickets): the related
+rows are read with the compiled SQL and given to the rows as Django's prefetch gives them. Any other prefetch goes
+through Django's `prefetch_related_objects` as before.
 
 What may change the SQL's text goes in `shape` (a user's kind of visibility, which parts a UNION has); the
 values (ids, keys, times) must reach the SQL as parameters unchanged, and never be None (`= NULL` compiles to
@@ -27,6 +27,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.db.models.fields.related_descriptors import ReverseManyToOneDescriptor
+from django.db.models.query import ModelIterable
 
 
 def _marker(i: int, value):
@@ -61,10 +62,7 @@ class _Compiled:
         self.query = qs.query
         self.iterable_class = qs._iterable_class
         self.fields = qs._fields
-        self.prefetch, self.compiled_prefetch = [], []
-        for lookup in qs._prefetch_related_lookups:
-            compiled = _compiled_prefetch(qs.model, lookup)
-            (self.prefetch if compiled is None else self.compiled_prefetch).append((lookup, compiled))
+        self.prefetch = qs._prefetch_related_lookups
         compiler = qs.query.get_compiler(using=qs.db)
         try:
             self.sql, params = compiler.as_sql()  # also sets compiler.select, klass_info, annotation_col_map
@@ -109,57 +107,79 @@ class _Compiled:
         qs._iterable_class = self.iterable_class
         qs._fields = self.fields
         rows = list(qs)
-        later = [lookup for lookup, _ in self.prefetch]
-        if len(rows) == 1:
-            for _lookup, compiled in self.compiled_prefetch:
-                compiled.fill(rows[0], using)
-        else:
-            later += [lookup for lookup, _ in self.compiled_prefetch]
-        if later and rows:
+        if rows and self.prefetch and (later := prefetch_compiled(rows, self.prefetch)):
             prefetch_related_objects(rows, *later)
         return rows
 
 
-class _CompiledPrefetch:
-    """`Prefetch(name, queryset)` of a reverse foreign key for one parent row, its query compiled once as Django's
-    prefetch writes it (`<fk> IN (parent)`)."""
+# --- prefetches of a reverse foreign key -----------------------------------------------------------------------
 
-    def __init__(self, descriptor, lookup: Prefetch):
-        self.field = descriptor.field  # the foreign key on the related rows
-        self.lookup = lookup
-        self.name = lookup.prefetch_through
-        self.cache_name = self.field.remote_field.cache_name
-        fk_in = f"{self.field.name}__in"
-        self.query = Precompiled(lambda shape, *, parent: lookup.queryset.filter(**{fk_in: [parent]}))
-
-    def fill(self, row, using: str) -> None:
-        (parent,) = self.field.get_foreign_related_value(row)
-        related = self.query(parent=parent) if parent is not None else []
-        for rel_obj in related:  # as the related manager's prefetch does: each row knows its parent
-            if not self.field.is_cached(rel_obj):
-                self.field.set_cached_value(rel_obj, row)
-        if self.lookup.to_attr:
-            setattr(row, self.lookup.to_attr, related)
-            return
-        cached = getattr(row, self.name)._apply_rel_filters(self.lookup.queryset)
-        cached._result_cache = related
-        cached._prefetch_done = True
-        if not hasattr(row, "_prefetched_objects_cache"):
-            row._prefetched_objects_cache = {}
-        row._prefetched_objects_cache[self.cache_name] = cached
+PREFETCH_MAX_PARENTS = 100  # rows whose related rows one compiled prefetch reads (a queue page has 50)
+_prefetches: dict = {}  # what decides a prefetch's SQL -> its Precompiled query (shape: the number of parents)
 
 
-def _compiled_prefetch(model, lookup) -> _CompiledPrefetch | None:
-    """The compiled form of `lookup` on `model`'s rows, or None where Django's own prefetch must do it."""
+def _prefetch_key(model, lookup) -> tuple | None:
+    """What decides the SQL of `lookup` on `model`'s rows, or None where Django's own prefetch must do it: a
+    `Prefetch(name, queryset)` of a reverse foreign key whose queryset only picks columns, joins (select_related)
+    and an order. A filter of its own may hold a value of its time (now, say), so it is not compiled."""
     if not isinstance(lookup, Prefetch) or lookup.queryset is None or "__" in lookup.prefetch_through:
-        return None
-    queryset = lookup.queryset
-    if queryset._prefetch_related_lookups or queryset.query.is_sliced:
         return None
     descriptor = getattr(model, lookup.prefetch_through, None)
     if type(descriptor) is not ReverseManyToOneDescriptor:
         return None
-    return _CompiledPrefetch(descriptor, lookup)
+    qs, query = lookup.queryset, lookup.queryset.query
+    if (qs._db is not None or qs._iterable_class is not ModelIterable or qs._prefetch_related_lookups
+            or query.where or query.annotations or query.extra or query.extra_order_by or query.distinct
+            or query.is_sliced or query.combinator or not query.default_ordering
+            or not all(isinstance(order, str) for order in query.order_by)):
+        return None
+    fields, defer = query.deferred_loading
+    return (model._meta.label, lookup.prefetch_through, lookup.to_attr, qs.model._meta.label, tuple(query.order_by),
+            tuple(sorted(fields)), defer, repr(query.select_related))
+
+
+def _related_of(queryset: QuerySet, fk_in: str) -> Callable[..., QuerySet]:
+    """The build of a prefetch's query for `count` parents, as Django's prefetch writes it (`<fk> IN (...)`)."""
+    return lambda count, **ids: queryset.filter(**{fk_in: [ids[f"id{i}"] for i in range(count)]})
+
+
+def prefetch_compiled(rows: list, lookups) -> list:
+    """Do the prefetches of `lookups` on `rows` that can be compiled (`_prefetch_key`) with SQL compiled once per
+    process, shape of prefetch and number of rows, and give each row its related rows as Django's prefetch gives
+    them (the prefetch cache or `to_attr`, each related row knowing its parent). Returns the lookups left for
+    Django's `prefetch_related_objects`. Building a prefetch's SQL cost more than running it."""
+    if not rows or len(rows) > PREFETCH_MAX_PARENTS:
+        return list(lookups)
+    model = type(rows[0])
+    left = []
+    for lookup in lookups:
+        key = _prefetch_key(model, lookup)
+        if key is None or any(type(row) is not model for row in rows):
+            left.append(lookup)
+            continue
+        field = getattr(model, lookup.prefetch_through).field  # the foreign key on the related rows
+        query = _prefetches.get(key)
+        if query is None:
+            query = _prefetches[key] = Precompiled(_related_of(lookup.queryset, f"{field.name}__in"))
+        parents = [field.get_foreign_related_value(row)[0] for row in rows]
+        ids = [parent for parent in parents if parent is not None]
+        related = query(len(ids), **{f"id{i}": parent for i, parent in enumerate(ids)}) if ids else []
+        by_parent: dict = {}
+        for obj in related:
+            by_parent.setdefault(getattr(obj, field.attname), []).append(obj)
+        for row, parent in zip(rows, parents, strict=True):
+            children = by_parent.get(parent, []) if parent is not None else []
+            for obj in children:  # as the related manager's prefetch does: each related row knows its parent
+                if not field.is_cached(obj):
+                    field.set_cached_value(obj, row)
+            if lookup.to_attr:
+                setattr(row, lookup.to_attr, children)
+                continue
+            # The relation's own queryset, so a later .filter() on it still filters this row's related rows only.
+            cached = getattr(row, lookup.prefetch_through)._apply_rel_filters(lookup.queryset)
+            cached._result_cache, cached._prefetch_done = children, True
+            row.__dict__.setdefault("_prefetched_objects_cache", {})[field.remote_field.cache_name] = cached
+    return left
 
 
 class Precompiled:

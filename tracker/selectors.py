@@ -8,11 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 
-from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum, When, prefetch_related_objects
-from django.db.models.query import ModelIterable
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
@@ -36,7 +33,7 @@ from .models import (
     TicketEvent,
     WorkLog,
 )
-from .precompiled import Precompiled
+from .precompiled import Precompiled, prefetch_compiled
 
 LIST_RELATED = ("requester", "group", "owner", "assignee", "service", "category")
 
@@ -279,54 +276,11 @@ def paginate(qs: QuerySet, *, sort: extensions.QueueSort, desc: bool, after: str
             rows += list(unvalued[: size + 1 - len(rows)])
     more = len(rows) > size
     rows = with_config_rows(rows[:size])
-    prefetch_related_objects(rows, *[lookup for lookup in lookups if not _prefetched_compiled(rows, lookup)])
+    prefetch_related_objects(rows, *prefetch_compiled(rows, lookups))
     next_cursor = _encode(getattr(rows[-1], column), rows[-1].pk) if more and rows else None
     return Page(rows=rows, next_cursor=next_cursor, sort=sort, desc=desc)
 
 
-def _prefetched_compiled(rows: list, lookup) -> bool:
-    """Prefetch `lookup` for the page's tickets as Django does, with SQL compiled once per process and number of
-    tickets, when it is a plain reverse foreign key's `Prefetch` whose queryset only picks columns and an order (the
-    badges' clocks); False for anything else, which Django prefetches. Building that SQL cost more than running it."""
-    if not rows or not isinstance(lookup, Prefetch) or lookup.queryset is None or "__" in lookup.prefetch_through:
-        return False
-    name = lookup.prefetch_through
-    try:
-        rel = Ticket._meta.get_field(name)
-    except FieldDoesNotExist:
-        return False
-    qs, query = lookup.queryset, lookup.queryset.query
-    if (lookup.to_attr or not rel.one_to_many or rel.get_accessor_name() != name or qs._db is not None
-            or qs._iterable_class is not ModelIterable or qs._prefetch_related_lookups or query.where
-            or query.select_related or query.annotations or query.extra or query.extra_order_by or query.distinct
-            or query.is_sliced or query.combinator or not query.default_ordering
-            or not all(isinstance(order, str) for order in query.order_by)):
-        return False
-    fields, defer = query.deferred_loading
-    key = (qs.model._meta.label, rel.field.name, tuple(query.order_by), tuple(sorted(fields)), defer, len(rows))
-    found = _related_rows(key, **{f"id{i}": row.pk for i, row in enumerate(rows)})
-    by_parent: dict = {}
-    for obj in found:
-        by_parent.setdefault(getattr(obj, rel.field.attname), []).append(obj)
-    for row in rows:
-        children = by_parent.get(row.pk, [])
-        for obj in children:
-            rel.field.set_cached_value(obj, row)  # clock.ticket without a query, as Django's prefetch sets it
-        # The relation's own queryset, so a later .filter() on it still filters this ticket's rows only.
-        cached = getattr(row, name)._apply_rel_filters(qs)
-        cached._result_cache, cached._prefetch_done = children, True
-        row.__dict__.setdefault("_prefetched_objects_cache", {})[rel.field.remote_field.cache_name] = cached
-    return True
-
-
-def _related_rows_qs(key, **ids) -> QuerySet:
-    label, field_name, order_by, fields, defer, count = key
-    qs = QuerySet(apps.get_model(label))
-    qs = qs.defer(*fields) if defer else qs.only(*fields)
-    return qs.order_by(*order_by).filter(**{f"{field_name}__in": [ids[f"id{i}"] for i in range(count)]})
-
-
-_related_rows = Precompiled(_related_rows_qs)
 
 
 def _keyset(qs: QuerySet, column: str, desc: bool, decoded) -> QuerySet:

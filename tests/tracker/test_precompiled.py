@@ -123,3 +123,32 @@ def test_a_reverse_foreign_key_prefetch_of_one_row_is_compiled_and_reads_as_djan
     (found,) = query(key=other.key)
     assert [c.ticket_id for c in (getattr(found, to_attr) if to_attr else found.sla_clocks.all())] == [other.pk]
     assert query(key="NONE-1") == []
+
+
+def test_a_prefetch_that_filters_is_left_to_django_so_each_request_filters_by_its_own_values(cast):
+    """A prefetch's own filter may hold a value of its moment (a time, a state chosen by the request): compiled once,
+    the next request would read with the first one's value. Such a prefetch is Django's, every time."""
+    from django.db.models import Prefetch, prefetch_related_objects
+
+    from sla.models import Calendar, Clock, Policy
+    from tracker.precompiled import prefetch_compiled
+
+    calendar = Calendar.objects.create(name="Always", time_zone="UTC", always_open=True)
+    policy = Policy.objects.create(name="Inactive", calendar=calendar, active=False, order=999)
+    tickets = [TicketFactory(kind=Kind.INCIDENT, requester=cast.requester) for _ in range(2)]
+    for ticket in tickets:
+        for metric in ("response", "resolution"):
+            Clock.objects.create(ticket=ticket, policy=policy, metric=metric, goal_s=3600, started_at=timezone.now())
+    for metric in ("response", "resolution", "response"):
+        rows = list(Ticket.objects.filter(pk__in=[t.pk for t in tickets]).order_by("pk"))
+        lookup = Prefetch("sla_clocks", queryset=Clock.objects.filter(metric=metric).order_by("pk"))
+        left = prefetch_compiled(rows, [lookup])
+        assert left == [lookup]
+        prefetch_related_objects(rows, *left)
+        assert [[c.metric for c in row.sla_clocks.all()] for row in rows] == [[metric], [metric]]
+    # Columns and an order only: compiled, and per number of rows the same answer as Django's
+    for count in (2, 1, 2):
+        rows = list(Ticket.objects.filter(pk__in=[t.pk for t in tickets[:count]]).order_by("pk"))
+        lookup = Prefetch("sla_clocks", queryset=Clock.objects.only("id", "ticket_id", "metric").order_by("metric"))
+        assert prefetch_compiled(rows, [lookup]) == []
+        assert [[c.metric for c in row.sla_clocks.all()] for row in rows] == [["resolution", "response"]] * count
