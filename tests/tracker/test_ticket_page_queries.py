@@ -8,8 +8,8 @@ And the labels of choices the page shows read as Django's get_FOO_display() read
 import pytest
 from django.utils import translation
 
-from tests.factories import TicketFactory
-from tracker.choices import Kind
+from tests.factories import GroupFactory, TicketFactory
+from tracker.choices import Kind, Tier
 from tracker.models import Ticket
 from tracker.templatetags.ticket_page import choice_display
 
@@ -34,3 +34,19 @@ def test_choice_labels_read_as_get_foo_display(language):
             for value in [*(v for v, _ in field.flatchoices), "not-a-choice", 99]:
                 ticket = Ticket(**{field.attname: value})
                 assert choice_display(ticket, field.name) == getattr(ticket, f"get_{field.name}_display")()
+
+
+def test_the_escalate_form_follows_group_edits_and_the_covering_rule(cast, client_for):
+    ticket = TicketFactory(kind=Kind.INCIDENT, requester=cast.requester, service=cast.services["payroll"], group=cast.l1)
+    client = client_for(cast.agent1)
+    client.get(f"/tickets/{ticket.key}/")  # the groups are cached now
+    cast.l1.escalates_to = None
+    cast.l1.save()
+    cast.l2.services.remove(cast.services["payroll"])  # App Support, the first L2 by id, no longer covers it
+    other = GroupFactory(name="Another L2", tier=Tier.L2)
+    other.services.add(cast.services["payroll"])
+    page = client.get(f"/tickets/{ticket.key}/").content.decode()
+    assert "Next tier: Another L2 (L2)" in page
+    select = page[page.index('id="esc-group"'):page.index("</select>", page.index('id="esc-group"'))]
+    assert [cast.l2.name in select, cast.l1.name in select] == [True, False]  # every group but its own
+    assert select.index("Another L2") < select.index("App Support") < select.index("Payroll Dev")  # tier, name
