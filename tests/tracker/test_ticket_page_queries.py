@@ -37,14 +37,15 @@ def test_choice_labels_read_as_get_foo_display(language):
 
 
 def test_the_escalate_form_follows_group_edits_and_the_covering_rule(cast, client_for):
-    ticket = TicketFactory(kind=Kind.INCIDENT, requester=cast.requester, service=cast.services["payroll"], group=cast.l1)
+    payroll = cast.services["payroll"]
+    ticket = TicketFactory(kind=Kind.INCIDENT, requester=cast.requester, service=payroll, group=cast.l1)
     client = client_for(cast.agent1)
     client.get(f"/tickets/{ticket.key}/")  # the groups are cached now
     cast.l1.escalates_to = None
     cast.l1.save()
-    cast.l2.services.remove(cast.services["payroll"])  # App Support, the first L2 by id, no longer covers it
+    cast.l2.services.remove(payroll)  # App Support, the first L2 by id, no longer covers it
     other = GroupFactory(name="Another L2", tier=Tier.L2)
-    other.services.add(cast.services["payroll"])
+    other.services.add(payroll)
     page = client.get(f"/tickets/{ticket.key}/").content.decode()
     assert "Next tier: Another L2 (L2)" in page
     select = page[page.index('id="esc-group"'):page.index("</select>", page.index('id="esc-group"'))]
