@@ -612,6 +612,11 @@ def known_error_list(*, user, text: str = "", service_id: int | None = None, cat
 # instance of (the banner), a problem's incidents (Analysis, Resolve with incidents), and the major incident an
 # incident is a child of (the Major incident panel).
 NEIGHBOUR_LIMITS = {"changes": 10, "known": 5, "instances": 500, "major": 1}
+# What those panels show of each row (and sort by): a problem may list hundreds of incidents, and loading whole
+# tickets and requesters into model instances cost the page more than reading them.
+NEIGHBOUR_FIELDS = ("kind", "number", "key", "title", "status", "implementation_result", "workaround",
+                    "created_at", "updated_at", "requester__username", "requester__first_name",
+                    "requester__last_name")
 
 
 def _neighbour_shape(ticket: Ticket, now: datetime | None, days: int) -> tuple[tuple[str, ...], dict]:
@@ -659,7 +664,8 @@ def _neighbour_rows(names: tuple[str, ...], *, pk: int, service_id: int = 0, cat
         # subqueries) would make PostgreSQL scan the whole ticket table.
         firsts = [visible(Ticket.objects.filter(cond))
                   .annotate(part=Value(name, output_field=CharField()), linked=Exists(linked))
-                  .select_related("requester").order_by("-updated_at", "-id")[:NEIGHBOUR_LIMITS[name]]
+                  .select_related("requester").only(*NEIGHBOUR_FIELDS)
+                  .order_by("-updated_at", "-id")[:NEIGHBOUR_LIMITS[name]]
                   for name, cond in parts.items()]
         return firsts[0].union(*firsts[1:], all=True) if len(firsts) > 1 else firsts[0]
     # SQLite cannot limit the parts of a UNION: one query, the parts numbered by a window
@@ -673,7 +679,7 @@ def _neighbour_rows(names: tuple[str, ...], *, pk: int, service_id: int = 0, cat
             .annotate(rank=Window(RowNumber(), partition_by=[F("part")],
                                   order_by=[F("updated_at").desc(), F("id").desc()]))
             .filter(rank__lte=max(NEIGHBOUR_LIMITS[name] for name in parts))
-            .select_related("requester").order_by("-updated_at", "-id"))
+            .select_related("requester").only(*NEIGHBOUR_FIELDS).order_by("-updated_at", "-id"))
 
 
 # Staff see every ticket (`access.visible` leaves their queryset as it is): the same SQL for all of them for the

@@ -134,6 +134,12 @@ def _links(pk: int, visible=lambda qs: qs) -> QuerySet:
 _staff_links = Precompiled(lambda shape, *, pk: _links(pk))
 
 
+def escalation_groups(ticket: Ticket) -> list[AssignmentGroup]:
+    """The groups a ticket may be handed to by name: every group but its own, in their listed order (tier, name,
+    as the configuration cache read them), shared and read-only; not a query on every ticket page."""
+    return [group for group in config_rows(AssignmentGroup).values() if group.pk != ticket.group_id]
+
+
 def ticket_links(*, ticket: Ticket, user) -> list[dict]:
     """Links in both directions, each with the other ticket and its label as this ticket reads it (a problem
     "caused" the incident that is "caused by" it), filtered to what the user may see."""

@@ -328,7 +328,9 @@ def workspace_context(request, ticket, **extra):
             a: access.may(user, a, ticket)
             for a in ("edit", "link", "assign", "escalate", "internal_note", "pick")
         },
-        "escalation_groups": AssignmentGroup.objects.exclude(pk=ticket.group_id),
+        # From the configuration cache, called by the template where it lists them (the escalate and invite
+        # forms), so a page without them reads not even the cache's stamp.
+        "escalation_groups": lambda: selectors.escalation_groups(ticket),
         "escalation_target": services.escalation_target(ticket) if ticket.is_open else None,
         "poll_seconds": settings.CROSSLINE_CHANGES_POLL_SECONDS,
         "macros": selectors.macros_for(user),
@@ -989,7 +991,7 @@ def _panel_refused(request, ticket, partial: str, form, exc: DomainError | None,
     status = exc.status if exc is not None else 400
     if request.htmx:
         ctx = {"ticket": ticket, name: form, "panel": {name: form},
-               "escalation_groups": AssignmentGroup.objects.exclude(pk=ticket.group_id)}
+               "escalation_groups": selectors.escalation_groups(ticket)}
         return render(request, f"{SWARM_PANEL}#{partial}", ctx, status=status)
     response = _workspace(request, ticket, **{name: form})
     response.status_code = status
