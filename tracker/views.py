@@ -120,7 +120,7 @@ def _queue_context(request, *, flash=None, flash_tone="ok"):
         "total": selectors.page_total(qs, page, first=not after, shape=shape, user=request.user),
         "sort": sort.slug,
         "desc": desc,
-        "bulk_form": _bulk_form(),
+        "bulk_form": _bulk_form(tuple(selectors.staff_names()), _bulk_action_items()),
         "groups": selectors.groups_of(request.user),  # the save-view form's teams
         "bulk_actions": extensions.registry.bulk_actions,
         "flash": flash,
@@ -128,12 +128,19 @@ def _queue_context(request, *, flash=None, flash_tone="ok"):
     }
 
 
-def _bulk_form() -> BulkForm:
-    """The bulk bar's form, its people read as values (no model per person), labelled as the form labels them."""
+def _bulk_action_items() -> tuple:
+    return tuple((b.slug, b.label) for b in extensions.registry.bulk_actions)
+
+
+@lru_cache(maxsize=8)
+def _bulk_form(people: tuple, actions: tuple) -> BulkForm:
+    """The bulk bar's form, its people read as values (no model per person), labelled as the form labels them.
+    An unbound form is only rendered, and what it shows is the people and the apps' actions (the arguments,
+    read on every request): one form per process and set of them, not a copy of every field per page."""
     form = BulkForm()
     field = form.fields["assignee"]
     field.choices = [("", field.empty_label), *((pk, f"{first} {last}".strip() or username)
-                                              for pk, first, last, username in selectors.staff_names())]
+                                              for pk, first, last, username in people)]
     return form
 
 

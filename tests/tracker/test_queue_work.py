@@ -239,3 +239,21 @@ def test_a_requester_has_no_pins_and_no_queue_tools(cast, client_for):
     assert 'id="pins"' not in client.get("/portal/").content.decode()
     for url in ("/queue/pins/", "/queue/columns/", "/queue/layout/"):
         assert client.post(url, {"columns": ["title"], "split": "1"})["Location"] == "/portal/"
+
+
+def _bulk_people(html: str) -> list[str]:
+    select = re.search(r'<select name="assignee" id="bulk-assignee">(.*?)</select>', html, re.S).group(1)
+    return re.findall(r'<option value="[^"]*"(?: selected)?>([^<]*)</option>', select)
+
+
+def test_the_bulk_bar_lists_the_people_of_this_moment_renamed_added_or_gone(cast, client_for):
+    client = client_for(cast.agent1)
+    before = _bulk_people(client.get("/queue/").content.decode())
+    assert "choose a person" in before and cast.agent2.display_name in before
+    cast.agent2.first_name, cast.agent2.last_name = "Liam", "Renamed"
+    cast.agent2.save()
+    newcomer = User.objects.create(username="nora", first_name="Nora", role=cast.agent1.role)
+    User.objects.filter(pk=cast.engineer.pk).update(is_active=False)
+    after = _bulk_people(client.get("/queue/").content.decode())
+    assert "Liam Renamed" in after and "Nora" in after and newcomer.display_name in after
+    assert cast.engineer.display_name not in after and len(after) == len(before)  # one came, one went
