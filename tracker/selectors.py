@@ -266,11 +266,9 @@ def paginate(qs: QuerySet, *, sort: extensions.QueueSort, desc: bool, after: str
             if cursor == "value":
                 values["after_value"] = decoded[0]
         rows = _compiled_rows((shape, sort.slug, desc, "page", size, cursor), **values)
-    if rows is not None:
-        pass
-    elif not sort.nullable:
+    if rows is None and not sort.nullable:  # not compiled: the ORM reads the page
         rows = list(_keyset(qs, column, desc, decoded)[: size + 1])
-    else:  # rows without a value (e.g. no running clock) go last either way
+    elif rows is None:  # rows without a value (e.g. no running clock) go last either way
         rows = []
         if decoded is None or decoded[0] is not None:
             valued = qs.filter(**{f"{column}__isnull": False})
