@@ -14,9 +14,11 @@
 - `heartbeat_record` stamps each periodic job's last run, for the liveness probe and the dashboard.
 """
 
+import gc
 import logging
 import socket
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -439,7 +441,7 @@ def clocks_sweep(
     for _ in range(max_batches):
         at = now or timezone.now()
         try:
-            with transaction.atomic():
+            with _collector_paused(), transaction.atomic():
                 claimed = _claim(at, batch)
                 total += _apply_due(claimed, at)
         except DomainError:
@@ -454,6 +456,22 @@ def clocks_sweep(
             on_full_batch = None
     heartbeat_record(name=SWEEP_HEARTBEAT, processed=total, duration_s=time.monotonic() - started)
     return total
+
+
+@contextmanager
+def _collector_paused():
+    """Python's cyclic garbage collector off for one batch, as it was before afterwards. A batch keeps thousands
+    of instances alive until it ends, and each full collection their allocations set off walks them and every
+    other object of the process to find no garbage (about 100 ms each, two or three per 5,000 breaches: a sixth
+    of the sweep's CPU); they are freed by reference counting when the batch ends, and any cycle it made is
+    collected once the collector is back."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _sweep_one_by_one(at: datetime, batch: int) -> list:
