@@ -1,6 +1,7 @@
 """The sweep applies each warning and breach once: escalation, manager notified, timeline, outbox."""
 
 import gc
+import weakref
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -231,3 +232,24 @@ def test_a_sweep_leaves_a_garbage_collector_that_was_off_off(incident, monkeypat
         assert seen == [False] and not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_batchs_clocks_are_freed_before_the_garbage_collector_is_back(incident, monkeypatch):
+    refs = []
+    apply_due = sweep._apply_due
+
+    def watching(clocks, now):
+        refs.extend(weakref.ref(clock) for clock in clocks)
+        return apply_due(clocks, now)
+
+    alive_when_enabled = []
+    enable = gc.enable
+
+    def enabling():
+        alive_when_enabled.append(sum(ref() is not None for ref in refs))
+        enable()
+
+    monkeypatch.setattr(sweep, "_apply_due", watching)
+    monkeypatch.setattr(gc, "enable", enabling)
+    assert sla.clocks_sweep(now=MONDAY_9 + timedelta(seconds=80)) == 1
+    assert len(refs) == 1 and alive_when_enabled == [0]
