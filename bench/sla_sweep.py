@@ -13,7 +13,7 @@ nothing, as the Celery pool does when a full batch fans the sweep out (SKIP LOCK
 their CPU is added up. The default, 1, sweeps in this process, as before.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/crossline .venv/bin/python bench/sla_sweep.py
-    options: --clocks 1000000 --due 10000 --runs 3 --batch 1000 --workers 1 [--escalate] [--keep]
+    options: --clocks 1000000 --due 10000 --runs 3 --batch 1000 --workers 1 [--escalate] [--keep] [--database NAME]
     BENCH_PROFILE=1 prints the slowest statements of each run and skips the idle figure.
 """
 import argparse
@@ -36,6 +36,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="processes sweeping at once (default 1)")
     parser.add_argument("--escalate", action="store_true", help="functional escalation on each breach too")
     parser.add_argument("--keep", action="store_true", help="keep the bench database")
+    parser.add_argument("--database", default="", help="name of the throwaway database (default: one per process)")
     args = parser.parse_args()
 
     url = os.environ.get("DATABASE_URL", "")
@@ -44,7 +45,7 @@ def main() -> None:
     import psycopg
 
     base, _, _ = url.rpartition("/")
-    name = f"crossline_bench_sla_{os.getpid()}"
+    name = args.database or f"crossline_bench_sla_{os.getpid()}"
     with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     os.environ["DATABASE_URL"] = f"{base}/{name}"

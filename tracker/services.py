@@ -722,12 +722,12 @@ def _escalation_load(tickets: list[Ticket]) -> None:
         if g.escalates_to_id:
             g.escalates_to = found[g.escalates_to_id]
     for relation in (Ticket.assignee, Ticket.owner):
-        name = relation.field.name
-        ids = {getattr(t, relation.field.attname) for t in tickets if not relation.is_cached(t)} - {None}
+        attname, cache = relation.field.attname, relation.field.set_cached_value
+        ids = {getattr(t, attname) for t in tickets if not relation.is_cached(t)} - {None}
         people = User.objects.in_bulk(ids) if ids else {}
         for t in tickets:
-            if not relation.is_cached(t):
-                setattr(t, name, people.get(getattr(t, relation.field.attname)))
+            if not relation.is_cached(t):  # cached as select_related caches it: the id is already this row's
+                cache(t, people.get(getattr(t, attname)))
 
 
 _ESCALATION_COLUMNS = {"group", "owner", "assignee", "picked_at"}  # what `_escalation` may change

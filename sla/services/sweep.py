@@ -14,9 +14,11 @@
 - `heartbeat_record` stamps each periodic job's last run, for the liveness probe and the dashboard.
 """
 
+import gc
 import logging
 import socket
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -439,21 +441,46 @@ def clocks_sweep(
     for _ in range(max_batches):
         at = now or timezone.now()
         try:
-            with transaction.atomic():
-                claimed = _claim(at, batch)
-                total += _apply_due(claimed, at)
+            with _collector_paused():
+                claimed, applied = _sweep_batch(at, batch)
+            total += applied
         except DomainError:
             raise
         except Exception:
             log.exception("SLA sweep batch failed; retrying its clocks one by one")
-            claimed = _sweep_one_by_one(at, batch)
-        if len(claimed) < batch:
+            claimed = len(_sweep_one_by_one(at, batch))
+        if claimed < batch:
             break
         if on_full_batch is not None:
             on_full_batch()
             on_full_batch = None
     heartbeat_record(name=SWEEP_HEARTBEAT, processed=total, duration_s=time.monotonic() - started)
     return total
+
+
+def _sweep_batch(at: datetime, batch: int) -> tuple[int, int]:
+    """Claim a batch and apply its effects in one transaction: (clocks claimed, effects applied). Its instances
+    are freed when this returns, before the caller turns the garbage collector back on (`_collector_paused`)."""
+    with transaction.atomic():
+        claimed = _claim(at, batch)
+        return len(claimed), _apply_due(claimed, at)
+
+
+@contextmanager
+def _collector_paused():
+    """Python's cyclic garbage collector off for one batch, as it was before afterwards. A batch keeps thousands
+    of instances alive until it ends, and each full collection their allocations set off walks them and every
+    other object of the process to find no garbage (about 100 ms each, two or three per 5,000 breaches: a sixth
+    of the sweep's CPU); they are freed by reference counting when the batch ends, before the collector is back
+    (else its first collection would find them alive and keep them for a full one), and any cycle the batch made
+    is collected once it is back."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _sweep_one_by_one(at: datetime, batch: int) -> list:

@@ -1,5 +1,7 @@
 """The sweep applies each warning and breach once: escalation, manager notified, timeline, outbox."""
 
+import gc
+import weakref
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -11,6 +13,7 @@ from sla import services as sla
 from sla.choices import NotificationKind
 from sla.models import ClockEffect, Notification, OutboxMessage, SweepHeartbeat
 from sla.selectors import unread_count
+from sla.services import sweep
 from tests.sla.conftest import MONDAY_9
 from tracker import services
 from tracker.choices import EventKind
@@ -191,3 +194,62 @@ def test_a_warning_names_the_due_time_in_each_recipients_zone(incident, cast):
     tokyo = timezone.localtime(due, ZoneInfo("Asia/Tokyo"))
     assert f"{tokyo:%H:%M} JST" in bodies["maria"]
     assert f"{due:%H:%M} UTC" in bodies["lena"]
+
+
+def _watch_collector(monkeypatch, *, fail_first: bool = False) -> list:
+    """Record whether the garbage collector is on each time a batch's effects are applied."""
+    seen = []
+    apply_due = sweep._apply_due
+
+    def watching(clocks, now):
+        seen.append(gc.isenabled())
+        if fail_first and len(seen) == 1:
+            raise RuntimeError("a batch that fails")
+        return apply_due(clocks, now)
+
+    monkeypatch.setattr(sweep, "_apply_due", watching)
+    return seen
+
+
+def test_the_garbage_collector_is_off_while_a_batch_is_applied_and_on_again_after(incident, monkeypatch):
+    seen = _watch_collector(monkeypatch)
+    assert sla.clocks_sweep(now=MONDAY_9 + timedelta(seconds=80)) == 1
+    assert seen == [False] and gc.isenabled()
+
+
+def test_a_failing_batch_turns_the_garbage_collector_back_on(incident, monkeypatch):
+    seen = _watch_collector(monkeypatch, fail_first=True)
+    sla.clocks_sweep(now=MONDAY_9 + timedelta(seconds=80))  # the batch fails, its clocks are redone one by one
+    assert seen[0] is False and gc.isenabled()
+    assert ClockEffect.objects.count() == 1
+
+
+def test_a_sweep_leaves_a_garbage_collector_that_was_off_off(incident, monkeypatch):
+    seen = _watch_collector(monkeypatch)
+    gc.disable()
+    try:
+        assert sla.clocks_sweep(now=MONDAY_9 + timedelta(seconds=80)) == 1
+        assert seen == [False] and not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_a_batchs_clocks_are_freed_before_the_garbage_collector_is_back(incident, monkeypatch):
+    refs = []
+    apply_due = sweep._apply_due
+
+    def watching(clocks, now):
+        refs.extend(weakref.ref(clock) for clock in clocks)
+        return apply_due(clocks, now)
+
+    alive_when_enabled = []
+    enable = gc.enable
+
+    def enabling():
+        alive_when_enabled.append(sum(ref() is not None for ref in refs))
+        enable()
+
+    monkeypatch.setattr(sweep, "_apply_due", watching)
+    monkeypatch.setattr(gc, "enable", enabling)
+    assert sla.clocks_sweep(now=MONDAY_9 + timedelta(seconds=80)) == 1
+    assert len(refs) == 1 and alive_when_enabled == [0]
