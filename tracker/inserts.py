@@ -2,6 +2,10 @@
 once per model and row count (`insert`, ids read back), and a batch whose ids nobody reads back streamed with COPY
 (`insert_rows` for instances, `copy_rows` for plain tuples). Elsewhere, `bulk_create`.
 
+`insert_from` writes one such row with values a data-modifying statement gives in the same round trip (a ticket's
+number from its kind's counter), and `insert_together` writes several models' small batches in one statement (a
+create's clocks, webhook deliveries and timeline rows).
+
 `insert`: Django compiles an insert anew each time: for every row and column it asks the field to prepare the value,
 and bulk inserts pass each column as an array (UNNEST) for psycopg to adapt. A create writes four small
 inserts (the ticket, its clocks, its timeline rows, a webhook delivery), and compiling them was about a third
@@ -65,22 +69,18 @@ def _plan(connection, model: type[models.Model], rows: int, ignore_conflicts: bo
     return plan
 
 
-def insert(objs: list[models.Model], *, ignore_conflicts: bool = False) -> None:
-    """Insert these new instances of one model in one statement and give them their ids (not with
-    `ignore_conflicts`, which skips a row whose unique key exists, as `bulk_create` does)."""
-    if not objs:
-        return
+def _plan_for(connection, objs: list[models.Model], ignore_conflicts: bool) -> tuple | None:
+    """`_plan` for these instances, or None where `bulk_create` must write them (not PostgreSQL, a larger batch,
+    save signals, an instance with its id set or of another model)."""
     model = type(objs[0])
-    connection = connections[DEFAULT_DB_ALIAS]
-    plan = None
     if (connection.vendor == "postgresql" and len(objs) <= MAX_ROWS and not pre_save.has_listeners(model)
             and not post_save.has_listeners(model) and all(type(o) is model and o.pk is None for o in objs)):
-        plan = _plan(connection, model, len(objs), ignore_conflicts)
-    if plan is None:
-        model.objects.bulk_create(objs, ignore_conflicts=ignore_conflicts)
-        return
-    sql, prepared = plan
-    params = []
+        return _plan(connection, model, len(objs), ignore_conflicts)
+    return None
+
+
+def _params(connection, objs: list[models.Model], prepared: list, params: list) -> list:
+    """Append the values of `objs` to `params` in the plan's column order, as the database stores them."""
     append = params.append
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="insert")
@@ -91,14 +91,96 @@ def insert(objs: list[models.Model], *, ignore_conflicts: bool = False) -> None:
                 append(value)
             else:
                 append(field.get_db_prep_save(field.pre_save(obj, True), connection))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        ids = None if ignore_conflicts else cursor.fetchall()
+    return params
+
+
+def _written(connection, objs: list[models.Model], ids) -> None:
     for i, obj in enumerate(objs):
         if ids is not None:
-            obj.pk = ids[i][0]
+            obj.pk = ids[i]
         obj._state.adding = False
         obj._state.db = connection.alias
+
+
+def insert(objs: list[models.Model], *, ignore_conflicts: bool = False) -> None:
+    """Insert these new instances of one model in one statement and give them their ids (not with
+    `ignore_conflicts`, which skips a row whose unique key exists, as `bulk_create` does)."""
+    if not objs:
+        return
+    connection = connections[DEFAULT_DB_ALIAS]
+    plan = _plan_for(connection, objs, ignore_conflicts)
+    if plan is None:
+        type(objs[0]).objects.bulk_create(objs, ignore_conflicts=ignore_conflicts)
+        return
+    sql, prepared = plan
+    with connection.cursor() as cursor:
+        cursor.execute(sql, _params(connection, objs, prepared, []))
+        ids = None if ignore_conflicts else [row[0] for row in cursor.fetchall()]
+    _written(connection, objs, ids)
+
+
+def insert_from(obj: models.Model, *, source: str, params: list, attnames: tuple[str, ...]) -> bool:
+    """Insert one new instance in one statement with `source`, a data-modifying statement (an `UPDATE ...
+    RETURNING`) whose row gives the values of `attnames` (its columns of those names): a ticket takes its number
+    and key from its kind's counter in the round trip that writes it. Gives the instance its id and those values;
+    False, and nothing written, when `source` gives no row, or the instance is not one `insert` writes with its
+    own statement (`_plan_for`: on PostgreSQL). The statement is made once per model, source and attnames."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    one = _plan_for(connection, [obj], False)
+    if one is None:
+        return False
+    key = (type(obj), source, attnames)
+    plan = _plans.get(key)
+    if plan is None:
+        prepared = one[1]
+        meta = obj._meta
+        quote = connection.ops.quote_name
+        taken = [(a, f) for a, f, *_ in prepared]
+        select = ", ".join(f"s.{quote(a)}" if a in attnames else "%s" for a, f in taken)
+        columns = ", ".join(quote(f.column) for _, f in taken)
+        sql = (f"WITH s AS ({source}) INSERT INTO {quote(meta.db_table)} ({columns}) SELECT {select} FROM s "
+               f"RETURNING {quote(meta.pk.column)}, {', '.join(quote(meta.get_field(a).column) for a in attnames)}")
+        plan = _plans[key] = (sql, [p for p in prepared if p[0] not in attnames])
+    sql, prepared = plan
+    with connection.cursor() as cursor:
+        cursor.execute(sql, _params(connection, [obj], prepared, list(params)))
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    for name, value in zip(attnames, row[1:], strict=True):
+        setattr(obj, name, value)
+    _written(connection, [obj], [row[0]])
+    return True
+
+
+def insert_together(batches: list[tuple[list[models.Model], bool]]) -> None:
+    """Insert several batches of new instances, each of one model, as `insert` does each `(objs, ignore_conflicts)`,
+    in one statement on PostgreSQL: each batch's insert is a step of one WITH, and the ids come back as one array
+    per batch (a sequence gives a statement's rows ascending ids in the order they are written). A create's clocks,
+    webhook deliveries and timeline rows cost one round trip, not three. Elsewhere, or when a batch is not one
+    `insert` writes itself, one `insert` per batch."""
+    batches = [(objs, ignore) for objs, ignore in batches if objs]
+    connection = connections[DEFAULT_DB_ALIAS]
+    plans = [_plan_for(connection, objs, ignore) for objs, ignore in batches]
+    if len(batches) < 2 or None in plans:
+        for objs, ignore in batches:
+            insert(objs, ignore_conflicts=ignore)
+        return
+    steps, params, answers = [], [], []
+    for i, ((objs, ignore), (sql, prepared)) in enumerate(zip(batches, plans, strict=True)):
+        steps.append(f"b{i} AS ({sql})")
+        _params(connection, objs, prepared, params)
+        if not ignore:
+            pk = connection.ops.quote_name(type(objs[0])._meta.pk.column)
+            answers.append(f"(SELECT array_agg({pk} ORDER BY {pk}) FROM b{i})")
+    returned = [i for i, (_, ignore) in enumerate(batches) if not ignore]
+    select = ", ".join(answers) or "1"
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH {', '.join(steps)} SELECT {select}", params)
+        row = cursor.fetchone()
+    arrays = dict(zip(returned, row, strict=False))
+    for i, (objs, _) in enumerate(batches):
+        _written(connection, objs, arrays.get(i))
 
 
 def insert_rows(objs: list[models.Model], *, ignore_conflicts: bool = False) -> None:
