@@ -3,8 +3,8 @@ once per model and row count (`insert`, ids read back), and a batch whose ids no
 (`insert_rows` for instances, `copy_rows` for plain tuples). Elsewhere, `bulk_create`.
 
 `insert_from` writes one such row with values a data-modifying statement gives in the same round trip (a ticket's
-number from its kind's counter), and `insert_together` writes several models' small batches in one statement (a
-create's clocks, webhook deliveries and timeline rows).
+number from its kind's counter), and `insert_together` writes several models' small batches in few statements (a
+create's clocks, webhook deliveries and timeline rows in two).
 
 `insert`: Django compiles an insert anew each time: for every row and column it asks the field to prepare the value,
 and bulk inserts pass each column as an array (UNNEST) for psycopg to adapt. A create writes four small
@@ -112,11 +112,7 @@ def insert(objs: list[models.Model], *, ignore_conflicts: bool = False) -> None:
     if plan is None:
         type(objs[0]).objects.bulk_create(objs, ignore_conflicts=ignore_conflicts)
         return
-    sql, prepared = plan
-    with connection.cursor() as cursor:
-        cursor.execute(sql, _params(connection, objs, prepared, []))
-        ids = None if ignore_conflicts else [row[0] for row in cursor.fetchall()]
-    _written(connection, objs, ids)
+    _insert_steps(connection, [(objs, ignore_conflicts, plan)])
 
 
 def insert_from(obj: models.Model, *, source: str, params: list, attnames: tuple[str, ...]) -> bool:
@@ -155,32 +151,57 @@ def insert_from(obj: models.Model, *, source: str, params: list, attnames: tuple
 
 def insert_together(batches: list[tuple[list[models.Model], bool]]) -> None:
     """Insert several batches of new instances, each of one model, as `insert` does each `(objs, ignore_conflicts)`,
-    in one statement on PostgreSQL: each batch's insert is a step of one WITH, and the ids come back as one array
-    per batch (a sequence gives a statement's rows ascending ids in the order they are written). A create's clocks,
-    webhook deliveries and timeline rows cost one round trip, not three. Elsewhere, or when a batch is not one
-    `insert` writes itself, one `insert` per batch."""
+    in few statements, each small enough for psycopg to keep its conversion (`PARAMS_CACHED` parameters; the
+    batches go in the first statement they fit in, as their tables' order does not matter): each batch's insert is
+    a step of one WITH, and the ids come back as one array per batch (a sequence gives a statement's rows
+    ascending ids in the order they are written). A create's clocks, webhook delivery and timeline rows cost two
+    round trips, not three. Elsewhere than PostgreSQL, or when a batch is not one `insert` writes
+    itself, one `insert` per batch."""
     batches = [(objs, ignore) for objs, ignore in batches if objs]
     connection = connections[DEFAULT_DB_ALIAS]
     plans = [_plan_for(connection, objs, ignore) for objs, ignore in batches]
-    if len(batches) < 2 or None in plans:
+    if None in plans:
         for objs, ignore in batches:
             insert(objs, ignore_conflicts=ignore)
         return
+    groups: list[list] = []  # [parameters, batches]: each batch joins the first statement it fits in
+    for (objs, ignore), plan in zip(batches, plans, strict=True):
+        count = len(objs) * len(plan[1])
+        group = next((g for g in groups if g[0] + count <= PARAMS_CACHED), None)
+        if group is None:
+            groups.append(group := [0, []])
+        group[0] += count
+        group[1].append((objs, ignore, plan))
+    for _, group in groups:
+        _insert_steps(connection, group)
+
+
+# psycopg turns a statement's %s into $1, $2, ... anew on every run when it has more parameters than this
+# (psycopg._queries.MAX_CACHED_STATEMENT_PARAMS); a statement with fewer is converted once per process.
+PARAMS_CACHED = 50
+
+
+def _insert_steps(connection, group: list[tuple[list[models.Model], bool, tuple]]) -> None:
+    """One statement for these batches and their plans: the plan's own when there is one batch, else a WITH."""
+    if len(group) == 1:
+        objs, ignore, (sql, prepared) = group[0]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, _params(connection, objs, prepared, []))
+            ids = None if ignore else [row[0] for row in cursor.fetchall()]
+        _written(connection, objs, ids)
+        return
     steps, params, answers = [], [], []
-    for i, ((objs, ignore), (sql, prepared)) in enumerate(zip(batches, plans, strict=True)):
+    for i, (objs, ignore, (sql, prepared)) in enumerate(group):
         steps.append(f"b{i} AS ({sql})")
         _params(connection, objs, prepared, params)
         if not ignore:
             pk = connection.ops.quote_name(type(objs[0])._meta.pk.column)
             answers.append(f"(SELECT array_agg({pk} ORDER BY {pk}) FROM b{i})")
-    returned = [i for i, (_, ignore) in enumerate(batches) if not ignore]
-    select = ", ".join(answers) or "1"
     with connection.cursor() as cursor:
-        cursor.execute(f"WITH {', '.join(steps)} SELECT {select}", params)
-        row = cursor.fetchone()
-    arrays = dict(zip(returned, row, strict=False))
-    for i, (objs, _) in enumerate(batches):
-        _written(connection, objs, arrays.get(i))
+        cursor.execute(f"WITH {', '.join(steps)} SELECT {', '.join(answers) or '1'}", params)
+        arrays = iter(cursor.fetchone())
+    for objs, ignore, _ in group:
+        _written(connection, objs, None if ignore else next(arrays))
 
 
 def insert_rows(objs: list[models.Model], *, ignore_conflicts: bool = False) -> None:

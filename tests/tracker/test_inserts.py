@@ -132,8 +132,9 @@ def test_batches_of_several_models_are_written_as_insert_writes_each(cast):
     made = _batches(together, sub, policy, "b")
     with CaptureQueriesContext(connection) as ctx:
         inserts.insert_together(made)
-    if connection.vendor == "postgresql":
-        assert len(ctx.captured_queries) == 1
+    if connection.vendor == "postgresql":  # 20 and 26 parameters in one statement, the clocks' 38 in another
+        assert len(ctx.captured_queries) == 2
+        assert ctx.captured_queries[0]["sql"].startswith("WITH b0 AS (INSERT")
     for (a, _), (b, ignore) in zip(apart, made, strict=True):
         if ignore:
             continue
