@@ -149,14 +149,19 @@ def insert_from(obj: models.Model, *, source: str, params: list, attnames: tuple
     return True
 
 
+# psycopg turns a statement's %s into $1, $2, ... anew on every run when it has more parameters than this
+# (psycopg._queries.MAX_CACHED_STATEMENT_PARAMS); a statement with fewer is converted once per process.
+PARAMS_CACHED = 50
+
+
 def insert_together(batches: list[tuple[list[models.Model], bool]]) -> None:
     """Insert several batches of new instances, each of one model, as `insert` does each `(objs, ignore_conflicts)`,
     in few statements, each small enough for psycopg to keep its conversion (`PARAMS_CACHED` parameters; the
     batches go in the first statement they fit in, as their tables' order does not matter): each batch's insert is
     a step of one WITH, and the ids come back as one array per batch (a sequence gives a statement's rows
     ascending ids in the order they are written). A create's clocks, webhook delivery and timeline rows cost two
-    round trips, not three. Elsewhere than PostgreSQL, or when a batch is not one `insert` writes
-    itself, one `insert` per batch."""
+    round trips, not three. Elsewhere than PostgreSQL, or when a batch is not one `insert` writes itself, one
+    `insert` per batch."""
     batches = [(objs, ignore) for objs, ignore in batches if objs]
     connection = connections[DEFAULT_DB_ALIAS]
     plans = [_plan_for(connection, objs, ignore) for objs, ignore in batches]
@@ -174,11 +179,6 @@ def insert_together(batches: list[tuple[list[models.Model], bool]]) -> None:
         group[1].append((objs, ignore, plan))
     for _, group in groups:
         _insert_steps(connection, group)
-
-
-# psycopg turns a statement's %s into $1, $2, ... anew on every run when it has more parameters than this
-# (psycopg._queries.MAX_CACHED_STATEMENT_PARAMS); a statement with fewer is converted once per process.
-PARAMS_CACHED = 50
 
 
 def _insert_steps(connection, group: list[tuple[list[models.Model], bool, tuple]]) -> None:

@@ -121,9 +121,10 @@ def event_record(*, ticket: Ticket, actor, kind: str, now: datetime, field: str 
 
 def rows_defer(ticket: Ticket, rows: list, *, ignore_conflicts: bool = False) -> bool:
     """Hold new rows of one model about a ticket being created (its timeline, clocks, webhook deliveries), to be
-    written when its create is done, inside its transaction, in one statement (`inserts.insert_together`): each
-    model's rows in the order held, their ids given then. False when the ticket is not being created (the caller
-    writes them). `ignore_conflicts`: a row whose unique key exists is skipped, as `inserts.insert` does."""
+    written when its create is done, inside its transaction, in as few statements as `inserts.insert_together`
+    makes: each model's rows in the order held, their ids given then. False when the ticket is not being created
+    (the caller writes them). `ignore_conflicts`: a row whose unique key exists is skipped, as `inserts.insert`
+    does."""
     pending = getattr(ticket, "_rows_pending", None)
     if pending is None:
         return False
