@@ -2,6 +2,10 @@
 once per model and row count (`insert`, ids read back), and a batch whose ids nobody reads back streamed with COPY
 (`insert_rows` for instances, `copy_rows` for plain tuples). Elsewhere, `bulk_create`.
 
+`insert_from` writes one such row with values a data-modifying statement gives in the same round trip (a ticket's
+number from its kind's counter), and `insert_together` writes several models' small batches in few statements (a
+create's clocks, webhook deliveries and timeline rows in two).
+
 `insert`: Django compiles an insert anew each time: for every row and column it asks the field to prepare the value,
 and bulk inserts pass each column as an array (UNNEST) for psycopg to adapt. A create writes four small
 inserts (the ticket, its clocks, its timeline rows, a webhook delivery), and compiling them was about a third
@@ -65,22 +69,18 @@ def _plan(connection, model: type[models.Model], rows: int, ignore_conflicts: bo
     return plan
 
 
-def insert(objs: list[models.Model], *, ignore_conflicts: bool = False) -> None:
-    """Insert these new instances of one model in one statement and give them their ids (not with
-    `ignore_conflicts`, which skips a row whose unique key exists, as `bulk_create` does)."""
-    if not objs:
-        return
+def _plan_for(connection, objs: list[models.Model], ignore_conflicts: bool) -> tuple | None:
+    """`_plan` for these instances, or None where `bulk_create` must write them (not PostgreSQL, a larger batch,
+    save signals, an instance with its id set or of another model)."""
     model = type(objs[0])
-    connection = connections[DEFAULT_DB_ALIAS]
-    plan = None
     if (connection.vendor == "postgresql" and len(objs) <= MAX_ROWS and not pre_save.has_listeners(model)
             and not post_save.has_listeners(model) and all(type(o) is model and o.pk is None for o in objs)):
-        plan = _plan(connection, model, len(objs), ignore_conflicts)
-    if plan is None:
-        model.objects.bulk_create(objs, ignore_conflicts=ignore_conflicts)
-        return
-    sql, prepared = plan
-    params = []
+        return _plan(connection, model, len(objs), ignore_conflicts)
+    return None
+
+
+def _params(connection, objs: list[models.Model], prepared: list, params: list) -> list:
+    """Append the values of `objs` to `params` in the plan's column order, as the database stores them."""
     append = params.append
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="insert")
@@ -91,14 +91,117 @@ def insert(objs: list[models.Model], *, ignore_conflicts: bool = False) -> None:
                 append(value)
             else:
                 append(field.get_db_prep_save(field.pre_save(obj, True), connection))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        ids = None if ignore_conflicts else cursor.fetchall()
+    return params
+
+
+def _written(connection, objs: list[models.Model], ids) -> None:
     for i, obj in enumerate(objs):
         if ids is not None:
-            obj.pk = ids[i][0]
+            obj.pk = ids[i]
         obj._state.adding = False
         obj._state.db = connection.alias
+
+
+def insert(objs: list[models.Model], *, ignore_conflicts: bool = False) -> None:
+    """Insert these new instances of one model in one statement and give them their ids (not with
+    `ignore_conflicts`, which skips a row whose unique key exists, as `bulk_create` does)."""
+    if not objs:
+        return
+    connection = connections[DEFAULT_DB_ALIAS]
+    plan = _plan_for(connection, objs, ignore_conflicts)
+    if plan is None:
+        type(objs[0]).objects.bulk_create(objs, ignore_conflicts=ignore_conflicts)
+        return
+    _insert_steps(connection, [(objs, ignore_conflicts, plan)])
+
+
+def insert_from(obj: models.Model, *, source: str, params: list, attnames: tuple[str, ...]) -> bool:
+    """Insert one new instance in one statement with `source`, a data-modifying statement (an `UPDATE ...
+    RETURNING`) whose row gives the values of `attnames` (its columns of those names): a ticket takes its number
+    and key from its kind's counter in the round trip that writes it. Gives the instance its id and those values;
+    False, and nothing written, when `source` gives no row, or the instance is not one `insert` writes with its
+    own statement (`_plan_for`: on PostgreSQL). The statement is made once per model, source and attnames."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    one = _plan_for(connection, [obj], False)
+    if one is None:
+        return False
+    key = (type(obj), source, attnames)
+    plan = _plans.get(key)
+    if plan is None:
+        prepared = one[1]
+        meta = obj._meta
+        quote = connection.ops.quote_name
+        taken = [(a, f) for a, f, *_ in prepared]
+        select = ", ".join(f"s.{quote(a)}" if a in attnames else "%s" for a, f in taken)
+        columns = ", ".join(quote(f.column) for _, f in taken)
+        sql = (f"WITH s AS ({source}) INSERT INTO {quote(meta.db_table)} ({columns}) SELECT {select} FROM s "
+               f"RETURNING {quote(meta.pk.column)}, {', '.join(quote(meta.get_field(a).column) for a in attnames)}")
+        plan = _plans[key] = (sql, [p for p in prepared if p[0] not in attnames])
+    sql, prepared = plan
+    with connection.cursor() as cursor:
+        cursor.execute(sql, _params(connection, [obj], prepared, list(params)))
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    for name, value in zip(attnames, row[1:], strict=True):
+        setattr(obj, name, value)
+    _written(connection, [obj], [row[0]])
+    return True
+
+
+# psycopg turns a statement's %s into $1, $2, ... anew on every run when it has more parameters than this
+# (psycopg._queries.MAX_CACHED_STATEMENT_PARAMS); a statement with fewer is converted once per process.
+PARAMS_CACHED = 50
+
+
+def insert_together(batches: list[tuple[list[models.Model], bool]]) -> None:
+    """Insert several batches of new instances, each of one model, as `insert` does each `(objs, ignore_conflicts)`,
+    in few statements, each small enough for psycopg to keep its conversion (`PARAMS_CACHED` parameters; the
+    batches go in the first statement they fit in, as their tables' order does not matter): each batch's insert is
+    a step of one WITH, and the ids come back as one array per batch (a sequence gives a statement's rows
+    ascending ids in the order they are written). A create's clocks, webhook delivery and timeline rows cost two
+    round trips, not three. Elsewhere than PostgreSQL, or when a batch is not one `insert` writes itself, one
+    `insert` per batch."""
+    batches = [(objs, ignore) for objs, ignore in batches if objs]
+    connection = connections[DEFAULT_DB_ALIAS]
+    plans = [_plan_for(connection, objs, ignore) for objs, ignore in batches]
+    if None in plans:
+        for objs, ignore in batches:
+            insert(objs, ignore_conflicts=ignore)
+        return
+    groups: list[list] = []  # [parameters, batches]: each batch joins the first statement it fits in
+    for (objs, ignore), plan in zip(batches, plans, strict=True):
+        count = len(objs) * len(plan[1])
+        group = next((g for g in groups if g[0] + count <= PARAMS_CACHED), None)
+        if group is None:
+            groups.append(group := [0, []])
+        group[0] += count
+        group[1].append((objs, ignore, plan))
+    for _, group in groups:
+        _insert_steps(connection, group)
+
+
+def _insert_steps(connection, group: list[tuple[list[models.Model], bool, tuple]]) -> None:
+    """One statement for these batches and their plans: the plan's own when there is one batch, else a WITH."""
+    if len(group) == 1:
+        objs, ignore, (sql, prepared) = group[0]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, _params(connection, objs, prepared, []))
+            ids = None if ignore else [row[0] for row in cursor.fetchall()]
+        _written(connection, objs, ids)
+        return
+    steps, params, answers = [], [], []
+    for i, (objs, ignore, (sql, prepared)) in enumerate(group):
+        steps.append(f"b{i} AS ({sql})")
+        _params(connection, objs, prepared, params)
+        if not ignore:
+            pk = connection.ops.quote_name(type(objs[0])._meta.pk.column)
+            answers.append(f"(SELECT array_agg({pk} ORDER BY {pk}) FROM b{i})")
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH {', '.join(steps)} SELECT {', '.join(answers) or '1'}", params)
+        arrays = iter(cursor.fetchone())
+    for objs, ignore, _ in group:
+        _written(connection, objs, None if ignore else next(arrays))
 
 
 def insert_rows(objs: list[models.Model], *, ignore_conflicts: bool = False) -> None:

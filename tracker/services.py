@@ -109,23 +109,27 @@ def event_record(*, ticket: Ticket, actor, kind: str, now: datetime, field: str 
                  new: Any = None, note: str = "", internal: bool = False, comment: Comment | None = None
                  ) -> TicketEvent:
     """Append one timeline row. Call inside the transaction that made the change it records. While the ticket
-    is being created the row waits in `events_pending` and is written with the create's other rows."""
+    is being created the row waits (`rows_defer`) and is written with the create's other rows."""
     event = TicketEvent(
         ticket=ticket, actor=actor, kind=kind, field=field, old=_display(old), new=_display(new), note=note,
         internal=internal, comment=comment, created_at=now,
     )
-    if not events_defer(ticket, [event]):
+    if not rows_defer(ticket, [event]):
         event.save(force_insert=True)
     return event
 
 
-def events_defer(ticket: Ticket, events: list[TicketEvent]) -> bool:
-    """Hold timeline rows of a ticket being created, to be written in one batch, in order, when its create is
-    done (inside its transaction); False when the ticket is not being created (the caller writes them)."""
-    pending = getattr(ticket, "_events_pending", None)
+def rows_defer(ticket: Ticket, rows: list, *, ignore_conflicts: bool = False) -> bool:
+    """Hold new rows of one model about a ticket being created (its timeline, clocks, webhook deliveries), to be
+    written when its create is done, inside its transaction, in as few statements as `inserts.insert_together`
+    makes: each model's rows in the order held, their ids given then. False when the ticket is not being created
+    (the caller writes them). `ignore_conflicts`: a row whose unique key exists is skipped, as `inserts.insert`
+    does."""
+    pending = getattr(ticket, "_rows_pending", None)
     if pending is None:
         return False
-    pending.extend(events)
+    if rows:
+        pending.setdefault((type(rows[0]), ignore_conflicts), []).extend(rows)
     return True
 
 
@@ -173,6 +177,22 @@ def _bump_counter(kind: str) -> int | None:
     if not KeyCounter.objects.filter(kind=kind).update(next_number=F("next_number") + 1):
         return None
     return KeyCounter.objects.filter(kind=kind).values_list("next_number", flat=True).get()
+
+
+def _insert_numbered(ticket: Ticket) -> None:
+    """Write a new ticket with the next number of its kind (`_next_number`): on PostgreSQL the counter's bump
+    and the insert are one statement (the counter's row stays locked to commit); elsewhere, or before the kind's
+    first ticket, two."""
+    prefix = KEY_PREFIX[ticket.kind]
+    if not inserts.insert_from(ticket, source=_NUMBERED, params=[ticket.kind, f"{prefix}-"],
+                               attnames=("number", "key")):
+        ticket.number = _next_number(ticket.kind)
+        ticket.key = f"{prefix}-{ticket.number}"
+        inserts.insert([ticket])  # the ORM's row, with SQL made once
+
+
+_NUMBERED = (f'UPDATE "{KeyCounter._meta.db_table}" SET next_number = next_number + 1 WHERE kind = %s '
+             "RETURNING next_number - 1 AS number, %s::text || (next_number - 1) AS key")
 
 
 def _next_number(kind: str) -> int:
@@ -257,15 +277,12 @@ def ticket_create(*, actor, kind: str, title: str, requester=None, now: datetime
     priority = priority_for(impact=impact, urgency=urgency)
     # Creates of one kind queue on the counter's row lock until commit: bump it as late as possible.
     with transaction.atomic():
-        number = _next_number(kind)
         ticket = Ticket(
-            kind=kind, number=number, key=f"{KEY_PREFIX[kind]}-{number}", title=title.strip(),
-            requester=requester, impact=impact, urgency=urgency,
-            priority=priority, status=WORKFLOWS[kind].initial,
-            created_at=now, updated_at=now, **values,
+            kind=kind, title=title.strip(), requester=requester, impact=impact, urgency=urgency,
+            priority=priority, status=WORKFLOWS[kind].initial, created_at=now, updated_at=now, **values,
         )
-        inserts.insert([ticket])  # the ORM's row, with SQL made once
-        ticket._events_pending = []  # the create's timeline rows, written in one batch below
+        _insert_numbered(ticket)
+        ticket._rows_pending = {}  # the create's other rows, written in one batch below
         hooks.ticket_changing(hooks.TicketChange(ticket, actor, now, "created",
                                                  {name: (None, getattr(ticket, name)) for name in values}))
         event_record(ticket=ticket, actor=actor, kind=EventKind.CREATED, now=now, new=ticket.key,
@@ -278,8 +295,8 @@ def ticket_create(*, actor, kind: str, title: str, requester=None, now: datetime
         if files:
             attachments_add(ticket=ticket, actor=actor, files=files, now=now)
         hooks.ticket_changed(hooks.TicketChange(ticket, actor, now, "created"))
-        pending, ticket._events_pending = ticket._events_pending, None
-        inserts.insert(pending)
+        pending, ticket._rows_pending = ticket._rows_pending, None
+        inserts.insert_together([(rows, ignore) for (_, ignore), rows in pending.items()])
     return ticket
 
 
@@ -647,7 +664,7 @@ def ticket_escalate(*, ticket: Ticket, actor, to_group: AssignmentGroup | None =
             ticket.watchers.add(person)
         for values in events:
             event = TicketEvent(ticket=ticket, actor=actor, created_at=now, **values)
-            if not events_defer(ticket, [event]):
+            if not rows_defer(ticket, [event]):
                 event.save(force_insert=True)
         hooks.ticket_changed(hooks.TicketChange(ticket, actor, now, "escalated", changes))
     return ticket

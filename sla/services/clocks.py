@@ -21,7 +21,7 @@ from tracker import config_cache, inserts
 from tracker.choices import DONE_STATUSES, EventKind, Status
 from tracker.inserts import insert_rows
 from tracker.models import Ticket, TicketEvent
-from tracker.services import event_record
+from tracker.services import event_record, rows_defer
 
 from ..calendars import BusinessCalendar, business_calendar
 from ..choices import BREACH_LEVEL, ClockState, Metric, NotificationKind
@@ -444,7 +444,7 @@ def _save(sync: _Sync, policy: Policy | None = None) -> None:
         return
     if sync.dirty:
         Clock.objects.bulk_update(list(sync.dirty.values()), CLOCK_SYNC_FIELDS)
-    if sync.new:
+    if sync.new and not rows_defer(sync.ticket, sync.new):  # a new ticket's clocks go with its other rows
         inserts.insert(sync.new)
     if sync.notes:
         event_record(ticket=sync.ticket, actor=None, kind=EventKind.SLA, now=sync.now, field="sla",

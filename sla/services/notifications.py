@@ -28,7 +28,7 @@ from tracker.choices import Language, Role, Status
 from tracker.errors import ValidationFailed
 from tracker.inserts import copy_rows, insert_rows
 from tracker.models import Ticket, TicketEvent, User
-from tracker.services import events_defer
+from tracker.services import rows_defer
 
 from ..choices import MAIL_ONLY_KINDS, InboundOutcome, NotificationKind
 from ..models import InboundMail, Mailbox, Notification, NotificationPreference, OutboxMessage
@@ -741,7 +741,7 @@ def acknowledge(*, ticket, actor, now: datetime) -> None:
     _queue(out, ticket=ticket, users=[requester], kind=NotificationKind.RECEIVED, now=now,
            key=acknowledgement_key(ticket), context={"actor": actor}, prefs=_preferences([requester.pk]),
            email_key=acknowledgement_key(ticket))
-    if events_defer(ticket, out.events):  # written with the create's other timeline rows
+    if rows_defer(ticket, out.events):  # written with the create's other rows
         out.events = []
     out.flush()
 

@@ -34,6 +34,7 @@ from tracker import access, config_cache, inserts
 from tracker.choices import Role
 from tracker.errors import AccessDenied, Conflict, ValidationFailed
 from tracker.models import Service
+from tracker.services import rows_defer
 
 from ..choices import DeliveryState, WebhookEvent
 from ..models import WebhookAttempt, WebhookDelivery, WebhookSubscription
@@ -117,10 +118,13 @@ def _wake_gate_open(gate=None) -> None:
         log.warning("Could not clear the webhook relay's wake-up key", exc_info=True)
 
 
-def _queue(rows: list[WebhookDelivery]) -> int:
+def _queue(rows: list[WebhookDelivery], ticket=None) -> int:
+    """Write the deliveries (with a new `ticket`'s other rows while it is being created) and wake the relay after
+    commit."""
     if not rows:
         return 0
-    inserts.insert(rows, ignore_conflicts=True)
+    if ticket is None or not rows_defer(ticket, rows, ignore_conflicts=True):
+        inserts.insert(rows, ignore_conflicts=True)
     transaction.on_commit(_wake_relay)
     return len(rows)
 
@@ -132,11 +136,12 @@ def _delivery(sub: WebhookSubscription, *, event: str, event_id: str, payload: d
 
 
 def webhook_event(*, event: str, payload: dict, now: datetime, event_id: str | None = None,
-                  subscriptions: list[WebhookSubscription] | None = None) -> int:
+                  subscriptions: list[WebhookSubscription] | None = None, ticket=None) -> int:
     """Queue one delivery of this event per subscription that wants it; returns how many were queued.
 
     `payload` is the event's `data`; the envelope (id, event, created_at) is added here. Call it in the
     transaction of the change. `subscriptions`: the active ones when the caller read them already (a batch).
+    `ticket`: the ticket the event is about, whose create, while it runs, writes the deliveries with its rows.
     """
     if event not in WebhookEvent.values:
         raise ValueError(f"Unknown webhook event {event!r}.")
@@ -145,7 +150,7 @@ def webhook_event(*, event: str, payload: dict, now: datetime, event_id: str | N
     if not subs:
         return 0
     event_id = event_id or uuid.uuid4().hex
-    return _queue([_delivery(s, event=event, event_id=event_id, payload=payload, now=now) for s in subs])
+    return _queue([_delivery(s, event=event, event_id=event_id, payload=payload, now=now) for s in subs], ticket)
 
 
 # --- what the events say ------------------------------------------------------------------------------
@@ -199,7 +204,8 @@ def on_ticket_change(change) -> None:
     if not subs:
         return
     data, event_id = _change_payload(change, comment)
-    webhook_event(event=event, payload=data, now=change.now, event_id=event_id, subscriptions=subs)
+    webhook_event(event=event, payload=data, now=change.now, event_id=event_id, subscriptions=subs,
+                  ticket=change.ticket)
 
 
 def _change_event(change) -> tuple[str, object] | None:

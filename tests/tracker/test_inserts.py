@@ -105,3 +105,73 @@ def test_a_statement_run_five_times_is_prepared_on_its_connection(cast):
         cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
                        ['INSERT INTO "tracker_ticketevent"%'])
         assert cursor.fetchone()[0] == 1
+
+
+def _batches(ticket, sub, policy, tag):
+    """A create's rows of three models: two timeline rows, two clocks and a delivery whose key may exist."""
+    events = [TicketEvent(ticket=ticket, actor=None, kind=EventKind.SLA, field="sla", new=f"{tag}{i}", note="n",
+                          internal=bool(i), created_at=NOW) for i in range(2)]
+    clocks = [Clock(ticket=ticket, policy=policy, metric=metric, cycle=1, goal_s=3600, started_at=NOW,
+                    resumed_at=NOW, due_at=NOW, next_check_at=NOW, state=ClockState.RUNNING, priority=3)
+              for metric in (Metric.RESPONSE, Metric.RESOLUTION)]
+    deliveries = [WebhookDelivery(subscription=sub, event="ticket.created", event_id=key, key=key,
+                                  payload={"k": key}, created_at=NOW, available_at=NOW) for key in ("dup", tag)]
+    return [(events, False), (clocks, False), (deliveries, True)]
+
+
+def test_batches_of_several_models_are_written_as_insert_writes_each(cast):
+    policy = Policy.objects.create(name="P", calendar=Calendar.objects.create(name="24x7", always_open=True))
+    sub = WebhookSubscription.objects.create(name="s", url="https://example.test/hook", events=["ticket.created"],
+                                             secret="x", created_at=NOW)
+    inserts.insert([WebhookDelivery(subscription=sub, event="ticket.created", event_id="dup", key="dup",
+                                    payload={}, created_at=NOW, available_at=NOW)])
+    one, together = TicketFactory(requester=cast.requester), TicketFactory(requester=cast.requester)
+    apart = _batches(one, sub, policy, "a")
+    for objs, ignore in apart:
+        inserts.insert(objs, ignore_conflicts=ignore)
+    made = _batches(together, sub, policy, "b")
+    with CaptureQueriesContext(connection) as ctx:
+        inserts.insert_together(made)
+    if connection.vendor == "postgresql":  # 20 and 26 parameters in one statement, the clocks' 38 in another
+        assert len(ctx.captured_queries) == 2
+        assert ctx.captured_queries[0]["sql"].startswith("WITH b0 AS (INSERT")
+    for (a, _), (b, ignore) in zip(apart, made, strict=True):
+        if ignore:
+            continue
+        assert all(not o._state.adding for o in b)
+        assert [o.pk for o in b] == sorted(o.pk for o in b)  # ids in the order given
+        assert [_row(o, drop=("id", "ticket_id", "new")) for o in a] == \
+            [_row(o, drop=("id", "ticket_id", "new")) for o in b]
+    assert [e.new for e in made[0][0]] == ["b0", "b1"]
+    keys = sorted(WebhookDelivery.objects.values_list("key", flat=True))
+    assert keys == ["a", "b", "dup"]  # the existing key skipped, in both ways
+
+
+@pytest.mark.postgres
+def test_a_row_numbered_by_a_counter_in_the_same_statement_is_the_orm_row(cast):
+    """`insert_from`: a ticket whose number and key the counter's bump gives, in one statement."""
+    from tracker.models import KeyCounter
+    from tracker.services import _NUMBERED
+
+    def make(i):
+        return Ticket(kind=Kind.INCIDENT, title="Printer on fire", requester=cast.requester, impact=Level.HIGH,
+                      urgency=2, priority=2, status=Status.NEW, service=cast.services["payroll"], created_at=NOW,
+                      updated_at=NOW, description="x\ny", number=900 + i, key=f"INC-{900 + i}")
+
+    ticket = make(0)
+    ticket.number, ticket.key = None, ""
+    KeyCounter.objects.filter(kind=Kind.INCIDENT).delete()
+    assert not inserts.insert_from(ticket, source=_NUMBERED, params=[Kind.INCIDENT, "INC-"],
+                                   attnames=("number", "key"))
+    assert ticket.pk is None and not Ticket.objects.exists()  # no counter yet: nothing written
+    KeyCounter.objects.create(kind=Kind.INCIDENT, next_number=41)
+    with CaptureQueriesContext(connection) as ctx:
+        assert inserts.insert_from(ticket, source=_NUMBERED, params=[Kind.INCIDENT, "INC-"],
+                                   attnames=("number", "key"))
+    assert len(ctx.captured_queries) == 1
+    assert (ticket.number, ticket.key, ticket._state.adding) == (41, "INC-41", False)
+    assert KeyCounter.objects.get(kind=Kind.INCIDENT).next_number == 42
+    assert Ticket.objects.filter(pk=ticket.pk).values_list("number", "key").get() == (41, "INC-41")
+    orm = make(1)
+    Ticket.objects.bulk_create([orm])
+    assert _row(orm, drop=("id", "number", "key")) == _row(ticket, drop=("id", "number", "key"))
