@@ -1004,8 +1004,15 @@ def swarm_panel(*, request, ticket, now):
         # the panel shows the invite and help forms only to those who may use them: built only for them
         "invite_form": InviteForm(auto_id="id_invite_%s", renderer=FAST) if can_invite else None,
         "help_form": HelpForm(auto_id="id_help_%s", renderer=FAST) if helping else None,
-        "work_form": WorkLogForm(auto_id="id_work_%s", renderer=FAST),
+        "work_form": _blank_work_form(timezone.get_current_timezone_name()),
     }
+
+
+@lru_cache(maxsize=64)
+def _blank_work_form(zone: str) -> WorkLogForm:
+    """The Swarm panel's empty work log form, shown on every ticket page: one per process and time zone (its help
+    names the viewer's zone), not a copy of every field per page. A refused form comes in its own context."""
+    return WorkLogForm(auto_id="id_work_%s", renderer=FAST)
 
 
 def _panel_refused(request, ticket, partial: str, form, exc: DomainError | None, name: str):
