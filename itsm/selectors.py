@@ -130,10 +130,14 @@ def template_versions(template: ChangeTemplate) -> list[ChangeTemplateVersion]:
 
 
 def change_rounds(ticket: Ticket) -> list[ApprovalRound]:
-    """A change's approval rounds, newest first, with their board and every approver's vote (three queries)."""
-    approvals = Prefetch("approvals", queryset=Approval.objects.select_related("approver").order_by("id"))
-    return list(ApprovalRound.objects.filter(ticket=ticket).select_related("cab", "opened_by")
-                .prefetch_related(approvals).order_by("-number"))
+    """A change's approval rounds, newest first, with their board and every approver's vote (two queries,
+    compiled once per process: a change's page reads them)."""
+    return _rounds(ticket_id=ticket.pk)
+
+
+_rounds = Precompiled(lambda shape, *, ticket_id: ApprovalRound.objects.filter(ticket_id=ticket_id).select_related(
+    "cab", "opened_by").prefetch_related(Prefetch("approvals", queryset=Approval.objects.select_related("approver")
+                                                  .order_by("id"))).order_by("-number"))
 
 
 def awaiting_vote(qs: QuerySet, *, user, now=None) -> QuerySet:
@@ -150,9 +154,12 @@ def pending_approval_count(user) -> int:
 
 
 def change_tasks(*, change: Ticket) -> list[ChangeTask]:
-    """The change's tasks by planned start, with their owners (one query)."""
-    return list(ChangeTask.objects.filter(change=change).select_related("assignee", "group")
-                .order_by("planned_start", "number"))
+    """The change's tasks by planned start, with their owners (one query, compiled once per process)."""
+    return _tasks(change_id=change.pk)
+
+
+_tasks = Precompiled(lambda shape, *, change_id: ChangeTask.objects.filter(change_id=change_id).select_related(
+    "assignee", "group").order_by("planned_start", "number"))
 
 
 def change_task(*, user, key: str, number: int) -> ChangeTask | None:
@@ -168,8 +175,13 @@ def handoff_choices() -> dict:
 
 
 def change_rollbacks(*, change: Ticket) -> list[ChangeRollback]:
-    return list(ChangeRollback.objects.filter(change=change).select_related("run_by", "recorded_by")
-                .order_by("ran_at", "id"))
+    """The rollbacks recorded on a change, in the order they ran, with who ran and recorded them (one query,
+    compiled once per process)."""
+    return _rollbacks(change_id=change.pk)
+
+
+_rollbacks = Precompiled(lambda shape, *, change_id: ChangeRollback.objects.filter(change_id=change_id)
+                         .select_related("run_by", "recorded_by").order_by("ran_at", "id"))
 
 
 def my_tasks(*, user, scope: str = "mine", limit: int = 200) -> list[ChangeTask]:
@@ -458,7 +470,12 @@ def change_collisions(*, ticket: Ticket | None, user=None, start: datetime | Non
 
 
 def overrides_of(*, ticket: Ticket) -> list[BlackoutOverride]:
-    return list(BlackoutOverride.objects.filter(ticket=ticket).select_related("actor").order_by("created_at", "id"))
+    """The blackout overrides recorded on a change, oldest first (one query, compiled once per process)."""
+    return _overrides(ticket_id=ticket.pk)
+
+
+_overrides = Precompiled(lambda shape, *, ticket_id: BlackoutOverride.objects.filter(ticket_id=ticket_id)
+                         .select_related("actor").order_by("created_at", "id"))
 
 
 def _matching_override(overrides, ticket_id: int, blackout_id: int, start, end) -> BlackoutOverride | None:

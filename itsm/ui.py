@@ -156,7 +156,7 @@ def tasks_panel(*, request, ticket, now):
     if ticket.kind != Kind.CHANGE:
         return None
     user = request.user
-    group_ids = set(user.assignment_groups.values_list("pk", flat=True))
+    group_ids = {group.pk for group in core_selectors.groups_of(user)}
     coordinator = itsm.may_coordinate(user, ticket, group_ids=group_ids)
     tasks = selectors.change_tasks(change=ticket)
     for task in tasks:

@@ -69,6 +69,9 @@ class _Compiled:
         except EmptyResultSet:
             self.sql, params = None, ()
         self.compiler = compiler
+        # Whether a column is a composite key's pair: Django asks it of every column on every run.
+        self.composite = self.sql is not None and compiler.has_composite_fields(
+            [s[0] for s in compiler.select[0:compiler.col_count]])
         self.converters = WeakKeyDictionary()  # per connection (one per thread): converters may be bound to it
         self.params = list(params)
         ops = connections[qs.db].ops
@@ -103,6 +106,8 @@ class _Compiled:
             converters = self.converters[connection] = compiler.get_converters(
                 [s[0] for s in compiler.select[0:compiler.col_count]])
         compiler.get_converters = lambda expressions: converters
+        composite = self.composite
+        compiler.has_composite_fields = lambda expressions: composite
         qs = QuerySet(model=self.model, query=_ReplayQuery(self.query, compiler), using=using)
         qs._iterable_class = self.iterable_class
         qs._fields = self.fields

@@ -305,6 +305,23 @@ def move_forms(ticket, user, refused: dict | None = None):
     return out
 
 
+@lru_cache(maxsize=1)
+def _blank_forms() -> tuple[CommentForm, LinkForm]:
+    """The ticket page's empty comment and link forms. An unbound form is only rendered, and these show the same
+    on every page (the link types' labels are translated as they are written): one pair per process, not a copy
+    of every field per page. A refused form comes in the view's own context instead."""
+    return CommentForm(), LinkForm()
+
+
+def _by_column(panels: list[dict]) -> dict[str, list[dict]]:
+    """The panels grouped by the column they show in (top, main, side), each group in the registered order: the
+    page lists each column's own, instead of testing every panel three times."""
+    columns: dict[str, list[dict]] = {"top": [], "main": [], "side": []}
+    for panel in panels:
+        columns.get(panel["column"], []).append(panel)  # any other column is not on the page
+    return columns
+
+
 def _extras(items, request, ticket, now) -> list[dict]:
     """The registered panels or actions that apply to this ticket, each with its own context."""
     out = []
@@ -329,8 +346,8 @@ def workspace_context(request, ticket, **extra):
         "fields": _display_fields(ticket, user),
         "links": selectors.ticket_links(ticket=ticket, user=user),
         "requester_open": selectors.requester_open_count(ticket, user),
-        "comment_form": CommentForm(),
-        "link_form": LinkForm(),
+        "comment_form": _blank_forms()[0],
+        "link_form": _blank_forms()[1],
         "can": {
             a: access.may(user, a, ticket)
             for a in ("edit", "link", "assign", "escalate", "internal_note", "pick")
@@ -341,7 +358,7 @@ def workspace_context(request, ticket, **extra):
         "escalation_target": services.escalation_target(ticket) if ticket.is_open else None,
         "poll_seconds": settings.CROSSLINE_CHANGES_POLL_SECONDS,
         "macros": selectors.macros_for(user),
-        "panels": _extras(extensions.registry.panels, request, ticket, now),
+        "panels": _by_column(_extras(extensions.registry.panels, request, ticket, now)),
         "actions": _extras(extensions.registry.actions, request, ticket, now),
     }
     ctx.update(extra)
@@ -987,8 +1004,15 @@ def swarm_panel(*, request, ticket, now):
         # the panel shows the invite and help forms only to those who may use them: built only for them
         "invite_form": InviteForm(auto_id="id_invite_%s", renderer=FAST) if can_invite else None,
         "help_form": HelpForm(auto_id="id_help_%s", renderer=FAST) if helping else None,
-        "work_form": WorkLogForm(auto_id="id_work_%s", renderer=FAST),
+        "work_form": _blank_work_form(timezone.get_current_timezone_name()),
     }
+
+
+@lru_cache(maxsize=64)
+def _blank_work_form(zone: str) -> WorkLogForm:
+    """The Swarm panel's empty work log form, shown on every ticket page: one per process and time zone (its help
+    names the viewer's zone), not a copy of every field per page. A refused form comes in its own context."""
+    return WorkLogForm(auto_id="id_work_%s", renderer=FAST)
 
 
 def _panel_refused(request, ticket, partial: str, form, exc: DomainError | None, name: str):

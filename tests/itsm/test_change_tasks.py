@@ -4,11 +4,13 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db.models import Prefetch
 from django.utils import timezone
 
+from itsm import selectors
 from itsm import services as itsm
 from itsm.choices import TaskState
-from itsm.models import ChangeRollback, ChangeTask
+from itsm.models import Approval, ApprovalRound, ChangeRollback, ChangeTask
 from tracker import services
 from tracker.choices import EventKind, ImplementationResult, Kind, Status
 from tracker.errors import AccessDenied, Conflict, MissingField, StaleVersion, ValidationFailed
@@ -236,3 +238,32 @@ def test_a_change_closed_after_causing_an_incident_needs_its_review(cast, change
     services.ticket_link(source=incident, target=change, type="caused_by", actor=cast.agent1)
     with pytest.raises(MissingField, match="caused incidents"):
         services.ticket_transition(ticket=change, to=Status.CLOSED, actor=cast.change_manager)
+
+
+def test_a_changes_compiled_reads_give_the_rows_of_their_querysets(cast, change, tasks, raise_change):
+    """The change page's tasks, rollbacks and approval rounds are read with SQL compiled once per process: the
+    same rows, in the same order, with the same related rows, as the querysets they were built from; for each
+    change, not the first one compiled."""
+    _start(change, cast)
+    _report(tasks[1], cast.engineer2, TaskState.FAILED, "SG tax tables did not load")
+    itsm.rollback_record(change=change, actor=cast.engineer, run_by=cast.engineer, ran_at=timezone.now(),
+                         outcome="restored", note="4.7 images back on every site")
+    bare = raise_change(title="A change with nothing yet")
+    for ticket in (bare, change, bare):
+        tasks_qs = ChangeTask.objects.filter(change=ticket).select_related("assignee", "group").order_by(
+            "planned_start", "number")
+        assert [(t.pk, t.assignee, t.group, t.state) for t in selectors.change_tasks(change=ticket)] == [
+            (t.pk, t.assignee, t.group, t.state) for t in tasks_qs]
+        rollbacks_qs = ChangeRollback.objects.filter(change=ticket).select_related("run_by", "recorded_by").order_by(
+            "ran_at", "id")
+        assert [(r.pk, r.run_by, r.recorded_by, r.outcome) for r in selectors.change_rollbacks(change=ticket)] == [
+            (r.pk, r.run_by, r.recorded_by, r.outcome) for r in rollbacks_qs]
+        rounds_qs = ApprovalRound.objects.filter(ticket=ticket).select_related("cab", "opened_by").prefetch_related(
+            Prefetch("approvals", queryset=Approval.objects.select_related("approver").order_by("id"))).order_by(
+            "-number")
+        assert [(r.pk, r.cab, r.opened_by, r.status, [(a.pk, a.approver, a.decision) for a in r.approvals.all()])
+                for r in selectors.change_rounds(ticket)] == [
+            (r.pk, r.cab, r.opened_by, r.status, [(a.pk, a.approver, a.decision) for a in r.approvals.all()])
+            for r in rounds_qs]
+    assert selectors.change_tasks(change=change) and selectors.change_rollbacks(change=change)
+    assert selectors.change_rounds(change)[0].approvals.all()

@@ -86,3 +86,24 @@ def test_the_ticket_page_keeps_its_14_queries_however_many_contributors(cast, cl
     with django_assert_max_num_queries(14):  # README: workspace 14 (its files among them)
         response = client.get(f"/tickets/{swarm.key}/")
     assert response.status_code == 200 and f"{people * 10}m" in response.content.decode().replace("1h 20m", "80m")
+
+
+def test_the_pages_empty_forms_shared_by_requests_stay_empty_after_refusals_and_name_each_zone(cast, client_for,
+                                                                                               swarm):
+    """The empty comment, link and work log forms are built once per process (per zone for the work log's help):
+    a refused form, shown whole with what was typed, leaves the next page's forms empty and without messages."""
+    client = client_for(cast.agent2)
+    fresh = client.get(f"/tickets/{swarm.key}/").content.decode()
+    refusals = [("link/", {"type": "caused_by", "key": "NOPE-404"}, "NOPE-404"),
+                ("comment/", {"body": ""}, "Write something before sending"),
+                ("worklogs/", {"minutes": "0", "note": "typed note"}, "typed note")]
+    for path, data, shown in refusals:
+        refused = client.post(f"/tickets/{swarm.key}/{path}", data)
+        assert refused.status_code >= 400 and shown in refused.content.decode()
+        page = client.get(f"/tickets/{swarm.key}/").content.decode()
+        assert shown not in page and 'role="alert"' not in page
+        assert page.count('aria-invalid="true"') == fresh.count('aria-invalid="true"') == 0
+    cast.agent2.time_zone = "Asia/Singapore"
+    cast.agent2.save()
+    page = client.get(f"/tickets/{swarm.key}/").content.decode()
+    assert "In your time zone, Asia/Singapore." in page and "In your time zone, Asia/Singapore." not in fresh

@@ -67,3 +67,63 @@ def test_the_details_rows_are_the_template_loops(editable, zone):
     with timezone.override(zone):
         expected = Template(DETAILS_LOOP).render(Context({"fields": fields, "ticket": ticket}))
         assert str(detail_rows(fields, ticket)) == expected
+
+
+# The comment form's macro options and the link form's type options as the template wrote them before
+# `macro_options` and `choice_options` replaced the loops.
+MACRO_LOOP = """{% for m in macros %}<option value="{{ m.pk }}"{% if macro.pk == m.pk %} selected{% endif %}>{{ m.name }}{% if m.group %} ({{ m.group.name }}){% endif %}</option>{% endfor %}"""  # noqa: E501
+TYPE_LOOP = """{% for v, l in link_form.fields.type.choices %}<option value="{{ v }}" {% if link_form.type.value == v %}selected{% endif %}>{{ l }}</option>{% endfor %}"""  # noqa: E501
+
+
+@pytest.mark.parametrize("chosen", [None, 0, 1, 2])
+def test_the_macro_options_are_the_template_loops(chosen):
+    from django.template import Context, Template
+
+    from tracker.models import AssignmentGroup, Macro
+    from tracker.templatetags.ticket_page import macro_options
+
+    macros = [Macro(pk=7, name="Reset <password> & \"unlock\""), Macro(pk=1234, name="Plain",
+                                                                       group=AssignmentGroup(name="Ops & <L2>")),
+              Macro(pk=12, name="")]
+    for macro in (macros[chosen] if chosen is not None else None, Macro(pk=99, name="Elsewhere")):
+        context = {"macros": macros} if macro is None else {"macros": macros, "macro": macro}
+        expected = Template(MACRO_LOOP).render(Context(context))
+        assert str(macro_options(macros, macro if macro is not None else "")) == expected
+    assert str(macro_options([], None)) == ""
+
+
+@pytest.mark.parametrize("data", [None, {"type": "caused_by"}, {"type": "duplicate_of", "key": "x"},
+                                  {"type": "<nonsense>"}, {"key": "PRB-1"}])
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_the_link_type_options_are_the_template_loops(data, language):
+    from django.template import Context, Template
+
+    from tracker.forms import LinkForm
+    from tracker.templatetags.ticket_page import choice_options
+
+    form = LinkForm(data)
+    with translation.override(language):
+        expected = Template(TYPE_LOOP).render(Context({"link_form": form}))
+        assert str(choice_options(form["type"])) == expected
+    assert ("selected>" in expected) == (data is not None and data.get("type") in ("caused_by", "duplicate_of"))
+
+
+# The top bar's links as base.html wrote them before `nav_anchors` replaced the loop.
+NAV_LOOP = """{% load icons links %}{% for link in nav_links %}<a href="{% url link.url_name %}{{ link.query }}" {% if nav == link.nav %}aria-current="page"{% endif %}>{% if link.icon %}{% icon link.icon %}{% endif %}{{ link.label }}</a>
+    {% endfor %}"""  # noqa: E501
+
+
+@pytest.mark.parametrize("nav", [None, "queue", "changes", "nowhere"])
+def test_the_top_bars_links_are_the_template_loops(nav):
+    from django.template import Context, Template
+
+    from tracker import extensions
+    from tracker.context_processors import CORE_NAV
+    from tracker.templatetags.links import nav_anchors
+
+    links = [*CORE_NAV, *extensions.registry.nav,
+             extensions.NavLink("odd", "A <b>&amp;</b> \"label\"", "tracker:queue", query="?view=open&kind=<x>")]
+    context = Context({"nav_links": links} if nav is None else {"nav_links": links, "nav": nav})
+    expected = Template(NAV_LOOP).render(context)
+    assert str(nav_anchors(Context({}), links, nav if nav is not None else "")) == expected
+    assert expected.count("<a ") == len(links) and ('aria-current="page"' in expected) == (nav in ("queue", "changes"))

@@ -126,3 +126,23 @@ def detail_rows(fields, ticket):
         out.append(f'\n        <dt>{label}</dt>\n        <dd id="f-{name}"><span class="{span}"{edit}>{shown}</span>'
                    f'\n          {button}</dd>\n        ')
     return mark_safe("".join(out))  # noqa: S308 - every value above is escaped or safe HTML
+
+
+@register.simple_tag
+def macro_options(macros, macro):
+    """The comment form's macro picker's options, as the template loop wrote them: each macro by name (with its
+    team's name in brackets), the one being used selected."""
+    chosen = getattr(macro, "pk", None)
+    return mark_safe("".join(  # noqa: S308 - every value is escaped
+        f'<option value="{_var(m.pk)}"{" selected" if chosen == m.pk else ""}>{_var(m.name)}'
+        f'{f" ({_var(m.group.name)})" if m.group else ""}</option>' for m in macros))
+
+
+@register.simple_tag
+def choice_options(field):
+    """A bound choice field's `<option>`s, as the link form's template loop wrote them (`value="v" selected` on
+    the field's value, a space in its place on the others)."""
+    value = field.value()
+    return mark_safe("".join(  # noqa: S308 - every value is escaped
+        f'<option value="{_var(v)}" {"selected" if value == v else ""}>{_var(label)}</option>'
+        for v, label in field.field.choices))
