@@ -83,10 +83,11 @@ def test_creating_a_ticket_through_the_api_costs_a_fixed_number_of_queries(api, 
     # counter, ticket, clocks, and the history rows (created + SLA) in one batch. The answer shows the clocks
     # as written, not read back. Transaction control (BEGIN/COMMIT, savepoints in tests) aside. An agent
     # raising it for themselves gets no acknowledgement by mail (staff); one for a requester costs two more
-    # (the test below).
+    # (the test below). On PostgreSQL the counter's bump and the ticket are one statement
+    # (`inserts.insert_from`).
     statements = [q["sql"] for q in ctx.captured_queries
                   if not q["sql"].startswith(("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE SAVEPOINT"))]
-    assert len(statements) == 5, statements
+    assert len(statements) == (4 if connection.vendor == "postgresql" else 5), statements
 
 
 def test_a_request_raised_through_the_api_for_a_requester_costs_two_statements_more(api, cast, always, make_policy):
