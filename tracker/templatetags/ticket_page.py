@@ -3,7 +3,7 @@
 Django's `get_<field>_display()` rebuilds a dict of every choice and translates every label on each call; the
 page shows ~40 of them (its header, details, links and the changes on its service). `display` gives the same
 string from a table built once per field and language. And a form field's block without an include, and the
-Details card's rows without a template node per cell."""
+Details, Requester and Service cards without a template node per cell."""
 import unicodedata
 from functools import cache, lru_cache
 from urllib.parse import quote
@@ -89,7 +89,7 @@ def field_block(f):
                      f"{conditional_escape(f.errors)}</div>\n")
 
 
-_pencil = cache(icon)  # the same markup every time
+_icon = cache(icon)  # the same markup every time for a name
 
 
 @lru_cache(maxsize=256)
@@ -122,10 +122,54 @@ def detail_rows(fields, ticket):
             url = conditional_escape(_field_url(prefix, f["name"]).replace(_KEY_SLOT, key))
             button = (f'<button type="button" id="edit-{name}" class="edit-hint" hx-get="{url}" hx-target="#f-{name}" '
                       f'hx-swap="innerHTML" aria-label="Edit {label}" title="Edit {_var(f["label"].lower())}">'
-                      f'{_pencil("pencil")}</button>')
+                      f'{_icon("pencil")}</button>')
         out.append(f'\n        <dt>{label}</dt>\n        <dd id="f-{name}"><span class="{span}"{edit}>{shown}</span>'
                    f'\n          {button}</dd>\n        ')
     return mark_safe("".join(out))  # noqa: S308 - every value above is escaped or safe HTML
+
+
+@lru_cache(maxsize=16)
+def _queue_url(prefix: str) -> str:
+    return conditional_escape(reverse("tracker:queue"))
+
+
+@register.simple_tag
+def requester_card(ticket, requester_open: str, user):
+    """The Requester card's body, as its template wrote it: the requester's name, email and site, the owner
+    accountable to them (and whether that is the viewer), and a link to the requester's open tickets."""
+    requester, owner = ticket.requester, ticket.owner
+    email = requester.email
+    mail = f'<br><a href="mailto:{_var(email)}">{_var(email)}</a>' if email else ""
+    site = f'<br><span class="muted">{_var(requester.site)}</span>' if requester.site else ""
+    accountable = ""
+    if owner:
+        you = " — that is you: reply publicly below to reach them" if ticket.owner_id == user.pk else ""
+        accountable = (f'<p class="small">Accountable to them: <strong>{_var(owner.display_name)}</strong> '
+                       f"(owner){you}.</p>")
+    plural = "s" if requester_open != "1" else ""
+    return mark_safe(  # noqa: S308 - every value is escaped
+        f"\n      <p><strong>{_var(requester.display_name)}</strong>{mail}\n      {site}</p>\n      {accountable}\n"
+        f'      <p class="small"><a href="{_queue_url(get_script_prefix())}?view=open&requester='
+        f'{_var(ticket.requester_id)}">{_var(requester_open)} open ticket{plural}</a></p>')
+
+
+@register.simple_tag
+def service_card(ticket):
+    """The Service card's body, as its template wrote it: the service's name, its lifecycle unless operational,
+    its description cut to 160 characters and the team that takes its new tickets directly."""
+    service = ticket.service
+    if not service:
+        return mark_safe('\n      <p class="muted">No service set.</p>')
+    state = ""
+    if not service.is_operational:
+        state = f' <span class="badge sla-warn">{_var(choice_display(service, "lifecycle").lower())}</span>'
+    intake = ""
+    if service.intake_group:
+        intake = (f'<p class="small">{_icon("users")}Supported directly by <strong>{_var(service.intake_group.name)}'
+                  "</strong>: its new tickets go straight to that team.</p>")
+    return mark_safe(  # noqa: S308 - every value is escaped or safe HTML
+        f"\n      <p><strong>{_var(service.name)}</strong>{state}</p>\n"
+        f'      <p class="small muted">{_var(cut(service.description, 160))}</p>\n      {intake}')
 
 
 @register.simple_tag
