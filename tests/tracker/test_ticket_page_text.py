@@ -178,3 +178,38 @@ def test_the_service_card_is_the_templates(lifecycle, language):
             ticket = Ticket(key="INC-42", service=service)
             expected = Template(SERVICE_CARD).render(Context({"ticket": ticket}))
             assert str(service_card(ticket)) == expected
+
+
+# The ticket card's first rows as ticket.html wrote them before `ticket_heading`.
+TICKET_HEADING = """{% load humanize icons links crossline ticket_page %}<div class="row small muted"><span class="key">{{ ticket.key }}</span> · {{ ticket|display:"kind" }} · opened {{ ticket.created_at|naturaltime }} · version {{ ticket.version }}</div>
+      <div class="row" id="f-title"><h1 id="ticket-title" class="ticket-title{% if can.edit %} editable" data-edit-button="edit-title{% endif %}">{{ ticket.title }}</h1>
+        {% if can.edit %}<button type="button" id="edit-title" class="edit-hint" hx-get="{% url 'tracker:ticket-field' ticket.key 'title' %}" hx-target="#f-title" hx-swap="innerHTML" aria-label="Edit title" title="Edit title">{% icon "pencil" %}</button>{% endif %}</div>
+      <div class="row">
+        <span class="badge status">{{ ticket|display:"status" }}</span>
+        <span class="badge {{ ticket.priority|priority_class }}">{{ ticket|display:"priority" }}</span>"""  # noqa: E501
+
+
+@pytest.mark.parametrize("editable", [False, True])
+@pytest.mark.parametrize("language", ["en", "de"])
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York"])
+def test_the_ticket_heading_is_the_templates(editable, language, zone):
+    from datetime import timedelta
+
+    from django.template import Context, Template
+
+    from tracker.models import Ticket
+    from tracker.templatetags.ticket_page import ticket_heading
+
+    now = timezone.now()
+    tickets = [Ticket(key="INC-42", kind="incident", status="new", priority=1, version=1,
+                      title="Printer <on> fire & \"x\"", created_at=now - timedelta(days=3, hours=5, minutes=30)),
+               Ticket(key="CHG-1234", kind="change", status="in_progress", priority=5, version=12345, title="Plain",
+                      created_at=now - timedelta(hours=2, minutes=30)),
+               Ticket(key="REQ-7", kind="request", status="resolved", priority=3, version=2, title="",
+                      created_at=now - timedelta(minutes=5, seconds=30)),
+               Ticket(key="DEF-9", kind="defect", status="closed", priority=2, version=3, title="Crash",
+                      created_at=now - timedelta(days=400))]
+    with timezone.override(zone), translation.override(language):
+        for ticket in tickets:
+            expected = Template(TICKET_HEADING).render(Context({"ticket": ticket, "can": {"edit": editable}}))
+            assert str(ticket_heading(ticket, editable)) == expected

@@ -3,12 +3,13 @@
 Django's `get_<field>_display()` rebuilds a dict of every choice and translates every label on each call; the
 page shows ~40 of them (its header, details, links and the changes on its service). `display` gives the same
 string from a table built once per field and language. And a form field's block without an include, and the
-Details, Requester and Service cards without a template node per cell."""
+ticket's heading and the Details, Requester and Service cards without a template node per cell."""
 import unicodedata
 from functools import cache, lru_cache
 from urllib.parse import quote
 
 from django import template
+from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.urls import get_script_prefix, reverse
 from django.utils.dates import MONTHS_3
 from django.utils.encoding import force_str
@@ -22,7 +23,7 @@ from django.utils.translation import get_language
 from tracker.form_html import _var
 from tracker.markdown import render_markdown
 
-from .crossline import _KEY_SLOT, markdown, when_time
+from .crossline import _KEY_SLOT, markdown, priority_class, when_time
 from .icons import icon
 
 register = template.Library()
@@ -96,6 +97,27 @@ _icon = cache(icon)  # the same markup every time for a name
 def _field_url(prefix: str, name: str) -> str:
     """`{% url 'tracker:ticket-field' key name %}` with the key left as a slot: resolved once per field name."""
     return reverse("tracker:ticket-field", args=[_KEY_SLOT, name])
+
+
+@register.simple_tag
+def ticket_heading(ticket, editable: bool):
+    """The ticket card's first rows, as its template wrote them: the key, kind, age and version, the title (with
+    its pencil button when the viewer may edit it), and the status and priority badges."""
+    title = _var(ticket.title)
+    if editable:
+        url = conditional_escape(_field_url(get_script_prefix(), "title").replace(_KEY_SLOT, quote(str(ticket.key))))
+        title = (f'<h1 id="ticket-title" class="ticket-title editable" data-edit-button="edit-title">{title}</h1>\n'
+                 f'        <button type="button" id="edit-title" class="edit-hint" hx-get="{url}" hx-target="#f-title" '
+                 f'hx-swap="innerHTML" aria-label="Edit title" title="Edit title">{_icon("pencil")}</button>')
+    else:
+        title = f'<h1 id="ticket-title" class="ticket-title">{title}</h1>\n        '
+    return mark_safe(  # noqa: S308 - every value is escaped or safe HTML
+        f'<div class="row small muted"><span class="key">{_var(ticket.key)}</span> · '
+        f'{_var(choice_display(ticket, "kind"))} · opened {_var(naturaltime(ticket.created_at))} · '
+        f'version {_var(ticket.version)}</div>\n      <div class="row" id="f-title">{title}</div>\n'
+        f'      <div class="row">\n        <span class="badge status">{_var(choice_display(ticket, "status"))}</span>\n'
+        f'        <span class="badge {_var(priority_class(ticket.priority))}">'
+        f'{_var(choice_display(ticket, "priority"))}</span>')
 
 
 @register.simple_tag
