@@ -127,3 +127,89 @@ def test_the_top_bars_links_are_the_template_loops(nav):
     expected = Template(NAV_LOOP).render(context)
     assert str(nav_anchors(Context({}), links, nav if nav is not None else "")) == expected
     assert expected.count("<a ") == len(links) and ('aria-current="page"' in expected) == (nav in ("queue", "changes"))
+
+
+# The Requester and Service cards' bodies as ticket.html wrote them before `requester_card` and `service_card`.
+REQUESTER_CARD = """{% load links %}
+      <p><strong>{{ ticket.requester.display_name }}</strong>{% if ticket.requester.email %}<br><a href="mailto:{{ ticket.requester.email }}">{{ ticket.requester.email }}</a>{% endif %}
+      {% if ticket.requester.site %}<br><span class="muted">{{ ticket.requester.site }}</span>{% endif %}</p>
+      {% if ticket.owner %}<p class="small">Accountable to them: <strong>{{ ticket.owner.display_name }}</strong> (owner){% if ticket.owner_id == user.pk %} — that is you: reply publicly below to reach them{% endif %}.</p>{% endif %}
+      <p class="small"><a href="{% url 'tracker:queue' %}?view=open&requester={{ ticket.requester_id }}">{{ requester_open }} open ticket{% if requester_open != "1" %}s{% endif %}</a></p>"""  # noqa: E501
+SERVICE_CARD = """{% load icons %}
+      {% if ticket.service %}<p><strong>{{ ticket.service.name }}</strong>{% if not ticket.service.is_operational %} <span class="badge sla-warn">{{ ticket.service.get_lifecycle_display|lower }}</span>{% endif %}</p>
+      <p class="small muted">{{ ticket.service.description|truncatechars:160 }}</p>
+      {% if ticket.service.intake_group %}<p class="small">{% icon "users" %}Supported directly by <strong>{{ ticket.service.intake_group.name }}</strong>: its new tickets go straight to that team.</p>{% endif %}{% else %}<p class="muted">No service set.</p>{% endif %}"""  # noqa: E501
+
+
+@pytest.mark.parametrize("owner", [None, "other", "viewer"])
+@pytest.mark.parametrize("requester_open", ["0", "1", "2", "1,234", "100+"])
+def test_the_requester_card_is_the_templates(owner, requester_open):
+    from django.template import Context, Template
+
+    from tracker.models import Ticket, User
+    from tracker.templatetags.ticket_page import requester_card
+
+    viewer = User(pk=5, username="lena", first_name="Lena")
+    requesters = [User(pk=7, username="sam"),
+                  User(pk=8, username="x", first_name="Ann <&>", last_name="O'Neil", email="ann+1@example.com",
+                       site="Berlin \"HQ\" & <lab>")]
+    for requester in requesters:
+        ticket = Ticket(key="INC-42", requester=requester)
+        if owner:
+            ticket.owner = viewer if owner == "viewer" else User(pk=9, username="o&wner")
+        context = {"ticket": ticket, "requester_open": requester_open, "user": viewer}
+        expected = Template(REQUESTER_CARD).render(Context(context))
+        assert str(requester_card(ticket, requester_open, viewer)) == expected
+
+
+@pytest.mark.parametrize("lifecycle", ["planned", "in_transition", "operational", "retired"])
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_the_service_card_is_the_templates(lifecycle, language):
+    from django.template import Context, Template
+
+    from tracker.models import AssignmentGroup, Service, Ticket
+    from tracker.templatetags.ticket_page import service_card
+
+    services = [None, Service(name="Mail <&>", lifecycle=lifecycle),
+                Service(name="VPN", lifecycle=lifecycle, description="Remote access & \"more\" " * 20,
+                        intake_group=AssignmentGroup(name="Net <ops>", tier=2))]
+    with translation.override(language):
+        for service in services:
+            ticket = Ticket(key="INC-42", service=service)
+            expected = Template(SERVICE_CARD).render(Context({"ticket": ticket}))
+            assert str(service_card(ticket)) == expected
+
+
+# The ticket card's first rows as ticket.html wrote them before `ticket_heading`.
+TICKET_HEADING = """{% load humanize icons links crossline ticket_page %}<div class="row small muted"><span class="key">{{ ticket.key }}</span> · {{ ticket|display:"kind" }} · opened {{ ticket.created_at|naturaltime }} · version {{ ticket.version }}</div>
+      <div class="row" id="f-title"><h1 id="ticket-title" class="ticket-title{% if can.edit %} editable" data-edit-button="edit-title{% endif %}">{{ ticket.title }}</h1>
+        {% if can.edit %}<button type="button" id="edit-title" class="edit-hint" hx-get="{% url 'tracker:ticket-field' ticket.key 'title' %}" hx-target="#f-title" hx-swap="innerHTML" aria-label="Edit title" title="Edit title">{% icon "pencil" %}</button>{% endif %}</div>
+      <div class="row">
+        <span class="badge status">{{ ticket|display:"status" }}</span>
+        <span class="badge {{ ticket.priority|priority_class }}">{{ ticket|display:"priority" }}</span>"""  # noqa: E501
+
+
+@pytest.mark.parametrize("editable", [False, True])
+@pytest.mark.parametrize("language", ["en", "de"])
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York"])
+def test_the_ticket_heading_is_the_templates(editable, language, zone):
+    from datetime import timedelta
+
+    from django.template import Context, Template
+
+    from tracker.models import Ticket
+    from tracker.templatetags.ticket_page import ticket_heading
+
+    now = timezone.now()
+    tickets = [Ticket(key="INC-42", kind="incident", status="new", priority=1, version=1,
+                      title="Printer <on> fire & \"x\"", created_at=now - timedelta(days=3, hours=5, minutes=30)),
+               Ticket(key="CHG-1234", kind="change", status="in_progress", priority=5, version=12345, title="Plain",
+                      created_at=now - timedelta(hours=2, minutes=30)),
+               Ticket(key="REQ-7", kind="request", status="resolved", priority=3, version=2, title="",
+                      created_at=now - timedelta(minutes=5, seconds=30)),
+               Ticket(key="DEF-9", kind="defect", status="closed", priority=2, version=3, title="Crash",
+                      created_at=now - timedelta(days=400))]
+    with timezone.override(zone), translation.override(language):
+        for ticket in tickets:
+            expected = Template(TICKET_HEADING).render(Context({"ticket": ticket, "can": {"edit": editable}}))
+            assert str(ticket_heading(ticket, editable)) == expected

@@ -3,12 +3,13 @@
 Django's `get_<field>_display()` rebuilds a dict of every choice and translates every label on each call; the
 page shows ~40 of them (its header, details, links and the changes on its service). `display` gives the same
 string from a table built once per field and language. And a form field's block without an include, and the
-Details card's rows without a template node per cell."""
+ticket's heading and the Details, Requester and Service cards without a template node per cell."""
 import unicodedata
 from functools import cache, lru_cache
 from urllib.parse import quote
 
 from django import template
+from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.urls import get_script_prefix, reverse
 from django.utils.dates import MONTHS_3
 from django.utils.encoding import force_str
@@ -22,7 +23,7 @@ from django.utils.translation import get_language
 from tracker.form_html import _var
 from tracker.markdown import render_markdown
 
-from .crossline import _KEY_SLOT, markdown, when_time
+from .crossline import _KEY_SLOT, markdown, priority_class, when_time
 from .icons import icon
 
 register = template.Library()
@@ -89,13 +90,34 @@ def field_block(f):
                      f"{conditional_escape(f.errors)}</div>\n")
 
 
-_pencil = cache(icon)  # the same markup every time
+_icon = cache(icon)  # the same markup every time for a name
 
 
 @lru_cache(maxsize=256)
 def _field_url(prefix: str, name: str) -> str:
     """`{% url 'tracker:ticket-field' key name %}` with the key left as a slot: resolved once per field name."""
     return reverse("tracker:ticket-field", args=[_KEY_SLOT, name])
+
+
+@register.simple_tag
+def ticket_heading(ticket, editable: bool):
+    """The ticket card's first rows, as its template wrote them: the key, kind, age and version, the title (with
+    its pencil button when the viewer may edit it), and the status and priority badges."""
+    title = _var(ticket.title)
+    if editable:
+        url = conditional_escape(_field_url(get_script_prefix(), "title").replace(_KEY_SLOT, quote(str(ticket.key))))
+        title = (f'<h1 id="ticket-title" class="ticket-title editable" data-edit-button="edit-title">{title}</h1>\n'
+                 f'        <button type="button" id="edit-title" class="edit-hint" hx-get="{url}" hx-target="#f-title" '
+                 f'hx-swap="innerHTML" aria-label="Edit title" title="Edit title">{_icon("pencil")}</button>')
+    else:
+        title = f'<h1 id="ticket-title" class="ticket-title">{title}</h1>\n        '
+    return mark_safe(  # noqa: S308 - every value is escaped or safe HTML
+        f'<div class="row small muted"><span class="key">{_var(ticket.key)}</span> · '
+        f'{_var(choice_display(ticket, "kind"))} · opened {_var(naturaltime(ticket.created_at))} · '
+        f'version {_var(ticket.version)}</div>\n      <div class="row" id="f-title">{title}</div>\n'
+        f'      <div class="row">\n        <span class="badge status">{_var(choice_display(ticket, "status"))}</span>\n'
+        f'        <span class="badge {_var(priority_class(ticket.priority))}">'
+        f'{_var(choice_display(ticket, "priority"))}</span>')
 
 
 @register.simple_tag
@@ -122,10 +144,54 @@ def detail_rows(fields, ticket):
             url = conditional_escape(_field_url(prefix, f["name"]).replace(_KEY_SLOT, key))
             button = (f'<button type="button" id="edit-{name}" class="edit-hint" hx-get="{url}" hx-target="#f-{name}" '
                       f'hx-swap="innerHTML" aria-label="Edit {label}" title="Edit {_var(f["label"].lower())}">'
-                      f'{_pencil("pencil")}</button>')
+                      f'{_icon("pencil")}</button>')
         out.append(f'\n        <dt>{label}</dt>\n        <dd id="f-{name}"><span class="{span}"{edit}>{shown}</span>'
                    f'\n          {button}</dd>\n        ')
     return mark_safe("".join(out))  # noqa: S308 - every value above is escaped or safe HTML
+
+
+@lru_cache(maxsize=16)
+def _queue_url(prefix: str) -> str:
+    return conditional_escape(reverse("tracker:queue"))
+
+
+@register.simple_tag
+def requester_card(ticket, requester_open: str, user):
+    """The Requester card's body, as its template wrote it: the requester's name, email and site, the owner
+    accountable to them (and whether that is the viewer), and a link to the requester's open tickets."""
+    requester, owner = ticket.requester, ticket.owner
+    email = requester.email
+    mail = f'<br><a href="mailto:{_var(email)}">{_var(email)}</a>' if email else ""
+    site = f'<br><span class="muted">{_var(requester.site)}</span>' if requester.site else ""
+    accountable = ""
+    if owner:
+        you = " — that is you: reply publicly below to reach them" if ticket.owner_id == user.pk else ""
+        accountable = (f'<p class="small">Accountable to them: <strong>{_var(owner.display_name)}</strong> '
+                       f"(owner){you}.</p>")
+    plural = "s" if requester_open != "1" else ""
+    return mark_safe(  # noqa: S308 - every value is escaped
+        f"\n      <p><strong>{_var(requester.display_name)}</strong>{mail}\n      {site}</p>\n      {accountable}\n"
+        f'      <p class="small"><a href="{_queue_url(get_script_prefix())}?view=open&requester='
+        f'{_var(ticket.requester_id)}">{_var(requester_open)} open ticket{plural}</a></p>')
+
+
+@register.simple_tag
+def service_card(ticket):
+    """The Service card's body, as its template wrote it: the service's name, its lifecycle unless operational,
+    its description cut to 160 characters and the team that takes its new tickets directly."""
+    service = ticket.service
+    if not service:
+        return mark_safe('\n      <p class="muted">No service set.</p>')
+    state = ""
+    if not service.is_operational:
+        state = f' <span class="badge sla-warn">{_var(choice_display(service, "lifecycle").lower())}</span>'
+    intake = ""
+    if service.intake_group:
+        intake = (f'<p class="small">{_icon("users")}Supported directly by <strong>{_var(service.intake_group.name)}'
+                  "</strong>: its new tickets go straight to that team.</p>")
+    return mark_safe(  # noqa: S308 - every value is escaped or safe HTML
+        f"\n      <p><strong>{_var(service.name)}</strong>{state}</p>\n"
+        f'      <p class="small muted">{_var(cut(service.description, 160))}</p>\n      {intake}')
 
 
 @register.simple_tag
