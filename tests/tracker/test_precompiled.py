@@ -152,3 +152,36 @@ def test_a_prefetch_that_filters_is_left_to_django_so_each_request_filters_by_it
         lookup = Prefetch("sla_clocks", queryset=Clock.objects.only("id", "ticket_id", "metric").order_by("metric"))
         assert prefetch_compiled(rows, [lookup]) == []
         assert [[c.metric for c in row.sla_clocks.all()] for row in rows] == [["resolution", "response"]] * count
+
+
+def test_a_compiled_prefetch_holds_each_rows_related_rows_as_the_relation_would(cast, django_assert_num_queries):
+    """The rows a compiled prefetch gave are read with no query, and what is asked of the relation later (a
+    filter, a count, exists, its SQL) is what Django's own prefetch answers: this row's related rows only."""
+    from django.db.models import Prefetch, prefetch_related_objects
+
+    from sla.models import Calendar, Clock, Policy
+    from tracker.precompiled import prefetch_compiled
+
+    calendar = Calendar.objects.create(name="Always", time_zone="UTC", always_open=True)
+    policy = Policy.objects.create(name="Inactive", calendar=calendar, active=False, order=999)
+    tickets = [TicketFactory(kind=Kind.INCIDENT, requester=cast.requester) for _ in range(3)]
+    for ticket, metrics in zip(tickets, (("response", "resolution"), ("response",), ()), strict=True):
+        for metric in metrics:
+            Clock.objects.create(ticket=ticket, policy=policy, metric=metric, goal_s=3600, started_at=timezone.now())
+    clocks = Clock.objects.only("id", "ticket_id", "metric").order_by("metric")
+    ids = [t.pk for t in tickets]
+    mine = list(Ticket.objects.filter(pk__in=ids).order_by("pk"))
+    assert prefetch_compiled(mine, [Prefetch("sla_clocks", queryset=clocks)]) == []
+    theirs = list(Ticket.objects.filter(pk__in=ids).order_by("pk"))
+    prefetch_related_objects(theirs, Prefetch("sla_clocks", queryset=clocks))
+    with django_assert_num_queries(0):
+        assert [[c.metric for c in t.sla_clocks.all()] for t in mine] == [["resolution", "response"], ["response"], []]
+        assert [t.sla_clocks.count() for t in mine] == [2, 1, 0]
+        assert all(c.ticket is t for t in mine for c in t.sla_clocks.all())
+    for got, want in zip(mine, theirs, strict=True):
+        assert str(got.sla_clocks.all().query) == str(want.sla_clocks.all().query)
+        assert list(got.sla_clocks.filter(metric="response")) == list(want.sla_clocks.filter(metric="response"))
+        assert got.sla_clocks.all().exists() == want.sla_clocks.all().exists()
+        assert [c.ticket is got for c in got.sla_clocks.filter(metric="response")] == [True] * (got.pk != ids[2])
+    clone = mine[0].sla_clocks.all()._chain()  # a clone asks the database again, for this row's rows only
+    assert sorted(c.metric for c in clone) == ["resolution", "response"]
