@@ -17,6 +17,12 @@ on a copy of it (`crossline_bench_compare_run`), copied again after each create 
 from the same rows, as the peer deletes its created tickets. --million adds the queue page on a kept
 1,000,000-ticket database (`crossline_bench_compare_1m`; seeding it takes many minutes).
 
+PostgreSQL: the peer's cluster runs the benchmark settings its scripts/pg.sh writes (shared_buffers 2GB,
+max_wal_size 4GB, checkpoint_timeout 15min, random_page_cost 1.1, ...). Each run gives Crossline's server the same
+(ALTER SYSTEM and a reload: it changes that server for everything it serves); a setting that needs a restart
+(shared_buffers) is named on the console and in the report until the server is restarted (Debian:
+`pg_ctlcluster 15 main restart`).
+
 Duration: seeding the 100k database ~5 min (once). The peer's pages and creates are measured by its own
 load client (`scripts/load.py`) with the arguments its run.sh gives them, without the rest of run.sh's web
 phases (hello, other DataTables sorts, the staff form), which nothing here compares; its escalation runs
@@ -105,6 +111,7 @@ class Run:
         self.rounds: list[dict[str, float]] = []
         self.loads: list[float] = []
         self.round_loads: list[tuple[float, float]] = []
+        self.server_notes: list[str] = []
 
     def note_load(self) -> float:
         value = load_now()
@@ -193,6 +200,58 @@ def peer_ready() -> None:
 
 def peer_stop() -> None:
     subprocess.run(["bash", str(PEER / "stop.sh")], capture_output=True)
+
+
+# The peer's PostgreSQL runs with the benchmark settings its scripts/pg.sh writes; Crossline's server is given the
+# same (durability stays on either way). Its own cluster's place, port and logging are not compared.
+SERVER_SETTINGS_SKIPPED = {"listen_addresses", "port", "unix_socket_directories", "max_connections",
+                           "logging_collector", "log_min_duration_statement"}
+
+
+def peer_server_settings() -> dict[str, str]:
+    """The settings the peer's scripts/pg.sh appends to its postgresql.conf (name -> value as written)."""
+    text = (PEER_SOURCE / "scripts" / "pg.sh").read_text()
+    block = text.split("# ---- peer-helpdesk benchmark ----", 1)[1].split("\nCONF", 1)[0]
+    found = (re.match(r"\s*([a-z_]+)\s*=\s*'?([^'#\n]*?)'?\s*$", line) for line in block.splitlines())
+    return {m[1]: m[2] for m in found if m and m[1] not in SERVER_SETTINGS_SKIPPED}
+
+
+def match_peer_server(url: str) -> list[str]:
+    """Give Crossline's PostgreSQL the peer's benchmark settings: those a reload applies are set (ALTER SYSTEM,
+    pg_reload_conf); one that needs a restart (shared_buffers, wal_level) is set for the next start and named in
+    the returned notes, as is every setting that still differs. The notes go into the report."""
+    import psycopg
+
+    wanted = peer_server_settings()
+    with psycopg.connect(url, autocommit=True) as conn:
+        def current() -> dict[str, tuple[str, str]]:
+            rows = conn.execute("SELECT name, current_setting(name), context FROM pg_settings WHERE name = ANY(%s)",
+                                [list(wanted)]).fetchall()
+            return {name: (value, context) for name, value, context in rows}
+
+        def same(name: str, value: str) -> bool:
+            got = current()[name][0]
+            return conn.execute("SELECT %s::text = %s::text OR pg_size_bytes(%s) = pg_size_bytes(%s)",
+                                [got, value, got, value]).fetchone()[0] if _sized(got, value) else got == value
+
+        for name, value in wanted.items():
+            if name in current() and not same(name, value):
+                conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")  # names and values from the peer's own file
+        conn.execute("SELECT pg_reload_conf()")
+        time.sleep(0.5)
+        notes = []
+        for name, value in wanted.items():
+            if name not in current():
+                notes.append(f"{name}: unknown to this server")
+            elif not same(name, value):
+                got, context = current()[name]
+                why = "needs a restart of PostgreSQL" if context == "postmaster" else "not applied"
+                notes.append(f"{name} = {got} (the peer's: {value}; {why})")
+    return notes
+
+
+def _sized(*values: str) -> bool:
+    return all(re.fullmatch(r"\d+\s*(kB|MB|GB|TB)?", v) for v in values)
 
 
 # --- Crossline ----------------------------------------------------------------------------------------------
@@ -330,6 +389,10 @@ def report(run: Run, args, started: datetime) -> str:
              f"{len(run.rounds)} interleaved round(s), medians; {os.cpu_count()} cores; phases {args.only}; "
              f"READ_N={args.read_n}, CREATE_N4={args.create_n4}; sweep `{args.sweep_args}`; "
              f"load average (1 min) seen {lo:.2f}-{hi:.2f}. Ratio: times better for Crossline.", ""]
+    settings = ", ".join(f"{k} = {v}" for k, v in peer_server_settings().items())
+    lines += [f"Both PostgreSQL servers run the peer's benchmark settings ({settings})."
+              if not run.server_notes else
+              "PostgreSQL settings that differ from the peer's: " + "; ".join(run.server_notes) + ".", ""]
     lines += table(run.rounds)
     lines += ["", "Raw rounds:", "", "```"]
     for i, (r, (low, high)) in enumerate(zip(run.rounds, run.round_loads, strict=True), 1):
@@ -368,6 +431,9 @@ def main() -> None:
     run = Run()
     web_wanted = want & {"create", "queue", "ticket"}
     try:
+        run.server_notes = match_peer_server(os.environ["DATABASE_URL"])
+        for note in run.server_notes:
+            print(f"PostgreSQL setting differs from the peer's: {note}", flush=True)
         if want - {"sweep"}:  # every phase but the sweep measures the peer too
             phase("peer benchmark", run)
             peer_ready()
