@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from tracker.choices import Kind, Priority, Status, Tier
+from tracker.models import LoadedFast
 
 from .choices import (
     DEFAULT_PAUSE_STATUSES,
@@ -180,7 +181,7 @@ class ClockQuerySet(models.QuerySet):
         return self.filter(state=ClockState.RUNNING, next_check_at__lte=now)
 
 
-class Clock(models.Model):
+class Clock(LoadedFast, models.Model):
     """One SLA clock of a ticket: a metric (and tier, for pick targets) in one cycle.
 
     Time is banked in business seconds: `elapsed_s` holds what was counted up to the last pause or stop;
@@ -304,7 +305,7 @@ class ClockEffect(models.Model):
         return f"clock {self.clock_id} level {self.level}"
 
 
-class Notification(models.Model):
+class Notification(LoadedFast, models.Model):
     """An in-app notification (the bell). `key` makes a retried effect a no-op for the same recipient."""
 
     # No index of its own: the inbox and the unique (recipient, key) indexes lead with it.
