@@ -233,3 +233,18 @@ def test_the_views_pills_are_what_their_template_loops_wrote(cast):
         ctx = Context({"views": views, "my_views": my_views, "view": view, "saved": saved, "counts": shown})
         assert tag.render(ctx) == loops.render(ctx)
     assert "P1 &lt;&amp;&gt; mine" in tag.render(ctx) and 'aria-current="true"' in tag.render(ctx)
+
+
+def test_a_rows_links_are_escaped_whole_under_any_script_prefix(cast):
+    from django.urls import set_script_prefix
+
+    ticket = TicketFactory(group=cast.l1, assignee=cast.agent1, requester=cast.requester)
+    set_script_prefix("/desk&co/")
+    try:
+        html = _row(ticket, {"title"})
+    finally:
+        set_script_prefix("/")
+    assert f'data-href="/desk&amp;co/tickets/{ticket.key}/"' in html
+    assert f'data-preview="/desk&amp;co/tickets/{ticket.key}/preview/"' in html
+    assert f'hx-post="/desk&amp;co/tickets/{ticket.key}/assign-me/"' in html
+    assert "&co/" not in html.replace("&amp;co/", "")

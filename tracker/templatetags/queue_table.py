@@ -43,8 +43,14 @@ def escape(value) -> str:
 
 def _url(name: str, key: str, prefix: str | None = None) -> str:
     """`{% key_url name key %}`: the URL pattern is resolved once per name, the key put in its slot."""
-    pattern = _key_url_pattern(get_script_prefix() if prefix is None else prefix, name)
-    return escape(pattern.replace(_KEY_SLOT, quote(str(key))))
+    return _pattern(get_script_prefix() if prefix is None else prefix, name).replace(_KEY_SLOT, quote(str(key)))
+
+
+@lru_cache(maxsize=64)
+def _pattern(prefix: str, name: str) -> str:
+    """The URL pattern of `name`, escaped once: the key's slot and a quoted key hold no character HTML escapes, so
+    putting the quoted key in the escaped pattern writes what escaping the whole URL writes."""
+    return escape(_key_url_pattern(prefix, name))
 
 
 @cache
@@ -59,9 +65,10 @@ def _name(obj, attr: str) -> str:
     return escape(value) if value else DASH
 
 
-def _stamp(value, language: str | None = None) -> tuple[str, str]:
-    """A date-time in the viewer's zone as the queue shows it: ('2026-12-06 20:10', '06 Dec 20:10')."""
-    local = timezone.localtime(value)
+def _stamp(value, language: str | None = None, zone=None) -> tuple[str, str]:
+    """A date-time in the viewer's zone (`zone`, else the active one) as the queue shows it: ('2026-12-06 20:10',
+    '06 Dec 20:10')."""
+    local = timezone.localtime(value, zone)
     hm = f"{local.hour:02d}:{local.minute:02d}"
     month = _month(language or get_language(), local.month)
     return f"{local.year}-{local.month:02d}-{local.day:02d} {hm}", f"{local.day:02d} {month} {hm}"
@@ -132,7 +139,7 @@ def _title(t, ctx) -> str:
     return f'<td class="title"><span class="title-text" title="{title}">{title}</span>{extra}</td>'
 
 
-def _cell(column, t, now, ctx, language) -> str:  # noqa: PLR0911 - one branch per core column
+def _cell(column, t, now, ctx, language, zone=None) -> str:  # noqa: PLR0911 - one branch per core column
     slug = column.slug
     if slug == "title":
         return _title(t, ctx)
@@ -143,10 +150,10 @@ def _cell(column, t, now, ctx, language) -> str:  # noqa: PLR0911 - one branch p
     if column.badge:
         return f"<td>{column.badge.render(t, now)}</td>"
     if slug == "updated":
-        full, _ = _stamp(t.updated_at, language)
+        full, _ = _stamp(t.updated_at, language, zone)
         return f'<td class="small nowrap" title="{full}">{escape(_ago(t.updated_at, now, language))}</td>'
     if slug == "created":
-        full, short = _stamp(t.created_at, language)
+        full, short = _stamp(t.created_at, language, zone)
         return f'<td class="hide-sm small nowrap" title="{full}">{short}</td>'
     if slug == "kind":
         return f'<td class="nowrap">{_label(language, Kind, t.kind)}</td>'
@@ -166,14 +173,18 @@ def queue_row(context, t):
 
 
 def _page(context) -> tuple:
-    """What every row of a page reads alike: the columns, the page's instant, the URL prefix, the language."""
-    return context.get("columns") or (), context.get("now") or timezone.now(), get_script_prefix(), get_language()
+    """What every row of a page reads alike: the columns, the page's instant, the URL prefix, the language, the
+    viewer's time zone."""
+    return (context.get("columns") or (), context.get("now") or timezone.now(), get_script_prefix(), get_language(),
+            timezone.get_current_timezone())
 
 
-def _row(context, t, columns, now, prefix, language) -> str:
+def _row(context, t, columns, now, prefix, language, zone) -> str:
     key, version = escape(t.key), escape(t.version)
-    href = _url("tracker:ticket", t.key, prefix)
-    cells = "".join(f"\n        {_cell(c, t, now, context, language)}\n        " for c in columns)
+    quoted = quote(str(t.key))
+    href = _pattern(prefix, "tracker:ticket").replace(_KEY_SLOT, quoted)
+    assign = _pattern(prefix, "tracker:ticket-assign-me").replace(_KEY_SLOT, quoted)
+    cells = "".join(f"\n        {_cell(c, t, now, context, language, zone)}\n        " for c in columns)
     error = context.get("row_error")
     lone_error = ""
     if error and not any(c.slug == "title" for c in columns):
@@ -181,20 +192,20 @@ def _row(context, t, columns, now, prefix, language) -> str:
     escalate = ""
     if t.is_open:
         escalate = (f'<button type="button" class="small" data-action="escalate" title="Escalate to the next tier (e)" '
-                    f'hx-post="{_url("tracker:ticket-escalate", t.key, prefix)}" '
+                    f'hx-post="{_pattern(prefix, "tracker:ticket-escalate").replace(_KEY_SLOT, quoted)}" '
                     f'hx-vals=\'{{"version": "{version}"}}\' '
                     f'hx-target="#row-{key}" hx-swap="outerHTML">{_icon("arrow-up-right")}'
                     f'<span class="act-label">Escalate</span></button>')
     return (
         f'\n      <tr id="row-{key}" data-row data-href="{href}" '
-        f'data-preview="{_url("tracker:ticket-preview", t.key, prefix)}">\n'
+        f'data-preview="{_pattern(prefix, "tracker:ticket-preview").replace(_KEY_SLOT, quoted)}">\n'
         f'        <td><input type="checkbox" name="keys" value="{key}" aria-label="Tick {key}"></td>\n'
         f'        <td class="key"><a href="{href}" data-open>{key}</a></td>\n'
         f"        {cells}\n"
         f'        <td class="actions">\n'
         f"          {lone_error}\n"
         f'          <button type="button" class="small" data-action="assign-me" title="Assign to me (a)" '
-        f'hx-post="{_url("tracker:ticket-assign-me", t.key, prefix)}" hx-vals=\'{{"version": "{version}"}}\' '
+        f'hx-post="{assign}" hx-vals=\'{{"version": "{version}"}}\' '
         f'hx-target="#row-{key}" hx-swap="outerHTML">{_icon("user-check")}'
         f'<span class="act-label">Take</span></button>\n'
         f"          {escalate}\n"
