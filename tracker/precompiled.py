@@ -89,13 +89,24 @@ class _Compiled:
         if self.sql is not None and found != set(markers):
             raise ValueError(f"values not among the query's parameters: {sorted(set(markers) - found)}")
 
-    def run(self, using: str, values: dict) -> list:
-        if self.sql is None:
-            return []
+    def _params(self, values: dict) -> tuple:
         params = self.params[:]
         for pos, name, adapt in self.slots:
             params[pos] = values[name] if adapt is None else adapt(values[name])
-        sql, params = self.sql, tuple(params)
+        return tuple(params)
+
+    def count(self, using: str, values: dict) -> int:
+        """How many rows `run` would give, counted by the database: one row comes back, not each of them."""
+        if self.sql is None:
+            return 0
+        with connections[using].cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM ({self.sql}) counted", self._params(values))
+            return cursor.fetchone()[0]
+
+    def run(self, using: str, values: dict) -> list:
+        if self.sql is None:
+            return []
+        sql, params = self.sql, self._params(values)
         connection = connections[using]  # this thread's connection, not the one that compiled
         compiler = copy.copy(self.compiler)
         compiler.connection = connection
@@ -223,6 +234,14 @@ class Precompiled:
         self._lock = Lock()
 
     def __call__(self, shape=(), /, **values) -> list:
+        return self._compiled_for(shape, values).run(DEFAULT_DB_ALIAS, values)
+
+    def count(self, shape=(), /, **values) -> int:
+        """The number of rows `self(shape, **values)` gives (a sliced build counts up to its slice), without
+        reading them."""
+        return self._compiled_for(shape, values).count(DEFAULT_DB_ALIAS, values)
+
+    def _compiled_for(self, shape, values: dict) -> _Compiled:
         using = DEFAULT_DB_ALIAS
         key = (using, connections[using].vendor, shape)
         compiled = self._compiled.get(key)
@@ -234,4 +253,4 @@ class Precompiled:
             compiled = _Compiled(self.build(shape, **markers), markers)
             with self._lock:
                 self._compiled[key] = compiled
-        return compiled.run(using, values)
+        return compiled

@@ -308,9 +308,9 @@ def page_total(qs: QuerySet, page: Page, *, first: bool, shape: "QueueShape | No
     the ids of up to 1,001 matches are read by SQL compiled once for that shape, and their number is the count."""
     if first and page.next_cursor is None:
         return f"{len(page.rows):,}"
-    ids = None if shape is None else _compiled_rows((shape, "", False, "count", COUNT_CAP, ""), **_viewer(shape, user))
-    if ids is not None:
-        return f"{COUNT_CAP:,}+" if len(ids) > COUNT_CAP else f"{len(ids):,}"
+    n = None if shape is None else _compiled_count((shape, "", False, "count", COUNT_CAP, ""), **_viewer(shape, user))
+    if n is not None:
+        return f"{COUNT_CAP:,}+" if n > COUNT_CAP else f"{n:,}"
     return count_hint(qs)
 
 
@@ -413,11 +413,21 @@ _compiled_keys: set = set()
 def _compiled_rows(key, **values) -> list | None:
     """The rows of the compiled queue query `key`, or None when COMPILED_MAX others are compiled already (each
     one is kept for the process's life: a bound on memory, whatever filters people combine)."""
+    return _compiled_queue(key, **values) if _may_compile(key) else None
+
+
+def _compiled_count(key, **values) -> int | None:
+    """How many rows the compiled queue query `key` gives (the ids a total counts, up to its cap), counted by the
+    database; None as `_compiled_rows`."""
+    return _compiled_queue.count(key, **values) if _may_compile(key) else None
+
+
+def _may_compile(key) -> bool:
     if key not in _compiled_keys:
         if len(_compiled_keys) >= COMPILED_MAX:
-            return None
+            return False
         _compiled_keys.add(key)
-    return _compiled_queue(key, **values)
+    return True
 
 
 QUEUE_RELATED = ("group", "assignee")  # what a queue row shows; fewer joins to plan and rows to build

@@ -185,3 +185,22 @@ def test_a_compiled_prefetch_holds_each_rows_related_rows_as_the_relation_would(
         assert [c.ticket is got for c in got.sla_clocks.filter(metric="response")] == [True] * (got.pk != ids[2])
     clone = mine[0].sla_clocks.all()._chain()  # a clone asks the database again, for this row's rows only
     assert sorted(c.metric for c in clone) == ["resolution", "response"]
+
+
+def test_a_compiled_count_is_the_number_of_rows_the_query_gives(cast, django_assert_num_queries):
+    made = [TicketFactory(kind=Kind.INCIDENT, requester=cast.requester) for _ in range(7)]
+
+    def build(shape, *, after):
+        qs = Ticket.objects.filter(pk__gt=after).values_list("pk", flat=True).order_by("id")
+        return qs[:shape] if shape else qs
+
+    query = Precompiled(build)
+    for shape, after in ((0, 0), (0, made[3].pk), (3, 0), (10, made[5].pk), (0, made[6].pk), (3, made[4].pk)):
+        with django_assert_num_queries(1):
+            n = query.count(shape, after=after)
+        assert n == len(query(shape, after=after)) == len(build(shape, after=after))
+    assert query.count(0, after=made[2].pk) == 4
+    assert query.count(3, after=0) == 3  # a slice caps the count
+    nothing = Precompiled(lambda shape, *, after: Ticket.objects.filter(pk__gt=after, pk__in=[]))
+    with django_assert_num_queries(0):
+        assert nothing.count(after=1) == 0
