@@ -56,7 +56,7 @@ def test_the_queue_costs_the_same_queries_for_1_or_50_rows_and_any_columns(cast,
             queries, shown = _queue_queries(client)
             assert shown == rows
             budget[(rows, columns)] = queries
-    assert set(budget.values()) == {9}, budget  # README: queue 9
+    assert set(budget.values()) == {8}, budget  # README: queue 8
 
 
 def test_the_preview_costs_the_same_queries_however_long_the_timeline(cast, client_for):

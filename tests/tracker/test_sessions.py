@@ -88,3 +88,17 @@ def test_pages_read_the_person_through_the_compiled_read(cast, client_for):
     response = client.get("/queue/")
     assert response.status_code == 200 and response.wsgi_request.user.pk == cast.agent1.pk
     assert response.wsgi_request._cached_user.pk == cast.agent1.pk
+
+
+def test_the_session_read_brings_the_configurations_stamp_along(db, django_assert_num_queries):
+    from tracker import config_cache
+
+    store = SessionStore()
+    store["seen"] = 1
+    store.save()
+    with config_cache.scope():
+        with django_assert_num_queries(1):
+            assert SessionStore(store.session_key).load() == {"seen": 1}
+            stamp = config_cache.read_stamp()  # no query of its own: the session's brought it
+    with django_assert_num_queries(1):
+        assert config_cache.read_stamp() == stamp  # outside a scope, read again: the same number

@@ -13,7 +13,7 @@ from tracker.choices import Kind, LinkType, Status, Tier
 from tracker.models import Link, Ticket
 from tracker.templatetags.ticket_page import choice_display
 
-BUDGET = {Kind.INCIDENT: 14, Kind.REQUEST: 15, Kind.PROBLEM: 14, Kind.DEFECT: 15, Kind.CHANGE: 23}
+BUDGET = {Kind.INCIDENT: 13, Kind.REQUEST: 14, Kind.PROBLEM: 13, Kind.DEFECT: 14, Kind.CHANGE: 22}
 
 
 @pytest.mark.parametrize("kind", list(BUDGET))
