@@ -46,7 +46,7 @@ from .markdown import render_markdown
 from .models import AssignmentGroup, Contributor, Link, QueueView, Ticket
 from .templatetags.crossline import duration
 from .templatetags.icons import icon
-from .templatetags.ticket_page import choice_display
+from .templatetags.ticket_page import choice_display, share_blank
 from .workflows import WORKFLOWS, editable_fields, field_lock, needs_reapproval, primary_move, stage_allows
 
 QUEUE = "tracker/queue.html"
@@ -1012,7 +1012,7 @@ def swarm_panel(*, request, ticket, now):
 def _blank_work_form(zone: str) -> WorkLogForm:
     """The Swarm panel's empty work log form, shown on every ticket page: one per process and time zone (its help
     names the viewer's zone), not a copy of every field per page. A refused form comes in its own context."""
-    return WorkLogForm(auto_id="id_work_%s", renderer=FAST)
+    return share_blank(WorkLogForm(auto_id="id_work_%s", renderer=FAST))
 
 
 def _panel_refused(request, ticket, partial: str, form, exc: DomainError | None, name: str):

@@ -213,3 +213,92 @@ def test_the_ticket_heading_is_the_templates(editable, language, zone):
         for ticket in tickets:
             expected = Template(TICKET_HEADING).render(Context({"ticket": ticket, "can": {"edit": editable}}))
             assert str(ticket_heading(ticket, editable)) == expected
+
+
+# The comment form as ticket.html's partial wrote it before `comment_form` replaced it.
+COMMENT_FORM = """{% load crossline icons attachments links ticket_page %}
+      <form id="comment-form" method="post" enctype="multipart/form-data" action="{% url 'tracker:ticket-comment' ticket.key %}" hx-post="{% url 'tracker:ticket-comment' ticket.key %}" hx-target="this" hx-swap="outerHTML" data-tabs>
+        {% csrf_token %}
+        {% for err in comment_form.non_field_errors %}<div class="alert error" role="alert">{{ err }}</div>{% empty %}{% if comment_form.body.errors %}<div class="alert error" role="alert">{{ comment_form.body.errors|join:" " }}</div>{% endif %}{% endfor %}
+        <div class="row tight">
+        <div class="tabs" role="tablist">
+          <button type="button" role="tab" data-tab aria-selected="true" aria-controls="write-pane">Write</button>
+          <button type="button" role="tab" data-tab aria-selected="false" aria-controls="preview-pane"
+                  hx-post="{% url 'markdown-preview' %}" hx-include="#id_body" hx-target="#preview-pane" hx-swap="innerHTML">Preview</button>
+        </div>
+        {% if macros %}<span class="spacer"></span>
+        <label for="macro-picker" class="small">{% icon "zap" %}Reply with</label>
+        <select id="macro-picker" name="macro" hx-get="{% url 'tracker:ticket-macro' ticket.key %}" hx-include="#id_body" hx-trigger="change" hx-target="#comment-form" hx-swap="outerHTML">
+          <option value="">a macro…</option>
+          {% macro_options macros macro %}
+        </select>{% endif %}
+        </div>
+        {% if macro %}<p class="small muted macro-effects">{% icon "zap" %}Sending uses “{{ macro.name }}”{% if macro.to_group %}, hands the ticket to {{ macro.to_group.name }}{% endif %}{% if macro.to_status %}, and moves it to {{ macro.to_status|status_label }}{% endif %}{% if macro.internal %} (internal note){% endif %}.</p>{% endif %}
+        <div id="write-pane" role="tabpanel">
+          <label for="id_body" class="sr-only">Comment</label>
+          <textarea name="body" id="id_body" rows="4" data-comment aria-describedby="body-help"{% if comment_form.body.errors %} aria-invalid="true"{% endif %}>{{ comment_form.body.value|default:'' }}</textarea>
+          <div id="body-help" class="help small muted">Markdown: **bold**, `code`, lists, links.</div>
+        </div>
+        <div id="preview-pane" role="tabpanel" class="preview md" hidden></div>
+        <div class="row comment-actions">
+          {% if not macro %}<label for="id_comment_files" class="small">{% icon "file-text" %}Attach</label>
+          <input type="file" name="files" id="id_comment_files" multiple aria-describedby="comment-files-help">
+          <span id="comment-files-help" class="sr-only">{% attachment_limits %}</span>{% endif %}
+          {% if can.internal_note and not macro %}<label class="check"><input type="checkbox" name="internal"{% if comment_form.internal.value %} checked{% endif %}> Internal note (hidden from the requester)</label>{% endif %}
+          <span class="spacer"></span><button class="primary" type="submit">{% icon "message-square" %}Add comment</button>
+        </div>
+      </form>"""  # noqa: E501, RUF001
+
+
+@pytest.mark.parametrize("data", [None, {"body": ""}, {"body": "Hello <b>&amp;</b> “there”", "internal": "on"},
+                                  {"body": "x", "internal": ""}])
+@pytest.mark.parametrize("can_internal", [True, False, None])
+@pytest.mark.parametrize("macro", [None, "plain", "moving"])
+def test_the_comment_form_is_the_templates(data, can_internal, macro):
+    from django.template import Context, Template
+    from django.test import RequestFactory
+
+    from tracker.forms import CommentForm
+    from tracker.models import AssignmentGroup, Macro, Ticket
+    from tracker.templatetags.ticket_page import comment_form
+
+    ops = AssignmentGroup(name="Ops & <L2>")
+    macros = [Macro(pk=7, name="Reset <password>"), Macro(pk=12, name="Hand over", group=ops)]
+    chosen = {None: None, "plain": Macro(pk=3, name="Thanks \"quoted\""),
+              "moving": Macro(pk=4, name="Close & hand", to_group=ops, to_status="resolved", internal=True)}[macro]
+    forms = [CommentForm(data)]
+    if data is not None:
+        forms[0].is_valid()
+        refused = CommentForm(data)
+        refused.is_valid()
+        refused.add_error(None, "Refused: the ticket moved <on>.")
+        forms.append(refused)
+    ticket = Ticket(key="INC-42")
+    for form in forms:
+        for macro_list in (macros, []):
+            values = {"ticket": ticket, "comment_form": form, "macros": macro_list, "macro": chosen,
+                      "csrf_token": "t0ken", "request": RequestFactory().get("/")}
+            if can_internal is not None:
+                values["can"] = {"internal_note": can_internal}
+            expected = Template(COMMENT_FORM).render(Context(values))
+            assert str(comment_form(Context(values))) == expected.removeprefix("\n      ")
+    values = {"ticket": ticket, "csrf_token": "NOTPROVIDED"}  # a refused form's partial without the page's names
+    assert str(comment_form(Context(values))) == Template(COMMENT_FORM).render(Context(values)).removeprefix("\n      ")
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Pacific/Auckland"])
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_a_shared_blank_forms_fields_are_written_as_a_fresh_forms(zone, language):
+    from tracker.form_html import FAST
+    from tracker.forms import WorkLogForm
+    from tracker.templatetags.ticket_page import field_block, share_blank
+
+    with timezone.override(zone), translation.override(language):
+        shared = share_blank(WorkLogForm(auto_id="id_work_%s", renderer=FAST))
+        for _ in range(2):  # written, then from what was kept
+            for name in ("minutes", "worked_at", "note"):
+                fresh = WorkLogForm(auto_id="id_work_%s", renderer=FAST)
+                assert field_block(shared[name]) == field_block(fresh[name])
+        assert len(shared.written) == 3
+        bound = share_blank(WorkLogForm({"minutes": "x"}, auto_id="id_work_%s", renderer=FAST))
+        assert "error" in field_block(bound["minutes"]) and bound.written == {}  # a bound form is never kept

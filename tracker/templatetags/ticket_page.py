@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import naturaltime
+from django.template.defaulttags import CsrfTokenNode
 from django.urls import get_script_prefix, reverse
 from django.utils.dates import MONTHS_3
 from django.utils.encoding import force_str
@@ -17,13 +18,14 @@ from django.utils.hashable import make_hashable
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
-from django.utils.timezone import template_localtime
+from django.utils.timezone import get_current_timezone_name, template_localtime
 from django.utils.translation import get_language
 
 from tracker.form_html import _var
 from tracker.markdown import render_markdown
 
-from .crossline import _KEY_SLOT, markdown, priority_class, when_time
+from .attachments import attachment_limits
+from .crossline import _KEY_SLOT, markdown, priority_class, status_label, when_time
 from .icons import icon
 
 register = template.Library()
@@ -84,7 +86,27 @@ def display(instance, name: str):
 @register.simple_tag
 def field_block(f):
     """`{% field_block form.note %}` writes what `{% include "tracker/_field.html" with f=form.note %}` does (the
-    label, the widget, its help and errors in a div), without an include per field."""
+    label, the widget, its help and errors in a div), without an include per field. A form shared by every page
+    (`share_blank`) is written once per field, language and time zone."""
+    written = getattr(f.form, "written", None)
+    if written is None or f.form.is_bound:
+        return _field_block(f)
+    key = (f.name, get_language(), get_current_timezone_name())
+    html = written.get(key)
+    if html is None:
+        html = written[key] = _field_block(f)
+    return html
+
+
+def share_blank(form):
+    """Marks an unbound form that the pages of a process share (built once, never bound, never given errors):
+    `field_block` keeps what it writes of each field. Its fields show the same on every page for a language and
+    a time zone, as an unbound form's initial values and help are fixed when it is built."""
+    form.written = {}
+    return form
+
+
+def _field_block(f):
     help_text = f'<div class="help">{conditional_escape(f.help_text)}</div>' if f.help_text else ""
     return mark_safe(f'<div class="field">{conditional_escape(f.label_tag())}{conditional_escape(f)}{help_text}'
                      f"{conditional_escape(f.errors)}</div>\n")
@@ -212,3 +234,104 @@ def choice_options(field):
     return mark_safe("".join(  # noqa: S308 - every value is escaped
         f'<option value="{_var(v)}" {"selected" if value == v else ""}>{_var(label)}</option>'
         for v, label in field.field.choices))
+
+
+@lru_cache(maxsize=64)
+def _key_url(prefix: str, name: str) -> str:
+    """`{% url name key %}` of a ticket page's form with the key left as a slot: resolved once per name."""
+    return reverse(name, args=[_KEY_SLOT])
+
+
+def key_url(name: str, key) -> str:
+    """The escaped URL of the ticket form `name` for this key, as `{% url name ticket.key %}` writes it."""
+    return conditional_escape(_key_url(get_script_prefix(), name).replace(_KEY_SLOT, quote(str(key))))
+
+
+@lru_cache(maxsize=16)
+def _preview_url(prefix: str) -> str:
+    return conditional_escape(reverse("markdown-preview"))
+
+
+def _csrf_input(context) -> str:
+    """`{% csrf_token %}`: the hidden input with the request's token (nothing without one)."""
+    return CsrfTokenNode().render(context)
+
+
+def _error_list(errors) -> str:
+    """`{{ errors|join:" " }}` in an autoescaping template."""
+    return " ".join(conditional_escape(e) for e in errors)
+
+
+@register.simple_tag(takes_context=True)
+def comment_form(context):
+    """The "Add a comment" form, as its template wrote it: its errors, the Write and Preview tabs, the macro picker
+    (with what the chosen macro will do), the text, the files and the internal-note box. On every ticket page, and
+    alone when a comment is refused or a macro chosen."""
+    ticket, form = context.get("ticket"), context.get("comment_form")
+    macros, macro, can = context.get("macros"), context.get("macro"), context.get("can") or {}
+    key = ticket.key
+    errors = ""
+    body_errors = form["body"].errors if form else ()
+    if form:
+        errors = "".join(f'<div class="alert error" role="alert">{_var(e)}</div>' for e in form.non_field_errors())
+        if not errors and body_errors:
+            errors = f'<div class="alert error" role="alert">{_error_list(body_errors)}</div>'
+    picker = ""
+    if macros:
+        picker = (f'<span class="spacer"></span>\n        <label for="macro-picker" class="small">{_icon("zap")}'
+                  'Reply with</label>\n        <select id="macro-picker" name="macro" '
+                  f'hx-get="{key_url("tracker:ticket-macro", key)}" hx-include="#id_body" hx-trigger="change" '
+                  'hx-target="#comment-form" hx-swap="outerHTML">\n'
+                  '          <option value="">a macro…</option>\n'
+                  f"          {macro_options(macros, macro)}\n        </select>")
+    effects = ""
+    if macro:
+        group = f", hands the ticket to {_var(macro.to_group.name)}" if macro.to_group else ""
+        status = f", and moves it to {_var(status_label(macro.to_status))}" if macro.to_status else ""
+        internal = " (internal note)" if macro.internal else ""
+        effects = (f'<p class="small muted macro-effects">{_icon("zap")}Sending uses “{_var(macro.name)}”'
+                   f"{group}{status}{internal}.</p>")
+    value = form["body"].value() if form else None
+    invalid = ' aria-invalid="true"' if body_errors else ""
+    files = ""
+    if not macro:
+        files = (f'<label for="id_comment_files" class="small">{_icon("file-text")}Attach</label>\n'
+                 '          <input type="file" name="files" id="id_comment_files" multiple '
+                 'aria-describedby="comment-files-help">\n'
+                 f'          <span id="comment-files-help" class="sr-only">{_var(attachment_limits())}</span>')
+    internal_box = ""
+    if can.get("internal_note") and not macro:
+        checked = " checked" if form and form["internal"].value() else ""
+        internal_box = (f'<label class="check"><input type="checkbox" name="internal"{checked}> Internal note (hidden '
+                        "from the requester)</label>")
+    url = key_url("tracker:ticket-comment", key)
+    return mark_safe(  # noqa: S308 - every value is escaped or safe HTML
+        f'<form id="comment-form" method="post" enctype="multipart/form-data" action="{url}" hx-post="{url}" '
+        'hx-target="this" hx-swap="outerHTML" data-tabs>\n'
+        f"        {_csrf_input(context)}\n"
+        f"        {errors}\n"
+        '        <div class="row tight">\n'
+        '        <div class="tabs" role="tablist">\n'
+        '          <button type="button" role="tab" data-tab aria-selected="true" aria-controls="write-pane">Write'
+        "</button>\n"
+        '          <button type="button" role="tab" data-tab aria-selected="false" aria-controls="preview-pane"\n'
+        f'                  hx-post="{_preview_url(get_script_prefix())}" hx-include="#id_body" '
+        'hx-target="#preview-pane" hx-swap="innerHTML">Preview</button>\n'
+        "        </div>\n"
+        f"        {picker}\n"
+        "        </div>\n"
+        f"        {effects}\n"
+        '        <div id="write-pane" role="tabpanel">\n'
+        '          <label for="id_body" class="sr-only">Comment</label>\n'
+        f'          <textarea name="body" id="id_body" rows="4" data-comment aria-describedby="body-help"{invalid}>'
+        f"{_var(value if value else '')}</textarea>\n"
+        '          <div id="body-help" class="help small muted">Markdown: **bold**, `code`, lists, links.</div>\n'
+        "        </div>\n"
+        '        <div id="preview-pane" role="tabpanel" class="preview md" hidden></div>\n'
+        '        <div class="row comment-actions">\n'
+        f"          {files}\n"
+        f"          {internal_box}\n"
+        '          <span class="spacer"></span><button class="primary" type="submit">'
+        f'{_icon("message-square")}Add comment</button>\n'
+        "        </div>\n"
+        "      </form>")
