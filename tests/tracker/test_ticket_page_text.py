@@ -302,3 +302,42 @@ def test_a_shared_blank_forms_fields_are_written_as_a_fresh_forms(zone, language
         assert len(shared.written) == 3
         bound = share_blank(WorkLogForm({"minutes": "x"}, auto_id="id_work_%s", renderer=FAST))
         assert "error" in field_block(bound["minutes"]) and bound.written == {}  # a bound form is never kept
+
+
+# The link form as ticket.html's partial wrote it before `link_form` replaced it.
+LINK_FORM = """{% load crossline icons links ticket_page %}
+      <form id="link-form" method="post" action="{% url 'tracker:ticket-link' ticket.key %}" hx-post="{% url 'tracker:ticket-link' ticket.key %}" hx-target="this" hx-swap="outerHTML" class="link-form">
+        {% csrf_token %}
+        {% for err in link_form.non_field_errors %}<div class="alert error small" role="alert">{{ err }}</div>{% empty %}{% if link_form.key.errors %}<div class="alert error small" role="alert">{{ link_form.key.errors|join:" " }}</div>{% endif %}{% endfor %}
+        <div class="row">
+        <label class="sr-only" for="id_link_type">Link type</label>
+        <select name="type" id="id_link_type">{% choice_options link_form.type %}</select>
+        <label class="sr-only" for="id_link_key">Ticket key</label>
+        <input type="text" name="key" id="id_link_key" size="9" placeholder="PRB-12" value="{{ link_form.key.value|default:'' }}" required{% if link_form.errors %} aria-invalid="true"{% endif %}>
+        <button type="submit">{% icon "link" %}Link</button>
+        </div>
+      </form>"""  # noqa: E501
+
+
+@pytest.mark.parametrize("data", [None, {"type": "caused_by", "key": "PRB-1"}, {"type": "duplicate_of", "key": ""},
+                                  {"type": "<nonsense>", "key": "<x> & y"}, {"key": "PRB-1"}])
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_the_link_form_is_the_templates(data, language):
+    from django.template import Context, Template
+
+    from tracker.forms import LinkForm
+    from tracker.models import Ticket
+    from tracker.templatetags.ticket_page import link_form
+
+    with translation.override(language):
+        forms = [LinkForm(data)]
+        if data is not None:
+            refused = LinkForm(data)
+            refused.is_valid()
+            refused.add_error(None, "No ticket <PRB-1> that you can see.")
+            forms.append(refused)
+        for form in forms:
+            for token in ("t0ken", "NOTPROVIDED", None):
+                values = {"ticket": Ticket(key="INC-42"), "link_form": form, "csrf_token": token}
+                expected = Template(LINK_FORM).render(Context(values)).removeprefix("\n      ")
+                assert str(link_form(Context(values))) == expected

@@ -335,3 +335,30 @@ def comment_form(context):
         f'{_icon("message-square")}Add comment</button>\n'
         "        </div>\n"
         "      </form>")
+
+
+@register.simple_tag(takes_context=True)
+def link_form(context):
+    """The Related tickets card's "Link" form, as its template wrote it: its errors, the link types, the other
+    ticket's key. On every ticket page of an agent who may link, and alone when a link is refused."""
+    form = context.get("link_form")
+    errors = "".join(f'<div class="alert error small" role="alert">{_var(e)}</div>' for e in form.non_field_errors())
+    if not errors and form["key"].errors:
+        errors = f'<div class="alert error small" role="alert">{_error_list(form["key"].errors)}</div>'
+    value = form["key"].value()
+    invalid = ' aria-invalid="true"' if form.errors else ""
+    url = key_url("tracker:ticket-link", context.get("ticket").key)
+    return mark_safe(  # noqa: S308 - every value is escaped or safe HTML
+        f'<form id="link-form" method="post" action="{url}" hx-post="{url}" hx-target="this" hx-swap="outerHTML" '
+        'class="link-form">\n'
+        f"        {_csrf_input(context)}\n"
+        f"        {errors}\n"
+        '        <div class="row">\n'
+        '        <label class="sr-only" for="id_link_type">Link type</label>\n'
+        f'        <select name="type" id="id_link_type">{choice_options(form["type"])}</select>\n'
+        '        <label class="sr-only" for="id_link_key">Ticket key</label>\n'
+        '        <input type="text" name="key" id="id_link_key" size="9" placeholder="PRB-12" '
+        f'value="{_var(value if value else "")}" required{invalid}>\n'
+        f'        <button type="submit">{_icon("link")}Link</button>\n'
+        "        </div>\n"
+        "      </form>")
