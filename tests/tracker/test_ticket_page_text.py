@@ -341,3 +341,77 @@ def test_the_link_form_is_the_templates(data, language):
                 values = {"ticket": Ticket(key="INC-42"), "link_form": form, "csrf_token": token}
                 expected = Template(LINK_FORM).render(Context(values)).removeprefix("\n      ")
                 assert str(link_form(Context(values))) == expected
+
+
+# The ticket card's Workflow row (before the apps' actions) as ticket.html wrote it before `transitions`.
+TRANSITIONS = """{% load crossline icons links ticket_page %}
+        {% for m in moves %}{% if m.primary %}{% include "tracker/ticket.html#move" %}{% endif %}{% endfor %}
+        {% if moves|length > 1 or moves and not moves.0.primary %}
+        <details class="menu"{% for m in moves %}{% if m.open and not m.primary %} open{% endif %}{% endfor %}>
+          <summary class="btn" aria-label="More moves">More {% icon "chevron-down" %}</summary>
+          <div class="menu-items" role="group" aria-label="More moves">
+            {% for m in moves %}{% if not m.primary %}{% include "tracker/ticket.html#move" %}{% endif %}{% endfor %}
+          </div>
+        </details>{% endif %}
+        {% if can.assign and ticket.assignee_id != user.pk %}
+        <form method="post" action="{% url 'tracker:ticket-assign-me' ticket.key %}" hx-post="{% url 'tracker:ticket-assign-me' ticket.key %}">{% csrf_token %}<input type="hidden" name="version" value="{{ ticket.version }}">
+          <button type="submit" data-key="a" title="a">{% icon "user-check" %}Assign to me</button></form>{% endif %}
+        {% if can.escalate and ticket.is_open %}
+        <details><summary class="btn" title="e">{% icon "arrow-up-right" %}Escalate…</summary>
+          <form class="card" method="post" action="{% url 'tracker:ticket-escalate' ticket.key %}" hx-post="{% url 'tracker:ticket-escalate' ticket.key %}">
+            {% csrf_token %}<input type="hidden" name="version" value="{{ ticket.version }}">
+            <div class="field"><label for="esc-group">To group</label>
+              <select name="group" id="esc-group"><option value="">Next tier{% if escalation_target %}: {{ escalation_target }}{% endif %}</option>
+              {% for g in escalation_groups %}<option value="{{ g.pk }}">{{ g }}</option>{% endfor %}</select></div>
+            <div class="field"><label for="esc-note">Why</label><input type="text" id="esc-note" name="note" size="40"></div>
+            <button class="primary" type="submit" data-key="e">Escalate</button>
+          </form></details>{% endif %}"""  # noqa: E501, RUF001
+
+
+@pytest.mark.parametrize("kind", ["incident", "change", "problem"])
+@pytest.mark.parametrize("status", ["new", "in_progress", "resolved"])
+def test_the_workflow_row_is_the_templates(cast, kind, status):
+    from django.template import Context, Template
+    from django.test import RequestFactory
+
+    from tests.factories import TicketFactory
+    from tracker import views
+    from tracker.models import Ticket
+
+    ticket = TicketFactory(kind=kind, status=status, requester=cast.requester, service=cast.services["payroll"],
+                           group=cast.l1, title="A <b>title</b> & more")
+    seen = set()
+    for viewer in (cast.agent1, cast.manager, cast.change_manager):
+        request = RequestFactory().get("/")
+        request.user, request.htmx = viewer, False
+        page = Ticket.objects.get(pk=ticket.pk)
+        context = views.workspace_context(request, page)
+        for moves in (context["moves"], context["moves"][:1], []):
+            for extra in ({}, {"preview": True}, {"escalation_target": None}, {"can": {}}):
+                values = {**context, "moves": moves, "user": viewer, "csrf_token": "t0ken", **extra}
+                expected = Template(TRANSITIONS).render(Context(values))
+                assert str(views_tag(Context(values))) == expected
+                seen.update(w for w in FEATURES if w in expected)
+        with_form = [m for m in context["moves"] if m["form"]]
+        if with_form:
+            m = with_form[0]
+            form = views._move_form(m["move"], page, {"to": m["move"].target})
+            form.is_valid()
+            refused = {"target": m["move"].target, "form": form, "error": "Refused <because> & so."}
+            moves = views.move_forms(page, viewer, refused)
+            values = {**context, "moves": moves, "user": viewer, "csrf_token": "t0ken"}
+            assert str(views_tag(Context(values))) == Template(TRANSITIONS).render(Context(values))
+    assert {"<details", "preview"} <= seen
+    if status == "in_progress":
+        assert "data-move" in seen  # a move with fields (resolving needs a note)
+    if status != "resolved":
+        assert {"Escalate", "Assign to me", "Next tier: "} <= seen
+
+
+FEATURES = ("Escalate", "<details", "Assign to me", "data-move", "preview", "Next tier: ")
+
+
+def views_tag(context):
+    from tracker.templatetags.ticket_page import transitions
+
+    return transitions(context)

@@ -362,3 +362,75 @@ def link_form(context):
         f'        <button type="submit">{_icon("link")}Link</button>\n'
         "        </div>\n"
         "      </form>")
+
+
+def move_html(context, m) -> str:
+    """`{% include "tracker/ticket.html#move" %}` for the move `m` (from the view's `move_forms`): its button, or
+    its "Move…" menu with the form of the fields it needs (and the message of a refused try)."""
+    ticket, move, form = context.get("ticket"), m["move"], m.get("form")
+    url = key_url("tracker:ticket-transition", ticket.key)
+    label, target = _var(move.label), _var(move.target)
+    preview = '<input type="hidden" name="preview" value="1">' if context.get("preview") else ""
+    version = f'<input type="hidden" name="version" value="{_var(ticket.version)}">'
+    if not form:
+        primary = ' class="primary"' if m.get("primary") else ""
+        return (f'\n          \n          <form method="post" action="{url}" hx-post="{url}">\n'
+                f"            {_csrf_input(context)}{version}{preview}\n"
+                f'            <button type="submit" name="to" value="{target}"{primary}>{label}</button>\n'
+                "          </form>\n          \n")
+    error = f'<div class="alert error" role="alert">{_var(m["error"])}</div>' if m.get("error") else ""
+    fields = "".join(f'<div class="field">{_var(f.label_tag())}{_var(f)}{_var(f.errors)}</div>' for f in form)
+    return (f'\n          \n          <details{" open" if m.get("open") else ""}><summary class="btn'
+            f'{" primary" if m.get("primary") else ""}">{label}…</summary>\n            \n'
+            f'            <form class="card" data-move="{target}" method="post" action="{url}"\n'
+            f'                  hx-post="{url}" hx-target="this" hx-swap="outerHTML">\n'
+            f'              {_csrf_input(context)}<input type="hidden" name="to" value="{target}">{version}{preview}\n'
+            f"              {error}\n"
+            f"              {fields}\n"
+            f'              <button class="primary" type="submit">{label}</button>\n'
+            "            </form></details>\n          \n")
+
+
+@register.simple_tag(takes_context=True)
+def transitions(context):
+    """The ticket card's Workflow row before the apps' actions, as its template wrote it: the primary move, the
+    other moves in the "More" menu, "Assign to me" and the Escalate form (the next tier and the other groups)."""
+    ticket, moves, can = context.get("ticket"), context.get("moves") or [], context.get("can") or {}
+    primary = "".join(move_html(context, m) for m in moves if m.get("primary"))
+    more = ""
+    if len(moves) > 1 or (moves and not moves[0].get("primary")):
+        opened = "".join(" open" for m in moves if m.get("open") and not m.get("primary"))
+        others = "".join(move_html(context, m) for m in moves if not m.get("primary"))
+        more = (f'\n        <details class="menu"{opened}>\n'
+                f'          <summary class="btn" aria-label="More moves">More {_icon("chevron-down")}</summary>\n'
+                '          <div class="menu-items" role="group" aria-label="More moves">\n'
+                f"            {others}\n"
+                "          </div>\n        </details>")
+    version = f'<input type="hidden" name="version" value="{_var(ticket.version)}">'
+    assign = ""
+    user = context.get("user")
+    if can.get("assign") and ticket.assignee_id != user.pk:
+        url = key_url("tracker:ticket-assign-me", ticket.key)
+        assign = (f'\n        <form method="post" action="{url}" hx-post="{url}">{_csrf_input(context)}{version}\n'
+                  f'          <button type="submit" data-key="a" title="a">{_icon("user-check")}Assign to me</button>'
+                  "</form>")
+    escalate = ""
+    if can.get("escalate") and ticket.is_open:
+        url = key_url("tracker:ticket-escalate", ticket.key)
+        target = context.get("escalation_target")
+        groups = context.get("escalation_groups")
+        if callable(groups):
+            groups = groups()
+        options = "".join(f'<option value="{_var(g.pk)}">{_var(g)}</option>' for g in groups or ())
+        escalate = (f'\n        <details><summary class="btn" title="e">{_icon("arrow-up-right")}Escalate…</summary>\n'
+                    f'          <form class="card" method="post" action="{url}" hx-post="{url}">\n'
+                    f"            {_csrf_input(context)}{version}\n"
+                    '            <div class="field"><label for="esc-group">To group</label>\n'
+                    '              <select name="group" id="esc-group"><option value="">Next tier'
+                    f'{f": {_var(target)}" if target else ""}</option>\n'
+                    f"              {options}</select></div>\n"
+                    '            <div class="field"><label for="esc-note">Why</label><input type="text" id="esc-note" '
+                    'name="note" size="40"></div>\n'
+                    '            <button class="primary" type="submit" data-key="e">Escalate</button>\n'
+                    "          </form></details>")
+    return mark_safe(f"\n        {primary}\n        {more}\n        {assign}\n        {escalate}")  # noqa: S308
