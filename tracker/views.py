@@ -43,6 +43,7 @@ from .forms import (
     humanize_blanks,
 )
 from .markdown import render_markdown
+from .middleware import request_user
 from .models import AssignmentGroup, Contributor, Link, QueueView, Ticket
 from .templatetags.crossline import duration
 from .templatetags.icons import icon
@@ -414,6 +415,7 @@ def form_errors(form, exc: DomainError) -> None:
 
 @require_GET
 def ticket_detail(request, key):
+    request.user = request_user(request)  # the person, not its lazy stand-in: the page asks ~100 times who it is
     if not access.is_staff_member(request.user):  # a requester's link to their own ticket: their page of it
         return redirect(extensions.ticket_url(request.user, ticket_or_404(request.user, key).key))
     ticket = _page_ticket(request.user, key)
