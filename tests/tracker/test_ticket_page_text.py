@@ -415,3 +415,39 @@ def views_tag(context):
     from tracker.templatetags.ticket_page import transitions
 
     return transitions(context)
+
+
+# The Attachments panel's upload form as its template wrote it before `attach_form` replaced it.
+ATTACH_FORM = """{% load crossline icons attachments links %}<form id="attach-form" method="post" enctype="multipart/form-data" action="{% url 'tracker:ticket-attach' ticket.key %}" hx-post="{% url 'tracker:ticket-attach' ticket.key %}" hx-target="this" hx-swap="outerHTML" class="attach-form">
+    {% csrf_token %}
+    {% if attach_error %}<div class="alert error small" role="alert">{% icon "circle-alert" %}<span>{{ attach_error }}</span></div>{% endif %}
+    <div class="row">
+      <label for="id_attach_files" class="sr-only">Files to attach</label>
+      <input type="file" name="files" id="id_attach_files" multiple required aria-describedby="attach-help"{% if attach_error %} aria-invalid="true"{% endif %}>
+      {% if panel.can_internal %}<label class="check"><input type="checkbox" name="internal"{% if attach_internal %} checked{% endif %}> Internal (hidden from the requester)</label>{% endif %}
+      <span class="spacer"></span><button type="submit">{% icon "plus" %}Attach</button>
+    </div>
+    <div id="attach-help" class="help small muted">{% attachment_limits %}</div>
+  </form>"""  # noqa: E501
+
+
+@pytest.mark.parametrize("error", [None, "", "Too large: <big.exe> & more."])
+@pytest.mark.parametrize("panel", [None, {"can_internal": True}, {"can_internal": False}])
+@pytest.mark.parametrize("internal", [None, True, False])
+def test_the_attach_form_is_the_templates(error, panel, internal, settings):
+    from django.template import Context, Template
+    from django.template.defaultfilters import filesizeformat
+
+    from tracker.models import Ticket
+    from tracker.templatetags.attachments import attachment_limits
+    from tracker.templatetags.ticket_page import attach_form
+
+    for limit, language in ((10 * 1024 * 1024, "en"), (1536, "de")):
+        settings.CROSSLINE_ATTACHMENT_MAX_BYTES = limit
+        with translation.override(language):
+            assert attachment_limits() == (f"Up to {filesizeformat(limit)} a file; programs and scripts are not "
+                                           "accepted.")  # kept per language and limit, as written fresh
+            for token in ("t0ken", None):
+                values = {"ticket": Ticket(key="REQ-7"), "attach_error": error, "panel": panel,
+                          "attach_internal": internal, "csrf_token": token}
+                assert str(attach_form(Context(values))) == Template(ATTACH_FORM).render(Context(values))

@@ -434,3 +434,34 @@ def transitions(context):
                     '            <button class="primary" type="submit" data-key="e">Escalate</button>\n'
                     "          </form></details>")
     return mark_safe(f"\n        {primary}\n        {more}\n        {assign}\n        {escalate}")  # noqa: S308
+
+
+@register.simple_tag(takes_context=True)
+def attach_form(context):
+    """The Attachments panel's upload form, as its template wrote it: a refused upload's message, the file input,
+    the internal box for those who may write internal notes and the limits. On every ticket page, and alone when
+    an upload is refused."""
+    error, panel = context.get("attach_error"), context.get("panel") or {}
+    url = key_url("tracker:ticket-attach", context.get("ticket").key)
+    message = (f'<div class="alert error small" role="alert">{_icon("circle-alert")}<span>{_var(error)}</span></div>'
+               if error else "")
+    invalid = ' aria-invalid="true"' if error else ""
+    internal = ""
+    if panel.get("can_internal"):
+        checked = " checked" if context.get("attach_internal") else ""
+        internal = (f'<label class="check"><input type="checkbox" name="internal"{checked}> Internal (hidden from the '
+                    "requester)</label>")
+    return mark_safe(  # noqa: S308 - every value is escaped or safe HTML
+        f'<form id="attach-form" method="post" enctype="multipart/form-data" action="{url}" hx-post="{url}" '
+        'hx-target="this" hx-swap="outerHTML" class="attach-form">\n'
+        f"    {_csrf_input(context)}\n"
+        f"    {message}\n"
+        '    <div class="row">\n'
+        '      <label for="id_attach_files" class="sr-only">Files to attach</label>\n'
+        '      <input type="file" name="files" id="id_attach_files" multiple required aria-describedby="attach-help"'
+        f"{invalid}>\n"
+        f"      {internal}\n"
+        f'      <span class="spacer"></span><button type="submit">{_icon("plus")}Attach</button>\n'
+        "    </div>\n"
+        f'    <div id="attach-help" class="help small muted">{_var(attachment_limits())}</div>\n'
+        "  </form>")
