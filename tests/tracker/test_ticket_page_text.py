@@ -451,3 +451,37 @@ def test_the_attach_form_is_the_templates(error, panel, internal, settings):
                 values = {"ticket": Ticket(key="REQ-7"), "attach_error": error, "panel": panel,
                           "attach_internal": internal, "csrf_token": token}
                 assert str(attach_form(Context(values))) == Template(ATTACH_FORM).render(Context(values))
+
+
+# The Swarm panel's "Log work" form as its template wrote it before `work_log_form` replaced it.
+WORK_LOG_FORM = """{% load crossline icons links ticket_page %}{% with form=work_form|default:panel.work_form %}
+    <form id="work-form" class="card" method="post" action="{% url 'tracker:ticket-worklog' ticket.key %}" hx-post="{% url 'tracker:ticket-worklog' ticket.key %}" hx-target="this" hx-swap="outerHTML">{% csrf_token %}
+      {% for err in form.non_field_errors %}<div class="alert error small" role="alert">{% icon "circle-alert" %}<span>{{ err }}</span></div>{% endfor %}
+      {% field_block form.minutes %}
+      {% field_block form.worked_at %}
+      {% field_block form.note %}
+      <button type="submit" class="primary small">{% icon "clock" %}Log work</button>
+    </form>{% endwith %}"""  # noqa: E501
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin"])
+def test_the_work_log_form_is_the_templates(zone):
+    from django.template import Context, Template
+
+    from tracker.form_html import FAST
+    from tracker.forms import WorkLogForm
+    from tracker.models import Ticket
+    from tracker.templatetags.ticket_page import share_blank, work_log_form
+
+    with timezone.override(zone):
+        blank = share_blank(WorkLogForm(auto_id="id_work_%s", renderer=FAST))
+        refused = WorkLogForm({"minutes": "1h <x>", "note": "a & b", "worked_at": "2026-12-01T10:00"},
+                              auto_id="id_work_%s", renderer=FAST)
+        refused.is_valid()
+        refused.add_error(None, "Refused: the ticket is <closed>.")
+        for values in ({"panel": {"work_form": blank}}, {"panel": {"work_form": blank}, "work_form": refused},
+                       {"panel": {"work_form": blank}, "work_form": None}):
+            for token in ("t0ken", None):
+                context = {"ticket": Ticket(key="INC-42"), "csrf_token": token, **values}
+                expected = Template(WORK_LOG_FORM).render(Context(context)).removeprefix("\n    ")
+                assert str(work_log_form(Context(context))) == expected

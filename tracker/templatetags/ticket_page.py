@@ -465,3 +465,23 @@ def attach_form(context):
         "    </div>\n"
         f'    <div id="attach-help" class="help small muted">{_var(attachment_limits())}</div>\n'
         "  </form>")
+
+
+@register.simple_tag(takes_context=True)
+def work_log_form(context):
+    """The Swarm panel's "Log work" form, as its template wrote it: a refused try's messages above the time spent,
+    when and the note (the page's shared empty form, or the refused one in `work_form`). On every ticket page, and
+    alone when a work log is refused."""
+    form = context.get("work_form") or (context.get("panel") or {}).get("work_form")
+    url = key_url("tracker:ticket-worklog", context.get("ticket").key)
+    errors = "".join(f'<div class="alert error small" role="alert">{_icon("circle-alert")}<span>{_var(e)}</span></div>'
+                     for e in form.non_field_errors())
+    return mark_safe(  # noqa: S308 - every value is escaped or safe HTML
+        f'<form id="work-form" class="card" method="post" action="{url}" hx-post="{url}" hx-target="this" '
+        f'hx-swap="outerHTML">{_csrf_input(context)}\n'
+        f"      {errors}\n"
+        f"      {field_block(form['minutes'])}\n"
+        f"      {field_block(form['worked_at'])}\n"
+        f"      {field_block(form['note'])}\n"
+        f'      <button type="submit" class="primary small">{_icon("clock")}Log work</button>\n'
+        "    </form>")
