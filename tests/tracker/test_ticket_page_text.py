@@ -485,3 +485,44 @@ def test_the_work_log_form_is_the_templates(zone):
                 context = {"ticket": Ticket(key="INC-42"), "csrf_token": token, **values}
                 expected = Template(WORK_LOG_FORM).render(Context(context)).removeprefix("\n    ")
                 assert str(work_log_form(Context(context))) == expected
+
+
+# The signed-in top bar as base.html wrote it before `topbar_start` and `topbar_end` (the apps' items between).
+TOPBAR_START = """{% load icons crossline links %}
+  <nav aria-label="Main">
+    {% nav_anchors nav_links nav %}{% if user.is_staff %}<a href="{% url 'admin:index' %}">{% icon "settings" %}Admin</a>{% endif %}
+  </nav>
+  {% if show_pins %}<div id="pins" class="pins"{% if not pins_by_queue %} hx-get="{% url 'tracker:queue-pins' %}" hx-trigger="load, every 60s [document.visibilityState=='visible']" hx-swap="outerHTML"{% endif %}></div>{% endif %}
+  <div class="who">
+    <button type="button" class="tool" data-palette aria-label="Search everything (Ctrl+K)" title="Search (Ctrl+K)">{% icon "search" %}<span class="hide-sm">Search</span></button>"""  # noqa: E501
+TOPBAR_END = """{% load icons crossline links %}
+    <button type="button" class="tool" data-theme-toggle aria-label="Theme: follows the system (change)" title="Theme"><span class="t-system">{% icon "monitor" %}</span><span class="t-light">{% icon "sun" %}</span><span class="t-dark">{% icon "moon" %}</span></button>
+    <button type="button" class="tool" data-density-toggle aria-label="Density: comfortable (change)" title="Density"><span class="d-comfortable">{% icon "layout-list" %}</span><span class="d-compact">{% icon "rows-3" %}</span></button>
+    <span title="{{ user.role|role_label }}">{{ user.display_name }} <span class="small role">({{ user.role|role_label }})</span></span>
+    <form method="post" action="{% url 'logout' %}">{% csrf_token %}<button class="linkish" type="submit">{% icon "log-out" %}Sign out</button></form>
+  </div>"""  # noqa: E501
+
+
+@pytest.mark.parametrize("role", ["agent_l1", "requester", "manager", "admin"])
+@pytest.mark.parametrize("nav", [None, "queue", "new"])
+def test_the_top_bar_is_the_templates(role, nav):
+    from django.template import Context, Template
+    from django.test import RequestFactory
+
+    from tracker.context_processors import top_bar
+    from tracker.models import User
+    from tracker.templatetags.links import topbar_end, topbar_start
+
+    for staff in (False, True):
+        user = User(pk=3, username="lena", first_name="Lena <&>", last_name="O'Neil", role=role, is_staff=staff)
+        request = RequestFactory().get("/")
+        request.user = user
+        for pins_by_queue in (None, True):
+            for token in ("t0ken", None):
+                values = {**top_bar(request), "user": user, "csrf_token": token, "request": request}
+                if nav is not None:
+                    values["nav"] = nav
+                if pins_by_queue:
+                    values["pins_by_queue"] = True
+                assert str(topbar_start(Context(values))) == Template(TOPBAR_START).render(Context(values))
+                assert str(topbar_end(Context(values))) == Template(TOPBAR_END).render(Context(values))
