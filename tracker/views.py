@@ -311,7 +311,7 @@ def _blank_forms() -> tuple[CommentForm, LinkForm]:
     """The ticket page's empty comment and link forms. An unbound form is only rendered, and these show the same
     on every page (the link types' labels are translated as they are written): one pair per process, not a copy
     of every field per page. A refused form comes in the view's own context instead."""
-    return CommentForm(), LinkForm()
+    return CommentForm(), share_blank(LinkForm())
 
 
 def _by_column(panels: list[dict]) -> dict[str, list[dict]]:

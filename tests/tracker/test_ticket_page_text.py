@@ -526,3 +526,14 @@ def test_the_top_bar_is_the_templates(role, nav):
                     values["pins_by_queue"] = True
                 assert str(topbar_start(Context(values))) == Template(TOPBAR_START).render(Context(values))
                 assert str(topbar_end(Context(values))) == Template(TOPBAR_END).render(Context(values))
+
+
+def test_a_shared_blank_forms_options_are_written_as_a_fresh_forms():
+    from tracker.forms import LinkForm
+    from tracker.templatetags.ticket_page import choice_options, share_blank
+
+    shared = share_blank(LinkForm())
+    for language in ("en", "de", "en"):  # written, then kept per language
+        with translation.override(language):
+            assert choice_options(shared["type"]) == choice_options(LinkForm()["type"])
+    assert len(shared.written) == 2

@@ -18,7 +18,7 @@ int: the project registers no converter of its own) and `reverse()` would not qu
 
 import html
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from django import template
 from django.template.defaulttags import CsrfTokenNode, URLNode
@@ -162,6 +162,16 @@ _TOOLS = ('\n    <button type="button" class="tool" data-theme-toggle aria-label
           '(change)" title="Density"><span class="d-comfortable">{}</span><span class="d-compact">{}</span></button>')
 
 
+@cache
+def _search() -> str:
+    return _SEARCH.format(icon("search"))
+
+
+@cache
+def _tools() -> str:
+    return _TOOLS.format(icon("monitor"), icon("sun"), icon("moon"), icon("layout-list"), icon("rows-3"))
+
+
 @register.simple_tag(takes_context=True)
 def topbar_start(context):
     """The signed-in top bar up to the apps' items, as base.html wrote it: the main links (and Admin for staff
@@ -182,7 +192,7 @@ def topbar_start(context):
         pins = f'<div id="pins" class="pins"{load}></div>'
     anchors = nav_anchors(context, context.get("nav_links", ""), context.get("nav", ""))
     return mark_safe(  # noqa: S308 - every value is escaped or safe HTML
-        f'\n  <nav aria-label="Main">\n    {anchors}{admin}\n  </nav>\n  {pins}{_SEARCH.format(icon("search"))}')
+        f'\n  <nav aria-label="Main">\n    {anchors}{admin}\n  </nav>\n  {pins}{_search()}')
 
 
 @register.simple_tag(takes_context=True)
@@ -193,7 +203,7 @@ def topbar_end(context):
     current_app, urlconf, prefix = _env(context)
     role = _var(role_label(user.role))
     logout = html.escape(_reverse("logout", (), (), current_app, urlconf, prefix))
-    tools = _TOOLS.format(icon("monitor"), icon("sun"), icon("moon"), icon("layout-list"), icon("rows-3"))
+    tools = _tools()
     return mark_safe(  # noqa: S308 - every value is escaped or safe HTML
         f'{tools}\n    <span title="{role}">{_var(user.display_name)} <span class="small role">({role})</span></span>\n'
         f'    <form method="post" action="{logout}">{CsrfTokenNode().render(context)}<button class="linkish" '

@@ -229,7 +229,18 @@ def macro_options(macros, macro):
 @register.simple_tag
 def choice_options(field):
     """A bound choice field's `<option>`s, as the link form's template loop wrote them (`value="v" selected` on
-    the field's value, a space in its place on the others)."""
+    the field's value, a space in its place on the others); a shared empty form's (`share_blank`) once per language."""
+    written = getattr(field.form, "written", None)
+    if written is None or field.form.is_bound:
+        return _choice_options(field)
+    key = ("options", field.name, get_language())
+    html = written.get(key)
+    if html is None:
+        html = written[key] = _choice_options(field)
+    return html
+
+
+def _choice_options(field):
     value = field.value()
     return mark_safe("".join(  # noqa: S308 - every value is escaped
         f'<option value="{_var(v)}" {"selected" if value == v else ""}>{_var(label)}</option>'
