@@ -43,10 +43,11 @@ from .forms import (
     humanize_blanks,
 )
 from .markdown import render_markdown
+from .middleware import request_user
 from .models import AssignmentGroup, Contributor, Link, QueueView, Ticket
 from .templatetags.crossline import duration
 from .templatetags.icons import icon
-from .templatetags.ticket_page import choice_display
+from .templatetags.ticket_page import choice_display, share_blank
 from .workflows import WORKFLOWS, editable_fields, field_lock, needs_reapproval, primary_move, stage_allows
 
 QUEUE = "tracker/queue.html"
@@ -310,7 +311,7 @@ def _blank_forms() -> tuple[CommentForm, LinkForm]:
     """The ticket page's empty comment and link forms. An unbound form is only rendered, and these show the same
     on every page (the link types' labels are translated as they are written): one pair per process, not a copy
     of every field per page. A refused form comes in the view's own context instead."""
-    return CommentForm(), LinkForm()
+    return CommentForm(), share_blank(LinkForm())
 
 
 def _by_column(panels: list[dict]) -> dict[str, list[dict]]:
@@ -414,6 +415,7 @@ def form_errors(form, exc: DomainError) -> None:
 
 @require_GET
 def ticket_detail(request, key):
+    request.user = request_user(request)  # the person, not its lazy stand-in: the page asks ~100 times who it is
     if not access.is_staff_member(request.user):  # a requester's link to their own ticket: their page of it
         return redirect(extensions.ticket_url(request.user, ticket_or_404(request.user, key).key))
     ticket = _page_ticket(request.user, key)
@@ -1012,7 +1014,7 @@ def swarm_panel(*, request, ticket, now):
 def _blank_work_form(zone: str) -> WorkLogForm:
     """The Swarm panel's empty work log form, shown on every ticket page: one per process and time zone (its help
     names the viewer's zone), not a copy of every field per page. A refused form comes in its own context."""
-    return WorkLogForm(auto_id="id_work_%s", renderer=FAST)
+    return share_blank(WorkLogForm(auto_id="id_work_%s", renderer=FAST))
 
 
 def _panel_refused(request, ticket, partial: str, form, exc: DomainError | None, name: str):

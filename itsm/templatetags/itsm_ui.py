@@ -1,6 +1,7 @@
 """Display helpers of change enablement: windows in the viewer's zone and risk badges (the change calendar),
 a task's window at its site and in the viewer's zone."""
 from datetime import UTC
+from functools import lru_cache
 from urllib.parse import quote
 
 from django import template
@@ -9,7 +10,9 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 
+from tracker.models import Ticket
 from tracker.templatetags.crossline import _KEY_SLOT, _key_url_pattern, key_url, status_label
 from tracker.templatetags.icons import icon
 from tracker.templatetags.ticket_page import choice_display, cut, day_month
@@ -198,17 +201,24 @@ def major_told(timeline):
 def change_rows(changes):
     """The "Changes on this service" panel's rows, written in Python: the panel is on most ticket pages with up to
     ten rows, and a tag or filter per cell cost more than reading them. The same markup as the loop it replaced:
-    `<li>` per change with its link, title cut at 50 characters, status, result and last update (viewer's zone)."""
+    `<li>` per change with its link, title cut at 50 characters, status, result and last update (viewer's zone).
+    The pages of a service's tickets show the same changes: a row is written once per process for the values it
+    shows, the viewer's language and zone."""
     if not changes:
         return ""
     link = _key_url_pattern(get_script_prefix(), "tracker:ticket")
-    rows = []
-    for c in changes:
-        result = c.implementation_result
-        shown = f" · {escape(choice_display(c, 'implementation_result'))}" if result else ""
-        rows.append(
-            f'<li><span class="badge status">change</span> '
-            f'<a class="key" href="{escape(link.replace(_KEY_SLOT, quote(str(c.key))))}">{escape(c.key)}</a> '
-            f'{escape(cut(c.title, 50))} <span class="small muted">{escape(choice_display(c, "status"))}'
-            f'{shown} · {escape(day_month(c.updated_at))}</span></li>')
-    return mark_safe("".join(rows))  # noqa: S308 - every value above is escaped
+    language, zone = get_language(), timezone.get_current_timezone_name()
+    rows = [_change_row(link, c.key, c.title, c.status, c.implementation_result, c.updated_at, language, zone)
+            for c in changes]
+    return mark_safe("".join(rows))  # noqa: S308 - every value below is escaped
+
+
+@lru_cache(maxsize=1024)
+def _change_row(link: str, key: str, title: str, status: str, result: str, updated_at, language, zone: str) -> str:
+    """One change's row (`language` and `zone`, the active ones, only key the cache)."""
+    change = Ticket(status=status, implementation_result=result)
+    shown = f" · {escape(choice_display(change, 'implementation_result'))}" if result else ""
+    return (f'<li><span class="badge status">change</span> '
+            f'<a class="key" href="{escape(link.replace(_KEY_SLOT, quote(str(key))))}">{escape(key)}</a> '
+            f'{escape(cut(title, 50))} <span class="small muted">{escape(choice_display(change, "status"))}'
+            f'{shown} · {escape(day_month(updated_at))}</span></li>')

@@ -1,14 +1,28 @@
 """The notifications bell's number, for the top bar item SLA registers; the dashboard's table rows."""
 from django import template
 from django.template.base import render_value_in_context
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 from sla.selectors import unread_count
+from tracker.form_html import _var
 from tracker.templatetags.crossline import key_url
 
 register = template.Library()
 
 NUM = 'class="num"'
+
+
+@register.simple_tag
+def clock_rows(rows):
+    """The SLA clocks panel's rows (`rows` from `sla.ui.clocks_panel`), as its template loop wrote them: each clock's
+    badge in its tone, its sentence and, past the first cycle, the cycle."""
+    out = []
+    for row in rows:
+        view, cycle = row["view"], row["clock"].cycle
+        again = f" · cycle {_var(cycle)}" if cycle > 1 else ""
+        out.append(f'\n    <li><span class="badge sla-{_var(view["tone"])}">{_var(view["short"])}</span> '
+                   f'<span class="small">{_var(view["text"])}{again}</span></li>')
+    return mark_safe("".join(out))  # noqa: S308 - every value is escaped
 
 
 @register.simple_tag

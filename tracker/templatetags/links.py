@@ -18,10 +18,10 @@ int: the project registers no converter of its own) and `reverse()` would not qu
 
 import html
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from django import template
-from django.template.defaulttags import URLNode
+from django.template.defaulttags import CsrfTokenNode, URLNode
 from django.template.defaulttags import url as builtin_url
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.html import conditional_escape
@@ -29,6 +29,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from tracker.form_html import _var
 
+from .crossline import role_label
 from .icons import icon
 
 register = template.Library()
@@ -150,3 +151,60 @@ def nav_anchors(context, links, nav):
         mark = conditional_escape(icon(link.icon)) if link.icon else ""
         out.append(f'<a href="{url}{_var(link.query)}" {current}>{mark}{_var(link.label)}</a>\n    ')
     return mark_safe("".join(out))  # noqa: S308 - every value is escaped or safe HTML
+
+
+_SEARCH = ('\n  <div class="who">\n    <button type="button" class="tool" data-palette '
+           'aria-label="Search everything (Ctrl+K)" title="Search (Ctrl+K)">{}<span class="hide-sm">Search</span>'
+           "</button>")
+_TOOLS = ('\n    <button type="button" class="tool" data-theme-toggle aria-label="Theme: follows the system (change)" '
+          'title="Theme"><span class="t-system">{}</span><span class="t-light">{}</span><span class="t-dark">{}</span>'
+          '</button>\n    <button type="button" class="tool" data-density-toggle aria-label="Density: comfortable '
+          '(change)" title="Density"><span class="d-comfortable">{}</span><span class="d-compact">{}</span></button>')
+
+
+@cache
+def _search() -> str:
+    return _SEARCH.format(icon("search"))
+
+
+@cache
+def _tools() -> str:
+    return _TOOLS.format(icon("monitor"), icon("sun"), icon("moon"), icon("layout-list"), icon("rows-3"))
+
+
+@register.simple_tag(takes_context=True)
+def topbar_start(context):
+    """The signed-in top bar up to the apps' items, as base.html wrote it: the main links (and Admin for staff
+    accounts), the pinned views' place for desk staff, and the search button."""
+    user = context.get("user")
+    current_app, urlconf, prefix = _env(context)
+    admin = ""
+    if user.is_staff:
+        admin = (f'<a href="{html.escape(_reverse("admin:index", (), (), current_app, urlconf, prefix))}">'
+                 f'{icon("settings")}Admin</a>')
+    pins = ""
+    if context.get("show_pins"):
+        load = ""
+        if not context.get("pins_by_queue"):
+            url = html.escape(_reverse("tracker:queue-pins", (), (), current_app, urlconf, prefix))
+            load = (f' hx-get="{url}" hx-trigger="load, every 60s [document.visibilityState==\'visible\']" '
+                    'hx-swap="outerHTML"')
+        pins = f'<div id="pins" class="pins"{load}></div>'
+    anchors = nav_anchors(context, context.get("nav_links", ""), context.get("nav", ""))
+    return mark_safe(  # noqa: S308 - every value is escaped or safe HTML
+        f'\n  <nav aria-label="Main">\n    {anchors}{admin}\n  </nav>\n  {pins}{_search()}')
+
+
+@register.simple_tag(takes_context=True)
+def topbar_end(context):
+    """The signed-in top bar after the apps' items, as base.html wrote it: the theme and density toggles, who is
+    signed in with their role, and the sign-out form."""
+    user = context.get("user")
+    current_app, urlconf, prefix = _env(context)
+    role = _var(role_label(user.role))
+    logout = html.escape(_reverse("logout", (), (), current_app, urlconf, prefix))
+    tools = _tools()
+    return mark_safe(  # noqa: S308 - every value is escaped or safe HTML
+        f'{tools}\n    <span title="{role}">{_var(user.display_name)} <span class="small role">({role})</span></span>\n'
+        f'    <form method="post" action="{logout}">{CsrfTokenNode().render(context)}<button class="linkish" '
+        f'type="submit">{icon("log-out")}Sign out</button></form>\n  </div>')

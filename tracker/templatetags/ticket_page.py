@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import naturaltime
+from django.template.defaulttags import CsrfTokenNode
 from django.urls import get_script_prefix, reverse
 from django.utils.dates import MONTHS_3
 from django.utils.encoding import force_str
@@ -17,13 +18,14 @@ from django.utils.hashable import make_hashable
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
-from django.utils.timezone import template_localtime
+from django.utils.timezone import get_current_timezone_name, template_localtime
 from django.utils.translation import get_language
 
 from tracker.form_html import _var
 from tracker.markdown import render_markdown
 
-from .crossline import _KEY_SLOT, markdown, priority_class, when_time
+from .attachments import attachment_limits
+from .crossline import _KEY_SLOT, markdown, priority_class, status_label, when_time
 from .icons import icon
 
 register = template.Library()
@@ -84,7 +86,27 @@ def display(instance, name: str):
 @register.simple_tag
 def field_block(f):
     """`{% field_block form.note %}` writes what `{% include "tracker/_field.html" with f=form.note %}` does (the
-    label, the widget, its help and errors in a div), without an include per field."""
+    label, the widget, its help and errors in a div), without an include per field. A form shared by every page
+    (`share_blank`) is written once per field, language and time zone."""
+    written = getattr(f.form, "written", None)
+    if written is None or f.form.is_bound:
+        return _field_block(f)
+    key = (f.name, get_language(), get_current_timezone_name())
+    html = written.get(key)
+    if html is None:
+        html = written[key] = _field_block(f)
+    return html
+
+
+def share_blank(form):
+    """Marks an unbound form that the pages of a process share (built once, never bound, never given errors):
+    `field_block` keeps what it writes of each field. Its fields show the same on every page for a language and
+    a time zone, as an unbound form's initial values and help are fixed when it is built."""
+    form.written = {}
+    return form
+
+
+def _field_block(f):
     help_text = f'<div class="help">{conditional_escape(f.help_text)}</div>' if f.help_text else ""
     return mark_safe(f'<div class="field">{conditional_escape(f.label_tag())}{conditional_escape(f)}{help_text}'
                      f"{conditional_escape(f.errors)}</div>\n")
@@ -207,8 +229,270 @@ def macro_options(macros, macro):
 @register.simple_tag
 def choice_options(field):
     """A bound choice field's `<option>`s, as the link form's template loop wrote them (`value="v" selected` on
-    the field's value, a space in its place on the others)."""
+    the field's value, a space in its place on the others); a shared empty form's (`share_blank`) once per language."""
+    written = getattr(field.form, "written", None)
+    if written is None or field.form.is_bound:
+        return _choice_options(field)
+    key = ("options", field.name, get_language())
+    html = written.get(key)
+    if html is None:
+        html = written[key] = _choice_options(field)
+    return html
+
+
+def _choice_options(field):
     value = field.value()
     return mark_safe("".join(  # noqa: S308 - every value is escaped
         f'<option value="{_var(v)}" {"selected" if value == v else ""}>{_var(label)}</option>'
         for v, label in field.field.choices))
+
+
+@lru_cache(maxsize=64)
+def _key_url(prefix: str, name: str) -> str:
+    """`{% url name key %}` of a ticket page's form with the key left as a slot: resolved once per name."""
+    return reverse(name, args=[_KEY_SLOT])
+
+
+def key_url(name: str, key) -> str:
+    """The escaped URL of the ticket form `name` for this key, as `{% url name ticket.key %}` writes it."""
+    return conditional_escape(_key_url(get_script_prefix(), name).replace(_KEY_SLOT, quote(str(key))))
+
+
+@lru_cache(maxsize=16)
+def _preview_url(prefix: str) -> str:
+    return conditional_escape(reverse("markdown-preview"))
+
+
+def _csrf_input(context) -> str:
+    """`{% csrf_token %}`: the hidden input with the request's token (nothing without one)."""
+    return CsrfTokenNode().render(context)
+
+
+def _error_list(errors) -> str:
+    """`{{ errors|join:" " }}` in an autoescaping template."""
+    return " ".join(conditional_escape(e) for e in errors)
+
+
+@register.simple_tag(takes_context=True)
+def comment_form(context):
+    """The "Add a comment" form, as its template wrote it: its errors, the Write and Preview tabs, the macro picker
+    (with what the chosen macro will do), the text, the files and the internal-note box. On every ticket page, and
+    alone when a comment is refused or a macro chosen."""
+    ticket, form = context.get("ticket"), context.get("comment_form")
+    macros, macro, can = context.get("macros"), context.get("macro"), context.get("can") or {}
+    key = ticket.key
+    errors = ""
+    body_errors = form["body"].errors if form else ()
+    if form:
+        errors = "".join(f'<div class="alert error" role="alert">{_var(e)}</div>' for e in form.non_field_errors())
+        if not errors and body_errors:
+            errors = f'<div class="alert error" role="alert">{_error_list(body_errors)}</div>'
+    picker = ""
+    if macros:
+        picker = (f'<span class="spacer"></span>\n        <label for="macro-picker" class="small">{_icon("zap")}'
+                  'Reply with</label>\n        <select id="macro-picker" name="macro" '
+                  f'hx-get="{key_url("tracker:ticket-macro", key)}" hx-include="#id_body" hx-trigger="change" '
+                  'hx-target="#comment-form" hx-swap="outerHTML">\n'
+                  '          <option value="">a macro…</option>\n'
+                  f"          {macro_options(macros, macro)}\n        </select>")
+    effects = ""
+    if macro:
+        group = f", hands the ticket to {_var(macro.to_group.name)}" if macro.to_group else ""
+        status = f", and moves it to {_var(status_label(macro.to_status))}" if macro.to_status else ""
+        internal = " (internal note)" if macro.internal else ""
+        effects = (f'<p class="small muted macro-effects">{_icon("zap")}Sending uses “{_var(macro.name)}”'
+                   f"{group}{status}{internal}.</p>")
+    value = form["body"].value() if form else None
+    invalid = ' aria-invalid="true"' if body_errors else ""
+    files = ""
+    if not macro:
+        files = (f'<label for="id_comment_files" class="small">{_icon("file-text")}Attach</label>\n'
+                 '          <input type="file" name="files" id="id_comment_files" multiple '
+                 'aria-describedby="comment-files-help">\n'
+                 f'          <span id="comment-files-help" class="sr-only">{_var(attachment_limits())}</span>')
+    internal_box = ""
+    if can.get("internal_note") and not macro:
+        checked = " checked" if form and form["internal"].value() else ""
+        internal_box = (f'<label class="check"><input type="checkbox" name="internal"{checked}> Internal note (hidden '
+                        "from the requester)</label>")
+    url = key_url("tracker:ticket-comment", key)
+    return mark_safe(  # noqa: S308 - every value is escaped or safe HTML
+        f'<form id="comment-form" method="post" enctype="multipart/form-data" action="{url}" hx-post="{url}" '
+        'hx-target="this" hx-swap="outerHTML" data-tabs>\n'
+        f"        {_csrf_input(context)}\n"
+        f"        {errors}\n"
+        '        <div class="row tight">\n'
+        '        <div class="tabs" role="tablist">\n'
+        '          <button type="button" role="tab" data-tab aria-selected="true" aria-controls="write-pane">Write'
+        "</button>\n"
+        '          <button type="button" role="tab" data-tab aria-selected="false" aria-controls="preview-pane"\n'
+        f'                  hx-post="{_preview_url(get_script_prefix())}" hx-include="#id_body" '
+        'hx-target="#preview-pane" hx-swap="innerHTML">Preview</button>\n'
+        "        </div>\n"
+        f"        {picker}\n"
+        "        </div>\n"
+        f"        {effects}\n"
+        '        <div id="write-pane" role="tabpanel">\n'
+        '          <label for="id_body" class="sr-only">Comment</label>\n'
+        f'          <textarea name="body" id="id_body" rows="4" data-comment aria-describedby="body-help"{invalid}>'
+        f"{_var(value if value else '')}</textarea>\n"
+        '          <div id="body-help" class="help small muted">Markdown: **bold**, `code`, lists, links.</div>\n'
+        "        </div>\n"
+        '        <div id="preview-pane" role="tabpanel" class="preview md" hidden></div>\n'
+        '        <div class="row comment-actions">\n'
+        f"          {files}\n"
+        f"          {internal_box}\n"
+        '          <span class="spacer"></span><button class="primary" type="submit">'
+        f'{_icon("message-square")}Add comment</button>\n'
+        "        </div>\n"
+        "      </form>")
+
+
+@register.simple_tag(takes_context=True)
+def link_form(context):
+    """The Related tickets card's "Link" form, as its template wrote it: its errors, the link types, the other
+    ticket's key. On every ticket page of an agent who may link, and alone when a link is refused."""
+    form = context.get("link_form")
+    errors = "".join(f'<div class="alert error small" role="alert">{_var(e)}</div>' for e in form.non_field_errors())
+    if not errors and form["key"].errors:
+        errors = f'<div class="alert error small" role="alert">{_error_list(form["key"].errors)}</div>'
+    value = form["key"].value()
+    invalid = ' aria-invalid="true"' if form.errors else ""
+    url = key_url("tracker:ticket-link", context.get("ticket").key)
+    return mark_safe(  # noqa: S308 - every value is escaped or safe HTML
+        f'<form id="link-form" method="post" action="{url}" hx-post="{url}" hx-target="this" hx-swap="outerHTML" '
+        'class="link-form">\n'
+        f"        {_csrf_input(context)}\n"
+        f"        {errors}\n"
+        '        <div class="row">\n'
+        '        <label class="sr-only" for="id_link_type">Link type</label>\n'
+        f'        <select name="type" id="id_link_type">{choice_options(form["type"])}</select>\n'
+        '        <label class="sr-only" for="id_link_key">Ticket key</label>\n'
+        '        <input type="text" name="key" id="id_link_key" size="9" placeholder="PRB-12" '
+        f'value="{_var(value if value else "")}" required{invalid}>\n'
+        f'        <button type="submit">{_icon("link")}Link</button>\n'
+        "        </div>\n"
+        "      </form>")
+
+
+def move_html(context, m) -> str:
+    """`{% include "tracker/ticket.html#move" %}` for the move `m` (from the view's `move_forms`): its button, or
+    its "Move…" menu with the form of the fields it needs (and the message of a refused try)."""
+    ticket, move, form = context.get("ticket"), m["move"], m.get("form")
+    url = key_url("tracker:ticket-transition", ticket.key)
+    label, target = _var(move.label), _var(move.target)
+    preview = '<input type="hidden" name="preview" value="1">' if context.get("preview") else ""
+    version = f'<input type="hidden" name="version" value="{_var(ticket.version)}">'
+    if not form:
+        primary = ' class="primary"' if m.get("primary") else ""
+        return (f'\n          \n          <form method="post" action="{url}" hx-post="{url}">\n'
+                f"            {_csrf_input(context)}{version}{preview}\n"
+                f'            <button type="submit" name="to" value="{target}"{primary}>{label}</button>\n'
+                "          </form>\n          \n")
+    error = f'<div class="alert error" role="alert">{_var(m["error"])}</div>' if m.get("error") else ""
+    fields = "".join(f'<div class="field">{_var(f.label_tag())}{_var(f)}{_var(f.errors)}</div>' for f in form)
+    return (f'\n          \n          <details{" open" if m.get("open") else ""}><summary class="btn'
+            f'{" primary" if m.get("primary") else ""}">{label}…</summary>\n            \n'
+            f'            <form class="card" data-move="{target}" method="post" action="{url}"\n'
+            f'                  hx-post="{url}" hx-target="this" hx-swap="outerHTML">\n'
+            f'              {_csrf_input(context)}<input type="hidden" name="to" value="{target}">{version}{preview}\n'
+            f"              {error}\n"
+            f"              {fields}\n"
+            f'              <button class="primary" type="submit">{label}</button>\n'
+            "            </form></details>\n          \n")
+
+
+@register.simple_tag(takes_context=True)
+def transitions(context):
+    """The ticket card's Workflow row before the apps' actions, as its template wrote it: the primary move, the
+    other moves in the "More" menu, "Assign to me" and the Escalate form (the next tier and the other groups)."""
+    ticket, moves, can = context.get("ticket"), context.get("moves") or [], context.get("can") or {}
+    primary = "".join(move_html(context, m) for m in moves if m.get("primary"))
+    more = ""
+    if len(moves) > 1 or (moves and not moves[0].get("primary")):
+        opened = "".join(" open" for m in moves if m.get("open") and not m.get("primary"))
+        others = "".join(move_html(context, m) for m in moves if not m.get("primary"))
+        more = (f'\n        <details class="menu"{opened}>\n'
+                f'          <summary class="btn" aria-label="More moves">More {_icon("chevron-down")}</summary>\n'
+                '          <div class="menu-items" role="group" aria-label="More moves">\n'
+                f"            {others}\n"
+                "          </div>\n        </details>")
+    version = f'<input type="hidden" name="version" value="{_var(ticket.version)}">'
+    assign = ""
+    user = context.get("user")
+    if can.get("assign") and ticket.assignee_id != user.pk:
+        url = key_url("tracker:ticket-assign-me", ticket.key)
+        assign = (f'\n        <form method="post" action="{url}" hx-post="{url}">{_csrf_input(context)}{version}\n'
+                  f'          <button type="submit" data-key="a" title="a">{_icon("user-check")}Assign to me</button>'
+                  "</form>")
+    escalate = ""
+    if can.get("escalate") and ticket.is_open:
+        url = key_url("tracker:ticket-escalate", ticket.key)
+        target = context.get("escalation_target")
+        groups = context.get("escalation_groups")
+        if callable(groups):
+            groups = groups()
+        options = "".join(f'<option value="{_var(g.pk)}">{_var(g)}</option>' for g in groups or ())
+        escalate = (f'\n        <details><summary class="btn" title="e">{_icon("arrow-up-right")}Escalate…</summary>\n'
+                    f'          <form class="card" method="post" action="{url}" hx-post="{url}">\n'
+                    f"            {_csrf_input(context)}{version}\n"
+                    '            <div class="field"><label for="esc-group">To group</label>\n'
+                    '              <select name="group" id="esc-group"><option value="">Next tier'
+                    f'{f": {_var(target)}" if target else ""}</option>\n'
+                    f"              {options}</select></div>\n"
+                    '            <div class="field"><label for="esc-note">Why</label><input type="text" id="esc-note" '
+                    'name="note" size="40"></div>\n'
+                    '            <button class="primary" type="submit" data-key="e">Escalate</button>\n'
+                    "          </form></details>")
+    return mark_safe(f"\n        {primary}\n        {more}\n        {assign}\n        {escalate}")  # noqa: S308
+
+
+@register.simple_tag(takes_context=True)
+def attach_form(context):
+    """The Attachments panel's upload form, as its template wrote it: a refused upload's message, the file input,
+    the internal box for those who may write internal notes and the limits. On every ticket page, and alone when
+    an upload is refused."""
+    error, panel = context.get("attach_error"), context.get("panel") or {}
+    url = key_url("tracker:ticket-attach", context.get("ticket").key)
+    message = (f'<div class="alert error small" role="alert">{_icon("circle-alert")}<span>{_var(error)}</span></div>'
+               if error else "")
+    invalid = ' aria-invalid="true"' if error else ""
+    internal = ""
+    if panel.get("can_internal"):
+        checked = " checked" if context.get("attach_internal") else ""
+        internal = (f'<label class="check"><input type="checkbox" name="internal"{checked}> Internal (hidden from the '
+                    "requester)</label>")
+    return mark_safe(  # noqa: S308 - every value is escaped or safe HTML
+        f'<form id="attach-form" method="post" enctype="multipart/form-data" action="{url}" hx-post="{url}" '
+        'hx-target="this" hx-swap="outerHTML" class="attach-form">\n'
+        f"    {_csrf_input(context)}\n"
+        f"    {message}\n"
+        '    <div class="row">\n'
+        '      <label for="id_attach_files" class="sr-only">Files to attach</label>\n'
+        '      <input type="file" name="files" id="id_attach_files" multiple required aria-describedby="attach-help"'
+        f"{invalid}>\n"
+        f"      {internal}\n"
+        f'      <span class="spacer"></span><button type="submit">{_icon("plus")}Attach</button>\n'
+        "    </div>\n"
+        f'    <div id="attach-help" class="help small muted">{_var(attachment_limits())}</div>\n'
+        "  </form>")
+
+
+@register.simple_tag(takes_context=True)
+def work_log_form(context):
+    """The Swarm panel's "Log work" form, as its template wrote it: a refused try's messages above the time spent,
+    when and the note (the page's shared empty form, or the refused one in `work_form`). On every ticket page, and
+    alone when a work log is refused."""
+    form = context.get("work_form") or (context.get("panel") or {}).get("work_form")
+    url = key_url("tracker:ticket-worklog", context.get("ticket").key)
+    errors = "".join(f'<div class="alert error small" role="alert">{_icon("circle-alert")}<span>{_var(e)}</span></div>'
+                     for e in form.non_field_errors())
+    return mark_safe(  # noqa: S308 - every value is escaped or safe HTML
+        f'<form id="work-form" class="card" method="post" action="{url}" hx-post="{url}" hx-target="this" '
+        f'hx-swap="outerHTML">{_csrf_input(context)}\n'
+        f"      {errors}\n"
+        f"      {field_block(form['minutes'])}\n"
+        f"      {field_block(form['worked_at'])}\n"
+        f"      {field_block(form['note'])}\n"
+        f'      <button type="submit" class="primary small">{_icon("clock")}Log work</button>\n'
+        "    </form>")
