@@ -590,19 +590,34 @@ def _require_group_member(ticket: Ticket, assignee) -> None:
 
 
 def escalation_target(ticket: Ticket) -> AssignmentGroup | None:
-    """The next tier's group: the group's own `escalates_to`, else one of the next tier covering the service."""
+    """The next tier's group: the group's own `escalates_to`, else the first (by id) of the next tier covering the
+    ticket's service, else the first of the next tier. The groups of a tier come from the configuration cache."""
     current = ticket.group
     if current is not None and current.escalates_to_id:
         return current.escalates_to
     tier = (current.tier if current else Tier.L1) + 1
     if tier > Tier.L3:
         return None
-    candidates = AssignmentGroup.objects.filter(tier=tier).order_by("id")
+    by_tier, covers = _tiers.get()
+    candidates = by_tier.get(tier, ())
     if ticket.service_id:
-        covering = candidates.filter(services=ticket.service_id).first()
-        if covering:
-            return covering
-    return candidates.first()
+        for group in candidates:
+            if ticket.service_id in covers.get(group.pk, ()):
+                return group
+    return candidates[0] if candidates else None
+
+
+@config_cache.cached
+def _tiers() -> tuple[dict[int, list[AssignmentGroup]], dict[int, set[int]]]:
+    """Every group by tier in id order, and the services each group covers (shared, read-only objects)."""
+    by_tier: dict[int, list[AssignmentGroup]] = {}
+    for group in AssignmentGroup.objects.order_by("id"):
+        by_tier.setdefault(group.tier, []).append(group)
+    covers: dict[int, set[int]] = {}
+    for group_id, service_id in AssignmentGroup.services.through.objects.values_list("assignmentgroup_id",
+                                                                                     "service_id"):
+        covers.setdefault(group_id, set()).add(service_id)
+    return by_tier, covers
 
 
 def _escalation(ticket: Ticket, *, actor, now: datetime, to_group: AssignmentGroup | None = None, note: str = "",
