@@ -6,6 +6,7 @@ history rows in it, and raises a `tracker.errors.DomainError` with a message tha
 import copy
 import mimetypes
 import re
+from contextlib import suppress
 from datetime import datetime
 from pathlib import PurePath
 from typing import Any
@@ -13,7 +14,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.files.base import ContentFile, File
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -215,10 +216,12 @@ def _number_ahead(kind: str) -> int | None:
 def _give_back(kind: str, number: int, ticket: Ticket) -> None:
     """After a create that took `number` ahead failed: hand the number back unless a later create has taken one
     since (the counter then keeps a gap, as after any rolled-back create), or the ticket was written after all
-    (an error after its commit)."""
-    if ticket.pk is not None and Ticket.objects.filter(pk=ticket.pk).exists():
-        return
-    KeyCounter.objects.filter(kind=kind, next_number=number + 1).update(next_number=number)
+    (an error after its commit). When the database cannot be reached the number stays taken: a gap, never an
+    error hiding the create's own."""
+    with suppress(DatabaseError):
+        if ticket.pk is not None and Ticket.objects.filter(pk=ticket.pk).exists():
+            return
+        KeyCounter.objects.filter(kind=kind, next_number=number + 1).update(next_number=number)
 
 
 def _next_number(kind: str) -> int:
