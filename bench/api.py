@@ -19,10 +19,11 @@ BEGIN/COMMIT: the token with its user and the configuration stamp (one row a tri
 clocks, webhook delivery and the history rows in one batch; the service comes from the configuration cache
 (was 21 statements, 43 + 9.5 ms under the same load; then 11, 20 + 5.4 ms; then 7).
 At ~18 ms of CPU per create, two cores top out near 110 creates/s even with the host to ourselves, so
->= 300/s would need under 7 ms per create: not reachable with Django/DRF in CPython on this host. Second,
-creates of one kind queue on their key counter's row lock until commit, so their transactions run one at a
-time; the lock is taken as late as possible. Worker model: 2-4 sync workers or 2 gthread workers x 2 threads
-were within noise of each other.
+>= 300/s would need under 7 ms per create: not reachable with Django/DRF in CPython on this host. Creates of
+one kind used to queue on their key counter's row lock until commit, so their transactions ran one at a time
+(the lock was held ~100% of the time under 4 clients); the number is now taken in a statement committed before
+the create's transaction. Worker model: 2-4 sync workers or 2 gthread workers x 2 threads were within noise of
+each other.
 """
 import argparse
 import http.client

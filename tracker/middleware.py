@@ -1,16 +1,23 @@
 """Refuse input no view can use before it reaches one: NUL characters and API bodies over the size limit; read
-the signed-in person with a query compiled once per process.
+the signed-in person with a query compiled once per process; send the Content-Security-Policy built once per
+process.
 
 PostgreSQL text cannot hold a NUL (psycopg raises DataError on the query), so a `%00` in any query
 parameter or form field would turn a search into a 500. Answered here once, for every page and endpoint:
 400 with the API's error shape (`{"detail", "code"}`) under /api/, a plain message elsewhere.
 """
+import http.client
 import re
 
+from csp.constants import HEADER, HEADER_REPORT_ONLY
+from csp.middleware import CheckableLazyObject
+from csp.middleware import CSPMiddleware as DjangoCSPMiddleware
+from csp.utils import build_policy
 from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth.middleware import AuthenticationMiddleware as DjangoAuthenticationMiddleware
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, ValidationError
+from django.core.signals import setting_changed
 from django.http import HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils.crypto import constant_time_compare
@@ -145,3 +152,53 @@ def request_user(request):
     set on the request otherwise (a test's, a login's) is returned as it is."""
     user = request.user
     return _cached_user(request) if isinstance(user, SimpleLazyObject) else user
+
+
+# --- Content-Security-Policy ------------------------------------------------------------------------------------
+# django-csp builds the header from the settings on every response (a copy of each directive, sorting, joining),
+# twice: the policy and the report-only one. Without a nonce or a view's own override the header depends on the
+# settings alone, so it is built once per process (and again when a test changes the settings).
+
+_OVERRIDES = ("_csp_config", "_csp_update", "_csp_replace", "_csp_config_ro", "_csp_update_ro", "_csp_replace_ro")
+_POLICIES = ((False, HEADER, "CONTENT_SECURITY_POLICY", "_csp_exempt"),
+             (True, HEADER_REPORT_ONLY, "CONTENT_SECURITY_POLICY_REPORT_ONLY", "_csp_exempt_ro"))
+_built: dict[bool, tuple[str, tuple[str, ...]]] = {}
+
+
+def _policy(report_only: bool, setting: str) -> tuple[str, tuple[str, ...]]:
+    """(the header's value from the settings alone, the path prefixes it is not sent on)."""
+    found = _built.get(report_only)
+    if found is None:
+        policy = getattr(settings, setting, None) or {}
+        found = _built[report_only] = (build_policy(report_only=report_only),
+                                       tuple(policy.get("EXCLUDE_URL_PREFIXES", None) or ()))
+    return found
+
+
+def _forget_policies(*, setting, **kwargs) -> None:
+    if setting.startswith("CONTENT_SECURITY_POLICY"):
+        _built.clear()
+
+
+setting_changed.connect(_forget_policies)
+
+
+class CSPMiddleware(DjangoCSPMiddleware):
+    """django-csp's, with the headers of a response that has no nonce and no override of its view built once per
+    process; any other response goes through django-csp itself. The same headers either way
+    (tests/tracker/test_csp_cache.py)."""
+
+    def process_response(self, request, response):
+        if getattr(request, "_csp_nonce", None) is not None or any(
+                getattr(response, name, None) is not None for name in _OVERRIDES):
+            return super().process_response(request, response)
+        if response.status_code in (http.client.INTERNAL_SERVER_ERROR, http.client.NOT_FOUND) and settings.DEBUG:
+            return response
+        for report_only, header, setting, exempt in _POLICIES:
+            value, excluded = _policy(report_only, setting)
+            if (value and header not in response and getattr(response, exempt, False) is False
+                    and not request.path_info.startswith(excluded)):
+                response[header] = value
+        # As django-csp: a nonce asked for after the header is written is an error, not a silent gap.
+        request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)
+        return response

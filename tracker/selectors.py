@@ -57,8 +57,9 @@ def ticket_with_clocks(ticket: Ticket) -> Ticket:
 
 
 def with_known_external_refs(ticket: Ticket, refs: list) -> Ticket:
-    """Give a ticket just created the external references just written, so showing it reads none back."""
-    cached = ExternalRef.objects.filter(ticket=ticket)
+    """Give a ticket just created the external references just written, so showing it reads none back. Without
+    any (most creates) the ticket has none at all: an empty result, without building a filter."""
+    cached = ExternalRef.objects.filter(ticket=ticket) if refs else ExternalRef.objects.none()
     cached._result_cache = sorted(refs, key=lambda r: (r.system, r.external_id))
     cached._prefetch_done = True
     ticket._prefetched_objects_cache = {**getattr(ticket, "_prefetched_objects_cache", {}), "external_refs": cached}

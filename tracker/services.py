@@ -6,6 +6,7 @@ history rows in it, and raises a `tracker.errors.DomainError` with a message tha
 import copy
 import mimetypes
 import re
+from contextlib import suppress
 from datetime import datetime
 from pathlib import PurePath
 from typing import Any
@@ -13,7 +14,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.files.base import ContentFile, File
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -179,11 +180,15 @@ def _bump_counter(kind: str) -> int | None:
     return KeyCounter.objects.filter(kind=kind).values_list("next_number", flat=True).get()
 
 
-def _insert_numbered(ticket: Ticket) -> None:
-    """Write a new ticket with the next number of its kind (`_next_number`): on PostgreSQL the counter's bump
-    and the insert are one statement (the counter's row stays locked to commit); elsewhere, or before the kind's
-    first ticket, two."""
+def _insert_numbered(ticket: Ticket, number: int | None = None) -> None:
+    """Write a new ticket with the next number of its kind (`_next_number`), or with `number` when it was taken
+    already (`_number_ahead`): on PostgreSQL the counter's bump and the insert are one statement (the counter's
+    row stays locked to commit); elsewhere, or before the kind's first ticket, two."""
     prefix = KEY_PREFIX[ticket.kind]
+    if number is not None:
+        ticket.number, ticket.key = number, f"{prefix}-{number}"
+        inserts.insert([ticket])
+        return
     if not inserts.insert_from(ticket, source=_NUMBERED, params=[ticket.kind, f"{prefix}-"],
                                attnames=("number", "key")):
         ticket.number = _next_number(ticket.kind)
@@ -193,6 +198,30 @@ def _insert_numbered(ticket: Ticket) -> None:
 
 _NUMBERED = (f'UPDATE "{KeyCounter._meta.db_table}" SET next_number = next_number + 1 WHERE kind = %s '
              "RETURNING next_number - 1 AS number, %s::text || (next_number - 1) AS key")
+
+
+def _number_ahead(kind: str) -> int | None:
+    """The kind's next number, taken in a transaction of its own before the create's, so that the counter's row
+    is locked for that one statement and not until the create commits: creates of one kind queued on that lock
+    for their whole write (their history rows, clocks, webhook deliveries and commit), one at a time. None, and
+    the number is taken in the create's own transaction as before, when a caller's transaction is open (its
+    rollback must take the number back too), on a database without row locks (SQLite: one writer at a time
+    anyway), or before the kind's first ticket."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return None
+    bumped = _bump_counter(kind)
+    return None if bumped is None else bumped - 1
+
+
+def _give_back(kind: str, number: int, ticket: Ticket) -> None:
+    """After a create that took `number` ahead failed: hand the number back unless a later create has taken one
+    since (the counter then keeps a gap, as after any rolled-back create), or the ticket was written after all
+    (an error after its commit). When the database cannot be reached the number stays taken: a gap, never an
+    error hiding the create's own."""
+    with suppress(DatabaseError):
+        if ticket.pk is not None and Ticket.objects.filter(pk=ticket.pk).exists():
+            return
+        KeyCounter.objects.filter(kind=kind, next_number=number + 1).update(next_number=number)
 
 
 def _next_number(kind: str) -> int:
@@ -275,18 +304,33 @@ def ticket_create(*, actor, kind: str, title: str, requester=None, now: datetime
     if group is None and access.role_of(actor) in (Role.REQUESTER, Role.AGENT_L1):
         values["group"] = _default_group(kind, values.get("service"))
     priority = priority_for(impact=impact, urgency=urgency)
-    # Creates of one kind queue on the counter's row lock until commit: bump it as late as possible.
+    ticket = Ticket(
+        kind=kind, title=title.strip(), requester=requester, impact=impact, urgency=urgency,
+        priority=priority, status=WORKFLOWS[kind].initial, created_at=now, updated_at=now, **values,
+    )
+    number = _number_ahead(kind)
+    if number is None:
+        return _ticket_write(ticket, actor, now, values, files, None)
+    try:
+        return _ticket_write(ticket, actor, now, values, files, number)
+    except BaseException:
+        _give_back(kind, number, ticket)
+        raise
+
+
+def _ticket_write(ticket: Ticket, actor, now: datetime, values: dict[str, Any], files, number: int | None) -> Ticket:
+    """`ticket_create`'s writes, in one transaction: the ticket (numbered here unless `number` was taken ahead),
+    its history rows, what the apps add (clocks, webhook deliveries) and its files."""
+    requester = ticket.requester
+    # Without a number taken ahead, creates of one kind queue on the counter's row lock until commit: bump it
+    # as late as possible.
     with transaction.atomic():
-        ticket = Ticket(
-            kind=kind, title=title.strip(), requester=requester, impact=impact, urgency=urgency,
-            priority=priority, status=WORKFLOWS[kind].initial, created_at=now, updated_at=now, **values,
-        )
-        _insert_numbered(ticket)
+        _insert_numbered(ticket, number)
         ticket._rows_pending = {}  # the create's other rows, written in one batch below
         hooks.ticket_changing(hooks.TicketChange(ticket, actor, now, "created",
                                                  {name: (None, getattr(ticket, name)) for name in values}))
         event_record(ticket=ticket, actor=actor, kind=EventKind.CREATED, now=now, new=ticket.key,
-                     note=f"{Kind(kind).label} raised by {requester.display_name}")
+                     note=f"{Kind(ticket.kind).label} raised by {requester.display_name}")
         if ticket.assignee_id:
             event_record(ticket=ticket, actor=actor, kind=EventKind.ASSIGNMENT, now=now, field="assignee",
                          new=ticket.assignee)

@@ -106,7 +106,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "tracker.middleware.CSPMiddleware",  # django-csp's, the header built once per process
     "django_htmx.middleware.HtmxMiddleware",
     "tracker.timezones.UserTimeZoneMiddleware",
     # Last: turns a login refused by the throttle into the "too many attempts" answer.

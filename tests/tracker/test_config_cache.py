@@ -120,6 +120,25 @@ def test_a_token_request_reads_the_stamp_with_its_token(cast):
     assert len(statements) == (3 if connection.vendor == "postgresql" else 4), statements
 
 
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_token_create_of_its_own_takes_its_number_in_a_statement_before_its_transaction(cast):
+    """As served (no transaction around the request): the counter's bump commits on its own, so creates of one kind
+    do not queue on its row until each other's commit; the ticket is then written with its number."""
+    token = Token.objects.create(user=cast.agent1)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    body = {"kind": "incident", "title": "Printer on fire", "service": cast.services["payroll"].pk}
+    assert client.post("/api/v1/tickets/", body, format="json").status_code == 201  # warms the caches
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.post("/api/v1/tickets/", body, format="json").status_code == 201
+    statements = [q["sql"] for q in ctx.captured_queries]
+    # token (+ stamp), counter (committed on its own), then in one transaction the ticket and its history rows
+    assert [s.split(None, 1)[0] for s in statements] == ["SELECT", "UPDATE", "BEGIN", "INSERT", "INSERT", "COMMIT"], \
+        statements
+    assert "tracker_keycounter" in statements[1] and "tracker_ticket" in statements[3]
+
 def test_every_watched_table_changes_the_stamp_on_a_raw_write(cast):
     """Any writer, raw SQL included, changes the version row: each watched table has the triggers."""
     import sla.services  # noqa: F401  (registers the SLA tables)
