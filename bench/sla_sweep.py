@@ -115,7 +115,7 @@ def _sweeper(batch: int, ready, go, results) -> None:
     django.setup()
     from django.db import connection
 
-    from sla.services import clocks_sweep
+    from sla.services import clocks_sweep, sweep_warm_up
 
     statements = [0]
 
@@ -123,6 +123,7 @@ def _sweeper(batch: int, ready, go, results) -> None:
         statements[0] += 1
         return execute(sql, params, many, context)
 
+    sweep_warm_up()  # as a Celery pool process does when it starts (sla.tasks)
     clocks_sweep()  # nothing is due yet: the imports and the connection are made before the clock starts
     pg_before = _backend_cpu(connection)
     ready.wait()  # the clocks are made due now
@@ -176,7 +177,7 @@ def run(args) -> None:
     from django.db import connection
 
     from sla.models import Calendar, Clock, ClockEffect, Notification, OutboxMessage, Policy
-    from sla.services import clocks_sweep
+    from sla.services import clocks_sweep, sweep_warm_up
     from tracker.choices import Role, Tier
     from tracker.models import AssignmentGroup, Ticket, TicketEvent, User
 
@@ -211,6 +212,7 @@ def run(args) -> None:
           f"escalation {'functional + hierarchical' if args.escalate else 'hierarchical'})")
 
     totals, rates, p50s, p99s = [], [], [], []
+    sweep_warm_up()  # as a Celery pool process does when it starts (sla.tasks)
 
     def reset() -> datetime:
         """The same 10,000 clocks fall due at one instant, just before the sweep starts."""

@@ -1,10 +1,17 @@
 """Celery tasks: thin, idempotent, acks_late. Deadlines are rows; beat only turns the crank."""
 
 from celery import shared_task
+from celery.signals import worker_process_init
 from django.conf import settings
 from django.db import connection
 
-from .services import clocks_sweep, outbox_deliver, rollup_refresh_recent
+from .services import clocks_sweep, outbox_deliver, rollup_refresh_recent, sweep_warm_up
+
+
+@worker_process_init.connect
+def _sweep_warm_up(**kwargs) -> None:
+    """A pool process loads the sweep's templates as it starts, not inside the first batch it claims."""
+    sweep_warm_up()
 
 
 @shared_task(acks_late=True, max_retries=3, ignore_result=True)

@@ -35,7 +35,7 @@ from .config import (
 from .notifications import mail_language_set, notification_mark_read, notification_send, preference_set
 from .outbox import OUTBOX_HEARTBEAT, outbox_deliver
 from .rollup import ROLLUP_HEARTBEAT, ROLLUP_MARGIN, backlog_snapshot, rollup_refresh, rollup_refresh_recent
-from .sweep import FAILED_CLOCK_RETRY, SWEEP_HEARTBEAT, clocks_sweep, heartbeat_record, lock_skipping
+from .sweep import FAILED_CLOCK_RETRY, SWEEP_HEARTBEAT, clocks_sweep, heartbeat_record, lock_skipping, sweep_warm_up
 from .webhooks import (
     may_manage_webhooks,
     subscriptions_for,
@@ -78,6 +78,7 @@ __all__ = [
     "forget_policies",
     "heartbeat_record",
     "lock_skipping",
+    "sweep_warm_up",
     "mail_language_set",
     "notification_mark_read",
     "notification_send",

@@ -298,9 +298,9 @@ def _readers(users, kind: str, context: dict, ticket):
     """Each active user once, with the variant of the text they read: (wording, language, time zone)."""
     seen = set()
     for user in users:
-        if user is None or user.pk in seen or not user.is_active:
+        if user is None or user.id in seen or not user.is_active:
             continue
-        seen.add(user.pk)
+        seen.add(user.id)
         wording = _wording(kind, context, ticket, user)
         yield user, (wording, written_in(wording, _language(user)), user.time_zone or "UTC")
 
@@ -312,7 +312,7 @@ def _queue_rendered(out: _Outgoing, *, ticket, users, kind: str, now: datetime, 
     url = f"{settings.CROSSLINE_BASE_URL}{link}"
     texts: dict[tuple, int | None] = {}  # variant -> its text row for the database to fill in (`out.filled`)
     for user, variant in _readers(users, kind, context, ticket):
-        pref = prefs.get((user.pk, kind))
+        pref = prefs.get((user.id, kind))
         if out.filled is not None and not out.ids:
             if variant not in texts:
                 texts[variant] = fill.in_db(variant, key=key, now=now)
@@ -320,7 +320,7 @@ def _queue_rendered(out: _Outgoing, *, ticket, users, kind: str, now: datetime, 
                 in_app = kind not in MAIL_ONLY_KINDS and (pref is None or pref.in_app)
                 to = user.email if (pref is None or pref.email) and user.email else None
                 if in_app or to:
-                    out.filled.readers.append((texts[variant], user.pk, to, in_app))
+                    out.filled.readers.append((texts[variant], user.id, to, in_app))
                 continue
         title, body, html = fill(variant)
         if kind not in MAIL_ONLY_KINDS and (pref is None or pref.in_app):

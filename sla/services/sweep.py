@@ -73,6 +73,8 @@ class _Effect:
     due_at: datetime
     escalate: bool = False
     notes: list[str] = field(default_factory=list)
+    hierarchical: bool = False  # `_hierarchical`, asked once per effect
+    tells_requester: bool = False  # `_tells_requester`, likewise
 
 
 def _due_effect(clock: Clock, cal: BusinessCalendar, now: datetime) -> _Effect | None:
@@ -128,15 +130,17 @@ def _apply_due(clocks: list[Clock], now: datetime) -> int:
         effects.append(effect)
 
     _update_swept(clocks)
+    for e in effects:
+        e.hierarchical, e.tells_requester = _hierarchical(e), _tells_requester(e)
 
     texts = ClockTexts()  # each distinct text rendered once per batch, filled in per ticket (by PostgreSQL: `write`)
     out = _Outgoing(ids=False, filled=texts if FILL_IN_DB and connection.vendor == "postgresql" else None)
-    process_managers = _process_managers([e for e in effects if _hierarchical(e)])
+    process_managers = _process_managers([e for e in effects if e.hierarchical])
     users = [u for t in tickets.values() for u in [t.assignee, t.group.manager if t.group_id else None] if u]
     users += [u for ms in members.values() for u in ms]
     users += [u for ms in process_managers.values() for u in ms]
-    users += [e.clock.ticket.requester for e in effects if _tells_requester(e)]
-    prefs = _preferences(u.pk for u in users)
+    users += [e.clock.ticket.requester for e in effects if e.tells_requester]
+    prefs = _preferences(u.id for u in users)
     labels: dict[tuple, str] = {}
     # A batch's timeline texts repeat a few targets, due times and groups: each piece is written once per batch.
     goals: dict[int, str] = {}
@@ -150,10 +154,10 @@ def _apply_due(clocks: list[Clock], now: datetime) -> int:
         breach = e.level == BREACH_LEVEL
         kind = NotificationKind.BREACH if breach else NotificationKind.WARNING
         recipients = _recipients(ticket, members)
-        if _tells_requester(e):  # "it is late, and what happens next", in the requester's own words
+        if e.tells_requester:  # "it is late, and what happens next", in the requester's own words
             recipients.append(ticket.requester)
         told = []  # the process managers who receive this hierarchical escalation
-        if _hierarchical(e):
+        if e.hierarchical:
             recipients.append(group.manager)
             told = process_managers.get(PROCESS_MANAGER.get(ticket.kind), [])
             recipients += told
@@ -170,7 +174,7 @@ def _apply_due(clocks: list[Clock], now: datetime) -> int:
             users=recipients,
             kind=kind,
             now=now,
-            key=f"clock{clock.pk}:L{e.level}",
+            key=f"clock{clock.id}:L{e.level}",
             context=context,
             prefs=prefs,
             texts=texts,
@@ -183,14 +187,14 @@ def _apply_due(clocks: list[Clock], now: datetime) -> int:
         what = (f"{label} target breached ({goal} reached at {stamp})" if breach
                 else f"{label} at {e.level}% of {goal}, due {stamp}")
         if breach and clock.policy.hierarchical_escalation and group is not None and group.manager_id:
-            if (manager := managers.get(group.pk)) is None:
-                manager = managers[group.pk] = f"; manager {group.manager} notified"
+            if (manager := managers.get(group.id)) is None:
+                manager = managers[group.id] = f"; manager {group.manager} notified"
             what += manager
         if told:
             role = told[0].get_role_display().lower()
             what += f"; {role}{'s' if len(told) > 1 else ''} {', '.join(str(u) for u in told)} notified"
         out.event_rows.append(  # EVENT_COLUMNS
-            (ticket.pk, None, EventKind.SLA, clock.metric, "breached" if breach else f"{e.level}%", f"SLA: {what}",
+            (ticket.id, None, EventKind.SLA, clock.metric, "breached" if breach else f"{e.level}%", f"SLA: {what}",
              True, now)
         )
     out.flush()
@@ -481,6 +485,18 @@ def _collector_paused():
     finally:
         if enabled:
             gc.enable()
+
+
+def sweep_warm_up() -> None:
+    """Load once, when a sweeping process starts, what its first batch would otherwise load while it holds its
+    clocks: the template engine (its first use imports every installed app's template libraries, about a quarter
+    of a second) and the breach and warning notices' templates and mail layout. The Celery worker calls it in each
+    pool process as it starts (`sla.tasks`); the texts stay the same, they are only compiled sooner."""
+    from ..notifications import _layout, _template
+
+    for kind in (NotificationKind.BREACH, NotificationKind.WARNING):
+        _template(kind)
+    _layout()
 
 
 def _sweep_one_by_one(at: datetime, batch: int) -> list:

@@ -253,3 +253,17 @@ def test_a_batchs_clocks_are_freed_before_the_garbage_collector_is_back(incident
     monkeypatch.setattr(gc, "enable", enabling)
     assert sla.clocks_sweep(now=MONDAY_9 + timedelta(seconds=80)) == 1
     assert len(refs) == 1 and alive_when_enabled == [0]
+
+
+def test_a_pool_process_compiles_the_sweeps_notice_templates_as_it_starts():
+    from celery.signals import worker_process_init
+
+    from sla import notifications, tasks
+
+    receivers = [ref() if isinstance(ref, weakref.ref) else ref for _, ref in worker_process_init.receivers]
+    assert tasks._sweep_warm_up in receivers
+    notifications._template.cache_clear()
+    notifications._layout.cache_clear()
+    tasks._sweep_warm_up(sender=None)
+    assert notifications._template.cache_info().currsize == 2  # the breach and the warning
+    assert notifications._layout.cache_info().currsize == 1
