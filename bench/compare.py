@@ -111,7 +111,8 @@ class Run:
         self.rounds: list[dict[str, float]] = []
         self.loads: list[float] = []
         self.round_loads: list[tuple[float, float]] = []
-        self.server_notes: list[str] = []
+        self.server_settings: dict[str, str] = {}  # the peer's PostgreSQL settings, given to Crossline's too
+        self.server_notes: list[str] = []  # those Crossline's server does not run with yet
 
     def note_load(self) -> float:
         value = load_now()
@@ -209,8 +210,12 @@ SERVER_SETTINGS_SKIPPED = {"listen_addresses", "port", "unix_socket_directories"
 
 
 def peer_server_settings() -> dict[str, str]:
-    """The settings the peer's scripts/pg.sh appends to its postgresql.conf (name -> value as written)."""
-    text = (PEER_SOURCE / "scripts" / "pg.sh").read_text()
+    """The settings the peer's scripts/pg.sh appends to its postgresql.conf (name -> value as written); none where
+    the peer benchmark is not on this machine."""
+    script = PEER_SOURCE / "scripts" / "pg.sh"
+    if not script.exists():
+        return {}
+    text = script.read_text()
     block = text.split("# ---- peer-helpdesk benchmark ----", 1)[1].split("\nCONF", 1)[0]
     found = (re.match(r"\s*([a-z_]+)\s*=\s*'?([^'#\n]*?)'?\s*$", line) for line in block.splitlines())
     return {m[1]: m[2] for m in found if m and m[1] not in SERVER_SETTINGS_SKIPPED}
@@ -389,10 +394,11 @@ def report(run: Run, args, started: datetime) -> str:
              f"{len(run.rounds)} interleaved round(s), medians; {os.cpu_count()} cores; phases {args.only}; "
              f"READ_N={args.read_n}, CREATE_N4={args.create_n4}; sweep `{args.sweep_args}`; "
              f"load average (1 min) seen {lo:.2f}-{hi:.2f}. Ratio: times better for Crossline.", ""]
-    settings = ", ".join(f"{k} = {v}" for k, v in peer_server_settings().items())
-    lines += [f"Both PostgreSQL servers run the peer's benchmark settings ({settings})."
-              if not run.server_notes else
-              "PostgreSQL settings that differ from the peer's: " + "; ".join(run.server_notes) + ".", ""]
+    if run.server_notes:
+        lines += ["PostgreSQL settings that differ from the peer's: " + "; ".join(run.server_notes) + ".", ""]
+    elif run.server_settings:
+        settings = ", ".join(f"{k} = {v}" for k, v in run.server_settings.items())
+        lines += [f"Both PostgreSQL servers run the peer's benchmark settings ({settings}).", ""]
     lines += table(run.rounds)
     lines += ["", "Raw rounds:", "", "```"]
     for i, (r, (low, high)) in enumerate(zip(run.rounds, run.round_loads, strict=True), 1):
@@ -431,6 +437,7 @@ def main() -> None:
     run = Run()
     web_wanted = want & {"create", "queue", "ticket"}
     try:
+        run.server_settings = peer_server_settings()
         run.server_notes = match_peer_server(os.environ["DATABASE_URL"])
         for note in run.server_notes:
             print(f"PostgreSQL setting differs from the peer's: {note}", flush=True)

@@ -120,3 +120,23 @@ def test_compare_reports_the_load_seen_and_the_raw_rounds():
     assert "2 interleaved round(s)" in text and "load average (1 min) seen 1.50-3.00" in text
     assert "| ticket page p50 | 29.0 ms | 8.5 ms | 3.41x | >= 3x |" in text
     assert "round 1 (load 1.50-2.50): cl.ticket.p50=10.0, peer.ticket.p50=30.0" in text
+    assert "PostgreSQL" not in text  # no settings were compared
+    run.server_settings = {"shared_buffers": "2GB", "max_wal_size": "4GB"}
+    text = compare.report(run, args, datetime(2026, 1, 2, 3, 4, tzinfo=UTC))
+    assert "run the peer's benchmark settings (shared_buffers = 2GB, max_wal_size = 4GB)." in text
+    run.server_notes = ["shared_buffers = 128MB (the peer's: 2GB; needs a restart of PostgreSQL)"]
+    text = compare.report(run, args, datetime(2026, 1, 2, 3, 4, tzinfo=UTC))
+    assert "differ from the peer's: shared_buffers = 128MB (the peer's: 2GB; needs a restart" in text
+    assert "Both PostgreSQL" not in text
+
+
+def test_compare_reads_the_peers_postgresql_settings_from_its_script(tmp_path, monkeypatch):
+    script = tmp_path / "scripts" / "pg.sh"
+    script.parent.mkdir()
+    script.write_text('init)\n  cat >>"$PHD_PGDATA/postgresql.conf" <<CONF\n# ---- peer-helpdesk benchmark ----\n'
+                      "listen_addresses = '127.0.0.1'\nport = $PHD_PGPORT\nshared_buffers = 2GB\n"
+                      "random_page_cost = 1.1\njit = off\nlogging_collector = off\nCONF\n  ;;\n")
+    monkeypatch.setattr(compare, "PEER_SOURCE", tmp_path)
+    assert compare.peer_server_settings() == {"shared_buffers": "2GB", "random_page_cost": "1.1", "jit": "off"}
+    monkeypatch.setattr(compare, "PEER_SOURCE", tmp_path / "absent")
+    assert compare.peer_server_settings() == {}
