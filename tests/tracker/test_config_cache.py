@@ -103,16 +103,21 @@ def test_a_deactivated_users_token_stops_working_on_the_next_request(cast):
     assert client.get("/api/v1/tickets/").status_code == 401
 
 
-def test_a_token_request_reads_the_stamp_with_its_token(cast):
+def _second_token_create(cast) -> list[str]:
+    """The statements of an agent's second create through the API with a token (the first warms the caches)."""
     token = Token.objects.create(user=cast.agent1)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     body = {"kind": "incident", "title": "Printer on fire", "service": cast.services["payroll"].pk}
-    assert client.post("/api/v1/tickets/", body, format="json").status_code == 201  # warms the caches
+    assert client.post("/api/v1/tickets/", body, format="json").status_code == 201
     with CaptureQueriesContext(connection) as ctx:
         assert client.post("/api/v1/tickets/", body, format="json").status_code == 201
-    statements = [q["sql"] for q in ctx.captured_queries
-                  if not q["sql"].startswith(("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE SAVEPOINT"))]
+    return [q["sql"] for q in ctx.captured_queries]
+
+
+def test_a_token_request_reads_the_stamp_with_its_token(cast):
+    statements = [sql for sql in _second_token_create(cast)
+                  if not sql.startswith(("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE SAVEPOINT"))]
     assert "authtoken_token" in statements[0] and "tracker_config_version" in statements[0]
     assert not [sql for sql in statements[1:] if "tracker_priorityrule" in sql]
     # token (+ stamp), counter, ticket, history rows (no SLA policy here: no clocks; the service is cached); on
@@ -126,14 +131,7 @@ def test_a_token_request_reads_the_stamp_with_its_token(cast):
 def test_a_token_create_of_its_own_takes_its_number_in_a_statement_before_its_transaction(cast):
     """As served (no transaction around the request): the counter's bump commits on its own, so creates of one kind
     do not queue on its row until each other's commit; the ticket is then written with its number."""
-    token = Token.objects.create(user=cast.agent1)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    body = {"kind": "incident", "title": "Printer on fire", "service": cast.services["payroll"].pk}
-    assert client.post("/api/v1/tickets/", body, format="json").status_code == 201  # warms the caches
-    with CaptureQueriesContext(connection) as ctx:
-        assert client.post("/api/v1/tickets/", body, format="json").status_code == 201
-    statements = [q["sql"] for q in ctx.captured_queries]
+    statements = _second_token_create(cast)
     # token (+ stamp), counter (committed on its own), then in one transaction the ticket and its history rows
     assert [s.split(None, 1)[0] for s in statements] == ["SELECT", "UPDATE", "BEGIN", "INSERT", "INSERT", "COMMIT"], \
         statements
