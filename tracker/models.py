@@ -306,6 +306,9 @@ class Ticket(LoadedFast, models.Model):
             # "My open" (an agent's open tickets by priority), read in order without a sort.
             models.Index(fields=["assignee", "priority", "id"], name="tracker_ticket_open_mine_prio",
                          condition=Q(status__in=sorted(OPEN_STATUSES))),
+            # The ticket page's Requester card: how many open tickets the requester has (up to 100+).
+            models.Index(fields=["requester", "id"], name="tracker_ticket_open_requester",
+                         condition=Q(status__in=sorted(OPEN_STATUSES))),
             models.Index(fields=["status", "-created_at", "-id"], name="tracker_ticket_status_created"),
             models.Index(fields=["priority", "-created_at", "-id"], name="tracker_ticket_prio_created"),
             models.Index(fields=["kind", "status", "-created_at", "-id"], name="tracker_ticket_kind_status"),

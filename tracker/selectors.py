@@ -9,6 +9,7 @@ from datetime import datetime
 from functools import cache
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum, When, prefetch_related_objects
 from django.http import QueryDict
 from django.urls import reverse
@@ -509,16 +510,22 @@ def queue(*, user, view: extensions.QueueView, now: datetime | None = None, rela
 # --- the ticket page and the new-ticket form ----------------------------------------------------------
 
 
-# As staff count them (every ticket visible): the ids of up to 101 open tickets, compiled once per process; their
-# number is the count (Django's bounded count would wrap the same SELECT in a COUNT(*)).
-_staff_requester_open = Precompiled(lambda shape, *, requester_id: Ticket.objects.filter(
-    requester_id=requester_id, status__in=OPEN_STATUSES).order_by().values_list("pk", flat=True)[:101])
+# As staff count them (every ticket visible): up to 101 of the requester's open tickets, read from the partial
+# index tracker_ticket_open_requester. The open statuses are written into the statement as constants: as
+# parameters, the plan PostgreSQL keeps for a prepared statement could not know the index's condition holds and
+# would filter the requester's every ticket instead (~1.5 ms against ~0.2 for a requester with 30,000).
+assert all(re.fullmatch(r"[a-z_]+", status) for status in OPEN_STATUSES)
+_REQUESTER_OPEN_SQL = (
+    f"SELECT COUNT(*) FROM (SELECT 1 FROM {Ticket._meta.db_table} WHERE requester_id = %s AND status IN "
+    f"({', '.join(repr(str(status)) for status in sorted(OPEN_STATUSES))}) LIMIT 101) open_tickets")
 
 
 def requester_open_count(ticket: Ticket, user) -> str:
-    """The requester's open tickets, counted up to 100 (a bounded scan of tracker_ticket_requester)."""
+    """The requester's open tickets, counted up to 100 (a bounded scan of tracker_ticket_open_requester)."""
     if ticket.requester_id is not None and access.is_staff_member(user):
-        n = len(_staff_requester_open(requester_id=ticket.requester_id))
+        with connection.cursor() as cursor:
+            cursor.execute(_REQUESTER_OPEN_SQL, [ticket.requester_id])
+            n = cursor.fetchone()[0]
         return "100+" if n > 100 else f"{n:,}"
     qs = access.visible(user, Ticket.objects.filter(requester_id=ticket.requester_id))
     return count_hint(qs.filter(status__in=OPEN_STATUSES), cap=100)
